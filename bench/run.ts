@@ -1,0 +1,23 @@
+/**
+ * `bun run bench`: runs every bench/*.bench.ts in its own process, one after the other (they all want both
+ * cores), and passes their output through. Each prints one JSON object per line per measurement, with
+ * `ours`, `peer` and `ratio` measured in the same run. `bun run bench <filter>` runs the files whose name
+ * contains <filter>.
+ */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+
+const filter = process.argv[2] ?? "";
+const files = readdirSync(import.meta.dir)
+  .filter((f) => f.endsWith(".bench.ts") && f.includes(filter))
+  .sort();
+let failed = 0;
+for (const f of files) {
+  const proc = Bun.spawn(["bun", "run", join(import.meta.dir, f)], { stdout: "inherit", stderr: "inherit" });
+  const code = await proc.exited;
+  if (code !== 0) {
+    failed++;
+    console.error(`[bench] ${f} exited with ${code}`);
+  }
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The one build entry: system packages, SVT-AV1 >= 2.3, then the shim (lib/build/libav1gym.so).
+# Idempotent: a second run with nothing changed only checks timestamps and returns in well under a second
+# (plus a dpkg query).
+#
+# Where SVT-AV1 comes from, first match wins:
+#   1. the system's, when `pkg-config SvtAv1Enc` reports >= 2.3;
+#   2. a previous build cached in $AV1GYM_CACHE (default ~/.cache/av1gym), copied into lib/build/svt;
+#   3. SVT_AV1_SRC=<source dir | tarball>;
+#   4. Debian trixie's pinned 2.3.0 source tarball, downloaded through apt with a temporary configuration
+#      (never touching the system's apt sources) and checksum-verified.
+# Cases 2-4 build encoder-only Release (library + SvtAv1EncApp, the benchmark peer) into lib/build/svt, and
+# the shim gets an rpath to it, so nothing needs LD_LIBRARY_PATH at run time.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD="$ROOT/lib/build"
+SVT_PREFIX="$BUILD/svt"
+CACHE="${AV1GYM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/av1gym}"
+SVT_VERSION=2.3.0
+SVT_TARBALL="svt-av1_${SVT_VERSION}+dfsg.orig.tar.xz"
+SVT_MD5=3d031823be8983f0eb9cda1c67c929f9
+SVT_SIZE=9017580
+PACKAGES=(gcc make cmake nasm pkg-config xz-utils libavformat-dev libavcodec-dev libavutil-dev libswscale-dev)
+
+say() { echo "[build-svt] $*" >&2; }
+die() { echo "[build-svt] error: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- 1. system packages
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  else
+    die "missing packages; run: sudo apt-get install -y ${missing[*]}"
+  fi
+fi
+
+mkdir -p "$BUILD"
+
+# ---------------------------------------------------------------- 2. SVT-AV1
+svt_pc_dir=""     # where SvtAv1Enc.pc lives when we use our own build
+svt_rpath=""
+if pkg-config --atleast-version=2.3 SvtAv1Enc 2>/dev/null; then
+  :  # the system's is new enough
+elif [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ]; then
+  :  # already built or copied for this checkout
+else
+  cached="$CACHE/svt-av1-$SVT_VERSION"
+  if [ -z "${SVT_AV1_SRC:-}" ] && [ -f "$cached/lib/pkgconfig/SvtAv1Enc.pc" ]; then
+    say "using cached SVT-AV1 build from $cached"
+  else
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    src=""
+    if [ -n "${SVT_AV1_SRC:-}" ]; then
+      if [ -d "$SVT_AV1_SRC" ]; then src="$SVT_AV1_SRC"
+      elif [ -f "$SVT_AV1_SRC" ]; then tar -xf "$SVT_AV1_SRC" -C "$work"; src=$(find "$work" -mindepth 1 -maxdepth 1 -type d | head -n1)
+      else die "SVT_AV1_SRC=$SVT_AV1_SRC is neither a directory nor a file"; fi
+      cached="$work/install-from-src"   # a user-given source is not put in the shared cache
+    else
+      tarball="$CACHE/$SVT_TARBALL"
+      if [ ! -f "$tarball" ] || [ "$(md5sum < "$tarball" | cut -d' ' -f1)" != "$SVT_MD5" ]; then
+        say "downloading SVT-AV1 $SVT_VERSION source through apt (temporary configuration)"
+        command -v apt-get >/dev/null || die "no apt-get: set SVT_AV1_SRC to an SVT-AV1 >= 2.3 source directory or tarball"
+        # The mirror comes from the system's own sources (deb822 or one-line form); trixie is named only
+        # in a throw-away list so the system's apt configuration never sees it.
+        uri=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ {print $2}' | grep -v security | head -n1 || true)
+        [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list 2>/dev/null || true)
+        [ -n "$uri" ] || die "found no Debian mirror in /etc/apt/sources.list{,.d}; set SVT_AV1_SRC instead"
+        mkdir -p "$work/lists/partial" "$work/dl"
+        echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main" > "$work/sources.list"
+        aptopts=(-o Dir::Etc::sourcelist="$work/sources.list" -o Dir::Etc::sourceparts=- -o Dir::State::lists="$work/lists" -o APT::Get::List-Cleanup=0)
+        apt-get "${aptopts[@]}" update -qq >&2 || die "apt could not read the trixie source index from $uri"
+        # The .dsc answers 404 for this version while the tarball downloads, so apt-get's exit status is
+        # not meaningful: the checksum below is the check.
+        (cd "$work/dl" && apt-get "${aptopts[@]}" source --download-only "svt-av1=$SVT_VERSION+dfsg-1" >&2 2>&1 || true)
+        [ -f "$work/dl/$SVT_TARBALL" ] || die "apt did not deliver $SVT_TARBALL; set SVT_AV1_SRC to a source tarball"
+        mkdir -p "$CACHE"
+        mv "$work/dl/$SVT_TARBALL" "$tarball"
+      fi
+      [ "$(md5sum < "$tarball" | cut -d' ' -f1)" = "$SVT_MD5" ] || die "$tarball: checksum mismatch (expected md5 $SVT_MD5)"
+      [ "$(stat -c %s "$tarball")" = "$SVT_SIZE" ] || die "$tarball: size mismatch (expected $SVT_SIZE bytes)"
+      tar -xf "$tarball" -C "$work"
+      src=$(find "$work" -mindepth 1 -maxdepth 1 -type d ! -name lists ! -name dl | head -n1)
+    fi
+    [ -f "$src/CMakeLists.txt" ] || die "$src does not look like SVT-AV1 source (no CMakeLists.txt)"
+    say "building SVT-AV1 (encoder only, Release) from $src; about 5 minutes on 2 cores"
+    cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_DEC=OFF -DBUILD_TESTING=OFF \
+      -DBUILD_APPS=ON -DBUILD_SHARED_LIBS=ON -DCMAKE_INSTALL_PREFIX="$cached" -DCMAKE_INSTALL_LIBDIR=lib \
+      -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib' >&2
+    cmake --build "$work/build" -j"$(nproc)" >&2
+    cmake --install "$work/build" >&2
+  fi
+  rm -rf "$SVT_PREFIX"
+  cp -a "$cached" "$SVT_PREFIX"
+  # The .pc file names the prefix it was installed to; point it at this copy.
+  sed -i "s|^prefix=.*|prefix=$SVT_PREFIX|" "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc"
+fi
+if [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ] && ! pkg-config --atleast-version=2.3 SvtAv1Enc 2>/dev/null; then
+  svt_pc_dir="$SVT_PREFIX/lib/pkgconfig"
+  svt_rpath="-Wl,-rpath,\$ORIGIN/svt/lib"
+fi
+
+# ---------------------------------------------------------------- 3. the shim
+SO="$BUILD/libav1gym.so"
+sources=("$ROOT"/lib/*.c)
+headers=("$ROOT"/lib/*.h)
+stale=0
+[ -f "$SO" ] || stale=1
+for f in "${sources[@]}" "${headers[@]}" "$0"; do
+  [ -e "$f" ] && [ "$f" -nt "$SO" ] && stale=1
+done
+if [ "$stale" = 1 ]; then
+  say "compiling the shim"
+  pc() { PKG_CONFIG_PATH="$svt_pc_dir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" pkg-config "$@"; }
+  # shellcheck disable=SC2046
+  cc -std=c11 -D_GNU_SOURCE -O2 -g -fPIC -shared -pthread -Wall -Wextra -Werror -Wno-unused-parameter \
+    -fvisibility=hidden $(pc --cflags SvtAv1Enc libavformat libavcodec libavutil libswscale) \
+    -o "$SO.$$.tmp" "${sources[@]}" \
+    $(pc --libs SvtAv1Enc libavformat libavcodec libavutil libswscale) -lm $svt_rpath
+  mv "$SO.$$.tmp" "$SO"   # atomic: a running process never dlopens a half-written file
+fi
+echo "$SO"

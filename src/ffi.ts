@@ -1,0 +1,95 @@
+/**
+ * The only place that loads the native library and lists its symbols. Each concern (reader, encoder,
+ * metrics) has its own block in `symbols`; the rest of src/ calls `native.symbols.*` through the helpers
+ * here, which turn C return codes into typed errors.
+ */
+import { dlopen, FFIType, type Pointer } from "bun:ffi";
+import { existsSync, statSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { errorFromCode, NativeLibraryError } from "./errors";
+
+/** Must equal AG_ABI_VERSION in lib/error.c. */
+const ABI_VERSION = 1;
+
+const ROOT = resolve(import.meta.dir, "..");
+export const LIBRARY_PATH = process.env.AV1GYM_LIB ?? join(ROOT, "lib", "build", "libav1gym.so");
+const BUILD_HINT = "build it with `bash scripts/build-svt.sh` (or just `bun run test` / `bun run demo`, which build it)";
+
+// Short names for the symbol table below.
+const { ptr, i32, u32, i64, u64, f64, f32, cstring, bool, void: void_ } = FFIType;
+
+const symbols = {
+  // --- common (lib/error.c) ---
+  ag_last_error: { args: [], returns: cstring },
+  ag_abi_version: { args: [], returns: i32 },
+  ag_last_error_code: { args: [], returns: i32 },
+  // --- end common ---
+
+  // --- reader (lib/reader.c) ---
+  // --- end reader ---
+
+  // --- encoder (lib/encoder.c, lib/analysis.c, lib/ivf.c) ---
+  // --- end encoder ---
+
+  // --- metrics (lib/metrics_*.c) ---
+  // --- end metrics ---
+} as const;
+
+function staleReason(): string | null {
+  if (!existsSync(LIBRARY_PATH)) return `the native library ${LIBRARY_PATH} does not exist`;
+  if (process.env.AV1GYM_LIB) return null;
+  const built = statSync(LIBRARY_PATH).mtimeMs;
+  const libDir = join(ROOT, "lib");
+  for (const f of readdirSync(libDir)) {
+    if ((f.endsWith(".c") || f.endsWith(".h")) && statSync(join(libDir, f)).mtimeMs > built) {
+      return `the native library ${LIBRARY_PATH} is older than lib/${f}`;
+    }
+  }
+  return null;
+}
+
+function load() {
+  const stale = staleReason();
+  if (stale) throw new NativeLibraryError(`${stale}; ${BUILD_HINT}`);
+  let lib;
+  try {
+    lib = dlopen(LIBRARY_PATH, symbols);
+  } catch (e) {
+    throw new NativeLibraryError(`could not load ${LIBRARY_PATH}: ${(e as Error).message}; ${BUILD_HINT}`, { cause: e });
+  }
+  const abi = lib.symbols.ag_abi_version();
+  if (abi !== ABI_VERSION) {
+    lib.close();
+    throw new NativeLibraryError(`${LIBRARY_PATH} has ABI ${abi}, this code expects ${ABI_VERSION}; ${BUILD_HINT}`);
+  }
+  return lib;
+}
+
+let loaded: ReturnType<typeof load> | undefined;
+
+/** The loaded library (loaded on first use, so importing av1gym never fails by itself). */
+export function native(): ReturnType<typeof load>["symbols"] {
+  loaded ??= load();
+  return loaded.symbols;
+}
+
+/** The calling thread's last native error message. */
+export function lastError(): string {
+  return String(native().ag_last_error());
+}
+
+/** Throws the typed error for a negative return code; returns non-negative codes unchanged. */
+export function check(rc: number, context?: string): number {
+  if (rc >= 0) return rc;
+  const msg = lastError() || "unknown native error";
+  throw errorFromCode(rc, context ? `${context}: ${msg}` : msg);
+}
+
+/** Throws the typed error left by a native call that returned a null handle. */
+export function checkHandle(h: Pointer | null, context?: string): Pointer {
+  if (h) return h;
+  const msg = lastError() || "unknown native error";
+  const code = native().ag_last_error_code();
+  throw errorFromCode(code, context ? `${context}: ${msg}` : msg);
+}
+

@@ -1,0 +1,3 @@
+/** av1gym: the public API. */
+export * from "./errors";
+export * from "./frame";
