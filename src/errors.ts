@@ -117,3 +117,10 @@ export function errorFromCode(code: number, message: string): Av1GymError {
       return new Av1GymError("FORMAT", `${message} (native code ${code})`);
   }
 }
+
+/** `step()` was called after the episode ended (terminated or truncated): call `reset()` first. */
+export class EpisodeEndedError extends Av1GymError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("END_OF_EPISODE", message, options);
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Reward = rate-distortion cost of one encoded frame.
+ *
+ *   absolute: r = -(D + lambda * R)
+ *   baseline: r = (D0 + lambda * R0) - (D + lambda * R)
+ *
+ * R is bits per pixel (8 * bytes / (width * height)); D is the frame's distortion at the chosen metric,
+ * lower is better:
+ *   mse : luma mean squared error (sample units squared, 8-bit scale)             default lambda 50
+ *   psnr: minus luma PSNR in dB (-PSNR_Y, capped at 100 dB)                        default lambda 10
+ *   ssim: SSIM loss in percent, 100 * (1 - SSIM_Y) (8x8 windows, see ssim.ts)       default lambda 5
+ * The defaults make lambda * R and D change by similar amounts near CRF 35 (about "10 dB per bit per
+ * pixel" for PSNR). D0, R0 come from the same window encoded with all-zero offsets (see Env: cached).
+ *
+ * A metric is a `Distortion`: other metrics (VMAF, MS-SSIM from the metrics module) plug in by
+ * implementing it and passing the object as `reward.distortion`.
+ */
+import type { I420Frame } from "../frame";
+import { InvalidArgumentError } from "../errors";
+import { lumaSsim } from "./ssim";
+
+/** What a distortion metric sees for one encoded frame. */
+export interface DistortionInput {
+  source: I420Frame;
+  recon: I420Frame;
+  /** Whole-frame luma SSE (sum of squared differences). */
+  sseY: number;
+  /** Per-superblock luma SSE, row-major [sbRows * sbCols]. */
+  sbSse: Float64Array;
+  /** Luma samples in each superblock (edge superblocks are smaller). */
+  sbPixels: Float64Array;
+  sbRows: number;
+  sbCols: number;
+}
+
+export interface Distortion {
+  readonly name: string;
+  /** Unit of D, for documentation and info. */
+  readonly unit: string;
+  readonly defaultLambda: number;
+  /**
+   * Returns the frame distortion D (lower is better) and writes the per-superblock distortion, scaled to
+   * about unit range with `scale`'s mapping, into `sbOut` (length sbRows * sbCols).
+   */
+  measure(input: DistortionInput, sbOut: Float32Array): number;
+  /** Maps a D value (frame or superblock) to the observation's unit-range scale. */
+  scale(d: number): number;
+}
+
+/** PSNR in dB from an MSE at a bit depth, capped at 100 dB (identical planes). */
+export function psnrFromMse(mse: number, bitDepth = 8): number {
+  const peak = (1 << bitDepth) - 1;
+  if (mse <= 0) return 100;
+  return Math.min(100, 10 * Math.log10((peak * peak) / mse));
+}
+
+/** Luma MSE; 8-bit scale (10-bit MSE divided by 16). Observation scale log10(1 + mse) / 3. */
+export const MSE: Distortion = {
+  name: "mse",
+  unit: "luma MSE (8-bit sample units squared)",
+  defaultLambda: 50,
+  measure(inp, sbOut) {
+    const norm = inp.source.bitDepth > 8 ? 1 / (1 << (2 * (inp.source.bitDepth - 8))) : 1;
+    for (let i = 0; i < sbOut.length; i++) sbOut[i] = this.scale((inp.sbSse[i]! / inp.sbPixels[i]!) * norm);
+    return (inp.sseY / (inp.source.width * inp.source.height)) * norm;
+  },
+  scale: (d) => Math.log10(1 + d) / 3,
+};
+
+/** D = -PSNR_Y (dB). Observation scale: PSNR / 50 (so about 0.6..1 for usual quality). */
+export const PSNR: Distortion = {
+  name: "psnr",
+  unit: "minus luma PSNR (dB)",
+  defaultLambda: 10,
+  measure(inp, sbOut) {
+    const depth = inp.source.bitDepth;
+    for (let i = 0; i < sbOut.length; i++) sbOut[i] = psnrFromMse(inp.sbSse[i]! / inp.sbPixels[i]!, depth) / 50;
+    return -psnrFromMse(inp.sseY / (inp.source.width * inp.source.height), depth);
+  },
+  scale: (d) => -d / 50,
+};
+
+/** D = 100 * (1 - SSIM_Y). Observation scale: (1 - SSIM) * 10, i.e. D / 10. */
+export function makeSsim(): Distortion {
+  // Scratch buffers kept per instance (one per Env) so measuring allocates nothing after the first frame.
+  let sum = new Float64Array(0);
+  let cnt = new Float64Array(0);
+  return {
+    name: "ssim",
+    unit: "SSIM loss in percent, 100*(1 - SSIM_Y)",
+    defaultLambda: 5,
+    measure(inp, sbOut) {
+      if (sum.length !== sbOut.length) {
+        sum = new Float64Array(sbOut.length);
+        cnt = new Float64Array(sbOut.length);
+      }
+      const r = lumaSsim(inp.source, inp.recon, inp.sbCols, sum, cnt);
+      for (let i = 0; i < sbOut.length; i++) sbOut[i] = cnt[i]! > 0 ? (1 - sum[i]! / cnt[i]!) * 10 : 0;
+      return 100 * (1 - r.mean);
+    },
+    scale: (d) => d / 10,
+  };
+}
+
+export type DistortionName = "mse" | "psnr" | "ssim";
+export const DISTORTION_NAMES: readonly DistortionName[] = ["mse", "psnr", "ssim"];
+
+/** A fresh Distortion for a name (fresh because some keep scratch buffers). */
+export function distortionByName(name: string): Distortion {
+  switch (name) {
+    case "mse":
+      return MSE;
+    case "psnr":
+      return PSNR;
+    case "ssim":
+      return makeSsim();
+    default:
+      throw new InvalidArgumentError(`unknown distortion "${name}"; use one of ${DISTORTION_NAMES.join(", ")} or pass a Distortion object`);
+  }
+}
+
+/** Bits per pixel of a packet of `bytes` for a frame of width x height (luma samples). */
+export function bitsPerPixel(bytes: number, width: number, height: number): number {
+  return (8 * bytes) / (width * height);
+}
+
+/** Rate-distortion cost D + lambda * R. */
+export function rdCost(d: number, bpp: number, lambda: number): number {
+  return d + lambda * bpp;
+}
+
+export type RewardMode = "absolute" | "baseline";
+
+/** The reward for a frame's cost, given the zero-offset cost at the same index in baseline mode. */
+export function rewardFromCost(cost: number, mode: RewardMode, baselineCost?: number): number {
+  if (mode === "absolute") return -cost;
+  if (baselineCost === undefined) throw new InvalidArgumentError("baseline reward needs the baseline cost");
+  return baselineCost - cost;
+}
