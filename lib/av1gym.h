@@ -45,6 +45,93 @@ AG_API int ag_reader_read(ag_reader *r, int64_t idx, uint8_t *p0, int64_t len0, 
                           int stride1, uint8_t *p2, int64_t len2, int stride2);
 /* ---- end reader ---- */
 
+/* ---- encoder (lib/encoder.c, lib/analysis.c, lib/ivf.c) ---- */
+
+/* IVF file writer (lib/ivf.c). */
+typedef struct AgIvf AgIvf;
+AG_API AgIvf *ag_ivf_open(const char *path, int32_t width, int32_t height, int32_t fps_num, int32_t fps_den);
+AG_API int ag_ivf_write(AgIvf *w, const uint8_t *data, int32_t size, double pts);
+AG_API int ag_ivf_close(AgIvf *w); /* frees w; NULL is fine */
+
+/* Per-superblock analysis (lib/analysis.c): float[sbRows][sbCols][AG_ANALYSIS_FEATURES]. */
+enum {
+  AG_AF_MEAN_LUMA = 0,      /* mean luma, 0..255 */
+  AG_AF_LUMA_VARIANCE = 1,  /* luma variance, (8-bit units)^2 */
+  AG_AF_TEMPORAL_MAD = 2,   /* mean |cur - prev| at the same position */
+  AG_AF_MV_X = 3,           /* content displacement since prev, pixels */
+  AG_AF_MV_Y = 4,
+  AG_AF_MC_MAD = 5,         /* mean |cur - prev| after motion compensation */
+  AG_AF_GRADIENT = 6,       /* mean of |dI/dx| + |dI/dy| (forward differences) */
+  AG_ANALYSIS_FEATURES = 7,
+};
+AG_API int32_t ag_analysis_features(void);
+AG_API int ag_analyze_frame(const uint8_t *cur, int32_t cur_stride, const uint8_t *prev, int32_t prev_stride,
+                            int32_t width, int32_t height, float *out, int32_t out_len);
+/* planes_out[3] = Y/U/V SSE; sb_out (optional) = luma SSE per 64x64 superblock, row-major. */
+AG_API int ag_frame_sse(const uint8_t *ay, int32_t a_sy, const uint8_t *au, int32_t a_su, const uint8_t *av,
+                        int32_t a_sv, const uint8_t *by, int32_t b_sy, const uint8_t *bu, int32_t b_su,
+                        const uint8_t *bv, int32_t b_sv, int32_t width, int32_t height, double *planes_out,
+                        double *sb_out, int32_t sb_len);
+
+/* Internal: an analyser that keeps the previous frame's pyramid (used by the encoder). */
+typedef struct AgAnalyzer AgAnalyzer;
+AgAnalyzer *ag_analyzer_new(int32_t width, int32_t height);
+void ag_analyzer_free(AgAnalyzer *a);
+void ag_analyzer_reset(AgAnalyzer *a);
+void ag_analyzer_undo(AgAnalyzer *a); /* forget the last run */
+int ag_analyzer_run(AgAnalyzer *a, const uint8_t *y, int32_t stride, float *out); /* out may be NULL */
+
+/* One SVT-AV1 encoder session (lib/encoder.c). Parameters are an int32 array indexed by AG_EP_*. */
+enum {
+  AG_EP_WIDTH = 0,
+  AG_EP_HEIGHT,
+  AG_EP_FPS_NUM,
+  AG_EP_FPS_DEN,
+  AG_EP_PRESET,
+  AG_EP_RC_MODE,      /* 0 crf, 1 cqp, 2 vbr, 3 cbr */
+  AG_EP_QP,           /* crf or qp, 1..63 */
+  AG_EP_BITRATE_KBPS, /* vbr / cbr */
+  AG_EP_PRED,         /* 1 low delay, 2 random access */
+  AG_EP_KEYINT,       /* -2 auto, -1 none, N >= 1 a key frame every N frames */
+  AG_EP_THREADS,      /* level_of_parallelism; 0 = SVT's choice */
+  AG_EP_RECON,        /* 1: reconstructed frames on request */
+  AG_EP_BIT_DEPTH,    /* 8 */
+  AG_EP_COUNT,
+};
+/* Packet info (double[AG_PI_COUNT]) filled by ag_encoder_next_packet. */
+enum {
+  AG_PI_SIZE = 0,
+  AG_PI_PTS,
+  AG_PI_PIC_TYPE,  /* EbAv1PictureType */
+  AG_PI_QP,        /* SVT's picture qp 0..63 */
+  AG_PI_FLAGS,
+  AG_PI_HAS_RECON, /* 1 when ag_encoder_take_packet can copy a reconstruction */
+  AG_PI_ENCODE_MS, /* wall time from send to this packet's arrival, ms */
+  AG_PI_COUNT,
+};
+typedef struct AgEncoder AgEncoder;
+/* Returns 0 on success; anything else = failure (the frame is not sent). */
+typedef int32_t (*ag_delta_q_hook)(int32_t frame_index);
+AG_API AgEncoder *ag_encoder_open(const int32_t *params, int32_t nparams, const char *ivf_path /* NULL: none */);
+/* Buffers owned by the caller, kept until close: analysis float[sbRows*sbCols*F], offsets int16[sbRows*sbCols]. */
+AG_API int ag_encoder_set_buffers(AgEncoder *e, float *analysis, int32_t analysis_len, int16_t *offsets,
+                                  int32_t offsets_len);
+AG_API int ag_encoder_set_hook(AgEncoder *e, ag_delta_q_hook hook); /* NULL removes it */
+AG_API int ag_encoder_set_analysis(AgEncoder *e, int32_t on);        /* analyse every frame even without hook */
+/* flags: AG_ENC_OFFSETS (use the offsets buffer as written by the caller), AG_ENC_KEY (force a key frame).
+ * Returns the number of packets now queued. */
+enum { AG_ENC_OFFSETS = 1, AG_ENC_KEY = 2 };
+AG_API int ag_encoder_encode(AgEncoder *e, const uint8_t *y, int32_t sy, const uint8_t *u, int32_t su, const uint8_t *v,
+                             int32_t sv, int32_t flags);
+AG_API int ag_encoder_flush(AgEncoder *e); /* end of stream; returns the number of packets now queued */
+AG_API int ag_encoder_next_packet(AgEncoder *e, double *info); /* 1 = info filled, 0 = queue empty */
+/* Copies the head packet's bytes (dst holds info[SIZE]) and, when recon planes are given, its
+ * reconstruction (tight planes w*h, cw*ch, cw*ch); then drops it. */
+AG_API int ag_encoder_take_packet(AgEncoder *e, uint8_t *dst, int32_t cap, uint8_t *ry, uint8_t *ru, uint8_t *rv);
+AG_API int32_t ag_encoder_frames_sent(AgEncoder *e);
+AG_API void ag_encoder_close(AgEncoder *e);
+/* ---- end encoder ---- */
+
 /* Internal helpers (not exported). */
 int ag_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ag_clear_error(void);

@@ -37,6 +37,25 @@ const symbols = {
   // --- end reader ---
 
   // --- encoder (lib/encoder.c, lib/analysis.c, lib/ivf.c) ---
+  ag_ivf_open: { args: [ptr, i32, i32, i32, i32], returns: ptr },
+  ag_ivf_write: { args: [ptr, ptr, i32, f64], returns: i32 },
+  ag_ivf_close: { args: [ptr], returns: i32 },
+  ag_analysis_features: { args: [], returns: i32 },
+  ag_analyze_frame: { args: [ptr, i32, ptr, i32, i32, i32, ptr, i32], returns: i32 },
+  ag_frame_sse: {
+    args: [ptr, i32, ptr, i32, ptr, i32, ptr, i32, ptr, i32, ptr, i32, i32, i32, ptr, ptr, i32],
+    returns: i32,
+  },
+  ag_encoder_open: { args: [ptr, i32, ptr], returns: ptr },
+  ag_encoder_set_buffers: { args: [ptr, ptr, i32, ptr, i32], returns: i32 },
+  ag_encoder_set_hook: { args: [ptr, ptr], returns: i32 },
+  ag_encoder_set_analysis: { args: [ptr, i32], returns: i32 },
+  ag_encoder_encode: { args: [ptr, ptr, i32, ptr, i32, ptr, i32, i32], returns: i32 },
+  ag_encoder_flush: { args: [ptr], returns: i32 },
+  ag_encoder_next_packet: { args: [ptr, ptr], returns: i32 },
+  ag_encoder_take_packet: { args: [ptr, ptr, i32, ptr, ptr, ptr], returns: i32 },
+  ag_encoder_frames_sent: { args: [ptr], returns: i32 },
+  ag_encoder_close: { args: [ptr], returns: void_ },
   // --- end encoder ---
 
   // --- metrics (lib/metrics_*.c) ---

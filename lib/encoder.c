@@ -1,0 +1,606 @@
+/* One SVT-AV1 encoder session: configure, send I420 pictures (with optional per-64x64 qindex offsets as
+ * ROI-map events), collect packets (and reconstructions) into a queue the caller drains, write IVF.
+ *
+ * Threading: everything here runs on the caller's (JS) thread; the delta-QP hook is called synchronously
+ * from ag_encoder_encode before the picture is sent, never from SVT-AV1's threads.
+ *
+ * ROI events: SVT keeps the event pointer (it copies only the EbPrivDataNode), applies the event to that
+ * picture and to every later picture that carries none. So once one event has been sent, every picture
+ * gets one (zeros when the caller gives no offsets), and an event is freed only when its picture's packet
+ * is out and a newer event has replaced it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <EbSvtAv1Enc.h>
+
+#include "av1gym.h"
+
+#define SB 64
+#define TIME_RING 1024 /* send times by pts; far more than the pictures SVT holds back */
+
+typedef struct {
+  uint8_t *data;
+  int32_t size;
+  int64_t pts;
+  int32_t pic_type, qp;
+  uint32_t flags;
+  uint8_t *recon; /* tight I420, or NULL */
+  double encode_ms;
+} Packet;
+
+typedef struct {
+  SvtAv1RoiMapEvt evt;
+  uint8_t *map;
+  int64_t pts;
+  int in_use, out;
+} RoiSlot;
+
+typedef struct {
+  uint8_t *buf;
+  int64_t pts;
+} Recon;
+
+struct AgEncoder {
+  EbComponentType *svt;
+  int32_t w, h, cw, ch, cols, rows;
+  int pred, recon_on;
+  size_t frame_bytes;
+  int64_t next_pts;
+  int eos_sent, eos_seen, broken;
+  AgIvf *ivf;
+
+  AgAnalyzer *an;
+  int analysis_on;
+  float *analysis;
+  int16_t *offsets;
+  ag_delta_q_hook hook;
+
+  RoiSlot **slots;
+  int nslots;
+  RoiSlot *last_sent;
+  int roi_started;
+
+  Packet *q;
+  int qhead, qlen, qcap;
+
+  Recon *pending; /* reconstructions waiting for their packet */
+  int npending, pending_cap;
+  uint8_t *spare_recon;
+
+  double t_sent[TIME_RING];
+};
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ------------------------------------------------------------------ ROI events */
+
+static void roi_release_done(AgEncoder *e) {
+  for (int i = 0; i < e->nslots; i++) {
+    RoiSlot *s = e->slots[i];
+    if (s->in_use && s->out && s != e->last_sent) s->in_use = 0;
+  }
+}
+
+static RoiSlot *roi_acquire(AgEncoder *e) {
+  for (int i = 0; i < e->nslots; i++)
+    if (!e->slots[i]->in_use) return e->slots[i];
+  RoiSlot **grown = realloc(e->slots, sizeof *grown * (size_t)(e->nslots + 1));
+  if (!grown) return NULL;
+  e->slots = grown;
+  RoiSlot *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->map = calloc((size_t)e->cols * e->rows, 1);
+  if (!s->map) {
+    free(s);
+    return NULL;
+  }
+  e->slots[e->nslots++] = s;
+  return s;
+}
+
+/* Validates offsets and builds the event in s: distinct values sorted descending become segment ids, so
+ * SVT's fallback for a block whose qindex would reach 0 (it walks to lower ids) goes to a larger offset.
+ * When every offset is negative and a segment is free, segment 0 is a zero offset, the fallback of last
+ * resort. Returns 1 when any offset is non-zero. */
+static int roi_build(AgEncoder *e, const int16_t *off, RoiSlot *s, int *nonzero) {
+  const int n = e->cols * e->rows;
+  int16_t vals[8] = {0};
+  int nv = 0;
+  *nonzero = 0;
+  for (int i = 0; i < n; i++) {
+    int v = off ? off[i] : 0;
+    if (v < -255 || v > 255)
+      return ag_fail(AG_E_INVALID, "qp offset %d at superblock %d (row %d, col %d) is outside -255..255", v, i,
+                     i / e->cols, i % e->cols);
+    if (v) *nonzero = 1;
+    int k = 0;
+    while (k < nv && vals[k] != v) k++;
+    if (k == nv) {
+      if (nv == 8)
+        return ag_fail(AG_E_INVALID, "qp offsets have more than 8 distinct values (AV1 has 8 segments); superblock %d adds %d", i, v);
+      vals[nv++] = (int16_t)v;
+    }
+  }
+  /* sort descending (insertion sort, <= 8 values) */
+  for (int i = 1; i < nv; i++)
+    for (int j = i; j > 0 && vals[j] > vals[j - 1]; j--) {
+      int16_t t = vals[j];
+      vals[j] = vals[j - 1];
+      vals[j - 1] = t;
+    }
+  if (vals[0] < 0 && nv < 8) {
+    memmove(vals + 1, vals, sizeof vals[0] * (size_t)nv);
+    vals[0] = 0;
+    nv++;
+  }
+  memset(&s->evt, 0, sizeof s->evt);
+  for (int k = 0; k < nv; k++) s->evt.seg_qp[k] = vals[k];
+  s->evt.max_seg_id = (int8_t)(nv - 1);
+  s->evt.b64_seg_map = s->map;
+  for (int i = 0; i < n; i++) {
+    int v = off ? off[i] : 0, k = 0;
+    while (vals[k] != v) k++;
+    s->map[i] = (uint8_t)k;
+  }
+  return AG_OK;
+}
+
+/* ------------------------------------------------------------------ packets and reconstructions */
+
+static void free_packet(Packet *p) {
+  free(p->data);
+  free(p->recon);
+  memset(p, 0, sizeof *p);
+}
+
+static Packet *queue_push(AgEncoder *e) {
+  if (e->qhead > 0 && e->qhead + e->qlen == e->qcap) {
+    memmove(e->q, e->q + e->qhead, sizeof *e->q * (size_t)e->qlen);
+    e->qhead = 0;
+  }
+  if (e->qhead + e->qlen == e->qcap) {
+    int cap = e->qcap ? e->qcap * 2 : 16;
+    Packet *g = realloc(e->q, sizeof *g * (size_t)cap);
+    if (!g) return NULL;
+    e->q = g;
+    e->qcap = cap;
+  }
+  Packet *p = &e->q[e->qhead + e->qlen++];
+  memset(p, 0, sizeof *p);
+  return p;
+}
+
+/* Attaches a reconstruction to the first queued packet with that pts and none yet, else keeps it pending. */
+static int place_recon(AgEncoder *e, uint8_t *buf, int64_t pts) {
+  for (int i = 0; i < e->qlen; i++) {
+    Packet *p = &e->q[e->qhead + i];
+    if (p->pts == pts && !p->recon) {
+      p->recon = buf;
+      return AG_OK;
+    }
+  }
+  if (e->npending == e->pending_cap) {
+    int cap = e->pending_cap ? e->pending_cap * 2 : 8;
+    Recon *g = realloc(e->pending, sizeof *g * (size_t)cap);
+    if (!g) return AG_E_NOMEM;
+    e->pending = g;
+    e->pending_cap = cap;
+  }
+  e->pending[e->npending++] = (Recon){buf, pts};
+  return AG_OK;
+}
+
+/* Takes every reconstruction SVT has ready (it blocks its pipeline when they are not consumed). */
+static int drain_recon(AgEncoder *e) {
+  if (!e->recon_on) return AG_OK;
+  for (;;) {
+    if (!e->spare_recon && !(e->spare_recon = malloc(e->frame_bytes))) return ag_fail(AG_E_NOMEM, "out of memory for a reconstruction");
+    EbBufferHeaderType hdr;
+    memset(&hdr, 0, sizeof hdr);
+    hdr.size = sizeof hdr;
+    hdr.p_buffer = e->spare_recon;
+    hdr.n_alloc_len = (uint32_t)e->frame_bytes;
+    EbErrorType r = svt_av1_get_recon(e->svt, &hdr);
+    if (r == EB_NoErrorEmptyQueue) return AG_OK;
+    if (r != EB_ErrorNone && !(hdr.flags & EB_BUFFERFLAG_EOS)) return ag_fail(AG_E_ENCODER, "svt_av1_get_recon failed (0x%x)", (unsigned)r);
+    if (hdr.n_filled_len < e->frame_bytes) continue; /* EOS marker without a picture */
+    if (place_recon(e, e->spare_recon, hdr.pts) != AG_OK) return ag_fail(AG_E_NOMEM, "out of memory");
+    e->spare_recon = NULL;
+  }
+}
+
+static int take_svt_packet(AgEncoder *e, EbBufferHeaderType *pk) {
+  int rc = AG_OK;
+  if (pk->flags & EB_BUFFERFLAG_EOS) e->eos_seen = 1;
+  if (pk->n_filled_len > 0) {
+    Packet *p = queue_push(e);
+    if (!p || !(p->data = malloc(pk->n_filled_len))) {
+      if (p) e->qlen--;
+      rc = ag_fail(AG_E_NOMEM, "out of memory for a packet");
+    } else {
+      memcpy(p->data, pk->p_buffer, pk->n_filled_len);
+      p->size = (int32_t)pk->n_filled_len;
+      p->pts = pk->pts;
+      p->pic_type = (int32_t)pk->pic_type;
+      p->qp = (int32_t)pk->qp;
+      p->flags = pk->flags;
+      p->encode_ms = now_ms() - e->t_sent[(uint64_t)pk->pts % TIME_RING];
+      for (int i = 0; i < e->npending; i++)
+        if (e->pending[i].pts == p->pts) {
+          p->recon = e->pending[i].buf;
+          e->pending[i] = e->pending[--e->npending];
+          break;
+        }
+      if (e->ivf && ag_ivf_write(e->ivf, p->data, p->size, (double)p->pts) != AG_OK) rc = AG_E_IO;
+      for (int i = 0; i < e->nslots; i++)
+        if (e->slots[i]->in_use && e->slots[i]->pts == p->pts) e->slots[i]->out = 1;
+      roi_release_done(e);
+    }
+  }
+  svt_av1_enc_release_out_buffer(&pk);
+  return rc;
+}
+
+/* Collects packets. Low delay: exactly `expect` blocking reads (one per picture sent). Random access: poll
+ * until SVT has nothing ready, or, when draining to the end, until the EOS packet (polling rather than a
+ * blocking read so reconstructions can be taken in between: SVT stalls while its recon queue is full). */
+static int collect(AgEncoder *e, int expect, int to_eos) {
+  int rc = AG_OK;
+  if (e->pred == SVT_AV1_PRED_LOW_DELAY_B) {
+    for (int i = 0; (to_eos ? !e->eos_seen : i < expect); i++) {
+      EbBufferHeaderType *pk = NULL;
+      EbErrorType r = svt_av1_enc_get_packet(e->svt, &pk, (uint8_t)(to_eos ? 1 : 0));
+      if (r == EB_NoErrorEmptyQueue || !pk) break;
+      if (r != EB_ErrorNone) {
+        svt_av1_enc_release_out_buffer(&pk);
+        return ag_fail(AG_E_ENCODER, "SVT-AV1 failed to encode (0x%x)", (unsigned)r);
+      }
+      if ((rc = drain_recon(e)) != AG_OK) return rc;
+      if ((rc = take_svt_packet(e, pk)) != AG_OK) return rc;
+    }
+    return drain_recon(e);
+  }
+  for (;;) {
+    if ((rc = drain_recon(e)) != AG_OK) return rc;
+    EbBufferHeaderType *pk = NULL;
+    EbErrorType r = svt_av1_enc_get_packet(e->svt, &pk, (uint8_t)(to_eos && !e->recon_on ? 1 : 0));
+    if (r == EB_NoErrorEmptyQueue || !pk) {
+      if (!to_eos || e->eos_seen) break;
+      struct timespec ts = {0, 100000}; /* 0.1 ms */
+      nanosleep(&ts, NULL);
+      continue;
+    }
+    if (r != EB_ErrorNone) {
+      svt_av1_enc_release_out_buffer(&pk);
+      return ag_fail(AG_E_ENCODER, "SVT-AV1 failed to encode (0x%x)", (unsigned)r);
+    }
+    if ((rc = drain_recon(e)) != AG_OK) return rc;
+    if ((rc = take_svt_packet(e, pk)) != AG_OK) return rc;
+    if (e->eos_seen) break;
+  }
+  return drain_recon(e);
+}
+
+/* ------------------------------------------------------------------ session */
+
+static const char *param_name(int i) {
+  static const char *names[AG_EP_COUNT] = {"width", "height", "fps numerator", "fps denominator", "preset", "rate control mode",
+                                           "qp", "bitrate", "prediction structure", "key-frame interval", "threads", "recon", "bit depth"};
+  return i >= 0 && i < AG_EP_COUNT ? names[i] : "?";
+}
+
+static int check_params(const int32_t *p) {
+  struct {
+    int i;
+    int32_t lo, hi;
+  } r[] = {{AG_EP_WIDTH, 64, 16384},  {AG_EP_HEIGHT, 64, 8704},   {AG_EP_FPS_NUM, 1, INT32_MAX}, {AG_EP_FPS_DEN, 1, INT32_MAX},
+           {AG_EP_PRESET, -1, 13},    {AG_EP_RC_MODE, 0, 3},     {AG_EP_QP, 1, 63},             {AG_EP_BITRATE_KBPS, 0, 100000},
+           {AG_EP_PRED, 1, 2},        {AG_EP_KEYINT, -2, INT32_MAX}, {AG_EP_THREADS, 0, 1024},  {AG_EP_RECON, 0, 1},
+           {AG_EP_BIT_DEPTH, 8, 8}};
+  for (size_t k = 0; k < sizeof r / sizeof r[0]; k++)
+    if (p[r[k].i] < r[k].lo || p[r[k].i] > r[k].hi)
+      return ag_fail(AG_E_INVALID, "encoder %s %d is outside %d..%d", param_name(r[k].i), p[r[k].i], r[k].lo, r[k].hi);
+  if (p[AG_EP_WIDTH] % 2 || p[AG_EP_HEIGHT] % 2)
+    return ag_fail(AG_E_INVALID, "SVT-AV1 needs an even width and height for 4:2:0 (got %dx%d)", p[AG_EP_WIDTH], p[AG_EP_HEIGHT]);
+  if (p[AG_EP_KEYINT] == 0) return ag_fail(AG_E_INVALID, "key-frame interval 0 is not valid (use -1 for none)");
+  return AG_OK;
+}
+
+AgEncoder *ag_encoder_open(const int32_t *p, int32_t n, const char *ivf_path) {
+  ag_clear_error();
+  if (!p || n != AG_EP_COUNT) {
+    ag_fail(AG_E_INVALID, "encoder parameters: expected %d values, got %d", AG_EP_COUNT, n);
+    return NULL;
+  }
+  if (check_params(p) != AG_OK) return NULL;
+  AgEncoder *e = calloc(1, sizeof *e);
+  if (!e) {
+    ag_fail(AG_E_NOMEM, "out of memory");
+    return NULL;
+  }
+  e->w = p[AG_EP_WIDTH];
+  e->h = p[AG_EP_HEIGHT];
+  e->cw = (e->w + 1) / 2;
+  e->ch = (e->h + 1) / 2;
+  e->cols = (e->w + SB - 1) / SB;
+  e->rows = (e->h + SB - 1) / SB;
+  e->frame_bytes = (size_t)e->w * e->h + 2 * (size_t)e->cw * e->ch;
+  e->pred = p[AG_EP_PRED];
+  e->recon_on = p[AG_EP_RECON];
+
+  /* SVT logs through its own logger, level from SVT_LOG (0 fatal .. 4 debug): keep errors only unless the
+   * user asked for more. The library reads it when a handle is created. */
+  setenv("SVT_LOG", "1", 0);
+  EbSvtAv1EncConfiguration cfg;
+  memset(&cfg, 0, sizeof cfg);
+  if (svt_av1_enc_init_handle(&e->svt, NULL, &cfg) != EB_ErrorNone) {
+    e->svt = NULL;
+    ag_fail(AG_E_ENCODER, "svt_av1_enc_init_handle failed");
+    goto fail;
+  }
+  cfg.source_width = (uint32_t)e->w;
+  cfg.source_height = (uint32_t)e->h;
+  cfg.frame_rate_numerator = (uint32_t)p[AG_EP_FPS_NUM];
+  cfg.frame_rate_denominator = (uint32_t)p[AG_EP_FPS_DEN];
+  cfg.encoder_bit_depth = 8;
+  cfg.enc_mode = (int8_t)p[AG_EP_PRESET];
+  cfg.pred_structure = (uint8_t)e->pred;
+  switch (p[AG_EP_RC_MODE]) {
+  case 0: /* crf */
+    cfg.rate_control_mode = SVT_AV1_RC_MODE_CQP_OR_CRF;
+    cfg.enable_adaptive_quantization = 2;
+    cfg.qp = (uint32_t)p[AG_EP_QP];
+    break;
+  case 1: /* cqp */
+    cfg.rate_control_mode = SVT_AV1_RC_MODE_CQP_OR_CRF;
+    cfg.enable_adaptive_quantization = 0;
+    cfg.qp = (uint32_t)p[AG_EP_QP];
+    break;
+  case 2:
+    cfg.rate_control_mode = SVT_AV1_RC_MODE_VBR;
+    cfg.target_bit_rate = (uint32_t)p[AG_EP_BITRATE_KBPS] * 1000u;
+    break;
+  default:
+    cfg.rate_control_mode = SVT_AV1_RC_MODE_CBR;
+    cfg.target_bit_rate = (uint32_t)p[AG_EP_BITRATE_KBPS] * 1000u;
+    break;
+  }
+  cfg.intra_period_length = p[AG_EP_KEYINT] < 0 ? p[AG_EP_KEYINT] : p[AG_EP_KEYINT] - 1;
+  cfg.level_of_parallelism = (uint32_t)p[AG_EP_THREADS];
+  cfg.recon_enabled = (Bool)e->recon_on;
+  /* With no event sent SVT encodes exactly as without ROI (only update_frame_event reads the flag). */
+  cfg.enable_roi_map = 1;
+  EbErrorType r = svt_av1_enc_set_parameter(e->svt, &cfg);
+  if (r != EB_ErrorNone) {
+    ag_fail(AG_E_ENCODER, "SVT-AV1 rejected the configuration (0x%x); run with SVT_LOG=2 to see its reason", (unsigned)r);
+    goto fail;
+  }
+  r = svt_av1_enc_init(e->svt);
+  if (r != EB_ErrorNone) {
+    ag_fail(AG_E_ENCODER, "svt_av1_enc_init failed (0x%x); run with SVT_LOG=2 to see why", (unsigned)r);
+    goto fail;
+  }
+  e->an = ag_analyzer_new(e->w, e->h);
+  if (!e->an) goto fail;
+  if (ivf_path && ivf_path[0]) {
+    e->ivf = ag_ivf_open(ivf_path, e->w, e->h, p[AG_EP_FPS_NUM], p[AG_EP_FPS_DEN]);
+    if (!e->ivf) goto fail;
+  }
+  return e;
+fail: {
+  /* keep the first error message through the teardown */
+  int code = ag_last_error_code();
+  char msg[512];
+  snprintf(msg, sizeof msg, "%s", ag_last_error());
+  ag_encoder_close(e);
+  ag_fail(code, "%s", msg);
+  return NULL;
+}
+}
+
+int ag_encoder_set_buffers(AgEncoder *e, float *analysis, int32_t analysis_len, int16_t *offsets, int32_t offsets_len) {
+  if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
+  const int32_t n = e->cols * e->rows;
+  if (!analysis || analysis_len < n * AG_ANALYSIS_FEATURES)
+    return ag_fail(AG_E_INVALID, "analysis buffer holds %d floats, needs %d", analysis_len, n * AG_ANALYSIS_FEATURES);
+  if (!offsets || offsets_len < n) return ag_fail(AG_E_INVALID, "offset buffer holds %d values, needs %d", offsets_len, n);
+  e->analysis = analysis;
+  e->offsets = offsets;
+  return AG_OK;
+}
+
+int ag_encoder_set_hook(AgEncoder *e, ag_delta_q_hook hook) {
+  if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
+  if (hook && (!e->analysis || !e->offsets)) return ag_fail(AG_E_STATE, "set the buffers before the hook");
+  e->hook = hook;
+  return AG_OK;
+}
+
+int ag_encoder_set_analysis(AgEncoder *e, int32_t on) {
+  if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
+  if (on && !e->analysis) return ag_fail(AG_E_STATE, "set the buffers before enabling analysis");
+  e->analysis_on = on != 0;
+  return AG_OK;
+}
+
+int ag_encoder_encode(AgEncoder *e, const uint8_t *y, int32_t sy, const uint8_t *u, int32_t su, const uint8_t *v, int32_t sv,
+                      int32_t flags) {
+  ag_clear_error();
+  if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
+  if (e->broken) return ag_fail(AG_E_STATE, "the encoder failed earlier and cannot continue");
+  if (e->eos_sent) return ag_fail(AG_E_STATE, "encode after flush: the stream has ended");
+  if (!y || !u || !v) return ag_fail(AG_E_INVALID, "a plane pointer is null");
+  if (sy < e->w || su < e->cw || sv < e->cw)
+    return ag_fail(AG_E_INVALID, "strides %d/%d/%d are smaller than the plane widths %d/%d", sy, su, sv, e->w, e->cw);
+  const int use_offsets = (flags & AG_ENC_OFFSETS) != 0;
+  if ((use_offsets || e->hook) && !e->offsets) return ag_fail(AG_E_STATE, "offsets need the buffers set");
+
+  /* Analysis of this frame against the previous one sent; the analyser's state advances only when the
+   * picture is actually sent (below), so a failed hook leaves it as it was. */
+  const int analyse = e->hook || e->analysis_on;
+  if (analyse) {
+    ag_analyzer_run(e->an, y, sy, e->analysis);
+  }
+  if (e->hook) {
+    if (!use_offsets) memset(e->offsets, 0, sizeof *e->offsets * (size_t)(e->cols * e->rows));
+    int32_t hr = e->hook((int32_t)e->next_pts);
+    if (hr != 0) {
+      ag_analyzer_undo(e->an);
+      return ag_fail(AG_E_CALLBACK, "the delta-QP hook failed on frame %lld", (long long)e->next_pts);
+    }
+  }
+
+  RoiSlot *slot = NULL;
+  if (use_offsets || e->hook || e->roi_started) {
+    slot = roi_acquire(e);
+    if (!slot) {
+      if (analyse) ag_analyzer_undo(e->an);
+      return ag_fail(AG_E_NOMEM, "out of memory for a ROI map");
+    }
+    int nonzero = 0;
+    if (roi_build(e, (use_offsets || e->hook) ? e->offsets : NULL, slot, &nonzero) != AG_OK) {
+      if (analyse) ag_analyzer_undo(e->an);
+      return AG_E_INVALID;
+    }
+    if (!nonzero && !e->roi_started) slot = NULL; /* nothing to say yet: encode exactly as without ROI */
+  }
+
+  EbSvtIOFormat io;
+  memset(&io, 0, sizeof io);
+  io.luma = (uint8_t *)y;
+  io.cb = (uint8_t *)u;
+  io.cr = (uint8_t *)v;
+  io.y_stride = (uint32_t)sy;
+  io.cb_stride = (uint32_t)su;
+  io.cr_stride = (uint32_t)sv;
+  io.width = (uint32_t)e->w;
+  io.height = (uint32_t)e->h;
+  io.color_fmt = EB_YUV420;
+  io.bit_depth = EB_EIGHT_BIT;
+  EbBufferHeaderType hdr;
+  memset(&hdr, 0, sizeof hdr);
+  hdr.size = sizeof hdr;
+  hdr.p_buffer = (uint8_t *)&io;
+  hdr.n_filled_len = hdr.n_alloc_len = (uint32_t)e->frame_bytes;
+  hdr.pts = e->next_pts;
+  hdr.pic_type = (flags & AG_ENC_KEY) ? EB_AV1_KEY_PICTURE : EB_AV1_INVALID_PICTURE;
+  EbPrivDataNode node;
+  if (slot) {
+    slot->pts = e->next_pts;
+    slot->evt.start_picture_number = (uint64_t)e->next_pts;
+    slot->in_use = 1;
+    slot->out = 0;
+    node = (EbPrivDataNode){.node_type = ROI_MAP_EVENT, .data = &slot->evt, .size = sizeof(SvtAv1RoiMapEvt *), .next = NULL};
+    hdr.p_app_private = &node;
+  }
+  e->t_sent[(uint64_t)e->next_pts % TIME_RING] = now_ms();
+  EbErrorType r = svt_av1_enc_send_picture(e->svt, &hdr);
+  if (r != EB_ErrorNone) {
+    e->broken = 1;
+    return ag_fail(AG_E_ENCODER, "svt_av1_enc_send_picture failed (0x%x)", (unsigned)r);
+  }
+  if (slot) {
+    e->roi_started = 1;
+    e->last_sent = slot;
+    roi_release_done(e);
+  }
+  if (!analyse) ag_analyzer_run(e->an, y, sy, NULL); /* keep the previous frame for analysis turned on later */
+  e->next_pts++;
+  int rc = collect(e, 1, 0);
+  if (rc != AG_OK) {
+    e->broken = 1;
+    return rc;
+  }
+  return e->qlen;
+}
+
+int ag_encoder_flush(AgEncoder *e) {
+  ag_clear_error();
+  if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
+  if (e->broken) return ag_fail(AG_E_STATE, "the encoder failed earlier and cannot continue");
+  if (e->eos_sent) return e->qlen;
+  e->eos_sent = 1;
+  if (e->next_pts == 0) {
+    e->eos_seen = 1; /* nothing was sent: there is nothing to drain */
+    return 0;
+  }
+  EbBufferHeaderType eos;
+  memset(&eos, 0, sizeof eos);
+  eos.flags = EB_BUFFERFLAG_EOS;
+  eos.pic_type = EB_AV1_INVALID_PICTURE;
+  if (svt_av1_enc_send_picture(e->svt, &eos) != EB_ErrorNone) {
+    e->broken = 1;
+    return ag_fail(AG_E_ENCODER, "SVT-AV1 refused the end of stream");
+  }
+  int rc = collect(e, 0, 1);
+  if (rc != AG_OK) {
+    e->broken = 1;
+    return rc;
+  }
+  return e->qlen;
+}
+
+int ag_encoder_next_packet(AgEncoder *e, double *info) {
+  if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
+  if (!info) return ag_fail(AG_E_INVALID, "info is null");
+  if (!e->qlen) return 0;
+  const Packet *p = &e->q[e->qhead];
+  info[AG_PI_SIZE] = p->size;
+  info[AG_PI_PTS] = (double)p->pts;
+  info[AG_PI_PIC_TYPE] = p->pic_type;
+  info[AG_PI_QP] = p->qp;
+  info[AG_PI_FLAGS] = p->flags;
+  info[AG_PI_HAS_RECON] = p->recon ? 1 : 0;
+  info[AG_PI_ENCODE_MS] = p->encode_ms;
+  return 1;
+}
+
+int ag_encoder_take_packet(AgEncoder *e, uint8_t *dst, int32_t cap, uint8_t *ry, uint8_t *ru, uint8_t *rv) {
+  if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
+  if (!e->qlen) return ag_fail(AG_E_STATE, "no packet queued");
+  Packet *p = &e->q[e->qhead];
+  if (!dst || cap < p->size) return ag_fail(AG_E_INVALID, "packet buffer holds %d bytes, needs %d", cap, p->size);
+  memcpy(dst, p->data, (size_t)p->size);
+  if (ry && ru && rv && p->recon) {
+    const size_t ys = (size_t)e->w * e->h, cs = (size_t)e->cw * e->ch;
+    memcpy(ry, p->recon, ys);
+    memcpy(ru, p->recon + ys, cs);
+    memcpy(rv, p->recon + ys + cs, cs);
+  }
+  free_packet(p);
+  e->qhead++;
+  e->qlen--;
+  if (!e->qlen) e->qhead = 0;
+  return AG_OK;
+}
+
+int32_t ag_encoder_frames_sent(AgEncoder *e) { return e ? (int32_t)e->next_pts : 0; }
+
+void ag_encoder_close(AgEncoder *e) {
+  if (!e) return;
+  if (e->svt) {
+    /* SVT's teardown expects a finished stream: end it and drop what comes out. */
+    if (!e->broken && !e->eos_sent && e->next_pts > 0) ag_encoder_flush(e);
+    svt_av1_enc_deinit(e->svt);
+    svt_av1_enc_deinit_handle(e->svt);
+  }
+  if (e->ivf) ag_ivf_close(e->ivf);
+  for (int i = 0; i < e->qlen; i++) free_packet(&e->q[e->qhead + i]);
+  free(e->q);
+  for (int i = 0; i < e->npending; i++) free(e->pending[i].buf);
+  free(e->pending);
+  free(e->spare_recon);
+  for (int i = 0; i < e->nslots; i++) {
+    free(e->slots[i]->map);
+    free(e->slots[i]);
+  }
+  free(e->slots);
+  ag_analyzer_free(e->an);
+  free(e);
+}

@@ -1,0 +1,424 @@
+/**
+ * Av1Encoder: one SVT-AV1 2.3 encoder session over the C shim (lib/encoder.c).
+ *
+ * Low delay (the default) is synchronous: `encode()` sends the picture and returns its packet. Random
+ * access holds pictures back for a mini-GOP; `flush()` returns the rest. Per-64x64 qindex offsets reach
+ * SVT-AV1 as ROI-map events (AV1 segmentation: at most 8 distinct values per frame), either per call
+ * (`encode(frame, { qpOffsets })`) or from a delta-QP hook (`onDeltaQ`) that C calls synchronously, on
+ * the JS thread, inside `encode()`, with this frame's per-superblock analysis.
+ */
+import { JSCallback, FFIType, type Pointer } from "bun:ffi";
+import { z } from "zod";
+import { native, check, checkHandle } from "./ffi";
+import { AG, CallbackError, InvalidArgumentError, StateError, Av1GymError } from "./errors";
+import { allocI420, validateI420, type I420Frame } from "./frame";
+import { ANALYSIS_FEATURES, ANALYSIS_FEATURE_COUNT, psnrFromSse, superblockGrid, superblockSse, type Analysis } from "./analysis";
+import { cString } from "./ivf";
+
+// Indices of the C parameter array (AG_EP_* in lib/av1gym.h).
+const EP = { WIDTH: 0, HEIGHT: 1, FPS_NUM: 2, FPS_DEN: 3, PRESET: 4, RC_MODE: 5, QP: 6, BITRATE: 7, PRED: 8, KEYINT: 9, THREADS: 10, RECON: 11, BIT_DEPTH: 12, COUNT: 13 } as const;
+// Packet info fields (AG_PI_* in lib/av1gym.h).
+const PI = { SIZE: 0, PTS: 1, PIC_TYPE: 2, QP: 3, FLAGS: 4, HAS_RECON: 5, ENCODE_MS: 6, COUNT: 7 } as const;
+const ENC_OFFSETS = 1;
+const ENC_KEY = 2;
+
+const int = (what: string) => z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be an integer`);
+const kbps = int("bitrateKbps").min(1, "bitrateKbps must be at least 1").max(100000, "bitrateKbps must be at most 100000 (SVT-AV1's limit)");
+
+const RateControl = z.discriminatedUnion("mode", [
+  z.object({ mode: z.literal("crf"), crf: int("crf").min(1, "crf must be 1..63").max(63, "crf must be 1..63") }).strict(),
+  z.object({ mode: z.literal("cqp"), qp: int("qp").min(1, "qp must be 1..63").max(63, "qp must be 1..63") }).strict(),
+  z.object({ mode: z.literal("vbr"), bitrateKbps: kbps }).strict(),
+  z.object({ mode: z.literal("cbr"), bitrateKbps: kbps }).strict(),
+]);
+
+const EncoderOptions = z
+  .object({
+    width: int("width")
+      .min(64, "SVT-AV1 needs a width of at least 64")
+      .max(16384, "SVT-AV1 takes a width of at most 16384")
+      .refine((w) => w % 2 === 0, "SVT-AV1 needs an even width for 4:2:0 (pad or crop the frame by one column)"),
+    height: int("height")
+      .min(64, "SVT-AV1 needs a height of at least 64")
+      .max(8704, "SVT-AV1 takes a height of at most 8704")
+      .refine((h) => h % 2 === 0, "SVT-AV1 needs an even height for 4:2:0 (pad or crop the frame by one row)"),
+    fps: z
+      .object({ num: int("fps.num").min(1).max(2 ** 31 - 1), den: int("fps.den").min(1).max(2 ** 31 - 1) })
+      .strict()
+      .refine((f) => f.num / f.den <= 240, "SVT-AV1 takes at most 240 frames per second")
+      .default({ num: 25, den: 1 }),
+    /** 0 (slowest, best) .. 13 (fastest). */
+    preset: int("preset").min(0, "preset must be 0..13").max(13, "preset must be 0..13").default(10),
+    rateControl: RateControl.default({ mode: "crf", crf: 35 }),
+    predStructure: z.enum(["low-delay", "random-access"]).default("low-delay"),
+    /** -1: only the first frame is a key frame; N >= 1: a key frame every N frames. */
+    keyInt: int("keyInt")
+      .min(-1, "keyInt must be -1 (no periodic key frames) or a positive interval")
+      .refine((k) => k !== 0, "keyInt must be -1 (no periodic key frames) or a positive interval")
+      .optional(),
+    /** SVT-AV1's level of parallelism; 0 lets SVT-AV1 choose. 1 gives reproducible bitstreams. */
+    threads: int("threads").min(0).max(1024).default(1),
+    /** Reconstructed frames (and their SSE/PSNR against the source) on every packet. */
+    recon: z.boolean().default(false),
+    bitDepth: z.literal(8, { errorMap: () => ({ message: "only 8-bit encoding is supported" }) }).default(8),
+    /** Write an IVF file as packets come out. */
+    output: z.string().min(1).optional(),
+    /** Compute the per-superblock analysis for every frame (`lastAnalysis`) even without a hook. */
+    analysis: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    const rc = o.rateControl.mode;
+    if (rc === "vbr" && o.predStructure === "low-delay")
+      ctx.addIssue({ code: "custom", path: ["rateControl"], message: "SVT-AV1 2.3 has no VBR with low-delay prediction: use cbr, or predStructure \"random-access\"" });
+    if (rc === "cbr" && o.predStructure === "random-access")
+      ctx.addIssue({ code: "custom", path: ["rateControl"], message: "SVT-AV1 2.3 has no CBR with random-access prediction: use vbr, or predStructure \"low-delay\"" });
+    if (rc === "vbr" && o.keyInt === -1)
+      ctx.addIssue({ code: "custom", path: ["keyInt"], message: "VBR needs a positive keyInt in SVT-AV1 (it does not take -1)" });
+  });
+
+export type EncoderOptions = z.input<typeof EncoderOptions>;
+export type ResolvedEncoderOptions = z.output<typeof EncoderOptions> & { keyInt: number };
+export type RateControl = z.input<typeof RateControl>;
+
+/** AV1 frame type of a packet (SVT-AV1's EbAv1PictureType). */
+export type FrameType = "INTER" | "ALT_REF" | "INTRA_ONLY" | "KEY" | "NON_REF" | "FW_KEY" | "SHOW_EXISTING" | "SWITCH" | "UNKNOWN";
+const FRAME_TYPES: Record<number, FrameType> = {
+  0: "INTER",
+  1: "ALT_REF",
+  2: "INTRA_ONLY",
+  3: "KEY",
+  4: "NON_REF",
+  5: "FW_KEY",
+  6: "SHOW_EXISTING",
+  7: "SWITCH",
+};
+
+export interface PlaneStats {
+  y: number;
+  u: number;
+  v: number;
+}
+
+/** One temporal unit out of the encoder. */
+export interface Av1Packet {
+  /** The AV1 temporal unit (OBUs), as written to IVF. */
+  data: Uint8Array;
+  /** Index of the source frame (0-based, in input order); timestamps are pts * fps.den / fps.num s. */
+  pts: number;
+  frameType: FrameType;
+  /**
+   * The frame's base qindex (0..255). SVT-AV1 reports the frame's qp = (base_q_idx + 2) >> 2 (0..63); this
+   * is that qp's qindex (qp * 4, 255 for 63), so within 2 of the base_q_idx in the frame header.
+   */
+  qindex: number;
+  /** SVT-AV1's frame qp, 0..63. */
+  qp: number;
+  size: number;
+  isKey: boolean;
+  /** Wall time from sending the picture to this packet's arrival (ms). */
+  encodeMs: number;
+  /** Reconstruction (what a decoder shows), when `recon` is on. */
+  recon?: I420Frame;
+  /** Sum of squared errors recon vs source per plane (when `recon` is on). */
+  sse?: PlaneStats;
+  /** PSNR in dB per plane (100 for identical planes), when `recon` is on. */
+  psnr?: PlaneStats;
+}
+
+export interface EncodeOptions {
+  /**
+   * qindex offsets per 64x64 superblock, row-major, length sbRows * sbCols; integers in -255..255, at
+   * most 8 distinct values. They apply to this frame only.
+   */
+  qpOffsets?: ArrayLike<number>;
+  /** Make this frame a key frame. */
+  forceKey?: boolean;
+}
+
+/**
+ * The delta-QP hook: called once per frame inside `encode()`, before the picture is sent, with the frame
+ * index, this frame's analysis (a view reused for every frame: copy what you keep) and the offsets to
+ * fill (zeros, or this call's `qpOffsets`). Write offsets into `offsets`, or return an array of them.
+ */
+export type DeltaQHook = (frameIndex: number, analysis: Analysis, offsets: Int16Array) => void | ArrayLike<number>;
+
+function zodMessage(e: z.ZodError): string {
+  return e.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
+}
+
+/**
+ * Checks per-superblock offsets: the length, integers in -255..255, at most 8 distinct values. Throws
+ * InvalidArgumentError naming the problem.
+ */
+export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sbCols: number, what = "qpOffsets"): void {
+  if (offsets === null || typeof offsets !== "object" || typeof offsets.length !== "number")
+    throw new InvalidArgumentError(`${what} must be an array of numbers (one per 64x64 superblock)`);
+  const n = sbRows * sbCols;
+  if (offsets.length !== n)
+    throw new InvalidArgumentError(`${what} has ${offsets.length} values, expected ${n} (sbRows ${sbRows} x sbCols ${sbCols}, row-major)`);
+  const distinct = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    const v = offsets[i] as number;
+    const where = `${what}[${i}] (row ${Math.floor(i / sbCols)}, col ${i % sbCols})`;
+    if (typeof v !== "number" || Number.isNaN(v)) throw new InvalidArgumentError(`${where} is ${String(v)}, not a number`);
+    if (!Number.isInteger(v)) throw new InvalidArgumentError(`${where} is ${v}, not an integer`);
+    if (v < -255 || v > 255) throw new InvalidArgumentError(`${where} is ${v}, outside -255..255`);
+    distinct.add(v);
+    if (distinct.size > 8)
+      throw new InvalidArgumentError(`${what} has more than 8 distinct values (AV1 has 8 segments): ${[...distinct].join(", ")}`);
+  }
+}
+
+export class Av1Encoder {
+  readonly options: Readonly<ResolvedEncoderOptions>;
+  readonly width: number;
+  readonly height: number;
+  /** Superblock grid: ceil(width / 64) x ceil(height / 64). */
+  readonly sbCols: number;
+  readonly sbRows: number;
+  /**
+   * Analysis of the last frame passed to `encode()` (when a hook is set or `analysis: true`), else null.
+   * Its `data` is overwritten by the next encode: copy it to keep it.
+   */
+  lastAnalysis: Analysis | null = null;
+
+  private h: Pointer | null;
+  // Buffers C writes (analysis) and reads (offsets), owned here so views stay valid after close.
+  private readonly analysisView: Analysis;
+  private readonly offsets: Int16Array;
+  private readonly info = new Float64Array(PI.COUNT);
+  private hook: DeltaQHook | null = null;
+  private hookCb: JSCallback | null = null;
+  private hookError: unknown = undefined;
+  private readonly sources = new Map<number, I420Frame>();
+  private framesIn = 0;
+  private flushed = false;
+
+  constructor(options: EncoderOptions) {
+    const r = EncoderOptions.safeParse(options);
+    if (!r.success) throw new InvalidArgumentError(`Av1Encoder: ${zodMessage(r.error)}`);
+    const o = r.data;
+    const rc = o.rateControl;
+    // VBR needs a key-frame interval: 5 s unless given.
+    const keyInt = o.keyInt ?? (rc.mode === "vbr" ? Math.max(1, Math.round((5 * o.fps.num) / o.fps.den)) : -1);
+    this.options = Object.freeze({ ...o, keyInt });
+    this.width = o.width;
+    this.height = o.height;
+    const g = superblockGrid(o.width, o.height);
+    this.sbCols = g.cols;
+    this.sbRows = g.rows;
+    const p = new Int32Array(EP.COUNT);
+    p[EP.WIDTH] = o.width;
+    p[EP.HEIGHT] = o.height;
+    p[EP.FPS_NUM] = o.fps.num;
+    p[EP.FPS_DEN] = o.fps.den;
+    p[EP.PRESET] = o.preset;
+    p[EP.RC_MODE] = { crf: 0, cqp: 1, vbr: 2, cbr: 3 }[rc.mode];
+    p[EP.QP] = rc.mode === "crf" ? rc.crf : rc.mode === "cqp" ? rc.qp : 35;
+    p[EP.BITRATE] = rc.mode === "vbr" || rc.mode === "cbr" ? rc.bitrateKbps : 0;
+    p[EP.PRED] = o.predStructure === "low-delay" ? 1 : 2;
+    p[EP.KEYINT] = keyInt;
+    p[EP.THREADS] = o.threads;
+    p[EP.RECON] = o.recon ? 1 : 0;
+    p[EP.BIT_DEPTH] = 8;
+    this.h = checkHandle(native().ag_encoder_open(p, EP.COUNT, o.output ? cString(o.output) : null), "Av1Encoder");
+    // Explicit ArrayBuffers: their storage never moves, so C may keep the pointers until close.
+    const n = this.sbRows * this.sbCols;
+    this.analysisView = {
+      rows: this.sbRows,
+      cols: this.sbCols,
+      features: ANALYSIS_FEATURES,
+      data: new Float32Array(new ArrayBuffer(n * ANALYSIS_FEATURE_COUNT * 4)),
+    };
+    this.offsets = new Int16Array(new ArrayBuffer(n * 2));
+    try {
+      check(native().ag_encoder_set_buffers(this.h, this.analysisView.data, this.analysisView.data.length, this.offsets, n), "Av1Encoder");
+      if (o.analysis) check(native().ag_encoder_set_analysis(this.h, 1), "Av1Encoder");
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  /** Frames passed to `encode()` so far (the next frame's index). */
+  get framesEncoded(): number {
+    return this.framesIn;
+  }
+
+  get closed(): boolean {
+    return this.h === null;
+  }
+
+  private handle(what: string): Pointer {
+    if (!this.h) throw new StateError(`Av1Encoder.${what}: the encoder is closed`);
+    return this.h;
+  }
+
+  /**
+   * Registers the delta-QP hook (replacing any previous one), or removes it with null. See `DeltaQHook`.
+   * An exception in the hook makes `encode()` throw CallbackError (cause = the exception); offsets it
+   * gives get the same checks as `qpOffsets` (InvalidArgumentError). Either way the frame is not sent and
+   * the encoder stays usable.
+   */
+  onDeltaQ(hook: DeltaQHook | null): void {
+    const h = this.handle("onDeltaQ");
+    if (hook !== null && typeof hook !== "function") throw new InvalidArgumentError("onDeltaQ: hook must be a function or null");
+    if (hook === null) {
+      check(native().ag_encoder_set_hook(h, null), "onDeltaQ");
+      this.hook = null;
+      return;
+    }
+    this.hook = hook;
+    if (!this.hookCb) {
+      // One JSCallback for the encoder's life; it calls whatever hook is current.
+      this.hookCb = new JSCallback((frameIndex: number) => this.runHook(frameIndex), { args: [FFIType.i32], returns: FFIType.i32 });
+    }
+    check(native().ag_encoder_set_hook(h, this.hookCb.ptr), "onDeltaQ");
+  }
+
+  /** Called from C inside encode(); never throws into C (bun:ffi would hand C a 0 and skip later calls). */
+  private runHook(frameIndex: number): number {
+    try {
+      const hook = this.hook;
+      if (!hook) return 0;
+      const ret = hook(frameIndex, this.analysisView, this.offsets);
+      if (ret !== undefined && ret !== null) {
+        validateQpOffsets(ret, this.sbRows, this.sbCols, "the onDeltaQ hook's result");
+        this.offsets.set(ret as ArrayLike<number>);
+      } else {
+        validateQpOffsets(this.offsets, this.sbRows, this.sbCols, "the offsets the onDeltaQ hook wrote");
+      }
+      return 0;
+    } catch (e) {
+      this.hookError = e;
+      return 1;
+    }
+  }
+
+  /**
+   * Encodes one frame and returns the packets that came out (low delay: exactly this frame's packet).
+   * The planes are read in place (no copy); SVT-AV1 copies them before this returns.
+   */
+  encode(frame: I420Frame, opts: EncodeOptions = {}): Av1Packet[] {
+    const h = this.handle("encode");
+    if (this.flushed) throw new StateError("Av1Encoder.encode: the stream was flushed; open a new encoder");
+    validateI420(frame, { width: this.width, height: this.height, bitDepth: 8 });
+    if (opts === null || typeof opts !== "object") throw new InvalidArgumentError("encode: options must be an object");
+    let flags = 0;
+    if (opts.qpOffsets !== undefined) {
+      validateQpOffsets(opts.qpOffsets, this.sbRows, this.sbCols);
+      this.offsets.set(opts.qpOffsets);
+      flags |= ENC_OFFSETS;
+    }
+    if (opts.forceKey) flags |= ENC_KEY;
+    const recon = this.options.recon;
+    if (recon) this.sources.set(this.framesIn, copyFrame(frame));
+    this.hookError = undefined;
+    const rc = native().ag_encoder_encode(
+      h,
+      frame.y as Uint8Array,
+      frame.strideY,
+      frame.u as Uint8Array,
+      frame.strideU,
+      frame.v as Uint8Array,
+      frame.strideV,
+      flags,
+    );
+    if (rc < 0) {
+      if (recon) this.sources.delete(this.framesIn);
+      if (rc === AG.E_CALLBACK) {
+        const err = this.hookError;
+        this.hookError = undefined;
+        if (err instanceof Av1GymError) throw err;
+        const msg = err instanceof Error ? err.message : String(err);
+        throw new CallbackError(`the onDeltaQ hook threw on frame ${this.framesIn}: ${msg}`, { cause: err });
+      }
+      check(rc, "Av1Encoder.encode");
+    }
+    this.framesIn++;
+    if (this.hook || this.options.analysis) this.lastAnalysis = this.analysisView;
+    return this.drain(h);
+  }
+
+  /** Ends the stream and returns every remaining packet. Later calls return []. */
+  flush(): Av1Packet[] {
+    const h = this.handle("flush");
+    this.flushed = true;
+    check(native().ag_encoder_flush(h), "Av1Encoder.flush");
+    return this.drain(h);
+  }
+
+  private drain(h: Pointer): Av1Packet[] {
+    const out: Av1Packet[] = [];
+    const lib = native();
+    const info = this.info;
+    while (check(lib.ag_encoder_next_packet(h, info)) === 1) {
+      const size = info[PI.SIZE]!;
+      const pts = info[PI.PTS]!;
+      const data = new Uint8Array(size);
+      const qp = info[PI.QP]!;
+      const type = FRAME_TYPES[info[PI.PIC_TYPE]!] ?? "UNKNOWN";
+      const pkt: Av1Packet = {
+        data,
+        pts,
+        frameType: type,
+        qindex: qp >= 63 ? 255 : qp * 4,
+        qp,
+        size,
+        isKey: type === "KEY",
+        encodeMs: info[PI.ENCODE_MS]!,
+      };
+      if (info[PI.HAS_RECON] === 1) {
+        const r = allocI420(this.width, this.height, 8);
+        check(lib.ag_encoder_take_packet(h, data, size, r.y as Uint8Array, r.u as Uint8Array, r.v as Uint8Array), "Av1Encoder");
+        pkt.recon = r;
+        const src = this.sources.get(pts);
+        if (src) {
+          this.sources.delete(pts);
+          const s = superblockSse(r, src);
+          const ny = this.width * this.height;
+          const nc = r.u.length;
+          pkt.sse = { y: s.y, u: s.u, v: s.v };
+          pkt.psnr = { y: psnrFromSse(s.y, ny), u: psnrFromSse(s.u, nc), v: psnrFromSse(s.v, nc) };
+        }
+      } else {
+        check(lib.ag_encoder_take_packet(h, data, size, null, null, null), "Av1Encoder");
+      }
+      out.push(pkt);
+    }
+    return out;
+  }
+
+  /**
+   * Releases the encoder (ending the stream first if needed; packets still inside are dropped) and the
+   * hook. The IVF file, if any, is complete after this. Idempotent.
+   */
+  close(): void {
+    if (!this.h) return;
+    const h = this.h;
+    this.h = null;
+    native().ag_encoder_close(h);
+    this.hookCb?.close();
+    this.hookCb = null;
+    this.hook = null;
+    this.sources.clear();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function copyFrame(f: I420Frame): I420Frame {
+  const c = allocI420(f.width, f.height, 8);
+  const copyPlane = (src: I420Frame["y"], stride: number, dst: I420Frame["y"], w: number, h: number) => {
+    if (stride === w) dst.set(src.subarray(0, w * h));
+    else for (let y = 0; y < h; y++) dst.set(src.subarray(y * stride, y * stride + w), y * w);
+  };
+  const cw = (f.width + 1) >> 1, ch = (f.height + 1) >> 1;
+  copyPlane(f.y, f.strideY, c.y, f.width, f.height);
+  copyPlane(f.u, f.strideU, c.u, cw, ch);
+  copyPlane(f.v, f.strideV, c.v, cw, ch);
+  return c;
+}
