@@ -1,0 +1,486 @@
+/**
+ * Env: a Gymnasium-shaped environment over a real AV1 encoder. Each step encodes one source frame with the
+ * agent's per-superblock qindex offsets (SVT-AV1 ROI map, low delay: one frame in, its packet out) and
+ * returns the next observation and the frame's rate-distortion reward.
+ *
+ * What makes it cheap per step (the Python seed re-decoded the bitstream and re-seeked the source every
+ * step): source frames are decoded once into a cache and their analysis is computed once (it does not
+ * depend on actions); the encoder runs incrementally; distortion comes from the encoder's reconstruction
+ * against the cached source (C SSE per superblock), never from decoding the bitstream.
+ */
+import { Av1Encoder } from "../encoder";
+import { analyzeFrame, superblockSse, psnrFromSse, superblockGrid } from "../analysis";
+import { EncoderError, EpisodeEndedError, InvalidArgumentError, StateError } from "../errors";
+import type { I420Frame } from "../frame";
+import { decodeAction, levelsToOffsets } from "./actions";
+import { FRAME_FEATURES, FRAME_G, NUM_ANALYSIS, SB_F, SUPERBLOCK_FEATURES, scaleAnalysisFrame } from "./observation";
+import { parseEnvOptions, type EnvOptions, type ParsedEnvOptions } from "./options";
+import { bitsPerPixel, distortionByName, rdCost, rewardFromCost, type Distortion } from "./reward";
+import { Rng } from "./rng";
+import { FrameCache, openSource, type FrameSource } from "./source";
+import { Box, Dict, MultiDiscrete } from "./spaces";
+
+export interface Observation {
+  /** [sbRows, sbCols, SUPERBLOCK_FEATURES.length], row-major. */
+  superblocks: Float32Array;
+  /** [FRAME_FEATURES.length]. */
+  frame: Float32Array;
+}
+
+export interface StepInfo {
+  /** Index of the encoded frame in the source. */
+  frameIndex: number;
+  /** Step number in the episode (0 = first frame). */
+  step: number;
+  bytes: number;
+  bitsPerPixel: number;
+  psnrY: number;
+  psnrU: number;
+  psnrV: number;
+  /** The frame's base qindex (0..255) before the per-superblock offsets. */
+  qindex: number;
+  frameType: string;
+  isKey: boolean;
+  /** Wall time of the encode call, ms. */
+  encodeMs: number;
+  /** Frame distortion D at the reward's metric (see reward.ts for its unit). */
+  distortion: number;
+  /** D + lambda * bpp. */
+  cost: number;
+  /** The zero-offset encode's cost at this frame index (baseline mode only). */
+  baselineCost?: number;
+}
+
+export interface ResetInfo {
+  frameIndex: number;
+  start: number;
+  episodeLength: number;
+  sbRows: number;
+  sbCols: number;
+}
+
+export interface ResetOptions {
+  seed?: number;
+  options?: { start?: number; maxFrames?: number };
+}
+
+export type StepResult = [obs: Observation, reward: number, terminated: boolean, truncated: boolean, info: StepInfo];
+
+/** Per-frame zero-offset results by source+settings+window (shared by every Env in the process). */
+interface BaselineEntry {
+  distortion: Float64Array;
+  bpp: Float64Array;
+}
+const baselineCache = new Map<string, BaselineEntry>();
+const BASELINE_CACHE_MAX = 64;
+
+/** Empties the process-wide baseline cache (tests, or to free memory). */
+export function clearBaselineCache(): void {
+  baselineCache.clear();
+}
+
+/** Scaled analysis by source frame, per source key (shared by Envs on the same content). */
+const analysisCaches = new Map<string, Map<number, Float32Array>>();
+
+export class Env {
+  readonly actionSpace: MultiDiscrete;
+  readonly observationSpace: Dict<{ superblocks: Box; frame: Box }>;
+  readonly sbRows: number;
+  readonly sbCols: number;
+  readonly width: number;
+  readonly height: number;
+  readonly actionLevels: readonly number[];
+  /** Source frames available. */
+  readonly frameCount: number;
+
+  private opts: ParsedEnvOptions;
+  private source: FrameSource;
+  private cache: FrameCache;
+  private analysis: Map<number, Float32Array>;
+  private distortion: Distortion;
+  private lambda: number;
+  private settingsKey: string;
+  private rng: Rng | null = null;
+  private encoder: Av1Encoder | null = null;
+  private closed = false;
+
+  // Episode state.
+  private start = 0;
+  private length = 0;
+  private t = 0;
+  private ended = true;
+  private started = false;
+  private baseline: BaselineEntry | null = null;
+  private prevQindex = 0;
+  private prevBpp = 0;
+  private prevIsKey = 0;
+  private prevIsNonRef = 0;
+  private prevFrameD = 0;
+  private hash = 0n;
+
+  // Scratch (allocated once).
+  private readonly nSb: number;
+  private readonly levelScratch: Int8Array;
+  private readonly prevLevels: Int8Array;
+  private readonly offsets: Int16Array;
+  private readonly prevDist: Float32Array;
+  private readonly sbSse: Float64Array;
+  private readonly sbPixels: Float64Array;
+  private readonly maxAbsLevel: number;
+  private readonly zeroAnalysis: Float32Array;
+
+  constructor(options: EnvOptions = {}) {
+    this.opts = parseEnvOptions(options);
+    const o = this.opts;
+    this.source = openSource(o.source);
+    try {
+      if (o.start >= this.source.frameCount)
+        throw new InvalidArgumentError(`start ${o.start} is past the source's last frame (${this.source.frameCount} frames)`);
+      if (o.randomStart && o.start + o.maxFrames! > this.source.frameCount)
+        throw new InvalidArgumentError(`randomStart: start ${o.start} + maxFrames ${o.maxFrames} exceeds the ${this.source.frameCount} source frames`);
+      this.width = this.source.width;
+      this.height = this.source.height;
+      this.frameCount = this.source.frameCount;
+      const grid = superblockGrid(this.width, this.height);
+      this.sbRows = grid.rows;
+      this.sbCols = grid.cols;
+      this.nSb = grid.rows * grid.cols;
+      this.cache = new FrameCache(this.source, o.cacheMB * 1024 * 1024);
+      this.analysis = analysisCaches.get(this.source.key) ?? new Map();
+      analysisCaches.set(this.source.key, this.analysis);
+      this.distortion = typeof o.reward.distortion === "string" ? distortionByName(o.reward.distortion) : o.reward.distortion;
+      this.lambda = o.reward.lambda ?? this.distortion.defaultLambda;
+      this.actionLevels = Object.freeze([...o.actionLevels]);
+      this.maxAbsLevel = Math.max(1, ...o.actionLevels.map(Math.abs));
+      this.settingsKey = JSON.stringify(o.encoder);
+
+      this.levelScratch = new Int8Array(this.nSb);
+      this.prevLevels = new Int8Array(this.nSb);
+      this.offsets = new Int16Array(this.nSb);
+      this.prevDist = new Float32Array(this.nSb);
+      this.sbSse = new Float64Array(this.nSb);
+      this.sbPixels = new Float64Array(this.nSb);
+      this.zeroAnalysis = new Float32Array(this.nSb * NUM_ANALYSIS);
+      for (let r = 0; r < this.sbRows; r++)
+        for (let c = 0; c < this.sbCols; c++)
+          this.sbPixels[r * this.sbCols + c] = Math.min(64, this.width - c * 64) * Math.min(64, this.height - r * 64);
+
+      this.actionSpace = new MultiDiscrete(new Array(this.nSb).fill(o.actionLevels.length), [this.sbRows, this.sbCols]);
+      this.observationSpace = new Dict({
+        superblocks: new Box({ ...sbBounds(this.nSb, o.observation.clip), shape: [this.sbRows, this.sbCols, SB_F] }),
+        frame: new Box({ ...frameBounds(o.observation.clip), shape: [FRAME_G] }),
+      });
+    } catch (e) {
+      this.source.close();
+      throw e;
+    }
+  }
+
+  /** The names of `superblocks`' last axis and of `frame`. */
+  static readonly SUPERBLOCK_FEATURES = SUPERBLOCK_FEATURES;
+  static readonly FRAME_FEATURES = FRAME_FEATURES;
+
+  /** A running hash of every packet's bytes this episode (determinism checks). */
+  get bitstreamHash(): bigint {
+    return this.hash;
+  }
+
+  /** Frames encoded so far in this episode. */
+  get stepCount(): number {
+    return this.t;
+  }
+
+  get episodeLength(): number {
+    return this.length;
+  }
+
+  reset(args: ResetOptions = {}): [Observation, ResetInfo] {
+    this.live();
+    const { seed, options = {} } = args ?? {};
+    if (seed !== undefined) {
+      if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError(`reset: seed must be a safe integer, got ${seed}`);
+      this.rng = new Rng(seed);
+    }
+    this.rng ??= new Rng((Math.random() * 2 ** 32) >>> 0);
+    const o = this.opts;
+    const maxFrames = options.maxFrames ?? o.maxFrames;
+    if (maxFrames !== undefined && (!Number.isInteger(maxFrames) || maxFrames < 1))
+      throw new InvalidArgumentError(`reset: maxFrames must be a positive integer, got ${maxFrames}`);
+    let start = options.start ?? o.start;
+    if (!Number.isInteger(start) || start < 0 || start >= this.frameCount)
+      throw new InvalidArgumentError(`reset: start must be an integer in 0..${this.frameCount - 1}, got ${start}`);
+    if (options.start === undefined && o.randomStart) {
+      const span = this.frameCount - maxFrames! - o.start;
+      start = o.start + this.rng.int(span + 1);
+    }
+    const length = Math.min(maxFrames ?? Infinity, this.frameCount - start);
+
+    // A clean encoder for every episode (also mid-episode).
+    this.closeEncoder();
+    this.start = start;
+    this.length = length;
+    this.cache.setWindow(start, start + length);
+    this.baseline = o.reward.mode === "baseline" ? this.baselineFor(start, length) : null;
+    this.encoder = this.openEncoder();
+    this.t = 0;
+    this.prevLevels.fill(o.actionLevels.indexOf(0) >= 0 ? o.actionLevels.indexOf(0) : 0);
+    this.prevDist.fill(0);
+    this.prevQindex = 0;
+    this.prevBpp = 0;
+    this.prevIsKey = 0;
+    this.prevIsNonRef = 0;
+    this.prevFrameD = 0;
+    this.hash = 0n;
+    this.ended = false;
+    this.started = true;
+    return [this.observe(), { frameIndex: start, start, episodeLength: length, sbRows: this.sbRows, sbCols: this.sbCols }];
+  }
+
+  step(action: ArrayLike<number> | Int8Array | Uint8Array): StepResult {
+    this.live();
+    if (!this.started) throw new StateError("call reset() before step()");
+    if (this.ended) throw new EpisodeEndedError(`the episode ended after ${this.t} frames; call reset() to start another`);
+    // Validate before anything is encoded: a bad action leaves the episode as it was.
+    decodeAction(action, this.actionLevels.length, this.levelScratch, [this.sbRows, this.sbCols]);
+    levelsToOffsets(this.levelScratch, this.actionLevels, this.offsets);
+
+    const index = this.start + this.t;
+    const src = this.cache.get(index);
+    const t0 = performance.now();
+    const packets = this.encoder!.encode(src, { qpOffsets: this.offsets });
+    const encodeMs = performance.now() - t0;
+    if (packets.length !== 1) {
+      this.ended = true;
+      throw new EncoderError(`low-delay encoder returned ${packets.length} packets for one frame (expected 1); the episode is over`);
+    }
+    const p = packets[0]!;
+    if (!p.recon) throw new EncoderError("the encoder returned no reconstruction");
+    this.hash = hashPacket(this.hash, p.data);
+
+    const sse = superblockSse(src, p.recon, this.sbSse);
+    const d = this.distortion.measure(
+      { source: src, recon: p.recon, sseY: sse.y, sbSse: this.sbSse, sbPixels: this.sbPixels, sbRows: this.sbRows, sbCols: this.sbCols },
+      this.prevDist,
+    );
+    const bpp = bitsPerPixel(p.size, this.width, this.height);
+    const cost = rdCost(d, bpp, this.lambda);
+    const baselineCost = this.baseline ? rdCost(this.baseline.distortion[this.t]!, this.baseline.bpp[this.t]!, this.lambda) : undefined;
+    const reward = rewardFromCost(cost, this.baseline ? "baseline" : "absolute", baselineCost);
+
+    const cw = (this.width + 1) >> 1;
+    const ch = (this.height + 1) >> 1;
+    const info: StepInfo = {
+      frameIndex: index,
+      step: this.t,
+      bytes: p.size,
+      bitsPerPixel: bpp,
+      psnrY: psnrFromSse(sse.y, this.width * this.height),
+      psnrU: psnrFromSse(sse.u, cw * ch),
+      psnrV: psnrFromSse(sse.v, cw * ch),
+      qindex: p.qindex,
+      frameType: p.frameType,
+      isKey: p.isKey,
+      encodeMs,
+      distortion: d,
+      cost,
+    };
+    if (baselineCost !== undefined) info.baselineCost = baselineCost;
+
+    // State the next observation reports.
+    this.prevLevels.set(this.levelScratch);
+    this.prevQindex = p.qindex;
+    this.prevBpp = bpp;
+    this.prevIsKey = p.isKey ? 1 : 0;
+    this.prevIsNonRef = p.frameType === "NON_REF" ? 1 : 0;
+    this.prevFrameD = d;
+    this.t++;
+
+    let terminated = false;
+    let truncated = false;
+    if (this.t >= this.length) {
+      this.ended = true;
+      if (this.start + this.t >= this.frameCount) terminated = true;
+      else truncated = true;
+      this.closeEncoder(); // nothing is pending in low delay; free the encoder now
+    }
+    return [this.observe(), reward, terminated, truncated, info];
+  }
+
+  /** Idempotent. The Env is unusable afterwards (StateError). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeEncoder();
+    this.cache.clear();
+    this.source.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // ---- internals ----
+
+  private live(): void {
+    if (this.closed) throw new StateError("the Env is closed");
+  }
+
+  private openEncoder(): Av1Encoder {
+    const e = this.opts.encoder;
+    return new Av1Encoder({
+      width: this.width,
+      height: this.height,
+      fps: this.source.fps,
+      preset: e.preset,
+      rateControl: e.qp !== undefined ? { mode: "cqp", qp: e.qp } : { mode: "crf", crf: e.crf ?? 35 },
+      predStructure: "low-delay",
+      keyInt: e.keyInt,
+      threads: e.threads,
+      recon: true,
+    });
+  }
+
+  private closeEncoder(): void {
+    if (this.encoder) {
+      const enc = this.encoder;
+      this.encoder = null;
+      enc.close();
+    }
+  }
+
+  /** Scaled analysis of source frame i (against frame i-1), computed once per source. */
+  private analysisOf(i: number): Float32Array {
+    let a = this.analysis.get(i);
+    if (!a) {
+      const prev = i > 0 ? this.cache.get(i - 1) : null;
+      const cur = this.cache.get(i);
+      a = scaleAnalysisFrame(analyzeFrame(cur, prev).data, this.nSb);
+      this.analysis.set(i, a);
+    }
+    return a;
+  }
+
+  private observe(): Observation {
+    const nSb = this.nSb;
+    const sb = new Float32Array(nSb * SB_F);
+    const fr = new Float32Array(FRAME_G);
+    const next = this.start + this.t;
+    const a = this.t < this.length ? this.analysisOf(next) : this.zeroAnalysis;
+    let lumaSum = 0;
+    let madSum = 0;
+    for (let i = 0; i < nSb; i++) {
+      const o = i * SB_F;
+      const r = i * NUM_ANALYSIS;
+      for (let k = 0; k < NUM_ANALYSIS; k++) sb[o + k] = a[r + k]!;
+      sb[o + NUM_ANALYSIS] = this.t > 0 ? this.prevDist[i]! : 0;
+      sb[o + NUM_ANALYSIS + 1] = this.t > 0 ? this.actionLevels[this.prevLevels[i]!]! / this.maxAbsLevel : 0;
+      lumaSum += a[r]! * this.sbPixels[i]!;
+      madSum += a[r + 2]! * this.sbPixels[i]!;
+    }
+    const px = this.width * this.height;
+    const keyInt = this.opts.encoder.keyInt;
+    let meanOffset = 0;
+    if (this.t > 0) {
+      for (let i = 0; i < nSb; i++) meanOffset += this.actionLevels[this.prevLevels[i]!]!;
+      meanOffset /= nSb * this.maxAbsLevel;
+    }
+    const sinceKey = keyInt > 0 ? this.t % keyInt : this.t; // of the next frame
+    fr[0] = this.length > 0 ? this.t / this.length : 0;
+    fr[1] = sinceKey === 0 ? 1 : 0;
+    fr[2] = Math.min(1, sinceKey / (keyInt > 0 ? keyInt : 64));
+    fr[3] = sinceKey % 2 === 0 ? 1 : 0;
+    fr[4] = sinceKey % 4 === 0 ? 1 : 0;
+    fr[5] = sinceKey % 8 === 0 ? 1 : 0;
+    fr[6] = this.prevIsKey;
+    fr[7] = this.prevIsNonRef;
+    fr[8] = this.prevQindex / 255;
+    fr[9] = this.prevBpp;
+    fr[10] = this.t > 0 ? this.distortion.scale(this.prevFrameD) : 0;
+    fr[11] = meanOffset;
+    fr[12] = (this.opts.encoder.qp ?? this.opts.encoder.crf ?? 35) / 63;
+    fr[13] = lumaSum / px;
+    fr[14] = madSum / px;
+    const clip = this.opts.observation.clip;
+    if (clip !== undefined) {
+      clipInPlace(sb, clip);
+      clipInPlace(fr, clip);
+    }
+    return { superblocks: sb, frame: fr };
+  }
+
+  /** Zero-offset per-frame D and bpp of this window, computed once and cached (see README: baseline). */
+  private baselineFor(start: number, length: number): BaselineEntry {
+    const key = `${this.source.key}|${this.settingsKey}|${this.distortion.name}|${start}|${length}|${this.width}x${this.height}`;
+    const hit = baselineCache.get(key);
+    if (hit) {
+      baselineCache.delete(key); // LRU: move to the end
+      baselineCache.set(key, hit);
+      return hit;
+    }
+    const entry: BaselineEntry = { distortion: new Float64Array(length), bpp: new Float64Array(length) };
+    const enc = this.openEncoder();
+    const zero = new Int16Array(this.nSb);
+    const sbSse = new Float64Array(this.nSb);
+    const sbOut = new Float32Array(this.nSb);
+    try {
+      for (let t = 0; t < length; t++) {
+        const src = this.cache.get(start + t);
+        const packets = enc.encode(src, { qpOffsets: zero });
+        if (packets.length !== 1) throw new EncoderError(`baseline encode: ${packets.length} packets for one frame (expected 1)`);
+        const p = packets[0]!;
+        const sse = superblockSse(src, p.recon!, sbSse);
+        entry.distortion[t] = this.distortion.measure(
+          { source: src, recon: p.recon!, sseY: sse.y, sbSse, sbPixels: this.sbPixels, sbRows: this.sbRows, sbCols: this.sbCols },
+          sbOut,
+        );
+        entry.bpp[t] = bitsPerPixel(p.size, this.width, this.height);
+      }
+    } finally {
+      enc.close();
+    }
+    baselineCache.set(key, entry);
+    while (baselineCache.size > BASELINE_CACHE_MAX) baselineCache.delete(baselineCache.keys().next().value!);
+    return entry;
+  }
+}
+
+function clipInPlace(a: Float32Array, c: number): void {
+  for (let i = 0; i < a.length; i++) a[i] = Math.max(-c, Math.min(c, a[i]!));
+}
+
+/** Bounds of each superblock feature after scaling (see observation.ts), repeated per superblock. */
+function sbBounds(nSb: number, clip?: number): { low: Float64Array; high: Float64Array } {
+  // mean, logvar, tmad, mvx, mvy, mcmad, grad, prev_dist, prev_offset
+  const lo = [0, 0, 0, -2, -2, 0, 0, -Infinity, -1];
+  const hi = [1, 1.25, 1, 2, 2, 1, 1, Infinity, 1];
+  const low = new Float64Array(nSb * SB_F);
+  const high = new Float64Array(nSb * SB_F);
+  for (let i = 0; i < nSb; i++)
+    for (let k = 0; k < SB_F; k++) {
+      low[i * SB_F + k] = clip !== undefined ? Math.max(-clip, lo[k]!) : lo[k]!;
+      high[i * SB_F + k] = clip !== undefined ? Math.min(clip, hi[k]!) : hi[k]!;
+    }
+  return { low, high };
+}
+
+function frameBounds(clip?: number): { low: Float64Array; high: Float64Array } {
+  const lo = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -Infinity, -1, 0, 0, 0];
+  const hi = [1, 1, 1, 1, 1, 1, 1, 1, 1, Infinity, Infinity, 1, 1, 1, 1];
+  return {
+    low: Float64Array.from(lo, (v) => (clip !== undefined ? Math.max(-clip, v) : v)),
+    high: Float64Array.from(hi, (v) => (clip !== undefined ? Math.min(clip, v) : v)),
+  };
+}
+
+/** Order-dependent running hash of packet bytes (wyhash per packet, folded into 64 bits). */
+function hashPacket(h: bigint, data: Uint8Array): bigint {
+  const x = BigInt(Bun.hash(data));
+  return BigInt.asUintN(64, (h ^ x) * 0x100000001b3n + 0x9e3779b97f4a7c15n);
+}
+
+export type { EnvOptions } from "./options";
+export type { I420Frame };

@@ -1,0 +1,84 @@
+/** The Env's option object, validated with zod; failures become InvalidArgumentError naming the field. */
+import { z } from "zod";
+import { InvalidArgumentError } from "../errors";
+import { DEFAULT_ACTION_LEVELS, MAX_ACTION_LEVELS } from "./actions";
+import type { Distortion } from "./reward";
+import type { SourceSpec } from "./source";
+
+function isDistortion(x: unknown): x is Distortion {
+  const d = x as Distortion;
+  return !!d && typeof d === "object" && typeof d.name === "string" && typeof d.measure === "function" && typeof d.scale === "function";
+}
+
+export const EncoderSettingsSchema = z
+  .object({
+    /** SVT-AV1 preset 0 (slowest) .. 13 (fastest). */
+    preset: z.number().int().min(0).max(13).default(10),
+    /** Constant rate factor 1..63 (default 35). Mutually exclusive with qp. */
+    crf: z.number().int().min(1).max(63).optional(),
+    /** Fixed QP 1..63 (CQP mode) instead of CRF. */
+    qp: z.number().int().min(1).max(63).optional(),
+    /** Key frame interval in frames; -1 (default): only the first frame of each episode is a key frame. */
+    keyInt: z.number().int().min(-1).max(10000).default(-1),
+    /** Encoder threads (SVT level of parallelism); 1 (default) gives bit-exact reproducible episodes. */
+    threads: z.number().int().min(0).max(64).default(1),
+  })
+  .strict()
+  .refine((s) => !(s.crf !== undefined && s.qp !== undefined), { message: "give crf or qp, not both" });
+
+export const RewardSchema = z
+  .object({
+    /** mse | psnr | ssim, or a Distortion object (see reward.ts). Default psnr. */
+    distortion: z.union([z.enum(["mse", "psnr", "ssim"]), z.custom<Distortion>(isDistortion, "a Distortion object (name, measure, scale)")]).default("psnr"),
+    /** Weight of bits per pixel; default per metric (mse 50, psnr 10, ssim 5). */
+    lambda: z.number().finite().min(0).optional(),
+    /** absolute: -(D + lambda R); baseline: improvement over the zero-offset encode of the same frame. */
+    mode: z.enum(["absolute", "baseline"]).default("absolute"),
+  })
+  .strict();
+
+export const EnvOptionsSchema = z
+  .object({
+    /** A path, { path, ...VideoReader options }, a VideoReader (not closed by the Env), or { synth: {...} }.
+     * Default: 30 generated 128x128 frames. */
+    source: z.custom<SourceSpec>((x) => x === undefined || typeof x === "string" || (typeof x === "object" && x !== null), "a path, { path, ... }, a VideoReader or { synth: {...} }").optional(),
+    /** First frame of the episode window. */
+    start: z.number().int().min(0).default(0),
+    /** Frames per episode (truncated there); default: to the end of the source. */
+    maxFrames: z.number().int().min(1).optional(),
+    /** Draw the start uniformly in [start, frameCount - maxFrames] on every reset (seeded). Needs maxFrames. */
+    randomStart: z.boolean().default(false),
+    encoder: EncoderSettingsSchema.default({}),
+    /** qindex offset for each action index; 1..8 distinct integers in -255..255. */
+    actionLevels: z
+      .array(z.number().int().min(-255).max(255))
+      .min(1)
+      .max(MAX_ACTION_LEVELS, `at most ${MAX_ACTION_LEVELS} levels (AV1 segmentation has 8 segments)`)
+      .refine((a) => new Set(a).size === a.length, "levels must be distinct")
+      .default([...DEFAULT_ACTION_LEVELS]),
+    observation: z
+      .object({
+        /** Clip every observation feature to [-clip, clip] (default: no clipping). */
+        clip: z.number().positive().optional(),
+      })
+      .strict()
+      .default({}),
+    reward: RewardSchema.default({}),
+    /** Memory for decoded source frames, MB (default 256). Windows that fit decode once for all episodes. */
+    cacheMB: z.number().min(0).max(65536).default(256),
+  })
+  .strict()
+  .refine((o) => !o.randomStart || o.maxFrames !== undefined, { message: "randomStart needs maxFrames", path: ["randomStart"] });
+
+export type EnvOptions = z.input<typeof EnvOptionsSchema>;
+export type ParsedEnvOptions = z.output<typeof EnvOptionsSchema>;
+
+export function zodMessage(e: z.ZodError, what: string): string {
+  return `invalid ${what}: ${e.issues.map((i) => `${i.path.length ? i.path.join(".") : "(options)"}: ${i.message}`).join("; ")}`;
+}
+
+export function parseEnvOptions(options: unknown): ParsedEnvOptions {
+  const r = EnvOptionsSchema.safeParse(options ?? {});
+  if (!r.success) throw new InvalidArgumentError(zodMessage(r.error, "Env options"));
+  return r.data;
+}

@@ -1,0 +1,75 @@
+/**
+ * Messages between VectorEnv (main thread) and its workers (worker.ts). One request at a time per worker;
+ * each reply carries the request's id. Observation buffers travel in the transfer list (moved, not copied).
+ */
+import { Av1GymError, type ErrorCode, EpisodeEndedError, InvalidArgumentError, StateError, errorFromCode } from "../errors";
+import type { EnvOptions, Observation, ResetInfo, StepInfo } from "./env";
+
+export type Request =
+  | { id: number; type: "init"; options: EnvOptions }
+  | { id: number; type: "reset"; seed?: number; options?: { start?: number; maxFrames?: number } }
+  | { id: number; type: "step"; action: Int8Array }
+  | { id: number; type: "close" };
+
+export interface SpacesInfo {
+  sbRows: number;
+  sbCols: number;
+  numLevels: number;
+  actionLevels: number[];
+  sbLow: Float64Array;
+  sbHigh: Float64Array;
+  frameLow: Float64Array;
+  frameHigh: Float64Array;
+}
+
+/** Step info from a VectorEnv: when the episode ended this step (same-step autoreset), `finalObservation`
+ * is the ended episode's last observation and `resetInfo` describes the new episode whose first
+ * observation was returned in its place. */
+export type AutoresetStepInfo = StepInfo & { finalObservation?: Observation; resetInfo?: ResetInfo };
+
+export type Reply =
+  | { id: number; type: "init"; spaces: SpacesInfo }
+  | { id: number; type: "reset"; obs: Observation; info: ResetInfo }
+  | {
+      id: number;
+      type: "step";
+      obs: Observation;
+      reward: number;
+      terminated: boolean;
+      truncated: boolean;
+      info: AutoresetStepInfo;
+    }
+  | { id: number; type: "close" }
+  | { id: number; type: "error"; error: SerializedError };
+
+export interface SerializedError {
+  name: string;
+  code?: ErrorCode;
+  message: string;
+}
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof Av1GymError) return { name: e.name, code: e.code, message: e.message };
+  if (e instanceof Error) return { name: e.name, message: e.message };
+  return { name: "Error", message: String(e) };
+}
+
+/** Rebuilds the typed error a worker reported (same class for the codes callers branch on). */
+export function deserializeError(s: SerializedError, where: string): Error {
+  const msg = `${where}: ${s.message}`;
+  switch (s.code) {
+    case "INVALID_ARGUMENT":
+      return new InvalidArgumentError(msg);
+    case "END_OF_EPISODE":
+      return new EpisodeEndedError(msg);
+    case "STATE":
+      return new StateError(msg);
+    case undefined:
+      return new Error(msg);
+    default: {
+      const codes: Record<string, number> = { IO: -2, FORMAT: -3, RANGE: -4, ENCODER: -5, NO_MEMORY: -6, CALLBACK: -7 };
+      if (s.code in codes) return errorFromCode(codes[s.code]!, msg);
+      return new Av1GymError(s.code, msg);
+    }
+  }
+}
