@@ -13,6 +13,7 @@ import { analyzeFrame, superblockSse, psnrFromSse, superblockGrid } from "../ana
 import { EncoderError, EpisodeEndedError, InvalidArgumentError, StateError } from "../errors";
 import type { I420Frame } from "../frame";
 import { decodeAction, levelsToOffsets } from "./actions";
+import { withEncoderLock } from "./encoder_lock";
 import { FRAME_FEATURES, FRAME_G, NUM_ANALYSIS, SB_F, SUPERBLOCK_FEATURES, scaleAnalysisFrame } from "./observation";
 import { parseEnvOptions, type EnvOptions, type ParsedEnvOptions } from "./options";
 import { bitsPerPixel, distortionByName, rdCost, rewardFromCost, type Distortion } from "./reward";
@@ -331,7 +332,7 @@ export class Env {
 
   private openEncoder(): Av1Encoder {
     const e = this.opts.encoder;
-    return new Av1Encoder({
+    return withEncoderLock(() => new Av1Encoder({
       width: this.width,
       height: this.height,
       fps: this.source.fps,
@@ -341,14 +342,14 @@ export class Env {
       keyInt: e.keyInt,
       threads: e.threads,
       recon: true,
-    });
+    }));
   }
 
   private closeEncoder(): void {
     if (this.encoder) {
       const enc = this.encoder;
       this.encoder = null;
-      enc.close();
+      withEncoderLock(() => enc.close());
     }
   }
 
@@ -440,7 +441,7 @@ export class Env {
         entry.bpp[t] = bitsPerPixel(p.size, this.width, this.height);
       }
     } finally {
-      enc.close();
+      withEncoderLock(() => enc.close());
     }
     baselineCache.set(key, entry);
     while (baselineCache.size > BASELINE_CACHE_MAX) baselineCache.delete(baselineCache.keys().next().value!);

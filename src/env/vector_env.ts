@@ -13,6 +13,7 @@
  */
 import { InvalidArgumentError, StateError } from "../errors";
 import { decodeAction } from "./actions";
+import { encoderLockBuffer, useEncoderLock } from "./encoder_lock";
 import type { EnvOptions, Observation, ResetInfo } from "./env";
 import { FRAME_G, SB_F } from "./observation";
 import { deserializeError, type AutoresetStepInfo, type Reply, type Request, type SpacesInfo } from "./protocol";
@@ -137,9 +138,12 @@ export class VectorEnv {
         "VectorEnv: env options must be structured-cloneable (a source path or { synth }, not a VideoReader; a distortion name, not an object)",
       );
     }
+    // Every thread that opens encoders from now on shares one lock (see encoder_lock.ts), this one too.
+    const lock = encoderLockBuffer();
+    useEncoderLock(lock);
     const links = Array.from({ length: n }, (_, i) => new WorkerLink(i));
     try {
-      const replies = await Promise.all(links.map((l) => l.call({ type: "init", options: envOpts })));
+      const replies = await Promise.all(links.map((l) => l.call({ type: "init", options: envOpts, lock })));
       return new VectorEnv(links, replies[0]!.spaces);
     } catch (e) {
       for (const l of links) l.terminate();

@@ -4,6 +4,7 @@
  * with the final one in `info.finalObservation` (no extra round trip, no wasted step).
  */
 import { Env } from "./env";
+import { useEncoderLock } from "./encoder_lock";
 import { serializeError, type Reply, type Request } from "./protocol";
 
 declare const self: Worker;
@@ -19,6 +20,7 @@ self.onmessage = (ev: MessageEvent<Request>) => {
   try {
     switch (msg.type) {
       case "init": {
+        useEncoderLock(msg.lock);
         env = new Env(msg.options);
         const obs = env.observationSpace.spaces;
         post({
