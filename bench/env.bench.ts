@@ -1,0 +1,168 @@
+/**
+ * Env speed, measured in one run against:
+ *  1. the same frames through Av1Encoder without the Env (same settings, same all-zero offsets map, no
+ *     reconstruction: what encoding alone costs): target Env >= 0.9x;
+ *  2. SvtAv1EncApp on the same clip and settings (whole process, and its own reported encode speed);
+ *  3. VectorEnv with 2 workers against one Env in the main thread: target >= 1.6x on 2 cores.
+ * Settings: preset 10, CRF 35, low delay, 1 encoder thread, no periodic key frames; PSNR reward.
+ * Timing: an Env episode = reset() (a new encoder) + one step per frame; the Av1Encoder run = open + encode
+ * per frame + close. Source frames are decoded before timing for the encoder, and cached by the Env after
+ * its warm-up episode (as in training, where the same clip is used episode after episode). Best of RUNS.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Av1Encoder } from "../src/encoder";
+import { Env, type EnvOptions } from "../src/env/env";
+import { VectorEnv } from "../src/env/vector_env";
+import type { I420Frame } from "../src/frame";
+import { VideoReader } from "../src/reader";
+import { HAVE_SHARED, SHARED_DIR, SVT_APP, report } from "./util";
+
+const RUNS = Number(process.env.AV1GYM_BENCH_RUNS ?? 3);
+const N = 60;
+const PRESET = 10;
+const CRF = 35;
+const tmp = mkdtempSync(join(tmpdir(), "av1gym-env-bench-"));
+
+const clipPath = join(SHARED_DIR, "clips", "bikes_640x272_250f.mp4");
+const source: EnvOptions["source"] = HAVE_SHARED ? clipPath : { synth: { width: 640, height: 272, frames: N } };
+const clipName = HAVE_SHARED ? "bikes_640x272" : "synth_640x272";
+if (!HAVE_SHARED) console.error(`[bench] ${SHARED_DIR} not found: using synthetic 640x272 content`);
+const envOpts: EnvOptions = { source, maxFrames: N, encoder: { preset: PRESET, crf: CRF, threads: 1 }, reward: { distortion: "psnr" } };
+
+// The frames, decoded once, for the encoder-alone run and the app's raw input.
+const frames: I420Frame[] = [];
+{
+  using env = new Env(envOpts); // uses the same source path/synth as the Env
+  const w = env.width;
+  const h = env.height;
+  if (HAVE_SHARED) {
+    using r = new VideoReader(clipPath, { bitDepth: 8 });
+    for (let i = 0; i < N; i++) frames.push(r.frame(i));
+  } else {
+    const { SynthSource } = await import("../src/synth");
+    const s = new SynthSource(w, h, 1);
+    for (let i = 0; i < N; i++) frames.push(s.frame(i));
+  }
+}
+const W = frames[0]!.width;
+const H = frames[0]!.height;
+const yuvPath = join(tmp, "clip.yuv");
+{
+  const fs = (W * H * 3) / 2;
+  const buf = new Uint8Array(fs * N);
+  frames.forEach((f, i) => {
+    buf.set(f.y.subarray(0, W * H) as Uint8Array, i * fs);
+    buf.set(f.u.subarray(0, (W * H) / 4) as Uint8Array, i * fs + W * H);
+    buf.set(f.v.subarray(0, (W * H) / 4) as Uint8Array, i * fs + (W * H * 5) / 4);
+  });
+  await Bun.write(yuvPath, buf);
+}
+const sbCount = Math.ceil(W / 64) * Math.ceil(H / 64);
+const zeroAction = new Int8Array(sbCount).fill(3);
+
+function encoderAlone(): number {
+  const t0 = performance.now();
+  const enc = new Av1Encoder({
+    width: W, height: H, fps: { num: 25, den: 1 }, preset: PRESET, rateControl: { mode: "crf", crf: CRF },
+    predStructure: "low-delay", keyInt: -1, threads: 1,
+  });
+  const offsets = new Int16Array(sbCount);
+  for (const f of frames) enc.encode(f, { qpOffsets: offsets });
+  enc.close();
+  return (performance.now() - t0) / 1000;
+}
+
+function envEpisode(env: Env): number {
+  const t0 = performance.now();
+  env.reset({ seed: 0 });
+  for (;;) {
+    const [, , te, tr] = env.step(zeroAction);
+    if (te || tr) break;
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+function appRun(): { s: number; encodeS: number | null } {
+  const args = [
+    SVT_APP, "-i", yuvPath, "-w", String(W), "-h", String(H), "--fps-num", "25", "--fps-denom", "1",
+    "--preset", String(PRESET), "--crf", String(CRF), "--pred-struct", "1", "--keyint", "-1", "--lp", "1",
+    "-n", String(N), "--progress", "0", "-b", join(tmp, "app.ivf"),
+  ];
+  const t0 = performance.now();
+  const p = Bun.spawnSync(args, { env: { ...process.env, SVT_LOG: "1" } });
+  const s = (performance.now() - t0) / 1000;
+  if (p.exitCode !== 0) throw new Error(`SvtAv1EncApp failed: ${p.stderr.toString().slice(-500)}`);
+  const m = /Average Speed:\s*([\d.]+)\s*fp/.exec(p.stderr.toString() + p.stdout.toString());
+  return { s, encodeS: m ? N / Number(m[1]) : null };
+}
+
+try {
+  if (!existsSync(SVT_APP)) throw new Error(`${SVT_APP} is missing: run bash scripts/build-svt.sh`);
+  // 1 + 2: Env vs Av1Encoder alone vs SvtAv1EncApp, interleaved runs, best of RUNS.
+  const env = new Env(envOpts);
+  envEpisode(env); // warm-up: decodes and analyses the window once
+  let envS = Infinity;
+  let encS = Infinity;
+  let appS = Infinity;
+  let appEnc = Infinity;
+  for (let r = 0; r < RUNS; r++) {
+    encS = Math.min(encS, encoderAlone());
+    envS = Math.min(envS, envEpisode(env));
+    const a = appRun();
+    appS = Math.min(appS, a.s);
+    if (a.encodeS !== null) appEnc = Math.min(appEnc, a.encodeS);
+  }
+  env.close();
+  const settings = `preset ${PRESET}, crf ${CRF}, low delay, 1 thread, ${N} frames, psnr reward`;
+  report({ bench: "env-steps-vs-Av1Encoder", clip: clipName, settings, ours: N / envS, peer: N / encS, unit: "fps", target: 0.9 });
+  report({
+    bench: "env-steps-vs-SvtAv1EncApp",
+    clip: clipName,
+    settings,
+    ours: N / envS,
+    peer: N / appS,
+    unit: "fps",
+    peer_encode_only: Number.isFinite(appEnc) ? Math.round((N / appEnc) * 1000) / 1000 : null,
+    ratio_encode_only: Number.isFinite(appEnc) ? Math.round((appEnc / envS) * 1000) / 1000 : null,
+  });
+
+  // 3: VectorEnv (2 workers) vs one Env, total steps per second over several episodes.
+  const EPISODES = 3;
+  const single = new Env(envOpts);
+  envEpisode(single);
+  let singleS = Infinity;
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = performance.now();
+    for (let e = 0; e < EPISODES; e++) envEpisode(single);
+    singleS = Math.min(singleS, (performance.now() - t0) / 1000);
+  }
+  single.close();
+  const venv = await VectorEnv.create({ numEnvs: 2, env: envOpts });
+  const acts = [zeroAction, zeroAction];
+  const vecEpisodes = async () => {
+    // EPISODES episodes per sub-environment; autoreset starts the next one in the same step.
+    await venv.reset({ seed: 0 });
+    for (let s = 0; s < EPISODES * N; s++) await venv.step(acts);
+  };
+  await vecEpisodes(); // warm-up (each worker decodes and analyses its window)
+  let vecS = Infinity;
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = performance.now();
+    await vecEpisodes();
+    vecS = Math.min(vecS, (performance.now() - t0) / 1000);
+  }
+  await venv.close();
+  report({
+    bench: "vector-env-2-workers-vs-1-env",
+    clip: clipName,
+    settings: `${EPISODES} episodes of ${N} frames per env, preset ${PRESET}, 1 encoder thread per env`,
+    ours: (2 * EPISODES * N) / vecS,
+    peer: (EPISODES * N) / singleS,
+    unit: "steps/s",
+    target: 1.6,
+  });
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}

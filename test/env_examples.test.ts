@@ -1,0 +1,40 @@
+/** The Env examples and the demo run end to end (short versions, each in a subprocess). */
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dir, "..");
+
+async function run(file: string, args: string[] = [], env: Record<string, string> = {}) {
+  const proc = Bun.spawn(["bun", "run", file, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) console.error(err);
+  return { out, code };
+}
+
+test("examples/random.ts and examples/heuristic.ts run an episode", async () => {
+  for (const [file, name] of [["examples/random.ts", "random"], ["examples/heuristic.ts", "heuristic"]] as const) {
+    const { out, code } = await run(file, ["5"]);
+    expect(code).toBe(0);
+    expect(out.match(/^step \d+: reward -?\d/gm)?.length).toBe(5);
+    expect(out).toMatch(new RegExp(`${name} policy: episode reward -?\\d+\\.\\d+ over 5 frames`));
+  }
+});
+
+test("examples/train.ts learns: the final mean policy beats the first population's mean reward", async () => {
+  const { out, code } = await run("examples/train.ts", [], { AV1GYM_TRAIN_ITERS: "5", AV1GYM_TRAIN_POP: "8" });
+  expect(code).toBe(0);
+  const result = JSON.parse(out.trim().split("\n").pop()!);
+  expect(result.curve).toHaveLength(5);
+  expect(out).toContain("iteration  mean_reward  best_reward  mean_policy_reward");
+  expect(result.final).toBeGreaterThan(result.curve[0].mean);
+  // The best policy seen never gets worse than the zero policy evaluated first (slot 0 of iteration 0).
+  expect(Math.max(...result.curve.map((c: { best: number }) => c.best))).toBeGreaterThanOrEqual(result.curve[0].policy);
+});
+
+test("demo/main.ts compares the heuristic with a random policy", async () => {
+  const { out, code } = await run("demo/main.ts", [], { AV1GYM_DEMO_FRAMES: "6" });
+  expect(code).toBe(0);
+  expect(out).toMatch(/heuristic: episode reward -?[\d.]+, \d+ bytes, mean PSNR-Y [\d.]+ dB, \d+ steps\/s/);
+  expect(out).toMatch(/random: episode reward/);
+  expect(out).toMatch(/^heuristic -?[\d.]+ vs random -?[\d.]+ .*: (heuristic|random) wins by [\d.]+$/m);
+});
