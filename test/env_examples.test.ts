@@ -38,3 +38,11 @@ test("demo/main.ts compares the heuristic with a random policy", async () => {
   expect(out).toMatch(/random: episode reward/);
   expect(out).toMatch(/^heuristic -?[\d.]+ vs random -?[\d.]+ .*: (heuristic|random) wins by [\d.]+$/m);
 });
+
+test("examples/reinforce.ts (the README's training loop) runs and prints one return per episode", async () => {
+  const { out, code } = await run("examples/reinforce.ts", [], { AV1GYM_TRAIN_ITERS: "3" });
+  expect(code).toBe(0);
+  const lines = out.trim().split("\n");
+  expect(lines).toHaveLength(3);
+  for (const [i, l] of lines.entries()) expect(l).toMatch(new RegExp(`^${i} -?\\d+\\.\\d{3}$`));
+});
