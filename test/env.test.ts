@@ -1,5 +1,7 @@
 /** Env contract tests (in the spirit of Gymnasium's env checker) on the real encoder. */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+
+setDefaultTimeout(60_000); // real encodes on a loaded 2-core machine
 import { Env, clearBaselineCache, type Observation } from "../src/env/env";
 import { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "../src/env/observation";
 import { PSNR, type Distortion } from "../src/env/reward";
@@ -338,4 +340,4 @@ test("200 reset-and-episode cycles: RSS grows < 20 MB and no file descriptor lea
   const r = JSON.parse(out.trim().split("\n").pop()!);
   expect(r.growMB).toBeLessThan(20);
   expect(r.fd1).toBe(r.fd0);
-});
+}, 120_000);

@@ -18,7 +18,7 @@ test("examples/random.ts and examples/heuristic.ts run an episode", async () => 
     expect(out.match(/^step \d+: reward -?\d/gm)?.length).toBe(5);
     expect(out).toMatch(new RegExp(`${name} policy: episode reward -?\\d+\\.\\d+ over 5 frames`));
   }
-});
+}, 120_000);
 
 test("examples/train.ts learns: the final mean policy beats the first population's mean reward", async () => {
   const { out, code } = await run("examples/train.ts", [], { AV1GYM_TRAIN_ITERS: "5", AV1GYM_TRAIN_POP: "8" });
@@ -29,7 +29,7 @@ test("examples/train.ts learns: the final mean policy beats the first population
   expect(result.final).toBeGreaterThan(result.curve[0].mean);
   // The best policy seen never gets worse than the zero policy evaluated first (slot 0 of iteration 0).
   expect(Math.max(...result.curve.map((c: { best: number }) => c.best))).toBeGreaterThanOrEqual(result.curve[0].policy);
-});
+}, 120_000);
 
 test("demo/main.ts compares the heuristic with a random policy", async () => {
   const { out, code } = await run("demo/main.ts", [], { AV1GYM_DEMO_FRAMES: "6" });
@@ -37,7 +37,7 @@ test("demo/main.ts compares the heuristic with a random policy", async () => {
   expect(out).toMatch(/heuristic: episode reward -?[\d.]+, \d+ bytes, mean PSNR-Y [\d.]+ dB, \d+ steps\/s/);
   expect(out).toMatch(/random: episode reward/);
   expect(out).toMatch(/^heuristic -?[\d.]+ vs random -?[\d.]+ .*: (heuristic|random) wins by [\d.]+$/m);
-});
+}, 120_000);
 
 test("examples/reinforce.ts (the README's training loop) runs and prints one return per episode", async () => {
   const { out, code } = await run("examples/reinforce.ts", [], { AV1GYM_TRAIN_ITERS: "3" });
@@ -45,4 +45,4 @@ test("examples/reinforce.ts (the README's training loop) runs and prints one ret
   const lines = out.trim().split("\n");
   expect(lines).toHaveLength(3);
   for (const [i, l] of lines.entries()) expect(l).toMatch(new RegExp(`^${i} -?\\d+\\.\\d{3}$`));
-});
+}, 120_000);
