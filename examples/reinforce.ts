@@ -29,16 +29,16 @@ for (let episode = 0; episode < Number(process.env.AV1GYM_TRAIN_ITERS ?? 50); ep
         actions[e * nSb + s] = a;
         for (let l = 0; l < L; l++) {                 // d log pi(a) / dW
           const g = (l === a ? 1 : 0) - p[l]! / z;
-          for (let f = 0; f <= F; f++) grads[e * W.length + l * (F + 1) + f] += g * (f < F ? x[f]! : 1);
+          for (let f = 0; f <= F; f++) grads[e * W.length + l * (F + 1) + f]! += g * (f < F ? x[f]! : 1);
         }
       }
     const [next, rewards, terminated, truncated] = await venv.step(actions);
-    returns[0] += rewards[0]!; returns[1] += rewards[1]!;
+    returns[0]! += rewards[0]!; returns[1]! += rewards[1]!;
     obs = next;
     if (terminated[0] || truncated[0]) break;        // same window: both end together (and autoreset)
   }
   for (let e = 0; e < 2; e++)
-    for (let k = 0; k < W.length; k++) W[k] += (lr * (returns[e]! - baseline) * grads[e * W.length + k]!) / nSb;
+    for (let k = 0; k < W.length; k++) W[k]! += (lr * (returns[e]! - baseline) * grads[e * W.length + k]!) / nSb;
   baseline = 0.9 * baseline + 0.1 * (returns[0]! + returns[1]!) / 2;
   console.log(episode, ((returns[0]! + returns[1]!) / 2).toFixed(3));
 }

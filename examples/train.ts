@@ -63,7 +63,7 @@ try {
           act(w, obs.superblocks.subarray(i * nSb * F, (i + 1) * nSb * F), obs.frame.subarray(i * G, (i + 1) * G), levels, zero, acts[i]!);
         }
         const [next, rewards, terminated, truncated] = await venv.step(acts);
-        for (let i = 0; i < ENVS; i++) sum[i] += rewards[i]!;
+        for (let i = 0; i < ENVS; i++) sum[i]! += rewards[i]!;
         obs = next;
         if (terminated[0] || truncated[0]) break; // all sub-environments share the window: they end together
       }

@@ -1,13 +1,13 @@
 /** VectorEnv: N Envs in Bun Workers, batched, same-step autoreset. Compared against single Envs. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-
-setDefaultTimeout(60_000); // Workers and encoders on a loaded 2-core machine
 import { Env } from "../src/env/env";
 import { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "../src/env/observation";
 import { Rng } from "../src/env/rng";
 import { VectorEnv } from "../src/env/vector_env";
 import { InvalidArgumentError, StateError } from "../src/errors";
 import { VideoReader } from "../src/reader";
+
+setDefaultTimeout(60_000); // Workers and encoders on a loaded 2-core machine
 
 const OPTS = { source: { synth: { width: 128, height: 128, frames: 8 } }, encoder: { preset: 12 }, maxFrames: 3, randomStart: true } as const;
 const F = SUPERBLOCK_FEATURES.length;

@@ -80,9 +80,6 @@ export function clearBaselineCache(): void {
   baselineCache.clear();
 }
 
-/** Scaled analysis by source frame, per source key (shared by Envs on the same content). */
-const analysisCaches = new Map<string, Map<number, Float32Array>>();
-
 export class Env {
   readonly actionSpace: MultiDiscrete;
   readonly observationSpace: Dict<{ superblocks: Box; frame: Box }>;
@@ -147,8 +144,7 @@ export class Env {
       this.sbCols = grid.cols;
       this.nSb = grid.rows * grid.cols;
       this.cache = new FrameCache(this.source, o.cacheMB * 1024 * 1024);
-      this.analysis = analysisCaches.get(this.source.key) ?? new Map();
-      analysisCaches.set(this.source.key, this.analysis);
+      this.analysis = new Map(); // scaled analysis by source frame: it does not depend on actions
       this.distortion = typeof o.reward.distortion === "string" ? distortionByName(o.reward.distortion) : o.reward.distortion;
       this.lambda = o.reward.lambda ?? this.distortion.defaultLambda;
       this.actionLevels = Object.freeze([...o.actionLevels]);
@@ -313,6 +309,7 @@ export class Env {
     this.closed = true;
     this.closeEncoder();
     this.cache.clear();
+    this.analysis.clear();
     this.source.close();
   }
 
