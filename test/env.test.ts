@@ -2,7 +2,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Env, clearBaselineCache, type Observation } from "../src/env/env";
 import { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "../src/env/observation";
-import { PSNR, type Distortion } from "../src/env/reward";
+import { PSNR, frameMetricDistortion, type Distortion } from "../src/env/reward";
 import { Rng } from "../src/env/rng";
 import { EpisodeEndedError, InvalidArgumentError, StateError } from "../src/errors";
 import { VideoReader } from "../src/reader";
@@ -296,6 +296,19 @@ describe("Env rewards", () => {
     const [, , , , info] = env.step([3, 3, 3, 3]);
     expect(calls).toBe(1);
     expect(info.distortion).toBeCloseTo(-info.psnrY, 9);
+    // A whole-frame metric function plugs in the same way (here: mean absolute luma error).
+    const mae = frameMetricDistortion("mae", (a, b) => {
+      let s = 0;
+      for (let i = 0; i < a.y.length; i++) s += Math.abs(a.y[i]! - b.y[i]!);
+      return s / a.y.length;
+    }, { defaultLambda: 2 });
+    using env2 = tiny({ maxFrames: 2, reward: { distortion: mae } });
+    env2.reset();
+    const [o2, r2, , , info2] = env2.step([3, 3, 3, 3]);
+    expect(info2.distortion).toBeGreaterThan(0);
+    expect(r2).toBeCloseTo(-(info2.distortion + 2 * info2.bitsPerPixel), 9);
+    expect(env2.observationSpace.contains(o2)).toBe(true);
+    expect(() => frameMetricDistortion("x", 3 as never)).toThrow(InvalidArgumentError);
   });
 });
 

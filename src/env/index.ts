@@ -13,6 +13,8 @@ export {
   PSNR as PsnrDistortion,
   makeSsim as makeSsimDistortion,
   distortionByName,
+  frameMetricDistortion,
+  psnrFromMse,
   type Distortion,
   type DistortionInput,
   type RewardMode,

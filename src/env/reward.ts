@@ -137,3 +137,34 @@ export function rewardFromCost(cost: number, mode: RewardMode, baselineCost?: nu
   if (baselineCost === undefined) throw new InvalidArgumentError("baseline reward needs the baseline cost");
   return baselineCost - cost;
 }
+
+/**
+ * Builds a Distortion from a whole-frame metric, e.g. the metrics module's MS-SSIM or a VMAF scorer:
+ *   frameMetricDistortion("ms_ssim", (src, recon) => 100 * (1 - msSsim(src, recon)), { defaultLambda: 5 })
+ * `fn` returns D (lower is better). Such metrics have no per-superblock map, so the observation's
+ * per-superblock distortion is the superblock's PSNR / 50 (as for "psnr"); the frame-level observation
+ * feature is `scale(D)` (default D / 100).
+ */
+export function frameMetricDistortion(
+  name: string,
+  fn: (source: I420Frame, recon: I420Frame) => number,
+  opts: { unit?: string; defaultLambda?: number; scale?: (d: number) => number } = {},
+): Distortion {
+  if (typeof name !== "string" || !name) throw new InvalidArgumentError("frameMetricDistortion: name must be a non-empty string");
+  if (typeof fn !== "function") throw new InvalidArgumentError("frameMetricDistortion: fn must be a function (source, recon) => D");
+  const lambda = opts.defaultLambda ?? 10;
+  if (!Number.isFinite(lambda) || lambda < 0) throw new InvalidArgumentError(`frameMetricDistortion: defaultLambda must be >= 0, got ${lambda}`);
+  return {
+    name,
+    unit: opts.unit ?? name,
+    defaultLambda: lambda,
+    measure(inp, sbOut) {
+      const depth = inp.source.bitDepth;
+      for (let i = 0; i < sbOut.length; i++) sbOut[i] = psnrFromMse(inp.sbSse[i]! / inp.sbPixels[i]!, depth) / 50;
+      const d = fn(inp.source, inp.recon);
+      if (typeof d !== "number" || Number.isNaN(d)) throw new InvalidArgumentError(`distortion "${name}" returned ${d}, not a number`);
+      return d;
+    },
+    scale: opts.scale ?? ((d) => d / 100),
+  };
+}
