@@ -222,7 +222,7 @@ export class Av1Encoder {
     p[EP.THREADS] = o.threads;
     p[EP.RECON] = o.recon ? 1 : 0;
     p[EP.BIT_DEPTH] = 8;
-    this.h = checkHandle(native().ag_encoder_open(p, EP.COUNT, o.output ? cString(o.output) : null), "Av1Encoder");
+    this.h = checkHandle(native().ag_encoder_open(p, EP.COUNT, o.output ? cString(o.output) : null) as Pointer | null, "Av1Encoder");
     // Explicit ArrayBuffers: their storage never moves, so C may keep the pointers until close.
     const n = this.sbRows * this.sbCols;
     this.analysisView = {

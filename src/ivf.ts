@@ -30,7 +30,7 @@ export class IvfWriter {
     const r = IvfOptions.safeParse(options);
     if (!r.success) throw new InvalidArgumentError(`IvfWriter: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     const o = r.data;
-    this.h = checkHandle(native().ag_ivf_open(cString(path), o.width, o.height, o.fps.num, o.fps.den), "IvfWriter");
+    this.h = checkHandle(native().ag_ivf_open(cString(path), o.width, o.height, o.fps.num, o.fps.den) as Pointer | null, "IvfWriter");
   }
 
   /** Appends one temporal unit; pts defaults to the frame count so far (in units of 1/fps). */
