@@ -26,20 +26,31 @@ struct AgAnalyzer {
   int32_t lw[3], lh[3];
 };
 
-/* Sum of absolute differences of a w x h block. */
+/* Sum of absolute differences of a w x h block (w, h <= 64: the 64-bit lanes cannot overflow). The SSE2
+ * accumulator spans all rows and is reduced once. */
 static uint32_t sad_block(const uint8_t *a, int32_t sa, const uint8_t *b, int32_t sb, int32_t w, int32_t h) {
   uint32_t s = 0;
-  for (int32_t y = 0; y < h; y++, a += sa, b += sb) {
-    int32_t x = 0;
+  int32_t w16 = 0;
 #ifdef __SSE2__
+  w16 = w & ~15;
+  if (w16) {
     __m128i acc = _mm_setzero_si128();
-    for (; x + 16 <= w; x += 16)
-      acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_loadu_si128((const __m128i *)(a + x)),
-                                            _mm_loadu_si128((const __m128i *)(b + x))));
-    s += (uint32_t)(_mm_cvtsi128_si32(acc) + _mm_cvtsi128_si32(_mm_unpackhi_epi64(acc, acc)));
-#endif
-    for (; x < w; x++) s += (uint32_t)abs((int)a[x] - (int)b[x]);
+    const uint8_t *pa = a, *pb = b;
+    if (w16 == 16) {
+      for (int32_t y = 0; y < h; y++, pa += sa, pb += sb)
+        acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_loadu_si128((const __m128i *)pa), _mm_loadu_si128((const __m128i *)pb)));
+    } else {
+      for (int32_t y = 0; y < h; y++, pa += sa, pb += sb)
+        for (int32_t x = 0; x < w16; x += 16)
+          acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_loadu_si128((const __m128i *)(pa + x)),
+                                                _mm_loadu_si128((const __m128i *)(pb + x))));
+    }
+    s = (uint32_t)(_mm_cvtsi128_si32(acc) + _mm_cvtsi128_si32(_mm_unpackhi_epi64(acc, acc)));
   }
+#endif
+  if (w16 < w)
+    for (int32_t y = 0; y < h; y++, a += sa, b += sb)
+      for (int32_t x = w16; x < w; x++) s += (uint32_t)abs((int)a[x] - (int)b[x]);
   return s;
 }
 
@@ -72,13 +83,29 @@ static void sum_sq_block(const uint8_t *a, int32_t sa, int32_t w, int32_t h, uin
   *sq = q;
 }
 
+/* 2x2 box downscale. The SSE2 path averages rows then column pairs with pavgb (each rounds up, so a
+ * result may be 1 above (a+b+c+d+2)>>2); the scalar tail does the same so every sample is computed alike. */
 static void downscale2(const uint8_t *src, int32_t sw, int32_t sh, uint8_t *dst, int32_t dw, int32_t dh) {
   (void)sh;
   for (int32_t y = 0; y < dh; y++) {
     const uint8_t *r0 = src + (size_t)(2 * y) * sw, *r1 = r0 + sw;
     uint8_t *d = dst + (size_t)y * dw;
-    for (int32_t x = 0; x < dw; x++)
-      d[x] = (uint8_t)((r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1] + 2) >> 2);
+    int32_t x = 0;
+#ifdef __SSE2__
+    const __m128i lo = _mm_set1_epi16(0x00ff);
+    for (; x + 16 <= dw; x += 16) {
+      __m128i a0 = _mm_avg_epu8(_mm_loadu_si128((const __m128i *)(r0 + 2 * x)), _mm_loadu_si128((const __m128i *)(r1 + 2 * x)));
+      __m128i a1 = _mm_avg_epu8(_mm_loadu_si128((const __m128i *)(r0 + 2 * x + 16)),
+                                _mm_loadu_si128((const __m128i *)(r1 + 2 * x + 16)));
+      __m128i even = _mm_packus_epi16(_mm_and_si128(a0, lo), _mm_and_si128(a1, lo));
+      __m128i odd = _mm_packus_epi16(_mm_srli_epi16(a0, 8), _mm_srli_epi16(a1, 8));
+      _mm_storeu_si128((__m128i *)(d + x), _mm_avg_epu8(even, odd));
+    }
+#endif
+    for (; x < dw; x++) {
+      int e = (r0[2 * x] + r1[2 * x] + 1) >> 1, o = (r0[2 * x + 1] + r1[2 * x + 1] + 1) >> 1;
+      d[x] = (uint8_t)((e + o + 1) >> 1);
+    }
   }
 }
 

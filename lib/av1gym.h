@@ -112,6 +112,8 @@ AG_API int ag_encoder_next_packet(AgEncoder *e, double *info); /* 1 = info fille
  * reconstruction (tight planes w*h, cw*ch, cw*ch); then drops it. */
 AG_API int ag_encoder_take_packet(AgEncoder *e, uint8_t *dst, int32_t cap, uint8_t *ry, uint8_t *ru, uint8_t *rv);
 AG_API int32_t ag_encoder_frames_sent(AgEncoder *e);
+/* out[4]: total ms in analysis, frames analysed, total ms in the hook (JS included), hook calls. */
+AG_API int ag_encoder_timing(AgEncoder *e, double *out);
 AG_API void ag_encoder_close(AgEncoder *e);
 /* ---- end encoder ---- */
 

@@ -70,6 +70,8 @@ struct AgEncoder {
   uint8_t *spare_recon;
 
   double t_sent[TIME_RING];
+  double analysis_ms, hook_ms; /* totals, for ag_encoder_timing */
+  int64_t analysed, hooked;
 };
 
 static double now_ms(void) {
@@ -445,11 +447,17 @@ int ag_encoder_encode(AgEncoder *e, const uint8_t *y, int32_t sy, const uint8_t 
    * picture is actually sent (below), so a failed hook leaves it as it was. */
   const int analyse = e->hook || e->analysis_on;
   if (analyse) {
+    double t0 = now_ms();
     ag_analyzer_run(e->an, y, sy, e->analysis);
+    e->analysis_ms += now_ms() - t0;
+    e->analysed++;
   }
   if (e->hook) {
     if (!use_offsets) memset(e->offsets, 0, sizeof *e->offsets * (size_t)(e->cols * e->rows));
+    double t0 = now_ms();
     int32_t hr = e->hook((int32_t)e->next_pts);
+    e->hook_ms += now_ms() - t0;
+    e->hooked++;
     if (hr != 0) {
       ag_analyzer_undo(e->an);
       return ag_fail(AG_E_CALLBACK, "the delta-QP hook failed on frame %lld", (long long)e->next_pts);
@@ -577,6 +585,16 @@ int ag_encoder_take_packet(AgEncoder *e, uint8_t *dst, int32_t cap, uint8_t *ry,
   e->qhead++;
   e->qlen--;
   if (!e->qlen) e->qhead = 0;
+  return AG_OK;
+}
+
+int ag_encoder_timing(AgEncoder *e, double *out) {
+  if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
+  if (!out) return ag_fail(AG_E_INVALID, "out is null");
+  out[0] = e->analysis_ms;
+  out[1] = (double)e->analysed;
+  out[2] = e->hook_ms;
+  out[3] = (double)e->hooked;
   return AG_OK;
 }
 

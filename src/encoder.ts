@@ -246,6 +246,16 @@ export class Av1Encoder {
     return this.framesIn;
   }
 
+  /**
+   * Time spent in C before sending pictures: the per-superblock analysis and the delta-QP hook (the JS
+   * call included), totals in ms with the number of frames each ran on.
+   */
+  get timing(): { analysisMs: number; analysedFrames: number; hookMs: number; hookCalls: number } {
+    const t = new Float64Array(4);
+    check(native().ag_encoder_timing(this.handle("timing"), t), "Av1Encoder.timing");
+    return { analysisMs: t[0]!, analysedFrames: t[1]!, hookMs: t[2]!, hookCalls: t[3]! };
+  }
+
   get closed(): boolean {
     return this.h === null;
   }

@@ -47,6 +47,7 @@ const symbols = {
   ag_encoder_next_packet: { args: [ptr, ptr], returns: i32 },
   ag_encoder_take_packet: { args: [ptr, ptr, i32, ptr, ptr, ptr], returns: i32 },
   ag_encoder_frames_sent: { args: [ptr], returns: i32 },
+  ag_encoder_timing: { args: [ptr, ptr], returns: i32 },
   ag_encoder_close: { args: [ptr], returns: void_ },
   // --- end encoder ---
 
