@@ -170,6 +170,9 @@ export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sb
   }
 }
 
+// An encoder dropped without close() still releases SVT-AV1's threads and memory (and completes its IVF).
+const finalizer = new FinalizationRegistry<Pointer>((h) => native().ag_encoder_close(h));
+
 export class Av1Encoder {
   readonly options: Readonly<ResolvedEncoderOptions>;
   readonly width: number;
@@ -194,6 +197,8 @@ export class Av1Encoder {
   private readonly sources = new Map<number, I420Frame>();
   private framesIn = 0;
   private flushed = false;
+  /** True while C is inside encode/flush: the hook must not re-enter or close the encoder. */
+  private busy = false;
 
   constructor(options: EncoderOptions) {
     const r = EncoderOptions.safeParse(options);
@@ -223,6 +228,7 @@ export class Av1Encoder {
     p[EP.RECON] = o.recon ? 1 : 0;
     p[EP.BIT_DEPTH] = 8;
     this.h = checkHandle(native().ag_encoder_open(p, EP.COUNT, o.output ? cString(o.output) : null) as Pointer | null, "Av1Encoder");
+    finalizer.register(this, this.h, this);
     // Explicit ArrayBuffers: their storage never moves, so C may keep the pointers until close.
     const n = this.sbRows * this.sbCols;
     this.analysisView = {
@@ -262,6 +268,7 @@ export class Av1Encoder {
 
   private handle(what: string): Pointer {
     if (!this.h) throw new StateError(`Av1Encoder.${what}: the encoder is closed`);
+    if (this.busy) throw new StateError(`Av1Encoder.${what}: not allowed from inside the onDeltaQ hook`);
     return this.h;
   }
 
@@ -325,16 +332,22 @@ export class Av1Encoder {
     const recon = this.options.recon;
     if (recon) this.sources.set(this.framesIn, copyFrame(frame));
     this.hookError = undefined;
-    const rc = native().ag_encoder_encode(
-      h,
-      frame.y as Uint8Array,
-      frame.strideY,
-      frame.u as Uint8Array,
-      frame.strideU,
-      frame.v as Uint8Array,
-      frame.strideV,
-      flags,
-    );
+    this.busy = true;
+    let rc: number;
+    try {
+      rc = native().ag_encoder_encode(
+        h,
+        frame.y as Uint8Array,
+        frame.strideY,
+        frame.u as Uint8Array,
+        frame.strideU,
+        frame.v as Uint8Array,
+        frame.strideV,
+        flags,
+      );
+    } finally {
+      this.busy = false;
+    }
     if (rc < 0) {
       if (recon) this.sources.delete(this.framesIn);
       if (rc === AG.E_CALLBACK) {
@@ -406,8 +419,10 @@ export class Av1Encoder {
    */
   close(): void {
     if (!this.h) return;
+    if (this.busy) throw new StateError("Av1Encoder.close: not allowed from inside the onDeltaQ hook");
     const h = this.h;
     this.h = null;
+    finalizer.unregister(this);
     native().ag_encoder_close(h);
     this.hookCb?.close();
     this.hookCb = null;

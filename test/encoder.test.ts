@@ -302,6 +302,23 @@ describe("delta-QP hook", () => {
 });
 
 describe("bad input", () => {
+  test("the hook cannot re-enter or close the encoder", () => {
+    using enc = new Av1Encoder({ width: W, height: H });
+    for (const act of [() => enc.encode(frames[1]!), () => enc.close(), () => enc.flush()]) {
+      enc.onDeltaQ(() => act());
+      let err: unknown;
+      try {
+        enc.encode(frames[0]!);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(StateError);
+      expect((err as Error).message).toContain("inside the onDeltaQ hook");
+    }
+    enc.onDeltaQ(null);
+    expect(enc.encode(frames[0]!)[0]!.pts).toBe(0);
+  });
+
   test("bad qp offsets are InvalidArgumentError naming the problem, and the encoder still works", () => {
     using enc = new Av1Encoder({ width: W, height: H });
     const ok = new Array(15).fill(0);
