@@ -64,6 +64,22 @@ void ag_analyzer_reset(AgAnalyzer *a);
 void ag_analyzer_undo(AgAnalyzer *a); /* forget the last run */
 int ag_analyzer_run(AgAnalyzer *a, const uint8_t *y, int32_t stride, float *out); /* out may be NULL */
 
+/* Internal (lib/obu.c): the sequence-header fields the frame-header parse needs, and a temporal-unit parse
+ * giving the last coded frame's base_q_idx (-1 if none, -2 if the unit only shows an existing frame) and its
+ * OBU temporal id (-1 without extension). */
+typedef struct {
+  int valid, reduced, equal_picture_interval, decoder_model_info_present;
+  int buffer_delay_length, buffer_removal_time_length, frame_presentation_time_length;
+  int op_count;
+  uint32_t op_idc[32];
+  uint8_t op_model[32];
+  int wbits, hbits, max_w, max_h;
+  int frame_id_numbers_present, delta_frame_id_length, frame_id_length;
+  int use_128, enable_order_hint, enable_ref_frame_mvs, order_hint_bits;
+  int force_sct, force_int_mv, enable_superres;
+} AgSeqHdr;
+int ag_obu_parse_tu(AgSeqHdr *seq, const uint8_t *data, size_t size, int *base_q_idx, int *temporal_id);
+
 /* One SVT-AV1 encoder session (lib/encoder.c). Parameters are an int32 array indexed by AG_EP_*. */
 enum {
   AG_EP_WIDTH = 0,
@@ -90,6 +106,9 @@ enum {
   AG_PI_FLAGS,
   AG_PI_HAS_RECON, /* 1 when ag_encoder_take_packet can copy a reconstruction */
   AG_PI_ENCODE_MS, /* wall time from send to this packet's arrival, ms */
+  AG_PI_QINDEX,    /* base_q_idx of the last coded frame in the packet, from its frame header; -1 if none,
+                      -2 when the packet only shows an existing frame */
+  AG_PI_TEMPORAL_ID, /* OBU temporal id, -1 when the stream has no OBU extension headers */
   AG_PI_COUNT,
 };
 typedef struct AgEncoder AgEncoder;

@@ -28,6 +28,7 @@ typedef struct {
   uint32_t flags;
   uint8_t *recon; /* tight I420, or NULL */
   double encode_ms;
+  int qindex, temporal_id; /* from the packet's headers (lib/obu.c) */
 } Packet;
 
 typedef struct {
@@ -50,6 +51,7 @@ struct AgEncoder {
   int64_t next_pts;
   int eos_sent, eos_seen, broken;
   AgIvf *ivf;
+  AgSeqHdr seq; /* the stream's sequence header, for reading frame headers */
 
   AgAnalyzer *an;
   int analysis_on;
@@ -233,6 +235,10 @@ static int take_svt_packet(AgEncoder *e, EbBufferHeaderType *pk) {
       p->qp = (int32_t)pk->qp;
       p->flags = pk->flags;
       p->encode_ms = now_ms() - e->t_sent[(uint64_t)pk->pts % TIME_RING];
+      if (ag_obu_parse_tu(&e->seq, p->data, (size_t)p->size, &p->qindex, &p->temporal_id) != 0) {
+        p->qindex = -1;
+        p->temporal_id = -1;
+      }
       for (int i = 0; i < e->npending; i++)
         if (e->pending[i].pts == p->pts) {
           p->recon = e->pending[i].buf;
@@ -566,6 +572,8 @@ int ag_encoder_next_packet(AgEncoder *e, double *info) {
   info[AG_PI_FLAGS] = p->flags;
   info[AG_PI_HAS_RECON] = p->recon ? 1 : 0;
   info[AG_PI_ENCODE_MS] = p->encode_ms;
+  info[AG_PI_QINDEX] = p->qindex;
+  info[AG_PI_TEMPORAL_ID] = p->temporal_id;
   return 1;
 }
 

@@ -18,7 +18,7 @@ import { cString } from "./ivf";
 // Indices of the C parameter array (AG_EP_* in lib/av1gym.h).
 const EP = { WIDTH: 0, HEIGHT: 1, FPS_NUM: 2, FPS_DEN: 3, PRESET: 4, RC_MODE: 5, QP: 6, BITRATE: 7, PRED: 8, KEYINT: 9, THREADS: 10, RECON: 11, BIT_DEPTH: 12, COUNT: 13 } as const;
 // Packet info fields (AG_PI_* in lib/av1gym.h).
-const PI = { SIZE: 0, PTS: 1, PIC_TYPE: 2, QP: 3, FLAGS: 4, HAS_RECON: 5, ENCODE_MS: 6, COUNT: 7 } as const;
+const PI = { SIZE: 0, PTS: 1, PIC_TYPE: 2, QP: 3, FLAGS: 4, HAS_RECON: 5, ENCODE_MS: 6, QINDEX: 7, TEMPORAL_ID: 8, COUNT: 9 } as const;
 const ENC_OFFSETS = 1;
 const ENC_KEY = 2;
 
@@ -106,12 +106,15 @@ export interface Av1Packet {
   data: Uint8Array;
   /** Index of the source frame (0-based, in input order); timestamps are pts * fps.den / fps.num s. */
   pts: number;
+  /** SVT-AV1's picture type; "SHOW_EXISTING" when the packet only shows an earlier (hidden) frame. */
   frameType: FrameType;
   /**
-   * The frame's base qindex (0..255). SVT-AV1 reports the frame's qp = (base_q_idx + 2) >> 2 (0..63); this
-   * is that qp's qindex (qp * 4, 255 for 63), so within 2 of the base_q_idx in the frame header.
+   * The frame's base qindex (0..255): base_q_idx read from the packet's (last coded) frame header. For a
+   * SHOW_EXISTING packet, which codes no frame, it is the qindex of SVT's reported qp (qp * 4, 255 for 63).
    */
   qindex: number;
+  /** The OBU temporal id, when the stream carries OBU extension headers (SVT-AV1 writes none by default). */
+  temporalLayer?: number;
   /** SVT-AV1's frame qp, 0..63. */
   qp: number;
   size: number;
@@ -381,17 +384,19 @@ export class Av1Encoder {
       const pts = info[PI.PTS]!;
       const data = new Uint8Array(size);
       const qp = info[PI.QP]!;
-      const type = FRAME_TYPES[info[PI.PIC_TYPE]!] ?? "UNKNOWN";
+      // SVT labels a packet that only shows an existing frame with that frame's type: the header says.
+      const type = info[PI.QINDEX] === -2 ? "SHOW_EXISTING" : (FRAME_TYPES[info[PI.PIC_TYPE]!] ?? "UNKNOWN");
       const pkt: Av1Packet = {
         data,
         pts,
         frameType: type,
-        qindex: qp >= 63 ? 255 : qp * 4,
+        qindex: info[PI.QINDEX]! >= 0 ? info[PI.QINDEX]! : qp >= 63 ? 255 : qp * 4,
         qp,
         size,
         isKey: type === "KEY",
         encodeMs: info[PI.ENCODE_MS]!,
       };
+      if (info[PI.TEMPORAL_ID]! >= 0) pkt.temporalLayer = info[PI.TEMPORAL_ID]!;
       if (info[PI.HAS_RECON] === 1) {
         const r = allocI420(this.width, this.height, 8);
         check(lib.ag_encoder_take_packet(h, data, size, r.y as Uint8Array, r.u as Uint8Array, r.v as Uint8Array), "Av1Encoder");

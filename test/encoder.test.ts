@@ -212,6 +212,40 @@ describe("bitstream", () => {
       if (opts.keyInt === 5) expect(pk.filter((p) => p.isKey).map((p) => p.pts)).toEqual([0, 5, 10]);
     });
 
+  /** base_q_idx of the last frame header of each temporal unit, as FFmpeg's trace_headers reads it. */
+  function traceQindex(path: string): (number | null)[] {
+    const p = Bun.spawnSync(["ffmpeg", "-v", "trace", "-i", path, "-c", "copy", "-bsf:v", "trace_headers", "-f", "null", "-"]);
+    const tus: (number | null)[] = [];
+    for (const line of p.stderr.toString().split("\n")) {
+      if (!line.includes("trace_headers")) continue;
+      if (line.includes("Temporal Delimiter")) tus.push(null);
+      const m = /base_q_idx\s+[01]+ = (\d+)/.exec(line);
+      if (m) tus[tus.length - 1] = Number(m[1]);
+    }
+    return tus;
+  }
+
+  for (const pred of ["low-delay", "random-access"] as const)
+    test(`qindex is the frame header's base_q_idx (${pred}, checked with FFmpeg's trace_headers)`, () => {
+      const path = join(TMP, `q-${pred}.ivf`);
+      const pk = encodeAll({ width: W, height: H, output: path, predStructure: pred, keyInt: 9 }, frames.slice(0, 20));
+      const trace = traceQindex(path);
+      expect(trace.length).toBe(pk.length);
+      let checked = 0;
+      pk.forEach((p, i) => {
+        if (trace[i] === null) {
+          expect(p.frameType).toBe("SHOW_EXISTING");
+        } else {
+          expect(p.qindex).toBe(trace[i]!);
+          checked++;
+        }
+        // SVT's qp is (base_q_idx + 2) >> 2
+        if (trace[i] !== null) expect(p.qp).toBe(Math.min(63, (p.qindex + 2) >> 2));
+      });
+      expect(checked).toBeGreaterThanOrEqual(pred === "low-delay" ? 20 : 10);
+      expect(new Set(pk.map((p) => p.qindex)).size).toBeGreaterThan(2);
+    });
+
   test("forceKey makes a key frame", () => {
     using enc = new Av1Encoder({ width: W, height: H });
     const types = frames.slice(0, 6).map((f, i) => enc.encode(f, { forceKey: i === 4 })[0]!.isKey);
