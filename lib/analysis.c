@@ -1,5 +1,5 @@
 /* Per-superblock (64x64 luma) analysis of source frames, and per-superblock / per-plane SSE between two
- * frames. 8-bit samples. Output layout: float[sbRows][sbCols][AG_ANALYSIS_FEATURES], feature order as in
+ * frames. 8-bit samples, or 16-bit containers (10-bit etc.: analysed in 8-bit units). Output layout: float[sbRows][sbCols][AG_ANALYSIS_FEATURES], feature order as in
  * av1gym.h (mirrored by ANALYSIS_FEATURES in src/analysis.ts). Partial superblocks at the right and bottom
  * edges are measured over their valid area.
  *
@@ -226,7 +226,7 @@ static void analyse(const AgAnalyzer *a, float *out) {
     }
 }
 
-int ag_analyzer_run(AgAnalyzer *a, const uint8_t *y, int32_t stride, float *out) {
+int ag_analyzer_run(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth, float *out) {
   a->had_prev = a->has_prev;
   /* the previous frame's pyramid becomes level set 1, the new frame fills level set 0 */
   for (int l = 0; l < 3; l++) {
@@ -234,7 +234,23 @@ int ag_analyzer_run(AgAnalyzer *a, const uint8_t *y, int32_t stride, float *out)
     a->lv[1][l] = a->lv[0][l];
     a->lv[0][l] = t;
   }
-  for (int32_t r = 0; r < a->h; r++) memcpy(a->lv[0][0] + (size_t)r * a->w, y + (size_t)r * stride, (size_t)a->w);
+  if (bit_depth <= 8) {
+    const uint8_t *y8 = y;
+    for (int32_t r = 0; r < a->h; r++) memcpy(a->lv[0][0] + (size_t)r * a->w, y8 + (size_t)r * stride, (size_t)a->w);
+  } else {
+    /* deeper samples are analysed in 8-bit units (rounded), so every feature keeps its documented scale */
+    const int sh = bit_depth - 8;
+    const int max = (1 << bit_depth) - 1;
+    for (int32_t r = 0; r < a->h; r++) {
+      const uint16_t *src = (const uint16_t *)y + (size_t)r * stride;
+      uint8_t *d = a->lv[0][0] + (size_t)r * a->w;
+      for (int32_t x = 0; x < a->w; x++) {
+        int v = src[x] > max ? max : src[x];
+        v = (v + (1 << (sh - 1))) >> sh;
+        d[x] = (uint8_t)(v > 255 ? 255 : v);
+      }
+    }
+  }
   for (int l = 1; l < 3; l++) downscale2(a->lv[0][l - 1], a->lw[l - 1], a->lh[l - 1], a->lv[0][l], a->lw[l], a->lh[l]);
   if (out) analyse(a, out);
   a->has_prev = 1;
@@ -251,7 +267,7 @@ void ag_analyzer_undo(AgAnalyzer *a) {
   a->has_prev = a->had_prev;
 }
 
-static int check_plane(const char *name, const uint8_t *p, int32_t stride, int32_t w, int32_t h) {
+static int check_plane(const char *name, const void *p, int32_t stride, int32_t w, int32_t h) {
   if (!p) return ag_fail(AG_E_INVALID, "plane %s is null", name);
   if (stride < w) return ag_fail(AG_E_INVALID, "plane %s stride %d is smaller than its width %d", name, stride, w);
   return AG_OK;
@@ -259,9 +275,10 @@ static int check_plane(const char *name, const uint8_t *p, int32_t stride, int32
 
 int32_t ag_analysis_features(void) { return AG_ANALYSIS_FEATURES; }
 
-int ag_analyze_frame(const uint8_t *cur, int32_t cur_stride, const uint8_t *prev, int32_t prev_stride, int32_t width,
-                     int32_t height, float *out, int32_t out_len) {
+int ag_analyze_frame(const void *cur, int32_t cur_stride, const void *prev, int32_t prev_stride, int32_t width,
+                     int32_t height, int32_t bit_depth, float *out, int32_t out_len) {
   ag_clear_error();
+  if (bit_depth < 8 || bit_depth > 16) return ag_fail(AG_E_INVALID, "bit depth %d is outside 8..16", bit_depth);
   if (width <= 0 || height <= 0 || width > 16384 || height > 16384)
     return ag_fail(AG_E_INVALID, "frame size %dx%d is outside 1..16384", width, height);
   if (check_plane("cur", cur, cur_stride, width, height)) return AG_E_INVALID;
@@ -270,8 +287,8 @@ int ag_analyze_frame(const uint8_t *cur, int32_t cur_stride, const uint8_t *prev
   if (!out || out_len < need) return ag_fail(AG_E_INVALID, "analysis output holds %d floats, needs %lld", out_len, (long long)need);
   AgAnalyzer *a = ag_analyzer_new(width, height);
   if (!a) return ag_last_error_code();
-  if (prev) ag_analyzer_run(a, prev, prev_stride, NULL);
-  ag_analyzer_run(a, cur, cur_stride, out);
+  if (prev) ag_analyzer_run(a, prev, prev_stride, bit_depth, NULL);
+  ag_analyzer_run(a, cur, cur_stride, bit_depth, out);
   ag_analyzer_free(a);
   return AG_OK;
 }
@@ -303,15 +320,27 @@ static uint64_t sse_block(const uint8_t *a, int32_t sa, const uint8_t *b, int32_
   return s;
 }
 
+static uint64_t sse_block16(const uint16_t *a, int32_t sa, const uint16_t *b, int32_t sb, int32_t w, int32_t h) {
+  uint64_t s = 0;
+  for (int32_t y = 0; y < h; y++, a += sa, b += sb)
+    for (int32_t x = 0; x < w; x++) {
+      int64_t d = (int64_t)a[x] - (int64_t)b[x];
+      s += (uint64_t)(d * d);
+    }
+  return s;
+}
+
 /* SSE of a whole plane, in 64-wide column strips so sse_block's 32-bit row sums cannot overflow. */
-static uint64_t sse_plane(const uint8_t *a, int32_t sa, const uint8_t *b, int32_t sb, int32_t w, int32_t h, double *sb_out,
-                          int32_t cols) {
+static uint64_t sse_plane(const void *a_, int32_t sa, const void *b_, int32_t sb, int32_t w, int32_t h, int wide,
+                          double *sb_out, int32_t cols) {
+  const uint8_t *a = a_, *b = b_;
   uint64_t total = 0;
   for (int32_t y0 = 0; y0 < h; y0 += SB) {
     int32_t bh = h - y0 < SB ? h - y0 : SB;
     for (int32_t x0 = 0; x0 < w; x0 += SB) {
       int32_t bw = w - x0 < SB ? w - x0 : SB;
-      uint64_t s = sse_block(a + (size_t)y0 * sa + x0, sa, b + (size_t)y0 * sb + x0, sb, bw, bh);
+      uint64_t s = wide ? sse_block16((const uint16_t *)a_ + (size_t)y0 * sa + x0, sa, (const uint16_t *)b_ + (size_t)y0 * sb + x0, sb, bw, bh)
+                        : sse_block(a + (size_t)y0 * sa + x0, sa, b + (size_t)y0 * sb + x0, sb, bw, bh);
       if (sb_out) sb_out[(y0 / SB) * cols + x0 / SB] = (double)s;
       total += s;
     }
@@ -319,10 +348,12 @@ static uint64_t sse_plane(const uint8_t *a, int32_t sa, const uint8_t *b, int32_
   return total;
 }
 
-int ag_frame_sse(const uint8_t *ay, int32_t a_sy, const uint8_t *au, int32_t a_su, const uint8_t *av, int32_t a_sv,
-                 const uint8_t *by, int32_t b_sy, const uint8_t *bu, int32_t b_su, const uint8_t *bv, int32_t b_sv,
-                 int32_t width, int32_t height, double *planes_out, double *sb_out, int32_t sb_len) {
+int ag_frame_sse(const void *ay, int32_t a_sy, const void *au, int32_t a_su, const void *av, int32_t a_sv,
+                 const void *by, int32_t b_sy, const void *bu, int32_t b_su, const void *bv, int32_t b_sv,
+                 int32_t width, int32_t height, int32_t bit_depth, double *planes_out, double *sb_out, int32_t sb_len) {
   ag_clear_error();
+  if (bit_depth < 8 || bit_depth > 16) return ag_fail(AG_E_INVALID, "bit depth %d is outside 8..16", bit_depth);
+  const int wide = bit_depth > 8;
   if (width <= 0 || height <= 0 || width > 65536 || height > 65536)
     return ag_fail(AG_E_INVALID, "frame size %dx%d is outside 1..65536", width, height);
   const int32_t cw = (width + 1) / 2, ch = (height + 1) / 2;
@@ -334,8 +365,8 @@ int ag_frame_sse(const uint8_t *ay, int32_t a_sy, const uint8_t *au, int32_t a_s
   const int32_t cols = (width + SB - 1) / SB, rows = (height + SB - 1) / SB;
   if (sb_out && sb_len < (int64_t)cols * rows)
     return ag_fail(AG_E_INVALID, "superblock SSE output holds %d values, needs %d", sb_len, cols * rows);
-  planes_out[0] = (double)sse_plane(ay, a_sy, by, b_sy, width, height, sb_out, cols);
-  planes_out[1] = (double)sse_plane(au, a_su, bu, b_su, cw, ch, NULL, 0);
-  planes_out[2] = (double)sse_plane(av, a_sv, bv, b_sv, cw, ch, NULL, 0);
+  planes_out[0] = (double)sse_plane(ay, a_sy, by, b_sy, width, height, wide, sb_out, cols);
+  planes_out[1] = (double)sse_plane(au, a_su, bu, b_su, cw, ch, wide, NULL, 0);
+  planes_out[2] = (double)sse_plane(av, a_sv, bv, b_sv, cw, ch, wide, NULL, 0);
   return AG_OK;
 }

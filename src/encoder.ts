@@ -60,7 +60,10 @@ const EncoderOptions = z
     threads: int("threads").min(0).max(1024).default(1),
     /** Reconstructed frames (and their SSE/PSNR against the source) on every packet. */
     recon: z.boolean().default(false),
-    bitDepth: z.literal(8, { errorMap: () => ({ message: "only 8-bit encoding is supported" }) }).default(8),
+    /** 8, or 10 (frames then carry Uint16Array planes; the bitstream is 10-bit Main profile). */
+    bitDepth: z
+      .union([z.literal(8), z.literal(10)], { errorMap: () => ({ message: "bitDepth must be 8 or 10 (SVT-AV1's input depths)" }) })
+      .default(8),
     /** Write an IVF file as packets come out. */
     output: z.string().min(1).optional(),
     /** Compute the per-superblock analysis for every frame (`lastAnalysis`) even without a hook. */
@@ -123,9 +126,9 @@ export interface Av1Packet {
   encodeMs: number;
   /** Reconstruction (what a decoder shows), when `recon` is on. */
   recon?: I420Frame;
-  /** Sum of squared errors recon vs source per plane (when `recon` is on). */
+  /** Sum of squared errors recon vs source per plane, in sample units (when `recon` is on). */
   sse?: PlaneStats;
-  /** PSNR in dB per plane (100 for identical planes), when `recon` is on. */
+  /** PSNR in dB per plane (peak 255, or 1023 at 10 bits; 100 for identical planes), when `recon` is on. */
   psnr?: PlaneStats;
 }
 
@@ -229,7 +232,7 @@ export class Av1Encoder {
     p[EP.KEYINT] = keyInt;
     p[EP.THREADS] = o.threads;
     p[EP.RECON] = o.recon ? 1 : 0;
-    p[EP.BIT_DEPTH] = 8;
+    p[EP.BIT_DEPTH] = o.bitDepth;
     this.h = checkHandle(native().ag_encoder_open(p, EP.COUNT, o.output ? cString(o.output) : null) as Pointer | null, "Av1Encoder");
     finalizer.register(this, this.h, this);
     // Explicit ArrayBuffers: their storage never moves, so C may keep the pointers until close.
@@ -323,7 +326,7 @@ export class Av1Encoder {
   encode(frame: I420Frame, opts: EncodeOptions = {}): Av1Packet[] {
     const h = this.handle("encode");
     if (this.flushed) throw new StateError("Av1Encoder.encode: the stream was flushed; open a new encoder");
-    validateI420(frame, { width: this.width, height: this.height, bitDepth: 8 });
+    validateI420(frame, { width: this.width, height: this.height, bitDepth: this.options.bitDepth });
     if (opts === null || typeof opts !== "object") throw new InvalidArgumentError("encode: options must be an object");
     let flags = 0;
     if (opts.qpOffsets !== undefined) {
@@ -338,16 +341,7 @@ export class Av1Encoder {
     this.busy = true;
     let rc: number;
     try {
-      rc = native().ag_encoder_encode(
-        h,
-        frame.y as Uint8Array,
-        frame.strideY,
-        frame.u as Uint8Array,
-        frame.strideU,
-        frame.v as Uint8Array,
-        frame.strideV,
-        flags,
-      );
+      rc = native().ag_encoder_encode(h, frame.y, frame.strideY, frame.u, frame.strideU, frame.v, frame.strideV, flags);
     } finally {
       this.busy = false;
     }
@@ -398,8 +392,9 @@ export class Av1Encoder {
       };
       if (info[PI.TEMPORAL_ID]! >= 0) pkt.temporalLayer = info[PI.TEMPORAL_ID]!;
       if (info[PI.HAS_RECON] === 1) {
-        const r = allocI420(this.width, this.height, 8);
-        check(lib.ag_encoder_take_packet(h, data, size, r.y as Uint8Array, r.u as Uint8Array, r.v as Uint8Array), "Av1Encoder");
+        const depth = this.options.bitDepth;
+        const r = allocI420(this.width, this.height, depth);
+        check(lib.ag_encoder_take_packet(h, data, size, r.y, r.u, r.v), "Av1Encoder");
         pkt.recon = r;
         const src = this.sources.get(pts);
         if (src) {
@@ -408,7 +403,7 @@ export class Av1Encoder {
           const ny = this.width * this.height;
           const nc = r.u.length;
           pkt.sse = { y: s.y, u: s.u, v: s.v };
-          pkt.psnr = { y: psnrFromSse(s.y, ny), u: psnrFromSse(s.u, nc), v: psnrFromSse(s.v, nc) };
+          pkt.psnr = { y: psnrFromSse(s.y, ny, depth), u: psnrFromSse(s.u, nc, depth), v: psnrFromSse(s.v, nc, depth) };
         }
       } else {
         check(lib.ag_encoder_take_packet(h, data, size, null, null, null), "Av1Encoder");
@@ -441,7 +436,7 @@ export class Av1Encoder {
 }
 
 function copyFrame(f: I420Frame): I420Frame {
-  const c = allocI420(f.width, f.height, 8);
+  const c = allocI420(f.width, f.height, f.bitDepth);
   const copyPlane = (src: I420Frame["y"], stride: number, dst: I420Frame["y"], w: number, h: number) => {
     if (stride === w) dst.set(src.subarray(0, w * h));
     else for (let y = 0; y < h; y++) dst.set(src.subarray(y * stride, y * stride + w), y * w);

@@ -33,9 +33,9 @@ const symbols = {
   ag_ivf_write: { args: [ptr, ptr, i32, f64], returns: i32 },
   ag_ivf_close: { args: [ptr], returns: i32 },
   ag_analysis_features: { args: [], returns: i32 },
-  ag_analyze_frame: { args: [ptr, i32, ptr, i32, i32, i32, ptr, i32], returns: i32 },
+  ag_analyze_frame: { args: [ptr, i32, ptr, i32, i32, i32, i32, ptr, i32], returns: i32 },
   ag_frame_sse: {
-    args: [ptr, i32, ptr, i32, ptr, i32, ptr, i32, ptr, i32, ptr, i32, i32, i32, ptr, ptr, i32],
+    args: [ptr, i32, ptr, i32, ptr, i32, ptr, i32, ptr, i32, ptr, i32, i32, i32, i32, ptr, ptr, i32],
     returns: i32,
   },
   ag_encoder_open: { args: [ptr, i32, ptr], returns: ptr },

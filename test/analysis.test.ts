@@ -121,9 +121,27 @@ describe("analyzeFrame", () => {
 
   test("bad input is InvalidArgumentError", () => {
     expect(() => analyzeFrame(allocI420(64, 64), allocI420(66, 64))).toThrow(InvalidArgumentError);
-    expect(() => analyzeFrame(allocI420(64, 64, 10), null)).toThrow("8-bit");
+    expect(() => analyzeFrame(allocI420(64, 64, 10), allocI420(64, 64, 8))).toThrow("bit depth 8, expected 10");
     expect(() => analyzeFrame(allocI420(128, 64), null, new Float32Array(3))).toThrow("at least 14");
   });
+});
+
+test("10-bit frames are analysed in 8-bit units", () => {
+  const [a8, b8] = [...synthFrames(192, 128, 2, 9)];
+  const to10 = (f: I420Frame): I420Frame => {
+    const g = allocI420(f.width, f.height, 10);
+    g.y.set(Array.from(f.y, (v) => v * 4 + 1)); // low bits that round away
+    g.u.set(Array.from(f.u, (v) => v * 4));
+    g.v.set(Array.from(f.v, (v) => v * 4));
+    return g;
+  };
+  const a = analyzeFrame(b8!, a8!);
+  const b = analyzeFrame(to10(b8!), to10(a8!));
+  expect(Array.from(b.data)).toEqual(Array.from(a.data));
+  const s8 = superblockSse(a8!, b8!);
+  const s10 = superblockSse(to10(a8!), to10(b8!));
+  expect(s10.y).toBe(s8.y * 16);
+  expect(s10.u).toBe(s8.u * 16);
 });
 
 describe("superblockSse", () => {

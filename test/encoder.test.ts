@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { Av1Encoder, type Av1Packet, type EncoderOptions } from "../src/encoder";
 import { IvfWriter } from "../src/ivf";
 import { synthFrames } from "../src/synth";
+import { describeShared, sharedPath } from "./shared";
 import { CallbackError, InvalidArgumentError, StateError } from "../src/errors";
 import { allocI420, type I420Frame } from "../src/frame";
 
@@ -80,7 +81,7 @@ describe("options", () => {
     ["keyInt 0", { width: W, height: H, keyInt: 0 }, "keyInt"],
     ["fps above 240", { width: W, height: H, fps: { num: 241, den: 1 } }, "240"],
     ["unknown option", { width: W, height: H, qp: 3 } as unknown as EncoderOptions, "qp"],
-    ["10-bit", { width: W, height: H, bitDepth: 10 as 8 }, "8-bit"],
+    ["12-bit", { width: W, height: H, bitDepth: 12 as 8 }, "bitDepth must be 8 or 10"],
   ];
   for (const [name, opts, msg] of bad)
     test(`rejects ${name}`, () => {
@@ -267,6 +268,70 @@ describe("bitstream", () => {
   });
 });
 
+describe("10-bit", () => {
+  /** 10-bit version of an 8-bit frame, with varying low bits. */
+  const to10 = (f: I420Frame): I420Frame => {
+    const g = allocI420(f.width, f.height, 10);
+    g.y.set(Array.from(f.y, (v, i) => v * 4 + (i % 4)));
+    g.u.set(Array.from(f.u, (v) => v * 4));
+    g.v.set(Array.from(f.v, (v) => v * 4 + 2));
+    return g;
+  };
+
+  test("10-bit input: recon equals the 10-bit decode; quality and hook analysis as for 8-bit", () => {
+    const path = join(TMP, "ten.ivf");
+    const src = frames.slice(0, 6).map(to10);
+    using enc = new Av1Encoder({ width: W, height: H, bitDepth: 10, recon: true, output: path });
+    const means: number[] = [];
+    enc.onDeltaQ((_i, a) => {
+      means.push(a.data[0]!);
+    });
+    const pk = src.flatMap((f) => enc.encode(f));
+    enc.close();
+    expect(pk.length).toBe(6);
+    expect(() => new Av1Encoder({ width: W, height: H, bitDepth: 10 }).encode(frames[0]!)).toThrow("bit depth 8, expected 10");
+    const p = Bun.spawnSync(["ffmpeg", "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "yuv420p10le", "-"]);
+    const dec = new Uint16Array(p.stdout.buffer.slice(p.stdout.byteOffset, p.stdout.byteOffset + p.stdout.byteLength));
+    expect(dec.length).toBe(6 * FRAME_BYTES);
+    for (const k of pk) {
+      expect(k.recon!.bitDepth).toBe(10);
+      const base = k.pts * FRAME_BYTES;
+      expect(Array.from(dec.subarray(base, base + W * H))).toEqual(Array.from(k.recon!.y));
+      expect(Array.from(dec.subarray(base + W * H, base + (W * H * 5) / 4))).toEqual(Array.from(k.recon!.u));
+      expect(k.psnr!.y).toBeGreaterThan(35);
+    }
+    let s = 0;
+    for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) s += frames[0]!.y[y * W + x]!;
+    expect(Math.abs(means[0]! - s / 4096)).toBeLessThan(0.6);
+  });
+});
+
+describeShared("real 10-bit clip", () => {
+  test("src01 576x324 yuv420p10le: 10-bit encode is at least as good as the same clip cut to 8 bits", async () => {
+    const w = 576, h = 324;
+    const raw = new Uint16Array(await Bun.file(sharedPath("clips", "src01_576x324_3f_yuv420p10le.yuv")).arrayBuffer());
+    const fs = (w * h * 3) / 2;
+    const psnr: Record<number, number[]> = { 8: [], 10: [] };
+    for (const depth of [10, 8] as const) {
+      using enc = new Av1Encoder({ width: w, height: h, bitDepth: depth, recon: true, rateControl: { mode: "crf", crf: 25 } });
+      for (let i = 0; i < 3; i++) {
+        const o = i * fs;
+        const plane = (a: number, b: number) =>
+          depth === 10 ? raw.subarray(o + a, o + b) : Uint8Array.from(raw.subarray(o + a, o + b), (v) => Math.min(255, (v + 2) >> 2));
+        const f: I420Frame = {
+          width: w, height: h, bitDepth: depth, strideY: w, strideU: w / 2, strideV: w / 2,
+          y: plane(0, w * h), u: plane(w * h, (w * h * 5) / 4), v: plane((w * h * 5) / 4, fs),
+        };
+        const [pk] = enc.encode(f);
+        psnr[depth]!.push(pk!.psnr!.y);
+        if (depth === 10) expect(Math.max(...pk!.recon!.y)).toBeLessThanOrEqual(1023);
+      }
+    }
+    expect(psnr[10]![0]).toBeGreaterThan(40);
+    psnr[10]!.forEach((p, i) => expect(p).toBeGreaterThan(psnr[8]![i]! - 0.5));
+  });
+});
+
 describe("delta-QP hook", () => {
   test("is called once per frame, before sending, with the index and the analysis; its offsets apply", () => {
     const n = 8;
@@ -428,7 +493,7 @@ describe("bad input", () => {
       const p = new Int32Array([320, 192, 25, 1, 10, 0, 35, 0, 1, -1, 1, 0, 8]);
       const out = [];
       const bad = (i, v) => { const q = p.slice(); q[i] = v; return lib.ag_encoder_open(q, 13, null) ? "opened" : lib.ag_last_error_code() + ":" + String(lib.ag_last_error()); };
-      out.push(bad(0, 63), bad(0, 321), bad(6, 0), bad(8, 3), bad(12, 10));
+      out.push(bad(0, 63), bad(0, 321), bad(6, 0), bad(8, 3), bad(12, 12));
       out.push(lib.ag_encoder_open(p, 5, null) ? "opened" : String(lib.ag_last_error()));
       out.push(lib.ag_analyze_frame(new Uint8Array(64 * 64), 64, null, 0, 64, 64, new Float32Array(3), 3) + ":" + String(lib.ag_last_error()));
       out.push(lib.ag_analyze_frame(null, 64, null, 0, 64, 64, new Float32Array(7), 7));
