@@ -21,6 +21,7 @@
 struct AgAnalyzer {
   int32_t w, h;
   int has_prev, had_prev; /* had_prev: has_prev before the last run, for ag_analyzer_undo */
+  int stale[2];           /* level set whose pyramid (levels 1, 2) was not built yet (ag_analyzer_push) */
   /* [0] = current, [1] = previous; level 0 full, 1 half, 2 quarter resolution; tightly packed */
   uint8_t *lv[2][3];
   int32_t lw[3], lh[3];
@@ -226,14 +227,26 @@ static void analyse(const AgAnalyzer *a, float *out) {
     }
 }
 
-int ag_analyzer_run(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth, float *out) {
-  a->had_prev = a->has_prev;
-  /* the previous frame's pyramid becomes level set 1, the new frame fills level set 0 */
+static void swap_sets(AgAnalyzer *a) {
   for (int l = 0; l < 3; l++) {
     uint8_t *t = a->lv[1][l];
     a->lv[1][l] = a->lv[0][l];
     a->lv[0][l] = t;
   }
+  int t = a->stale[1];
+  a->stale[1] = a->stale[0];
+  a->stale[0] = t;
+}
+
+static void build_pyramid(AgAnalyzer *a, int set) {
+  for (int l = 1; l < 3; l++) downscale2(a->lv[set][l - 1], a->lw[l - 1], a->lh[l - 1], a->lv[set][l], a->lw[l], a->lh[l]);
+  a->stale[set] = 0;
+}
+
+/* The previous frame becomes level set 1; the new frame's luma (in 8-bit units) fills level 0 of set 0. */
+static void load(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth) {
+  a->had_prev = a->has_prev;
+  swap_sets(a);
   if (bit_depth <= 8) {
     const uint8_t *y8 = y;
     for (int32_t r = 0; r < a->h; r++) memcpy(a->lv[0][0] + (size_t)r * a->w, y8 + (size_t)r * stride, (size_t)a->w);
@@ -251,19 +264,27 @@ int ag_analyzer_run(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_de
       }
     }
   }
-  for (int l = 1; l < 3; l++) downscale2(a->lv[0][l - 1], a->lw[l - 1], a->lh[l - 1], a->lv[0][l], a->lw[l], a->lh[l]);
+  a->stale[0] = 1;
+}
+
+int ag_analyzer_run(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth, float *out) {
+  load(a, y, stride, bit_depth);
+  build_pyramid(a, 0);
+  if (a->has_prev && a->stale[1]) build_pyramid(a, 1);
   if (out) analyse(a, out);
   a->has_prev = 1;
   return AG_OK;
 }
 
+/* Keeps the frame as "previous" without analysing it (the pyramid is built only if it is ever needed). */
+void ag_analyzer_push(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth) {
+  load(a, y, stride, bit_depth);
+  a->has_prev = 1;
+}
+
 /* Forgets the last run: the frame before it is "previous" again (the frame was not sent after all). */
 void ag_analyzer_undo(AgAnalyzer *a) {
-  for (int l = 0; l < 3; l++) {
-    uint8_t *t = a->lv[1][l];
-    a->lv[1][l] = a->lv[0][l];
-    a->lv[0][l] = t;
-  }
+  swap_sets(a);
   a->has_prev = a->had_prev;
 }
 

@@ -63,6 +63,7 @@ AgAnalyzer *ag_analyzer_new(int32_t width, int32_t height);
 void ag_analyzer_free(AgAnalyzer *a);
 void ag_analyzer_reset(AgAnalyzer *a);
 void ag_analyzer_undo(AgAnalyzer *a); /* forget the last run */
+void ag_analyzer_push(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth); /* keep as prev, no analysis */
 int ag_analyzer_run(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth, float *out); /* out may be NULL */
 
 /* Internal (lib/obu.c): the sequence-header fields the frame-header parse needs, and a temporal-unit parse

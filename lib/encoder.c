@@ -528,7 +528,7 @@ int ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u, in
     e->last_sent = slot;
     roi_release_done(e);
   }
-  if (!analyse) ag_analyzer_run(e->an, y, sy, e->depth, NULL); /* keep the previous frame for analysis turned on later */
+  if (!analyse) ag_analyzer_push(e->an, y, sy, e->depth); /* the previous frame, should analysis start later */
   e->next_pts++;
   int rc = collect(e, 1, 0);
   if (rc != AG_OK) {

@@ -6,6 +6,7 @@ import { Av1Encoder, type Av1Packet, type EncoderOptions } from "../src/encoder"
 import { IvfWriter } from "../src/ivf";
 import { synthFrames } from "../src/synth";
 import { describeShared, sharedPath } from "./shared";
+import { analyzeFrame, FEATURE } from "../src/analysis";
 import { CallbackError, InvalidArgumentError, StateError } from "../src/errors";
 import { allocI420, type I420Frame } from "../src/frame";
 
@@ -364,6 +365,26 @@ describe("delta-QP hook", () => {
     let s = 0;
     for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) s += frames[0]!.y[y * W + x]!;
     expect(means[0]).toBeCloseTo(s / 4096, 3);
+  });
+
+  test("its analysis equals analyzeFrame(cur, prev), also when set mid-stream and after a failed call", () => {
+    using enc = new Av1Encoder({ width: W, height: H });
+    enc.encode(frames[0]!); // no hook: the frame is still kept as "previous"
+    let fail = true;
+    let seen: Float32Array | null = null;
+    enc.onDeltaQ((_i, a) => {
+      if (fail) {
+        fail = false;
+        throw new Error("first try fails");
+      }
+      seen = a.data.slice();
+    });
+    expect(() => enc.encode(frames[1]!)).toThrow(CallbackError);
+    enc.encode(frames[1]!);
+    const want = analyzeFrame(frames[1]!, frames[0]!);
+    expect(Array.from(seen!)).toEqual(Array.from(want.data));
+    expect(want.data[FEATURE.temporalMad]).toBeGreaterThan(0);
+    expect(Array.from(enc.lastAnalysis!.data)).toEqual(Array.from(want.data));
   });
 
   test("a hook that returns offsets is validated like qpOffsets", () => {
