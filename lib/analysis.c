@@ -7,6 +7,7 @@
  * quarter-resolution pyramid level (+-32 px), then +-2 at half resolution, then +-1 at full resolution,
  * always also trying the zero vector; SAD cost, ties keep the earlier candidate (zero first). SAD uses
  * SSE2 (x86-64 baseline) 16 samples at a time. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +30,7 @@ struct AgAnalyzer {
 
 /* Sum of absolute differences of a w x h block (w, h <= 64: the 64-bit lanes cannot overflow). The SSE2
  * accumulator spans all rows and is reduced once. */
-static uint32_t sad_block(const uint8_t *a, int32_t sa, const uint8_t *b, int32_t sb, int32_t w, int32_t h) {
+static uint32_t sad_block_sse2(const uint8_t *a, int32_t sa, const uint8_t *b, int32_t sb, int32_t w, int32_t h) {
   uint32_t s = 0;
   int32_t w16 = 0;
 #ifdef __SSE2__
@@ -53,6 +54,65 @@ static uint32_t sad_block(const uint8_t *a, int32_t sa, const uint8_t *b, int32_
     for (int32_t y = 0; y < h; y++, a += sa, b += sb)
       for (int32_t x = w16; x < w; x++) s += (uint32_t)abs((int)a[x] - (int)b[x]);
   return s;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+/* AVX2: 32 samples per instruction; 16-wide blocks (the quarter-resolution search) take two rows at once. */
+__attribute__((target("avx2"))) static uint32_t sad_block_avx2(const uint8_t *a, int32_t sa, const uint8_t *b, int32_t sb,
+                                                                int32_t w, int32_t h) {
+  __m256i acc = _mm256_setzero_si256();
+  int32_t done_w = 0, y = 0;
+  if (w == 16) {
+    for (; y + 2 <= h; y += 2) {
+      __m256i va = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(a + (size_t)y * sa))),
+                                           _mm_loadu_si128((const __m128i *)(a + (size_t)(y + 1) * sa)), 1);
+      __m256i vb = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(b + (size_t)y * sb))),
+                                           _mm_loadu_si128((const __m128i *)(b + (size_t)(y + 1) * sb)), 1);
+      acc = _mm256_add_epi64(acc, _mm256_sad_epu8(va, vb));
+    }
+    done_w = 16;
+  } else {
+    done_w = w & ~31;
+    if (done_w)
+      for (int32_t r = 0; r < h; r++)
+        for (int32_t x = 0; x < done_w; x += 32)
+          acc = _mm256_add_epi64(acc, _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *)(a + (size_t)r * sa + x)),
+                                                      _mm256_loadu_si256((const __m256i *)(b + (size_t)r * sb + x))));
+  }
+  __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+  uint32_t s = (uint32_t)(_mm_cvtsi128_si32(s2) + _mm_cvtsi128_si32(_mm_unpackhi_epi64(s2, s2)));
+  if (w == 16) {
+    if (y < h) s += sad_block_sse2(a + (size_t)y * sa, sa, b + (size_t)y * sb, sb, 16, h - y); /* odd last row */
+  } else if (done_w < w) {
+    s += sad_block_sse2(a + done_w, sa, b + done_w, sb, w - done_w, h);
+  }
+  return s;
+}
+#endif
+
+typedef uint32_t (*sad_fn)(const uint8_t *, int32_t, const uint8_t *, int32_t, int32_t, int32_t);
+static sad_fn sad_impl;
+
+/* Picks the SAD kernel once per process (the CPU does not change under us); AV1GYM_NO_AVX2 forces SSE2. */
+static void pick_sad(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && !getenv("AV1GYM_NO_AVX2")) {
+    sad_impl = sad_block_avx2;
+    return;
+  }
+#endif
+  sad_impl = sad_block_sse2;
+}
+
+static void choose_sad(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, pick_sad);
+}
+
+static inline uint32_t sad_block(const uint8_t *a, int32_t sa, const uint8_t *b, int32_t sb, int32_t w, int32_t h) {
+  return sad_impl(a, sa, b, sb, w, h);
 }
 
 /* Sum and sum of squares of a w x h block. */
@@ -111,6 +171,7 @@ static void downscale2(const uint8_t *src, int32_t sw, int32_t sh, uint8_t *dst,
 }
 
 AgAnalyzer *ag_analyzer_new(int32_t width, int32_t height) {
+  choose_sad();
   if (width <= 0 || height <= 0 || width > 16384 || height > 16384) {
     ag_fail(AG_E_INVALID, "analysis frame size %dx%d is outside 1..16384", width, height);
     return NULL;

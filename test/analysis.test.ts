@@ -3,6 +3,7 @@ import { ANALYSIS_FEATURES, FEATURE, analyzeFrame, superblockSse, superblockGrid
 import { SynthSource, synthFrames } from "../src/synth";
 import { allocI420, type I420Frame } from "../src/frame";
 import { InvalidArgumentError } from "../src/errors";
+import { join } from "node:path";
 
 const F = ANALYSIS_FEATURES.length;
 const at = (d: Float32Array, cols: number, r: number, c: number, f: number) => d[(r * cols + c) * F + f]!;
@@ -142,6 +143,20 @@ test("10-bit frames are analysed in 8-bit units", () => {
   const s10 = superblockSse(to10(a8!), to10(b8!));
   expect(s10.y).toBe(s8.y * 16);
   expect(s10.u).toBe(s8.u * 16);
+});
+
+test("the SSE2 and AVX2 SAD kernels give the same analysis (subprocess with AV1GYM_NO_AVX2)", () => {
+  const code = `
+    import { analyzeFrame } from "./src/analysis";
+    import { synthFrames } from "./src/synth";
+    const [a, b] = [...synthFrames(330, 200, 2, 4)];
+    console.log(JSON.stringify(Array.from(analyzeFrame(b, a).data)));
+  `;
+  const run = (env: Record<string, string>) =>
+    Bun.spawnSync(["bun", "-e", code], { cwd: join(import.meta.dir, ".."), env: { ...process.env, ...env } }).stdout.toString();
+  const sse2 = JSON.parse(run({ AV1GYM_NO_AVX2: "1" }));
+  const [a, b] = [...synthFrames(330, 200, 2, 4)];
+  expect(sse2).toEqual(Array.from(analyzeFrame(b!, a!).data));
 });
 
 describe("superblockSse", () => {
