@@ -8,6 +8,7 @@
  * picture and to every later picture that carries none. So once one event has been sent, every picture
  * gets one (zeros when the caller gives no offsets), and an event is freed only when its picture's packet
  * is out and a newer event has replaced it. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,6 +299,10 @@ static int collect(AgEncoder *e, int expect, int to_eos) {
 
 /* ------------------------------------------------------------------ session */
 
+/* SVT logs through its own logger, level from SVT_LOG (0 fatal .. 4 debug), read when a handle is
+ * created: keep errors only unless the user chose a level. Once per process (setenv is not thread-safe). */
+static void quiet_svt_log(void) { setenv("SVT_LOG", "1", 0); }
+
 static const char *param_name(int i) {
   static const char *names[AG_EP_COUNT] = {"width", "height", "fps numerator", "fps denominator", "preset", "rate control mode",
                                            "qp", "bitrate", "prediction structure", "key-frame interval", "threads", "recon", "bit depth"};
@@ -346,9 +351,8 @@ AgEncoder *ag_encoder_open(const int32_t *p, int32_t n, const char *ivf_path) {
   e->pred = p[AG_EP_PRED];
   e->recon_on = p[AG_EP_RECON];
 
-  /* SVT logs through its own logger, level from SVT_LOG (0 fatal .. 4 debug): keep errors only unless the
-   * user asked for more. The library reads it when a handle is created. */
-  setenv("SVT_LOG", "1", 0);
+  static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+  pthread_once(&log_once, quiet_svt_log);
   EbSvtAv1EncConfiguration cfg;
   memset(&cfg, 0, sizeof cfg);
   if (svt_av1_enc_init_handle(&e->svt, NULL, &cfg) != EB_ErrorNone) {

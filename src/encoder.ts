@@ -13,7 +13,9 @@ import { native, check, checkHandle } from "./ffi";
 import { AG, CallbackError, InvalidArgumentError, StateError, Av1GymError } from "./errors";
 import { allocI420, validateI420, type I420Frame } from "./frame";
 import { ANALYSIS_FEATURES, ANALYSIS_FEATURE_COUNT, psnrFromSse, superblockGrid, superblockSse, type Analysis } from "./analysis";
-import { cString } from "./ivf";
+
+/** A NUL-terminated UTF-8 copy of a string, for C. */
+const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");
 
 // Indices of the C parameter array (AG_EP_* in lib/av1gym.h).
 const EP = { WIDTH: 0, HEIGHT: 1, FPS_NUM: 2, FPS_DEN: 3, PRESET: 4, RC_MODE: 5, QP: 6, BITRATE: 7, PRED: 8, KEYINT: 9, THREADS: 10, RECON: 11, BIT_DEPTH: 12, COUNT: 13 } as const;

@@ -16,8 +16,8 @@ const IvfOptions = z
   .strict();
 export type IvfOptions = z.input<typeof IvfOptions>;
 
-/** A NUL-terminated UTF-8 copy of a string, for C. */
-export function cString(s: string): Buffer {
+/** A NUL-terminated UTF-8 copy of a string, for C. @internal (not re-exported by src/index.ts' users) */
+function cString(s: string): Buffer {
   return Buffer.from(s + "\0", "utf8");
 }
 
