@@ -1,5 +1,5 @@
 /* Per-superblock (64x64 luma) analysis of source frames, and per-superblock / per-plane SSE between two
- * frames. 8-bit samples. Output layout: float[sbRows][sbCols][AG_ANALYSIS_FEATURES], feature order as in
+ * frames. 8-bit samples, or 16-bit containers (10-bit etc.: analysed in 8-bit units). Output layout: float[sbRows][sbCols][AG_ANALYSIS_FEATURES], feature order as in
  * av1gym.h (mirrored by ANALYSIS_FEATURES in src/analysis.ts). Partial superblocks at the right and bottom
  * edges are measured over their valid area.
  *
@@ -7,6 +7,7 @@
  * quarter-resolution pyramid level (+-32 px), then +-2 at half resolution, then +-1 at full resolution,
  * always also trying the zero vector; SAD cost, ties keep the earlier candidate (zero first). SAD uses
  * SSE2 (x86-64 baseline) 16 samples at a time. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,26 +22,97 @@
 struct AgAnalyzer {
   int32_t w, h;
   int has_prev, had_prev; /* had_prev: has_prev before the last run, for ag_analyzer_undo */
+  int stale[2];           /* level set whose pyramid (levels 1, 2) was not built yet (ag_analyzer_push) */
   /* [0] = current, [1] = previous; level 0 full, 1 half, 2 quarter resolution; tightly packed */
   uint8_t *lv[2][3];
   int32_t lw[3], lh[3];
 };
 
-/* Sum of absolute differences of a w x h block. */
-static uint32_t sad_block(const uint8_t *a, int32_t sa, const uint8_t *b, int32_t sb, int32_t w, int32_t h) {
+/* Sum of absolute differences of a w x h block (w, h <= 64: the 64-bit lanes cannot overflow). The SSE2
+ * accumulator spans all rows and is reduced once. */
+static uint32_t sad_block_sse2(const uint8_t *a, int32_t sa, const uint8_t *b, int32_t sb, int32_t w, int32_t h) {
   uint32_t s = 0;
-  for (int32_t y = 0; y < h; y++, a += sa, b += sb) {
-    int32_t x = 0;
+  int32_t w16 = 0;
 #ifdef __SSE2__
+  w16 = w & ~15;
+  if (w16) {
     __m128i acc = _mm_setzero_si128();
-    for (; x + 16 <= w; x += 16)
-      acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_loadu_si128((const __m128i *)(a + x)),
-                                            _mm_loadu_si128((const __m128i *)(b + x))));
-    s += (uint32_t)(_mm_cvtsi128_si32(acc) + _mm_cvtsi128_si32(_mm_unpackhi_epi64(acc, acc)));
+    const uint8_t *pa = a, *pb = b;
+    if (w16 == 16) {
+      for (int32_t y = 0; y < h; y++, pa += sa, pb += sb)
+        acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_loadu_si128((const __m128i *)pa), _mm_loadu_si128((const __m128i *)pb)));
+    } else {
+      for (int32_t y = 0; y < h; y++, pa += sa, pb += sb)
+        for (int32_t x = 0; x < w16; x += 16)
+          acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_loadu_si128((const __m128i *)(pa + x)),
+                                                _mm_loadu_si128((const __m128i *)(pb + x))));
+    }
+    s = (uint32_t)(_mm_cvtsi128_si32(acc) + _mm_cvtsi128_si32(_mm_unpackhi_epi64(acc, acc)));
+  }
 #endif
-    for (; x < w; x++) s += (uint32_t)abs((int)a[x] - (int)b[x]);
+  if (w16 < w)
+    for (int32_t y = 0; y < h; y++, a += sa, b += sb)
+      for (int32_t x = w16; x < w; x++) s += (uint32_t)abs((int)a[x] - (int)b[x]);
+  return s;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+/* AVX2: 32 samples per instruction; 16-wide blocks (the quarter-resolution search) take two rows at once. */
+__attribute__((target("avx2"))) static uint32_t sad_block_avx2(const uint8_t *a, int32_t sa, const uint8_t *b, int32_t sb,
+                                                                int32_t w, int32_t h) {
+  __m256i acc = _mm256_setzero_si256();
+  int32_t done_w = 0, y = 0;
+  if (w == 16) {
+    for (; y + 2 <= h; y += 2) {
+      __m256i va = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(a + (size_t)y * sa))),
+                                           _mm_loadu_si128((const __m128i *)(a + (size_t)(y + 1) * sa)), 1);
+      __m256i vb = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(b + (size_t)y * sb))),
+                                           _mm_loadu_si128((const __m128i *)(b + (size_t)(y + 1) * sb)), 1);
+      acc = _mm256_add_epi64(acc, _mm256_sad_epu8(va, vb));
+    }
+    done_w = 16;
+  } else {
+    done_w = w & ~31;
+    if (done_w)
+      for (int32_t r = 0; r < h; r++)
+        for (int32_t x = 0; x < done_w; x += 32)
+          acc = _mm256_add_epi64(acc, _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *)(a + (size_t)r * sa + x)),
+                                                      _mm256_loadu_si256((const __m256i *)(b + (size_t)r * sb + x))));
+  }
+  __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+  uint32_t s = (uint32_t)(_mm_cvtsi128_si32(s2) + _mm_cvtsi128_si32(_mm_unpackhi_epi64(s2, s2)));
+  if (w == 16) {
+    if (y < h) s += sad_block_sse2(a + (size_t)y * sa, sa, b + (size_t)y * sb, sb, 16, h - y); /* odd last row */
+  } else if (done_w < w) {
+    s += sad_block_sse2(a + done_w, sa, b + done_w, sb, w - done_w, h);
   }
   return s;
+}
+#endif
+
+typedef uint32_t (*sad_fn)(const uint8_t *, int32_t, const uint8_t *, int32_t, int32_t, int32_t);
+static sad_fn sad_impl;
+
+/* Picks the SAD kernel once per process (the CPU does not change under us); AV1GYM_NO_AVX2 forces SSE2. */
+static void pick_sad(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && !getenv("AV1GYM_NO_AVX2")) {
+    sad_impl = sad_block_avx2;
+    return;
+  }
+#endif
+  sad_impl = sad_block_sse2;
+}
+
+static void choose_sad(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, pick_sad);
+}
+
+static inline uint32_t sad_block(const uint8_t *a, int32_t sa, const uint8_t *b, int32_t sb, int32_t w, int32_t h) {
+  return sad_impl(a, sa, b, sb, w, h);
 }
 
 /* Sum and sum of squares of a w x h block. */
@@ -72,17 +144,34 @@ static void sum_sq_block(const uint8_t *a, int32_t sa, int32_t w, int32_t h, uin
   *sq = q;
 }
 
+/* 2x2 box downscale. The SSE2 path averages rows then column pairs with pavgb (each rounds up, so a
+ * result may be 1 above (a+b+c+d+2)>>2); the scalar tail does the same so every sample is computed alike. */
 static void downscale2(const uint8_t *src, int32_t sw, int32_t sh, uint8_t *dst, int32_t dw, int32_t dh) {
   (void)sh;
   for (int32_t y = 0; y < dh; y++) {
     const uint8_t *r0 = src + (size_t)(2 * y) * sw, *r1 = r0 + sw;
     uint8_t *d = dst + (size_t)y * dw;
-    for (int32_t x = 0; x < dw; x++)
-      d[x] = (uint8_t)((r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1] + 2) >> 2);
+    int32_t x = 0;
+#ifdef __SSE2__
+    const __m128i lo = _mm_set1_epi16(0x00ff);
+    for (; x + 16 <= dw; x += 16) {
+      __m128i a0 = _mm_avg_epu8(_mm_loadu_si128((const __m128i *)(r0 + 2 * x)), _mm_loadu_si128((const __m128i *)(r1 + 2 * x)));
+      __m128i a1 = _mm_avg_epu8(_mm_loadu_si128((const __m128i *)(r0 + 2 * x + 16)),
+                                _mm_loadu_si128((const __m128i *)(r1 + 2 * x + 16)));
+      __m128i even = _mm_packus_epi16(_mm_and_si128(a0, lo), _mm_and_si128(a1, lo));
+      __m128i odd = _mm_packus_epi16(_mm_srli_epi16(a0, 8), _mm_srli_epi16(a1, 8));
+      _mm_storeu_si128((__m128i *)(d + x), _mm_avg_epu8(even, odd));
+    }
+#endif
+    for (; x < dw; x++) {
+      int e = (r0[2 * x] + r1[2 * x] + 1) >> 1, o = (r0[2 * x + 1] + r1[2 * x + 1] + 1) >> 1;
+      d[x] = (uint8_t)((e + o + 1) >> 1);
+    }
   }
 }
 
 AgAnalyzer *ag_analyzer_new(int32_t width, int32_t height) {
+  choose_sad();
   if (width <= 0 || height <= 0 || width > 16384 || height > 16384) {
     ag_fail(AG_E_INVALID, "analysis frame size %dx%d is outside 1..16384", width, height);
     return NULL;
@@ -199,32 +288,68 @@ static void analyse(const AgAnalyzer *a, float *out) {
     }
 }
 
-int ag_analyzer_run(AgAnalyzer *a, const uint8_t *y, int32_t stride, float *out) {
-  a->had_prev = a->has_prev;
-  /* the previous frame's pyramid becomes level set 1, the new frame fills level set 0 */
+static void swap_sets(AgAnalyzer *a) {
   for (int l = 0; l < 3; l++) {
     uint8_t *t = a->lv[1][l];
     a->lv[1][l] = a->lv[0][l];
     a->lv[0][l] = t;
   }
-  for (int32_t r = 0; r < a->h; r++) memcpy(a->lv[0][0] + (size_t)r * a->w, y + (size_t)r * stride, (size_t)a->w);
-  for (int l = 1; l < 3; l++) downscale2(a->lv[0][l - 1], a->lw[l - 1], a->lh[l - 1], a->lv[0][l], a->lw[l], a->lh[l]);
+  int t = a->stale[1];
+  a->stale[1] = a->stale[0];
+  a->stale[0] = t;
+}
+
+static void build_pyramid(AgAnalyzer *a, int set) {
+  for (int l = 1; l < 3; l++) downscale2(a->lv[set][l - 1], a->lw[l - 1], a->lh[l - 1], a->lv[set][l], a->lw[l], a->lh[l]);
+  a->stale[set] = 0;
+}
+
+/* The previous frame becomes level set 1; the new frame's luma (in 8-bit units) fills level 0 of set 0. */
+static void load(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth) {
+  a->had_prev = a->has_prev;
+  swap_sets(a);
+  if (bit_depth <= 8) {
+    const uint8_t *y8 = y;
+    for (int32_t r = 0; r < a->h; r++) memcpy(a->lv[0][0] + (size_t)r * a->w, y8 + (size_t)r * stride, (size_t)a->w);
+  } else {
+    /* deeper samples are analysed in 8-bit units (rounded), so every feature keeps its documented scale */
+    const int sh = bit_depth - 8;
+    const int max = (1 << bit_depth) - 1;
+    for (int32_t r = 0; r < a->h; r++) {
+      const uint16_t *src = (const uint16_t *)y + (size_t)r * stride;
+      uint8_t *d = a->lv[0][0] + (size_t)r * a->w;
+      for (int32_t x = 0; x < a->w; x++) {
+        int v = src[x] > max ? max : src[x];
+        v = (v + (1 << (sh - 1))) >> sh;
+        d[x] = (uint8_t)(v > 255 ? 255 : v);
+      }
+    }
+  }
+  a->stale[0] = 1;
+}
+
+int ag_analyzer_run(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth, float *out) {
+  load(a, y, stride, bit_depth);
+  build_pyramid(a, 0);
+  if (a->has_prev && a->stale[1]) build_pyramid(a, 1);
   if (out) analyse(a, out);
   a->has_prev = 1;
   return AG_OK;
 }
 
+/* Keeps the frame as "previous" without analysing it (the pyramid is built only if it is ever needed). */
+void ag_analyzer_push(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth) {
+  load(a, y, stride, bit_depth);
+  a->has_prev = 1;
+}
+
 /* Forgets the last run: the frame before it is "previous" again (the frame was not sent after all). */
 void ag_analyzer_undo(AgAnalyzer *a) {
-  for (int l = 0; l < 3; l++) {
-    uint8_t *t = a->lv[1][l];
-    a->lv[1][l] = a->lv[0][l];
-    a->lv[0][l] = t;
-  }
+  swap_sets(a);
   a->has_prev = a->had_prev;
 }
 
-static int check_plane(const char *name, const uint8_t *p, int32_t stride, int32_t w, int32_t h) {
+static int check_plane(const char *name, const void *p, int32_t stride, int32_t w, int32_t h) {
   if (!p) return ag_fail(AG_E_INVALID, "plane %s is null", name);
   if (stride < w) return ag_fail(AG_E_INVALID, "plane %s stride %d is smaller than its width %d", name, stride, w);
   return AG_OK;
@@ -232,9 +357,10 @@ static int check_plane(const char *name, const uint8_t *p, int32_t stride, int32
 
 int32_t ag_analysis_features(void) { return AG_ANALYSIS_FEATURES; }
 
-int ag_analyze_frame(const uint8_t *cur, int32_t cur_stride, const uint8_t *prev, int32_t prev_stride, int32_t width,
-                     int32_t height, float *out, int32_t out_len) {
+int ag_analyze_frame(const void *cur, int32_t cur_stride, const void *prev, int32_t prev_stride, int32_t width,
+                     int32_t height, int32_t bit_depth, float *out, int32_t out_len) {
   ag_clear_error();
+  if (bit_depth < 8 || bit_depth > 16) return ag_fail(AG_E_INVALID, "bit depth %d is outside 8..16", bit_depth);
   if (width <= 0 || height <= 0 || width > 16384 || height > 16384)
     return ag_fail(AG_E_INVALID, "frame size %dx%d is outside 1..16384", width, height);
   if (check_plane("cur", cur, cur_stride, width, height)) return AG_E_INVALID;
@@ -243,8 +369,8 @@ int ag_analyze_frame(const uint8_t *cur, int32_t cur_stride, const uint8_t *prev
   if (!out || out_len < need) return ag_fail(AG_E_INVALID, "analysis output holds %d floats, needs %lld", out_len, (long long)need);
   AgAnalyzer *a = ag_analyzer_new(width, height);
   if (!a) return ag_last_error_code();
-  if (prev) ag_analyzer_run(a, prev, prev_stride, NULL);
-  ag_analyzer_run(a, cur, cur_stride, out);
+  if (prev) ag_analyzer_run(a, prev, prev_stride, bit_depth, NULL);
+  ag_analyzer_run(a, cur, cur_stride, bit_depth, out);
   ag_analyzer_free(a);
   return AG_OK;
 }
@@ -276,15 +402,27 @@ static uint64_t sse_block(const uint8_t *a, int32_t sa, const uint8_t *b, int32_
   return s;
 }
 
+static uint64_t sse_block16(const uint16_t *a, int32_t sa, const uint16_t *b, int32_t sb, int32_t w, int32_t h) {
+  uint64_t s = 0;
+  for (int32_t y = 0; y < h; y++, a += sa, b += sb)
+    for (int32_t x = 0; x < w; x++) {
+      int64_t d = (int64_t)a[x] - (int64_t)b[x];
+      s += (uint64_t)(d * d);
+    }
+  return s;
+}
+
 /* SSE of a whole plane, in 64-wide column strips so sse_block's 32-bit row sums cannot overflow. */
-static uint64_t sse_plane(const uint8_t *a, int32_t sa, const uint8_t *b, int32_t sb, int32_t w, int32_t h, double *sb_out,
-                          int32_t cols) {
+static uint64_t sse_plane(const void *a_, int32_t sa, const void *b_, int32_t sb, int32_t w, int32_t h, int wide,
+                          double *sb_out, int32_t cols) {
+  const uint8_t *a = a_, *b = b_;
   uint64_t total = 0;
   for (int32_t y0 = 0; y0 < h; y0 += SB) {
     int32_t bh = h - y0 < SB ? h - y0 : SB;
     for (int32_t x0 = 0; x0 < w; x0 += SB) {
       int32_t bw = w - x0 < SB ? w - x0 : SB;
-      uint64_t s = sse_block(a + (size_t)y0 * sa + x0, sa, b + (size_t)y0 * sb + x0, sb, bw, bh);
+      uint64_t s = wide ? sse_block16((const uint16_t *)a_ + (size_t)y0 * sa + x0, sa, (const uint16_t *)b_ + (size_t)y0 * sb + x0, sb, bw, bh)
+                        : sse_block(a + (size_t)y0 * sa + x0, sa, b + (size_t)y0 * sb + x0, sb, bw, bh);
       if (sb_out) sb_out[(y0 / SB) * cols + x0 / SB] = (double)s;
       total += s;
     }
@@ -292,10 +430,12 @@ static uint64_t sse_plane(const uint8_t *a, int32_t sa, const uint8_t *b, int32_
   return total;
 }
 
-int ag_frame_sse(const uint8_t *ay, int32_t a_sy, const uint8_t *au, int32_t a_su, const uint8_t *av, int32_t a_sv,
-                 const uint8_t *by, int32_t b_sy, const uint8_t *bu, int32_t b_su, const uint8_t *bv, int32_t b_sv,
-                 int32_t width, int32_t height, double *planes_out, double *sb_out, int32_t sb_len) {
+int ag_frame_sse(const void *ay, int32_t a_sy, const void *au, int32_t a_su, const void *av, int32_t a_sv,
+                 const void *by, int32_t b_sy, const void *bu, int32_t b_su, const void *bv, int32_t b_sv,
+                 int32_t width, int32_t height, int32_t bit_depth, double *planes_out, double *sb_out, int32_t sb_len) {
   ag_clear_error();
+  if (bit_depth < 8 || bit_depth > 16) return ag_fail(AG_E_INVALID, "bit depth %d is outside 8..16", bit_depth);
+  const int wide = bit_depth > 8;
   if (width <= 0 || height <= 0 || width > 65536 || height > 65536)
     return ag_fail(AG_E_INVALID, "frame size %dx%d is outside 1..65536", width, height);
   const int32_t cw = (width + 1) / 2, ch = (height + 1) / 2;
@@ -307,8 +447,8 @@ int ag_frame_sse(const uint8_t *ay, int32_t a_sy, const uint8_t *au, int32_t a_s
   const int32_t cols = (width + SB - 1) / SB, rows = (height + SB - 1) / SB;
   if (sb_out && sb_len < (int64_t)cols * rows)
     return ag_fail(AG_E_INVALID, "superblock SSE output holds %d values, needs %d", sb_len, cols * rows);
-  planes_out[0] = (double)sse_plane(ay, a_sy, by, b_sy, width, height, sb_out, cols);
-  planes_out[1] = (double)sse_plane(au, a_su, bu, b_su, cw, ch, NULL, 0);
-  planes_out[2] = (double)sse_plane(av, a_sv, bv, b_sv, cw, ch, NULL, 0);
+  planes_out[0] = (double)sse_plane(ay, a_sy, by, b_sy, width, height, wide, sb_out, cols);
+  planes_out[1] = (double)sse_plane(au, a_su, bu, b_su, cw, ch, wide, NULL, 0);
+  planes_out[2] = (double)sse_plane(av, a_sv, bv, b_sv, cw, ch, wide, NULL, 0);
   return AG_OK;
 }

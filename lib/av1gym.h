@@ -65,13 +65,14 @@ enum {
   AG_ANALYSIS_FEATURES = 7,
 };
 AG_API int32_t ag_analysis_features(void);
-AG_API int ag_analyze_frame(const uint8_t *cur, int32_t cur_stride, const uint8_t *prev, int32_t prev_stride,
-                            int32_t width, int32_t height, float *out, int32_t out_len);
+/* Planes are uint8_t for bit_depth 8, uint16_t above (strides in samples); features in 8-bit units. */
+AG_API int ag_analyze_frame(const void *cur, int32_t cur_stride, const void *prev, int32_t prev_stride,
+                            int32_t width, int32_t height, int32_t bit_depth, float *out, int32_t out_len);
 /* planes_out[3] = Y/U/V SSE; sb_out (optional) = luma SSE per 64x64 superblock, row-major. */
-AG_API int ag_frame_sse(const uint8_t *ay, int32_t a_sy, const uint8_t *au, int32_t a_su, const uint8_t *av,
-                        int32_t a_sv, const uint8_t *by, int32_t b_sy, const uint8_t *bu, int32_t b_su,
-                        const uint8_t *bv, int32_t b_sv, int32_t width, int32_t height, double *planes_out,
-                        double *sb_out, int32_t sb_len);
+AG_API int ag_frame_sse(const void *ay, int32_t a_sy, const void *au, int32_t a_su, const void *av,
+                        int32_t a_sv, const void *by, int32_t b_sy, const void *bu, int32_t b_su,
+                        const void *bv, int32_t b_sv, int32_t width, int32_t height, int32_t bit_depth,
+                        double *planes_out, double *sb_out, int32_t sb_len);
 
 /* Internal: an analyser that keeps the previous frame's pyramid (used by the encoder). */
 typedef struct AgAnalyzer AgAnalyzer;
@@ -79,7 +80,24 @@ AgAnalyzer *ag_analyzer_new(int32_t width, int32_t height);
 void ag_analyzer_free(AgAnalyzer *a);
 void ag_analyzer_reset(AgAnalyzer *a);
 void ag_analyzer_undo(AgAnalyzer *a); /* forget the last run */
-int ag_analyzer_run(AgAnalyzer *a, const uint8_t *y, int32_t stride, float *out); /* out may be NULL */
+void ag_analyzer_push(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth); /* keep as prev, no analysis */
+int ag_analyzer_run(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth, float *out); /* out may be NULL */
+
+/* Internal (lib/obu.c): the sequence-header fields the frame-header parse needs, and a temporal-unit parse
+ * giving the last coded frame's base_q_idx (-1 if none, -2 if the unit only shows an existing frame) and its
+ * OBU temporal id (-1 without extension). */
+typedef struct {
+  int valid, reduced, equal_picture_interval, decoder_model_info_present;
+  int buffer_delay_length, buffer_removal_time_length, frame_presentation_time_length;
+  int op_count;
+  uint32_t op_idc[32];
+  uint8_t op_model[32];
+  int wbits, hbits, max_w, max_h;
+  int frame_id_numbers_present, delta_frame_id_length, frame_id_length;
+  int use_128, enable_order_hint, enable_ref_frame_mvs, order_hint_bits;
+  int force_sct, force_int_mv, enable_superres;
+} AgSeqHdr;
+int ag_obu_parse_tu(AgSeqHdr *seq, const uint8_t *data, size_t size, int *base_q_idx, int *temporal_id);
 
 /* One SVT-AV1 encoder session (lib/encoder.c). Parameters are an int32 array indexed by AG_EP_*. */
 enum {
@@ -95,7 +113,7 @@ enum {
   AG_EP_KEYINT,       /* -2 auto, -1 none, N >= 1 a key frame every N frames */
   AG_EP_THREADS,      /* level_of_parallelism; 0 = SVT's choice */
   AG_EP_RECON,        /* 1: reconstructed frames on request */
-  AG_EP_BIT_DEPTH,    /* 8 */
+  AG_EP_BIT_DEPTH,    /* 8 or 10 (10: planes are uint16_t, strides in samples) */
   AG_EP_COUNT,
 };
 /* Packet info (double[AG_PI_COUNT]) filled by ag_encoder_next_packet. */
@@ -107,6 +125,9 @@ enum {
   AG_PI_FLAGS,
   AG_PI_HAS_RECON, /* 1 when ag_encoder_take_packet can copy a reconstruction */
   AG_PI_ENCODE_MS, /* wall time from send to this packet's arrival, ms */
+  AG_PI_QINDEX,    /* base_q_idx of the last coded frame in the packet, from its frame header; -1 if none,
+                      -2 when the packet only shows an existing frame */
+  AG_PI_TEMPORAL_ID, /* OBU temporal id, -1 when the stream has no OBU extension headers */
   AG_PI_COUNT,
 };
 typedef struct AgEncoder AgEncoder;
@@ -121,14 +142,16 @@ AG_API int ag_encoder_set_analysis(AgEncoder *e, int32_t on);        /* analyse 
 /* flags: AG_ENC_OFFSETS (use the offsets buffer as written by the caller), AG_ENC_KEY (force a key frame).
  * Returns the number of packets now queued. */
 enum { AG_ENC_OFFSETS = 1, AG_ENC_KEY = 2 };
-AG_API int ag_encoder_encode(AgEncoder *e, const uint8_t *y, int32_t sy, const uint8_t *u, int32_t su, const uint8_t *v,
+AG_API int ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u, int32_t su, const void *v,
                              int32_t sv, int32_t flags);
 AG_API int ag_encoder_flush(AgEncoder *e); /* end of stream; returns the number of packets now queued */
 AG_API int ag_encoder_next_packet(AgEncoder *e, double *info); /* 1 = info filled, 0 = queue empty */
 /* Copies the head packet's bytes (dst holds info[SIZE]) and, when recon planes are given, its
  * reconstruction (tight planes w*h, cw*ch, cw*ch); then drops it. */
-AG_API int ag_encoder_take_packet(AgEncoder *e, uint8_t *dst, int32_t cap, uint8_t *ry, uint8_t *ru, uint8_t *rv);
+AG_API int ag_encoder_take_packet(AgEncoder *e, uint8_t *dst, int32_t cap, void *ry, void *ru, void *rv);
 AG_API int32_t ag_encoder_frames_sent(AgEncoder *e);
+/* out[4]: total ms in analysis, frames analysed, total ms in the hook (JS included), hook calls. */
+AG_API int ag_encoder_timing(AgEncoder *e, double *out);
 AG_API void ag_encoder_close(AgEncoder *e);
 /* ---- end encoder ---- */
 

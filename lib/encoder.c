@@ -8,6 +8,7 @@
  * picture and to every later picture that carries none. So once one event has been sent, every picture
  * gets one (zeros when the caller gives no offsets), and an event is freed only when its picture's packet
  * is out and a newer event has replaced it. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ typedef struct {
   uint32_t flags;
   uint8_t *recon; /* tight I420, or NULL */
   double encode_ms;
+  int qindex, temporal_id; /* from the packet's headers (lib/obu.c) */
 } Packet;
 
 typedef struct {
@@ -46,10 +48,12 @@ struct AgEncoder {
   EbComponentType *svt;
   int32_t w, h, cw, ch, cols, rows;
   int pred, recon_on;
+  int depth, bps;     /* bit depth, bytes per sample */
   size_t frame_bytes;
   int64_t next_pts;
   int eos_sent, eos_seen, broken;
   AgIvf *ivf;
+  AgSeqHdr seq; /* the stream's sequence header, for reading frame headers */
 
   AgAnalyzer *an;
   int analysis_on;
@@ -70,6 +74,8 @@ struct AgEncoder {
   uint8_t *spare_recon;
 
   double t_sent[TIME_RING];
+  double analysis_ms, hook_ms; /* totals, for ag_encoder_timing */
+  int64_t analysed, hooked;
 };
 
 static double now_ms(void) {
@@ -231,6 +237,10 @@ static int take_svt_packet(AgEncoder *e, EbBufferHeaderType *pk) {
       p->qp = (int32_t)pk->qp;
       p->flags = pk->flags;
       p->encode_ms = now_ms() - e->t_sent[(uint64_t)pk->pts % TIME_RING];
+      if (ag_obu_parse_tu(&e->seq, p->data, (size_t)p->size, &p->qindex, &p->temporal_id) != 0) {
+        p->qindex = -1;
+        p->temporal_id = -1;
+      }
       for (int i = 0; i < e->npending; i++)
         if (e->pending[i].pts == p->pts) {
           p->recon = e->pending[i].buf;
@@ -289,6 +299,10 @@ static int collect(AgEncoder *e, int expect, int to_eos) {
 
 /* ------------------------------------------------------------------ session */
 
+/* SVT logs through its own logger, level from SVT_LOG (0 fatal .. 4 debug), read when a handle is
+ * created: keep errors only unless the user chose a level. Once per process (setenv is not thread-safe). */
+static void quiet_svt_log(void) { setenv("SVT_LOG", "1", 0); }
+
 static const char *param_name(int i) {
   static const char *names[AG_EP_COUNT] = {"width", "height", "fps numerator", "fps denominator", "preset", "rate control mode",
                                            "qp", "bitrate", "prediction structure", "key-frame interval", "threads", "recon", "bit depth"};
@@ -302,12 +316,13 @@ static int check_params(const int32_t *p) {
   } r[] = {{AG_EP_WIDTH, 64, 16384},  {AG_EP_HEIGHT, 64, 8704},   {AG_EP_FPS_NUM, 1, INT32_MAX}, {AG_EP_FPS_DEN, 1, INT32_MAX},
            {AG_EP_PRESET, -1, 13},    {AG_EP_RC_MODE, 0, 3},     {AG_EP_QP, 1, 63},             {AG_EP_BITRATE_KBPS, 0, 100000},
            {AG_EP_PRED, 1, 2},        {AG_EP_KEYINT, -2, INT32_MAX}, {AG_EP_THREADS, 0, 1024},  {AG_EP_RECON, 0, 1},
-           {AG_EP_BIT_DEPTH, 8, 8}};
+           {AG_EP_BIT_DEPTH, 8, 10}};
   for (size_t k = 0; k < sizeof r / sizeof r[0]; k++)
     if (p[r[k].i] < r[k].lo || p[r[k].i] > r[k].hi)
       return ag_fail(AG_E_INVALID, "encoder %s %d is outside %d..%d", param_name(r[k].i), p[r[k].i], r[k].lo, r[k].hi);
   if (p[AG_EP_WIDTH] % 2 || p[AG_EP_HEIGHT] % 2)
     return ag_fail(AG_E_INVALID, "SVT-AV1 needs an even width and height for 4:2:0 (got %dx%d)", p[AG_EP_WIDTH], p[AG_EP_HEIGHT]);
+  if (p[AG_EP_BIT_DEPTH] != 8 && p[AG_EP_BIT_DEPTH] != 10) return ag_fail(AG_E_INVALID, "bit depth %d: SVT-AV1 takes 8 or 10", p[AG_EP_BIT_DEPTH]);
   if (p[AG_EP_KEYINT] == 0) return ag_fail(AG_E_INVALID, "key-frame interval 0 is not valid (use -1 for none)");
   return AG_OK;
 }
@@ -330,13 +345,14 @@ AgEncoder *ag_encoder_open(const int32_t *p, int32_t n, const char *ivf_path) {
   e->ch = (e->h + 1) / 2;
   e->cols = (e->w + SB - 1) / SB;
   e->rows = (e->h + SB - 1) / SB;
-  e->frame_bytes = (size_t)e->w * e->h + 2 * (size_t)e->cw * e->ch;
+  e->depth = p[AG_EP_BIT_DEPTH];
+  e->bps = e->depth > 8 ? 2 : 1;
+  e->frame_bytes = ((size_t)e->w * e->h + 2 * (size_t)e->cw * e->ch) * (size_t)e->bps;
   e->pred = p[AG_EP_PRED];
   e->recon_on = p[AG_EP_RECON];
 
-  /* SVT logs through its own logger, level from SVT_LOG (0 fatal .. 4 debug): keep errors only unless the
-   * user asked for more. The library reads it when a handle is created. */
-  setenv("SVT_LOG", "1", 0);
+  static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+  pthread_once(&log_once, quiet_svt_log);
   EbSvtAv1EncConfiguration cfg;
   memset(&cfg, 0, sizeof cfg);
   if (svt_av1_enc_init_handle(&e->svt, NULL, &cfg) != EB_ErrorNone) {
@@ -348,7 +364,7 @@ AgEncoder *ag_encoder_open(const int32_t *p, int32_t n, const char *ivf_path) {
   cfg.source_height = (uint32_t)e->h;
   cfg.frame_rate_numerator = (uint32_t)p[AG_EP_FPS_NUM];
   cfg.frame_rate_denominator = (uint32_t)p[AG_EP_FPS_DEN];
-  cfg.encoder_bit_depth = 8;
+  cfg.encoder_bit_depth = (uint32_t)e->depth;
   cfg.enc_mode = (int8_t)p[AG_EP_PRESET];
   cfg.pred_structure = (uint8_t)e->pred;
   switch (p[AG_EP_RC_MODE]) {
@@ -429,7 +445,7 @@ int ag_encoder_set_analysis(AgEncoder *e, int32_t on) {
   return AG_OK;
 }
 
-int ag_encoder_encode(AgEncoder *e, const uint8_t *y, int32_t sy, const uint8_t *u, int32_t su, const uint8_t *v, int32_t sv,
+int ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u, int32_t su, const void *v, int32_t sv,
                       int32_t flags) {
   ag_clear_error();
   if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
@@ -445,11 +461,17 @@ int ag_encoder_encode(AgEncoder *e, const uint8_t *y, int32_t sy, const uint8_t 
    * picture is actually sent (below), so a failed hook leaves it as it was. */
   const int analyse = e->hook || e->analysis_on;
   if (analyse) {
-    ag_analyzer_run(e->an, y, sy, e->analysis);
+    double t0 = now_ms();
+    ag_analyzer_run(e->an, y, sy, e->depth, e->analysis);
+    e->analysis_ms += now_ms() - t0;
+    e->analysed++;
   }
   if (e->hook) {
     if (!use_offsets) memset(e->offsets, 0, sizeof *e->offsets * (size_t)(e->cols * e->rows));
+    double t0 = now_ms();
     int32_t hr = e->hook((int32_t)e->next_pts);
+    e->hook_ms += now_ms() - t0;
+    e->hooked++;
     if (hr != 0) {
       ag_analyzer_undo(e->an);
       return ag_fail(AG_E_CALLBACK, "the delta-QP hook failed on frame %lld", (long long)e->next_pts);
@@ -482,7 +504,7 @@ int ag_encoder_encode(AgEncoder *e, const uint8_t *y, int32_t sy, const uint8_t 
   io.width = (uint32_t)e->w;
   io.height = (uint32_t)e->h;
   io.color_fmt = EB_YUV420;
-  io.bit_depth = EB_EIGHT_BIT;
+  io.bit_depth = e->depth > 8 ? EB_TEN_BIT : EB_EIGHT_BIT;
   EbBufferHeaderType hdr;
   memset(&hdr, 0, sizeof hdr);
   hdr.size = sizeof hdr;
@@ -510,7 +532,7 @@ int ag_encoder_encode(AgEncoder *e, const uint8_t *y, int32_t sy, const uint8_t 
     e->last_sent = slot;
     roi_release_done(e);
   }
-  if (!analyse) ag_analyzer_run(e->an, y, sy, NULL); /* keep the previous frame for analysis turned on later */
+  if (!analyse) ag_analyzer_push(e->an, y, sy, e->depth); /* the previous frame, should analysis start later */
   e->next_pts++;
   int rc = collect(e, 1, 0);
   if (rc != AG_OK) {
@@ -558,25 +580,37 @@ int ag_encoder_next_packet(AgEncoder *e, double *info) {
   info[AG_PI_FLAGS] = p->flags;
   info[AG_PI_HAS_RECON] = p->recon ? 1 : 0;
   info[AG_PI_ENCODE_MS] = p->encode_ms;
+  info[AG_PI_QINDEX] = p->qindex;
+  info[AG_PI_TEMPORAL_ID] = p->temporal_id;
   return 1;
 }
 
-int ag_encoder_take_packet(AgEncoder *e, uint8_t *dst, int32_t cap, uint8_t *ry, uint8_t *ru, uint8_t *rv) {
+int ag_encoder_take_packet(AgEncoder *e, uint8_t *dst, int32_t cap, void *ry, void *ru, void *rv) {
   if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
   if (!e->qlen) return ag_fail(AG_E_STATE, "no packet queued");
   Packet *p = &e->q[e->qhead];
   if (!dst || cap < p->size) return ag_fail(AG_E_INVALID, "packet buffer holds %d bytes, needs %d", cap, p->size);
   memcpy(dst, p->data, (size_t)p->size);
   if (ry && ru && rv && p->recon) {
-    const size_t ys = (size_t)e->w * e->h, cs = (size_t)e->cw * e->ch;
+    const size_t ys = (size_t)e->w * e->h * (size_t)e->bps, cs = (size_t)e->cw * e->ch * (size_t)e->bps;
     memcpy(ry, p->recon, ys);
     memcpy(ru, p->recon + ys, cs);
-    memcpy(rv, p->recon + ys + cs, cs);
+    memcpy(rv, p->recon + ys + cs, cs); /* 10-bit: little-endian uint16 samples, as the caller's planes */
   }
   free_packet(p);
   e->qhead++;
   e->qlen--;
   if (!e->qlen) e->qhead = 0;
+  return AG_OK;
+}
+
+int ag_encoder_timing(AgEncoder *e, double *out) {
+  if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
+  if (!out) return ag_fail(AG_E_INVALID, "out is null");
+  out[0] = e->analysis_ms;
+  out[1] = (double)e->analysed;
+  out[2] = e->hook_ms;
+  out[3] = (double)e->hooked;
   return AG_OK;
 }
 

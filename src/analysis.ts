@@ -1,6 +1,7 @@
 /**
  * Per-superblock (64x64 luma) analysis of source frames, computed in C (lib/analysis.c), and per-superblock
- * distortion between two frames. 8-bit frames only.
+ * distortion between two frames. 8-bit frames, or 10-bit (Uint16Array planes): the analysis is then in
+ * 8-bit units (samples rounded to 8 bits first), the SSE in the frames' own units.
  */
 import { native, check } from "./ffi";
 import { InvalidArgumentError } from "./errors";
@@ -44,8 +45,10 @@ export function superblockGrid(width: number, height: number): { cols: number; r
   return { cols: Math.ceil(width / SB_SIZE), rows: Math.ceil(height / SB_SIZE) };
 }
 
-function need8bit(f: I420Frame, what: string): void {
-  if ((f.bitDepth ?? 8) !== 8) throw new InvalidArgumentError(`${what}: only 8-bit frames are supported (got ${f.bitDepth}-bit)`);
+function depthOf(f: I420Frame, what: string): number {
+  const d = f.bitDepth ?? 8;
+  if (!Number.isInteger(d) || d < 8 || d > 16) throw new InvalidArgumentError(`${what}: bit depth ${d} is outside 8..16`);
+  return d;
 }
 
 /**
@@ -54,11 +57,8 @@ function need8bit(f: I420Frame, what: string): void {
  */
 export function analyzeFrame(cur: I420Frame, prev: I420Frame | null, out?: Float32Array): Analysis {
   validateI420(cur);
-  need8bit(cur, "analyzeFrame");
-  if (prev) {
-    validateI420(prev, { width: cur.width, height: cur.height });
-    need8bit(prev, "analyzeFrame");
-  }
+  const depth = depthOf(cur, "analyzeFrame");
+  if (prev) validateI420(prev, { width: cur.width, height: cur.height, bitDepth: depth });
   const { cols, rows } = superblockGrid(cur.width, cur.height);
   const n = rows * cols * ANALYSIS_FEATURE_COUNT;
   if (out !== undefined && (!(out instanceof Float32Array) || out.length < n))
@@ -66,12 +66,13 @@ export function analyzeFrame(cur: I420Frame, prev: I420Frame | null, out?: Float
   const data = out ?? new Float32Array(n);
   check(
     native().ag_analyze_frame(
-      cur.y as Uint8Array,
+      cur.y,
       cur.strideY,
-      prev ? (prev.y as Uint8Array) : null,
+      prev ? prev.y : null,
       prev ? prev.strideY : 0,
       cur.width,
       cur.height,
+      depth,
       data,
       data.length,
     ),
@@ -92,14 +93,13 @@ export interface SseResult {
 }
 
 /**
- * SSE between two 8-bit I420 frames of the same size: per plane and per luma superblock. `out` (a
- * Float64Array of at least rows*cols) is reused for the superblock values when given.
+ * SSE between two I420 frames of the same size and bit depth, in their sample units: per plane and per
+ * luma superblock. `out` (a Float64Array of at least rows*cols) is reused for the superblock values.
  */
 export function superblockSse(a: I420Frame, b: I420Frame, out?: Float64Array): SseResult {
   validateI420(a);
-  validateI420(b, { width: a.width, height: a.height });
-  need8bit(a, "superblockSse");
-  need8bit(b, "superblockSse");
+  const depth = depthOf(a, "superblockSse");
+  validateI420(b, { width: a.width, height: a.height, bitDepth: depth });
   const { cols, rows } = superblockGrid(a.width, a.height);
   if (out !== undefined && (!(out instanceof Float64Array) || out.length < rows * cols))
     throw new InvalidArgumentError(`superblockSse: out must be a Float64Array of at least ${rows * cols} values`);
@@ -107,17 +107,18 @@ export function superblockSse(a: I420Frame, b: I420Frame, out?: Float64Array): S
   const planes = new Float64Array(3);
   check(
     native().ag_frame_sse(
-      a.y as Uint8Array, a.strideY, a.u as Uint8Array, a.strideU, a.v as Uint8Array, a.strideV,
-      b.y as Uint8Array, b.strideY, b.u as Uint8Array, b.strideU, b.v as Uint8Array, b.strideV,
-      a.width, a.height, planes, sb, sb.length,
+      a.y, a.strideY, a.u, a.strideU, a.v, a.strideV,
+      b.y, b.strideY, b.u, b.strideU, b.v, b.strideV,
+      a.width, a.height, depth, planes, sb, sb.length,
     ),
     "superblockSse",
   );
   return { y: planes[0]!, u: planes[1]!, v: planes[2]!, rows, cols, superblocks: sb };
 }
 
-/** PSNR in dB of an 8-bit plane of `samples` samples with the given SSE; 100 when identical. */
-export function psnrFromSse(sse: number, samples: number): number {
+/** PSNR in dB of a plane of `samples` samples with the given SSE (peak (2^bitDepth - 1)); 100 when identical. */
+export function psnrFromSse(sse: number, samples: number, bitDepth = 8): number {
   if (sse <= 0) return 100;
-  return Math.min(100, 10 * Math.log10((255 * 255 * samples) / sse));
+  const peak = 2 ** bitDepth - 1;
+  return Math.min(100, 10 * Math.log10((peak * peak * samples) / sse));
 }

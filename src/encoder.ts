@@ -13,12 +13,14 @@ import { native, check, checkHandle } from "./ffi";
 import { AG, CallbackError, InvalidArgumentError, StateError, Av1GymError } from "./errors";
 import { allocI420, validateI420, type I420Frame } from "./frame";
 import { ANALYSIS_FEATURES, ANALYSIS_FEATURE_COUNT, psnrFromSse, superblockGrid, superblockSse, type Analysis } from "./analysis";
-import { cString } from "./ivf";
+
+/** A NUL-terminated UTF-8 copy of a string, for C. */
+const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");
 
 // Indices of the C parameter array (AG_EP_* in lib/av1gym.h).
 const EP = { WIDTH: 0, HEIGHT: 1, FPS_NUM: 2, FPS_DEN: 3, PRESET: 4, RC_MODE: 5, QP: 6, BITRATE: 7, PRED: 8, KEYINT: 9, THREADS: 10, RECON: 11, BIT_DEPTH: 12, COUNT: 13 } as const;
 // Packet info fields (AG_PI_* in lib/av1gym.h).
-const PI = { SIZE: 0, PTS: 1, PIC_TYPE: 2, QP: 3, FLAGS: 4, HAS_RECON: 5, ENCODE_MS: 6, COUNT: 7 } as const;
+const PI = { SIZE: 0, PTS: 1, PIC_TYPE: 2, QP: 3, FLAGS: 4, HAS_RECON: 5, ENCODE_MS: 6, QINDEX: 7, TEMPORAL_ID: 8, COUNT: 9 } as const;
 const ENC_OFFSETS = 1;
 const ENC_KEY = 2;
 
@@ -60,7 +62,10 @@ const EncoderOptions = z
     threads: int("threads").min(0).max(1024).default(1),
     /** Reconstructed frames (and their SSE/PSNR against the source) on every packet. */
     recon: z.boolean().default(false),
-    bitDepth: z.literal(8, { errorMap: () => ({ message: "only 8-bit encoding is supported" }) }).default(8),
+    /** 8, or 10 (frames then carry Uint16Array planes; the bitstream is 10-bit Main profile). */
+    bitDepth: z
+      .union([z.literal(8), z.literal(10)], { errorMap: () => ({ message: "bitDepth must be 8 or 10 (SVT-AV1's input depths)" }) })
+      .default(8),
     /** Write an IVF file as packets come out. */
     output: z.string().min(1).optional(),
     /** Compute the per-superblock analysis for every frame (`lastAnalysis`) even without a hook. */
@@ -106,12 +111,15 @@ export interface Av1Packet {
   data: Uint8Array;
   /** Index of the source frame (0-based, in input order); timestamps are pts * fps.den / fps.num s. */
   pts: number;
+  /** SVT-AV1's picture type; "SHOW_EXISTING" when the packet only shows an earlier (hidden) frame. */
   frameType: FrameType;
   /**
-   * The frame's base qindex (0..255). SVT-AV1 reports the frame's qp = (base_q_idx + 2) >> 2 (0..63); this
-   * is that qp's qindex (qp * 4, 255 for 63), so within 2 of the base_q_idx in the frame header.
+   * The frame's base qindex (0..255): base_q_idx read from the packet's (last coded) frame header. For a
+   * SHOW_EXISTING packet, which codes no frame, it is the qindex of SVT's reported qp (qp * 4, 255 for 63).
    */
   qindex: number;
+  /** The OBU temporal id, when the stream carries OBU extension headers (SVT-AV1 writes none by default). */
+  temporalLayer?: number;
   /** SVT-AV1's frame qp, 0..63. */
   qp: number;
   size: number;
@@ -120,9 +128,9 @@ export interface Av1Packet {
   encodeMs: number;
   /** Reconstruction (what a decoder shows), when `recon` is on. */
   recon?: I420Frame;
-  /** Sum of squared errors recon vs source per plane (when `recon` is on). */
+  /** Sum of squared errors recon vs source per plane, in sample units (when `recon` is on). */
   sse?: PlaneStats;
-  /** PSNR in dB per plane (100 for identical planes), when `recon` is on. */
+  /** PSNR in dB per plane (peak 255, or 1023 at 10 bits; 100 for identical planes), when `recon` is on. */
   psnr?: PlaneStats;
 }
 
@@ -170,6 +178,9 @@ export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sb
   }
 }
 
+// An encoder dropped without close() still releases SVT-AV1's threads and memory (and completes its IVF).
+const finalizer = new FinalizationRegistry<Pointer>((h) => native().ag_encoder_close(h));
+
 export class Av1Encoder {
   readonly options: Readonly<ResolvedEncoderOptions>;
   readonly width: number;
@@ -194,6 +205,8 @@ export class Av1Encoder {
   private readonly sources = new Map<number, I420Frame>();
   private framesIn = 0;
   private flushed = false;
+  /** True while C is inside encode/flush: the hook must not re-enter or close the encoder. */
+  private busy = false;
 
   constructor(options: EncoderOptions) {
     const r = EncoderOptions.safeParse(options);
@@ -221,8 +234,9 @@ export class Av1Encoder {
     p[EP.KEYINT] = keyInt;
     p[EP.THREADS] = o.threads;
     p[EP.RECON] = o.recon ? 1 : 0;
-    p[EP.BIT_DEPTH] = 8;
-    this.h = checkHandle(native().ag_encoder_open(p, EP.COUNT, o.output ? cString(o.output) : null), "Av1Encoder");
+    p[EP.BIT_DEPTH] = o.bitDepth;
+    this.h = checkHandle(native().ag_encoder_open(p, EP.COUNT, o.output ? cString(o.output) : null) as Pointer | null, "Av1Encoder");
+    finalizer.register(this, this.h, this);
     // Explicit ArrayBuffers: their storage never moves, so C may keep the pointers until close.
     const n = this.sbRows * this.sbCols;
     this.analysisView = {
@@ -246,12 +260,23 @@ export class Av1Encoder {
     return this.framesIn;
   }
 
+  /**
+   * Time spent in C before sending pictures: the per-superblock analysis and the delta-QP hook (the JS
+   * call included), totals in ms with the number of frames each ran on.
+   */
+  get timing(): { analysisMs: number; analysedFrames: number; hookMs: number; hookCalls: number } {
+    const t = new Float64Array(4);
+    check(native().ag_encoder_timing(this.handle("timing"), t), "Av1Encoder.timing");
+    return { analysisMs: t[0]!, analysedFrames: t[1]!, hookMs: t[2]!, hookCalls: t[3]! };
+  }
+
   get closed(): boolean {
     return this.h === null;
   }
 
   private handle(what: string): Pointer {
     if (!this.h) throw new StateError(`Av1Encoder.${what}: the encoder is closed`);
+    if (this.busy) throw new StateError(`Av1Encoder.${what}: not allowed from inside the onDeltaQ hook`);
     return this.h;
   }
 
@@ -303,7 +328,7 @@ export class Av1Encoder {
   encode(frame: I420Frame, opts: EncodeOptions = {}): Av1Packet[] {
     const h = this.handle("encode");
     if (this.flushed) throw new StateError("Av1Encoder.encode: the stream was flushed; open a new encoder");
-    validateI420(frame, { width: this.width, height: this.height, bitDepth: 8 });
+    validateI420(frame, { width: this.width, height: this.height, bitDepth: this.options.bitDepth });
     if (opts === null || typeof opts !== "object") throw new InvalidArgumentError("encode: options must be an object");
     let flags = 0;
     if (opts.qpOffsets !== undefined) {
@@ -315,16 +340,13 @@ export class Av1Encoder {
     const recon = this.options.recon;
     if (recon) this.sources.set(this.framesIn, copyFrame(frame));
     this.hookError = undefined;
-    const rc = native().ag_encoder_encode(
-      h,
-      frame.y as Uint8Array,
-      frame.strideY,
-      frame.u as Uint8Array,
-      frame.strideU,
-      frame.v as Uint8Array,
-      frame.strideV,
-      flags,
-    );
+    this.busy = true;
+    let rc: number;
+    try {
+      rc = native().ag_encoder_encode(h, frame.y, frame.strideY, frame.u, frame.strideU, frame.v, frame.strideV, flags);
+    } finally {
+      this.busy = false;
+    }
     if (rc < 0) {
       if (recon) this.sources.delete(this.framesIn);
       if (rc === AG.E_CALLBACK) {
@@ -358,20 +380,23 @@ export class Av1Encoder {
       const pts = info[PI.PTS]!;
       const data = new Uint8Array(size);
       const qp = info[PI.QP]!;
-      const type = FRAME_TYPES[info[PI.PIC_TYPE]!] ?? "UNKNOWN";
+      // SVT labels a packet that only shows an existing frame with that frame's type: the header says.
+      const type = info[PI.QINDEX] === -2 ? "SHOW_EXISTING" : (FRAME_TYPES[info[PI.PIC_TYPE]!] ?? "UNKNOWN");
       const pkt: Av1Packet = {
         data,
         pts,
         frameType: type,
-        qindex: qp >= 63 ? 255 : qp * 4,
+        qindex: info[PI.QINDEX]! >= 0 ? info[PI.QINDEX]! : qp >= 63 ? 255 : qp * 4,
         qp,
         size,
         isKey: type === "KEY",
         encodeMs: info[PI.ENCODE_MS]!,
       };
+      if (info[PI.TEMPORAL_ID]! >= 0) pkt.temporalLayer = info[PI.TEMPORAL_ID]!;
       if (info[PI.HAS_RECON] === 1) {
-        const r = allocI420(this.width, this.height, 8);
-        check(lib.ag_encoder_take_packet(h, data, size, r.y as Uint8Array, r.u as Uint8Array, r.v as Uint8Array), "Av1Encoder");
+        const depth = this.options.bitDepth;
+        const r = allocI420(this.width, this.height, depth);
+        check(lib.ag_encoder_take_packet(h, data, size, r.y, r.u, r.v), "Av1Encoder");
         pkt.recon = r;
         const src = this.sources.get(pts);
         if (src) {
@@ -380,7 +405,7 @@ export class Av1Encoder {
           const ny = this.width * this.height;
           const nc = r.u.length;
           pkt.sse = { y: s.y, u: s.u, v: s.v };
-          pkt.psnr = { y: psnrFromSse(s.y, ny), u: psnrFromSse(s.u, nc), v: psnrFromSse(s.v, nc) };
+          pkt.psnr = { y: psnrFromSse(s.y, ny, depth), u: psnrFromSse(s.u, nc, depth), v: psnrFromSse(s.v, nc, depth) };
         }
       } else {
         check(lib.ag_encoder_take_packet(h, data, size, null, null, null), "Av1Encoder");
@@ -396,8 +421,10 @@ export class Av1Encoder {
    */
   close(): void {
     if (!this.h) return;
+    if (this.busy) throw new StateError("Av1Encoder.close: not allowed from inside the onDeltaQ hook");
     const h = this.h;
     this.h = null;
+    finalizer.unregister(this);
     native().ag_encoder_close(h);
     this.hookCb?.close();
     this.hookCb = null;
@@ -411,7 +438,7 @@ export class Av1Encoder {
 }
 
 function copyFrame(f: I420Frame): I420Frame {
-  const c = allocI420(f.width, f.height, 8);
+  const c = allocI420(f.width, f.height, f.bitDepth);
   const copyPlane = (src: I420Frame["y"], stride: number, dst: I420Frame["y"], w: number, h: number) => {
     if (stride === w) dst.set(src.subarray(0, w * h));
     else for (let y = 0; y < h; y++) dst.set(src.subarray(y * stride, y * stride + w), y * w);

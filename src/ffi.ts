@@ -41,9 +41,9 @@ const symbols = {
   ag_ivf_write: { args: [ptr, ptr, i32, f64], returns: i32 },
   ag_ivf_close: { args: [ptr], returns: i32 },
   ag_analysis_features: { args: [], returns: i32 },
-  ag_analyze_frame: { args: [ptr, i32, ptr, i32, i32, i32, ptr, i32], returns: i32 },
+  ag_analyze_frame: { args: [ptr, i32, ptr, i32, i32, i32, i32, ptr, i32], returns: i32 },
   ag_frame_sse: {
-    args: [ptr, i32, ptr, i32, ptr, i32, ptr, i32, ptr, i32, ptr, i32, i32, i32, ptr, ptr, i32],
+    args: [ptr, i32, ptr, i32, ptr, i32, ptr, i32, ptr, i32, ptr, i32, i32, i32, i32, ptr, ptr, i32],
     returns: i32,
   },
   ag_encoder_open: { args: [ptr, i32, ptr], returns: ptr },
@@ -55,6 +55,7 @@ const symbols = {
   ag_encoder_next_packet: { args: [ptr, ptr], returns: i32 },
   ag_encoder_take_packet: { args: [ptr, ptr, i32, ptr, ptr, ptr], returns: i32 },
   ag_encoder_frames_sent: { args: [ptr], returns: i32 },
+  ag_encoder_timing: { args: [ptr, ptr], returns: i32 },
   ag_encoder_close: { args: [ptr], returns: void_ },
   // --- end encoder ---
 

@@ -16,8 +16,8 @@ const IvfOptions = z
   .strict();
 export type IvfOptions = z.input<typeof IvfOptions>;
 
-/** A NUL-terminated UTF-8 copy of a string, for C. */
-export function cString(s: string): Buffer {
+/** A NUL-terminated UTF-8 copy of a string, for C. @internal (not re-exported by src/index.ts' users) */
+function cString(s: string): Buffer {
   return Buffer.from(s + "\0", "utf8");
 }
 
@@ -30,7 +30,7 @@ export class IvfWriter {
     const r = IvfOptions.safeParse(options);
     if (!r.success) throw new InvalidArgumentError(`IvfWriter: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     const o = r.data;
-    this.h = checkHandle(native().ag_ivf_open(cString(path), o.width, o.height, o.fps.num, o.fps.den), "IvfWriter");
+    this.h = checkHandle(native().ag_ivf_open(cString(path), o.width, o.height, o.fps.num, o.fps.den) as Pointer | null, "IvfWriter");
   }
 
   /** Appends one temporal unit; pts defaults to the frame count so far (in units of 1/fps). */
