@@ -174,10 +174,13 @@ static int write_out(ag_reader *r, uint8_t *const src[4], const int src_stride[4
     }
     return AG_OK;
   }
-  if (!sws_isSupportedInput(fmt)) return ag_fail(AG_E_FORMAT, "decoded pixel format %s cannot be converted", av_get_pix_fmt_name(fmt));
+  const char *name = av_get_pix_fmt_name(fmt);
+  if (!name) name = "unknown";
+  if (!sws_isSupportedInput(fmt)) return ag_fail(AG_E_FORMAT, "decoded pixel format %s cannot be converted", name);
+  /* Bicubic with exact rounding and full chroma interpolation: RGB24 equals ffmpeg's with the same flags. */
   r->sws = sws_getCachedContext(r->sws, r->width, r->height, fmt, r->width, r->height, r->out_fmt,
                                 SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
-  if (!r->sws) return ag_fail(AG_E_FORMAT, "libswscale cannot convert %s to %s", av_get_pix_fmt_name(fmt), av_get_pix_fmt_name(r->out_fmt));
+  if (!r->sws) return ag_fail(AG_E_FORMAT, "libswscale cannot convert %s to %s", name, av_get_pix_fmt_name(r->out_fmt));
   uint8_t *dp[4] = {d->p[0], d->p[1], d->p[2], NULL};
   int ds[4] = {d->stride[0], d->stride[1], d->stride[2], 0};
   const uint8_t *sp[4] = {src[0], src[1], src[2], src[3]};
@@ -450,21 +453,18 @@ static int reposition(ag_reader *r, int64_t k) {
 /* The next frame out of the decoder into r->frm: AG_OK, AG_E_EOF, or an error. Packets the decoder rejects
  * (corrupt data) are skipped, as ffmpeg does. */
 static int decode_next(ag_reader *r) {
+  int stuck = 0; /* sends refused with EAGAIN while no frame came out: a decoder that wedged on bad data */
   for (;;) {
     if (interrupt_cb(r)) return ag_fail(AG_E_FORMAT, "%s: decoding took longer than %.0f s", r->path, AG_READER_CALL_SECONDS);
     int e = avcodec_receive_frame(r->dec, r->frm);
     if (e == 0) return AG_OK;
-    if (e == AVERROR_EOF) return AG_E_EOF;
-    if (e != AVERROR(EAGAIN)) {
-      /* A decoding error on corrupt data: keep going with the next packet (the frame is lost). */
-      if (r->drain_sent) return AG_E_EOF;
-    }
-    if (r->drain_sent) return AG_E_EOF;
+    if (e == AVERROR_EOF || r->drain_sent) return AG_E_EOF;
+    /* EAGAIN: the decoder wants input. Any other error is a decoding error on corrupt data: that frame is
+     * lost, decoding goes on with the next packet (as ffmpeg does). */
     if (!r->pkt_pending) {
       if (r->demux_eof) {
-        e = avcodec_send_packet(r->dec, NULL);
+        avcodec_send_packet(r->dec, NULL); /* drain; receive_frame then ends with EOF */
         r->drain_sent = 1;
-        if (e < 0 && e != AVERROR_EOF) return AG_E_EOF;
         continue;
       }
       e = av_read_frame(r->fmt, r->pkt);
@@ -483,10 +483,10 @@ static int decode_next(ag_reader *r) {
         r->dec->skip_frame = r->pkt->pts != AV_NOPTS_VALUE && r->pkt->pts < r->skip_below ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
     }
     e = avcodec_send_packet(r->dec, r->pkt);
-    if (e == AVERROR(EAGAIN)) continue; /* receive first, then resend this packet */
-    av_packet_unref(r->pkt);
+    if (e == AVERROR(EAGAIN) && ++stuck < 3) continue; /* receive first, then resend this packet */
+    av_packet_unref(r->pkt); /* accepted, refused as corrupt, or wedged: either way this packet is done */
     r->pkt_pending = 0;
-    /* e < 0: the decoder refused a corrupt packet; skip it. */
+    stuck = 0;
   }
 }
 
