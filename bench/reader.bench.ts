@@ -56,8 +56,8 @@ try {
     const startup = await startupOf(path);
     const frames = oursSequential(path, 1); // warm-up (page cache, lazy library load)
     for (const threads of [1, 2]) {
-      const ours = await bestOf(3, () => oursSequential(path, threads));
-      const peer = await bestOf(3, () => ffmpeg(["-threads", String(threads), "-i", path, "-an", "-f", "null", "-"]));
+      const ours = await bestOf(5, () => oursSequential(path, threads));
+      const peer = await bestOf(5, () => ffmpeg(["-threads", String(threads), "-i", path, "-an", "-f", "null", "-"]));
       if (name === clips[0][0] && threads === 1) seqFps720 = frames / ours;
       const peerMinus = frames / Math.max(1e-6, peer - startup);
       report({

@@ -3,7 +3,7 @@
  * process, not the test run. Argument: a JSON job.
  * - { mode: "cases", cases: [{ path, options? }] }: opens, iterates and prints one JSON line per case with
  *   the error class (or "ok"), the message, and the frame counts.
- * - { mode: "fuzz", source, seeds: [a, b], dir, options? }: for each seed writes a mutated copy of `source`
+ * - { mode: "fuzz", source, seeds: [a, b], dir, options?, crashAt?, hangAt? }: for each seed writes a mutated copy of `source`
  *   into `dir` (same seed => same file), reads it (open, metadata, iterate, a few random frame(i)), prints
  *   "START <seed> <path>" before and "DONE <seed> <result>" after, and deletes it. An error that is not one
  *   of av1gym's typed errors prints "BADERROR" and exits 3.
@@ -99,6 +99,9 @@ if (job.mode === "cases") {
     const file = join(job.dir, `fuzz-${seed}${extname(job.source)}`);
     writeFileSync(file, mutate(src, seed));
     console.log(`START ${seed} ${file}`);
+    // Fault injection for the test that checks the harness notices crashes and hangs.
+    if (job.crashAt === seed) process.kill(process.pid, "SIGSEGV");
+    if (job.hangAt === seed) for (;;);
     const res = exercise(file, job.options, prng(seed));
     console.log(`DONE ${seed} ${res.result}${res.read !== undefined ? ` ${res.read}/${res.frameCount}` : ""}`);
     if (res.result === "BADERROR") {

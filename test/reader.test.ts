@@ -169,6 +169,49 @@ describe("VideoReader on generated content", () => {
     expect([0, 5, 10].every((i) => r.isKeyFrame(i))).toBe(true);
   });
 
+  test("other containers and codecs: lossless VP9 WebM and H.264 MKV are the pattern; AV1 IVF matches ffmpeg", () => {
+    const webm = join(dir, "pattern.webm");
+    run(["ffmpeg", "-v", "error", "-y", "-i", y4mPath, "-c:v", "libvpx-vp9", "-lossless", "1", "-g", "5", webm]);
+    const mkv = join(dir, "pattern.mkv");
+    run(["ffmpeg", "-v", "error", "-y", "-i", y4mPath, "-c:v", "libx264", "-qp", "0", "-bf", "3", "-g", "4", mkv]);
+    for (const [path, codec] of [[webm, "vp9"], [mkv, "h264"]]) {
+      using r = new VideoReader(path);
+      expect(r.metadata).toMatchObject({ codec, frameCount: N, width: W, height: H });
+      let k = 0;
+      for (const f of r) expectPattern(f, k++, W, H);
+      for (const i of randomIndices(20, N, 3)) expectPattern(r.frame(i), i, W, H);
+    }
+    const ivf = join(dir, "pattern.ivf");
+    run(["ffmpeg", "-v", "error", "-y", "-i", y4mPath, "-c:v", "libaom-av1", "-cpu-used", "8", "-crf", "30", "-g", "5", ivf]);
+    using r = new VideoReader(ivf);
+    expect(r.metadata.codec).toBe("av1");
+    expect(r.frameCount).toBe(Number(ffprobe(ivf, true).nb_read_frames));
+    const ref = ffmpegFrames(ivf, "yuv420p");
+    const size = (W * H * 3) / 2;
+    const seq = Array.from(r.frames(), (f) => {
+      expect(Buffer.compare(Buffer.from(bytesOf(f)), ref.subarray(f.index * size, (f.index + 1) * size))).toBe(0);
+      return hashOf(f);
+    });
+    expect(seq.length * size).toBe(ref.length);
+    for (const i of randomIndices(20, N, 5)) expect(hashOf(r.frame(i))).toBe(seq[i]);
+  }, 60_000);
+
+  test("10-bit y4m (made by ffmpeg from 10-bit raw): 16-bit planes with the exact values", () => {
+    const raw = join(dir, "p10.yuv");
+    const all: number[] = [];
+    for (let k = 0; k < 4; k++) for (const pl of patternFrame(k, W, H, 1023)) all.push(...pl);
+    writeFileSync(raw, new Uint8Array(Uint16Array.from(all).buffer));
+    const y4m = join(dir, "p10.y4m");
+    run(["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p10le", "-s", `${W}x${H}`, "-r", "24", "-i", raw, "-strict", "-1", y4m]);
+    using r = new VideoReader(y4m);
+    expect(r.metadata).toMatchObject({ bitDepth: 10, outputBitDepth: 10, frameCount: 4, fps: 24 });
+    for (const f of r) {
+      expect(f.y).toBeInstanceOf(Uint16Array);
+      const want = patternFrame(f.index, W, H, 1023);
+      expect([Array.from(f.y), Array.from(f.u), Array.from(f.v)]).toEqual(want);
+    }
+  });
+
   test("frames({ start, end }), reuse, and decoding into a caller's frame", () => {
     using r = new VideoReader(mp4Path, { threads: 2 });
     const idx = Array.from(r.frames({ start: 3, end: 9 }), (f) => f.index);
@@ -312,12 +355,67 @@ describe("VideoReader on generated content", () => {
     expect(out[5].frameCount).toBeLessThan(N);
     expect(out[5].read).toBeGreaterThan(0);
     if (out[5].result === "partial") expect(out[5].message).toMatch(/^FormatError: .*frame \d+/);
-  });
+  }, 60_000);
 });
+
+/**
+ * Reads mutated copies of `source` (seeds a..b-1) in one subprocess, watching its progress: every file must
+ * finish within perFileMs and the batch within 60 s. Throws (naming the seed and file) on a crash, a hang, a
+ * non-typed error or a missing completion marker; returns the number of files read.
+ */
+async function fuzzBatch(source: string, a: number, b: number, fuzzDir: string, perFileMs = 10_000, inject?: object): Promise<number> {
+  const p = Bun.spawn(["bun", CHILD, JSON.stringify({ mode: "fuzz", source, seeds: [a, b], dir: fuzzDir, ...inject })], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 60_000,
+  });
+  let last = Date.now();
+  let current = "";
+  let hung = "";
+  const done = new Set<number>();
+  const watchdog = setInterval(() => {
+    if (Date.now() - last > perFileMs && !hung) {
+      hung = current;
+      p.kill(9);
+    }
+  }, 100);
+  let buf = "";
+  const dec = new TextDecoder();
+  for await (const chunk of p.stdout) {
+    buf += dec.decode(chunk);
+    let nl: number;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      last = Date.now();
+      if (line.startsWith("START ")) current = line;
+      if (line.startsWith("DONE ")) done.add(Number(line.split(" ")[1]));
+    }
+  }
+  await p.exited;
+  clearInterval(watchdog);
+  const stderr = await new Response(p.stderr).text();
+  if (hung) throw new Error(`fuzz hang (> ${perFileMs} ms) on: ${hung}`);
+  if (p.exitCode !== 0) throw new Error(`fuzz child exited ${p.exitCode} (signal ${p.signalCode}) during: ${current}\n${stderr.slice(-2000)}`);
+  for (let s = a; s < b; s++) if (!done.has(s)) throw new Error(`fuzz file for seed ${s} of ${source} did not complete`);
+  return b - a;
+}
 
 // ------------------------------------------------------------------ real clips
 
 const CLIPS = ["bikes_640x272_250f.mp4", "carphone_176x144_120f.mp4", "seeking_384x288_150f.mp4", "seeking_720x480_150f.mp4", "parkjoy_480x270_10f.y4m"];
+
+describe("fuzz harness", () => {
+  test("the fuzz harness itself fails on a crash and on a hang (so the fuzz test can fail)", async () => {
+    const src = join(dir, "meta.y4m");
+    writeFileSync(src, Buffer.concat([Buffer.from(`YUV4MPEG2 W16 H16 F25:1\n`), Buffer.from("FRAME\n"), new Uint8Array(384)]));
+    const fuzzDir = mkdtempSync(join(dir, "meta-"));
+    expect(await fuzzBatch(src, 0, 5, fuzzDir)).toBe(5);
+    await expect(fuzzBatch(src, 0, 5, fuzzDir, 10_000, { crashAt: 3 })).rejects.toThrow(/signal SIGSEGV.*START 3/s);
+    await expect(fuzzBatch(src, 0, 5, fuzzDir, 1_000, { hangAt: 2 })).rejects.toThrow(/hang .*START 2/);
+  }, 30_000);
+});
 
 describeShared("VideoReader on the shared clips", () => {
   test("metadata of each clip matches ffprobe (frame count by ffprobe -count_frames)", () => {
@@ -340,7 +438,7 @@ describeShared("VideoReader on the shared clips", () => {
       // The frame count in the file name is the truth the clips were cut to.
       expect(r.frameCount).toBe(Number(/_(\d+)f\./.exec(name)![1]));
     }
-  });
+  }, 60_000);
 
   test("sequential decode is bit-exact with ffmpeg's (B-frame clip, 720x480 clip, y4m)", () => {
     for (const name of ["bikes_640x272_250f.mp4", "seeking_720x480_150f.mp4", "parkjoy_480x270_10f.y4m"]) {
@@ -356,7 +454,7 @@ describeShared("VideoReader on the shared clips", () => {
       }
       expect(n * size).toBe(ref.length);
     }
-  });
+  }, 60_000);
 
   test("frame(i) equals the i-th frame of sequential decode for random i across GOPs (threads 1 and 2)", () => {
     for (const name of ["bikes_640x272_250f.mp4", "seeking_720x480_150f.mp4", "carphone_176x144_120f.mp4"]) {
@@ -420,46 +518,7 @@ describeShared("VideoReader on the shared clips", () => {
     ];
     const fuzzDir = mkdtempSync(join(dir, "fuzz-"));
     let files = 0;
-    const PER_FILE_MS = 10_000;
-    for (const [source, a, b] of jobs) {
-      // Watch the child's progress: each file must finish within PER_FILE_MS, the batch within 60 s.
-      const p = Bun.spawn(["bun", CHILD, JSON.stringify({ mode: "fuzz", source, seeds: [a, b], dir: fuzzDir })], {
-        cwd: ROOT,
-        stdout: "pipe",
-        stderr: "pipe",
-        timeout: 60_000,
-      });
-      let last = Date.now();
-      let current = "";
-      let hung = "";
-      const done = new Set<number>();
-      const watchdog = setInterval(() => {
-        if (Date.now() - last > PER_FILE_MS && !hung) {
-          hung = current;
-          p.kill(9);
-        }
-      }, 250);
-      let buf = "";
-      for await (const chunk of p.stdout) {
-        buf += new TextDecoder().decode(chunk);
-        let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          last = Date.now();
-          if (line.startsWith("START ")) current = line;
-          if (line.startsWith("DONE ")) done.add(Number(line.split(" ")[1]));
-        }
-      }
-      await p.exited;
-      clearInterval(watchdog);
-      const stderr = await new Response(p.stderr).text();
-      if (hung) throw new Error(`fuzz hang (> ${PER_FILE_MS} ms) on: ${hung}`);
-      if (p.exitCode !== 0)
-        throw new Error(`fuzz child exited ${p.exitCode} (signal ${p.signalCode}) during: ${current}\n${stderr.slice(-2000)}`);
-      for (let s = a; s < b; s++) if (!done.has(s)) throw new Error(`fuzz file for seed ${s} of ${source} did not complete`);
-      files += b - a;
-    }
+    for (const [source, a, b] of jobs) files += await fuzzBatch(source, a, b, fuzzDir);
     expect(files).toBeGreaterThanOrEqual(500);
   }, 240_000);
 });
