@@ -307,7 +307,9 @@ static int build_index(ag_reader *r) {
   for (;;) {
     int rc = av_read_frame(r->fmt, pkt);
     if (rc < 0) break; /* end of file, or corrupt data: the frames so far are the file */
-    if (pkt->stream_index == r->si && !(pkt->flags & AV_PKT_FLAG_DISCARD) && pkt->size > 0) {
+    /* Not frames of the file: packets outside the edit list (DISCARD) and damaged ones such as the partial
+     * last packet of a truncated file (CORRUPT); the decoder still sees them, their output is skipped. */
+    if (pkt->stream_index == r->si && !(pkt->flags & (AV_PKT_FLAG_DISCARD | AV_PKT_FLAG_CORRUPT)) && pkt->size > 0) {
       if (n == AG_READER_MAX_FRAMES) {
         av_packet_unref(pkt);
         free(e);
