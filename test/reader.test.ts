@@ -61,7 +61,7 @@ async function child(job: object, timeoutMs = 60_000): Promise<{ lines: string[]
   const p = Bun.spawn(["bun", CHILD, JSON.stringify(job)], { cwd: ROOT, stdout: "pipe", stderr: "pipe", timeout: timeoutMs });
   const out = await new Response(p.stdout).text();
   await p.exited;
-  return { lines: out.split("\n").filter(Boolean), code: p.exitCode, signal: p.signalCode ?? null };
+  return { lines: out.split("\n").filter(Boolean), code: p.exitCode, signal: p.signalCode === null ? null : String(p.signalCode) };
 }
 
 // A known pattern: sample (x, y) of plane p in frame k. Different in every frame, plane and position.
