@@ -169,12 +169,15 @@ describe("VideoReader on generated content", () => {
     expect([0, 5, 10].every((i) => r.isKeyFrame(i))).toBe(true);
   });
 
-  test("other containers and codecs: lossless VP9 WebM and H.264 MKV are the pattern; AV1 IVF matches ffmpeg", () => {
+  test("other containers and codecs: lossless VP9 WebM, H.264 MKV, HEVC MP4 are the pattern; AV1 IVF matches ffmpeg", () => {
     const webm = join(dir, "pattern.webm");
     run(["ffmpeg", "-v", "error", "-y", "-i", y4mPath, "-c:v", "libvpx-vp9", "-lossless", "1", "-g", "5", webm]);
     const mkv = join(dir, "pattern.mkv");
     run(["ffmpeg", "-v", "error", "-y", "-i", y4mPath, "-c:v", "libx264", "-qp", "0", "-bf", "3", "-g", "4", mkv]);
-    for (const [path, codec] of [[webm, "vp9"], [mkv, "h264"]]) {
+    // HEVC with x265's default open GOPs (CRA key frames with leading pictures): lossless.
+    const hevc = join(dir, "pattern_hevc.mp4");
+    run(["ffmpeg", "-v", "error", "-y", "-i", y4mPath, "-c:v", "libx265", "-x265-params", "log-level=none:lossless=1:keyint=4:min-keyint=4:bframes=3", hevc]);
+    for (const [path, codec] of [[webm, "vp9"], [mkv, "h264"], [hevc, "hevc"]]) {
       using r = new VideoReader(path);
       expect(r.metadata).toMatchObject({ codec, frameCount: N, width: W, height: H });
       let k = 0;
