@@ -79,6 +79,8 @@ struct ag_reader {
   int from_start;             /* the current decode run began at the start of the file */
   int demux_eof, drain_sent;
   int threads;
+  int can_skip_nonref;        /* the decoder honours skip_frame = AVDISCARD_NONREF bit-exactly (H.264/HEVC) */
+  int64_t skip_below;         /* packets with pts below this need not be output: skip them if non-reference */
   double deadline;
 };
 
@@ -172,10 +174,13 @@ static int write_out(ag_reader *r, uint8_t *const src[4], const int src_stride[4
     }
     return AG_OK;
   }
-  if (!sws_isSupportedInput(fmt)) return ag_fail(AG_E_FORMAT, "decoded pixel format %s cannot be converted", av_get_pix_fmt_name(fmt));
+  const char *name = av_get_pix_fmt_name(fmt);
+  if (!name) name = "unknown";
+  if (!sws_isSupportedInput(fmt)) return ag_fail(AG_E_FORMAT, "decoded pixel format %s cannot be converted", name);
+  /* Bicubic with exact rounding and full chroma interpolation: RGB24 equals ffmpeg's with the same flags. */
   r->sws = sws_getCachedContext(r->sws, r->width, r->height, fmt, r->width, r->height, r->out_fmt,
                                 SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
-  if (!r->sws) return ag_fail(AG_E_FORMAT, "libswscale cannot convert %s to %s", av_get_pix_fmt_name(fmt), av_get_pix_fmt_name(r->out_fmt));
+  if (!r->sws) return ag_fail(AG_E_FORMAT, "libswscale cannot convert %s to %s", name, av_get_pix_fmt_name(r->out_fmt));
   uint8_t *dp[4] = {d->p[0], d->p[1], d->p[2], NULL};
   int ds[4] = {d->stride[0], d->stride[1], d->stride[2], 0};
   const uint8_t *sp[4] = {src[0], src[1], src[2], src[3]};
@@ -302,7 +307,9 @@ static int build_index(ag_reader *r) {
   for (;;) {
     int rc = av_read_frame(r->fmt, pkt);
     if (rc < 0) break; /* end of file, or corrupt data: the frames so far are the file */
-    if (pkt->stream_index == r->si && !(pkt->flags & AV_PKT_FLAG_DISCARD) && pkt->size > 0) {
+    /* Not frames of the file: packets outside the edit list (DISCARD) and damaged ones such as the partial
+     * last packet of a truncated file (CORRUPT); the decoder still sees them, their output is skipped. */
+    if (pkt->stream_index == r->si && !(pkt->flags & (AV_PKT_FLAG_DISCARD | AV_PKT_FLAG_CORRUPT)) && pkt->size > 0) {
       if (n == AG_READER_MAX_FRAMES) {
         av_packet_unref(pkt);
         free(e);
@@ -348,7 +355,7 @@ static int build_index(ag_reader *r) {
     return ag_fail(AG_E_NOMEM, "out of memory");
   }
   int64_t lastkey = 0;
-  int64_t end = INT64_MIN;
+  int64_t last_dur = e[n - 1].dur; /* the last frame's packet duration (0 when the container does not say) */
   for (int64_t i = 0; i < n; i++) {
     if (r->counting) {
       r->pts[i] = i;
@@ -358,7 +365,6 @@ static int build_index(ag_reader *r) {
       r->pts[i] = e[i].pts;
       r->key[i] = (uint8_t)e[i].key;
       r->seek_ts[i] = e[i].dts != AV_NOPTS_VALUE && e[i].dts < e[i].pts ? e[i].dts : e[i].pts;
-      if (e[i].dur > 0 && e[i].pts <= INT64_MAX - e[i].dur && e[i].pts + e[i].dur > end) end = e[i].pts + e[i].dur;
     }
     if (r->key[i]) lastkey = i;
     r->kf[i] = lastkey; /* no key frame yet: 0, which decodes from the start */
@@ -369,12 +375,11 @@ static int build_index(ag_reader *r) {
     r->tb_den = r->fps_num;
     r->duration = (double)n * r->fps_den / r->fps_num;
   } else {
-    /* The last frame lasts its packet duration, or one frame interval when the container does not say. */
-    double frame_s = (double)r->fps_den / r->fps_num;
+    /* First frame's start to the last frame's end: the last frame lasts its packet duration, or one frame
+     * interval when the container does not say. */
     double tb = (double)r->tb_num / r->tb_den;
-    double end_s = (double)(r->pts[n - 1] - r->pts[0]) * tb + frame_s;
-    if (end != INT64_MIN && (double)(end - r->pts[0]) * tb > end_s - frame_s) end_s = (double)(end - r->pts[0]) * tb;
-    r->duration = end_s;
+    double last_s = last_dur > 0 ? (double)last_dur * tb : (double)r->fps_den / r->fps_num;
+    r->duration = (double)(r->pts[n - 1] - r->pts[0]) * tb + last_s;
   }
   return AG_OK;
 }
@@ -408,6 +413,8 @@ static int open_libav(ag_reader *r, int threads) {
   if (!r->dec) return ag_fail(AG_E_NOMEM, "out of memory");
   if (avcodec_parameters_to_context(r->dec, par) < 0) return ag_fail(AG_E_FORMAT, "%s: bad codec parameters", r->path);
   r->dec->pkt_timebase = st->time_base;
+  r->can_skip_nonref = par->codec_id == AV_CODEC_ID_H264 || par->codec_id == AV_CODEC_ID_HEVC;
+  r->skip_below = INT64_MIN;
   r->dec->thread_count = threads;
   r->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
   int e = avcodec_open2(r->dec, codec, NULL);
@@ -448,21 +455,18 @@ static int reposition(ag_reader *r, int64_t k) {
 /* The next frame out of the decoder into r->frm: AG_OK, AG_E_EOF, or an error. Packets the decoder rejects
  * (corrupt data) are skipped, as ffmpeg does. */
 static int decode_next(ag_reader *r) {
+  int stuck = 0; /* sends refused with EAGAIN while no frame came out: a decoder that wedged on bad data */
   for (;;) {
     if (interrupt_cb(r)) return ag_fail(AG_E_FORMAT, "%s: decoding took longer than %.0f s", r->path, AG_READER_CALL_SECONDS);
     int e = avcodec_receive_frame(r->dec, r->frm);
     if (e == 0) return AG_OK;
-    if (e == AVERROR_EOF) return AG_E_EOF;
-    if (e != AVERROR(EAGAIN)) {
-      /* A decoding error on corrupt data: keep going with the next packet (the frame is lost). */
-      if (r->drain_sent) return AG_E_EOF;
-    }
-    if (r->drain_sent) return AG_E_EOF;
+    if (e == AVERROR_EOF || r->drain_sent) return AG_E_EOF;
+    /* EAGAIN: the decoder wants input. Any other error is a decoding error on corrupt data: that frame is
+     * lost, decoding goes on with the next packet (as ffmpeg does). */
     if (!r->pkt_pending) {
       if (r->demux_eof) {
-        e = avcodec_send_packet(r->dec, NULL);
+        avcodec_send_packet(r->dec, NULL); /* drain; receive_frame then ends with EOF */
         r->drain_sent = 1;
-        if (e < 0 && e != AVERROR_EOF) return AG_E_EOF;
         continue;
       }
       e = av_read_frame(r->fmt, r->pkt);
@@ -475,12 +479,16 @@ static int decode_next(ag_reader *r) {
         continue;
       }
       r->pkt_pending = 1;
+      /* A non-reference frame before the target is never shown and nothing depends on it: skipping it is
+       * exact and saves a share of the decode work on the way to a random-access target. */
+      if (r->can_skip_nonref)
+        r->dec->skip_frame = r->pkt->pts != AV_NOPTS_VALUE && r->pkt->pts < r->skip_below ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
     }
     e = avcodec_send_packet(r->dec, r->pkt);
-    if (e == AVERROR(EAGAIN)) continue; /* receive first, then resend this packet */
-    av_packet_unref(r->pkt);
+    if (e == AVERROR(EAGAIN) && ++stuck < 3) continue; /* receive first, then resend this packet */
+    av_packet_unref(r->pkt); /* accepted, refused as corrupt, or wedged: either way this packet is done */
     r->pkt_pending = 0;
-    /* e < 0: the decoder refused a corrupt packet; skip it. */
+    stuck = 0;
   }
 }
 
@@ -510,6 +518,7 @@ static int decode_to(ag_reader *r, int64_t idx) {
   }
   int retried = 0;
   int64_t target = r->pts[idx];
+  r->skip_below = r->counting ? INT64_MIN : target;
   for (;;) {
     rc = decode_next(r);
     int64_t ts = 0, j = -1;

@@ -8,6 +8,7 @@
  * to the i-th frame of a sequential decode.
  */
 import { z } from "zod";
+import type { Pointer } from "bun:ffi";
 import { extname } from "node:path";
 import { check, checkHandle, native } from "./ffi";
 import { InvalidArgumentError, OutOfRangeError, StateError } from "./errors";
@@ -182,7 +183,7 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
         this.#format === "rgb24" ? 1 : 0,
         o.bitDepth ?? 0,
         raw ? 1 : 0,
-      ),
+      ) as Pointer | null,
       `cannot open ${path}`,
     ) as unknown as number;
     this.#handle = h;
