@@ -95,6 +95,22 @@ describe("VectorEnv", () => {
 });
 
 describe("VectorEnv lifecycle and errors", () => {
+  test("one option object per sub-environment: different clips of the same size", async () => {
+    const a = { ...OPTS, source: { synth: { width: 128, height: 128, frames: 8, seed: 1 } } };
+    const b = { ...OPTS, source: { synth: { width: 128, height: 128, frames: 8, seed: 2 } } };
+    const v = await VectorEnv.create({ numEnvs: 2, env: [a, b] });
+    try {
+      const [obs] = await v.reset({ seed: 0 });
+      const single = new Env(b);
+      const [o1] = single.reset({ seed: 1 });
+      single.close();
+      expect(obs.superblocks.subarray(4 * F)).toEqual(o1.superblocks);
+      expect(obs.superblocks.subarray(0, 4 * F)).not.toEqual(o1.superblocks);
+    } finally {
+      await v.close();
+    }
+  });
+
   test("close is idempotent; calls after close are StateError", async () => {
     const v = await VectorEnv.create({ numEnvs: 1, env: OPTS });
     await v.reset();
@@ -107,6 +123,9 @@ describe("VectorEnv lifecycle and errors", () => {
   test("bad options are InvalidArgumentError (from the main thread or from a worker)", async () => {
     await expect(VectorEnv.create({ numEnvs: 0 })).rejects.toThrow(InvalidArgumentError);
     await expect(VectorEnv.create({ numEnvs: 2, env: { actionLevels: [1, 1] } })).rejects.toThrow(InvalidArgumentError);
+    await expect(VectorEnv.create({ numEnvs: 2, env: [OPTS] })).rejects.toThrow(InvalidArgumentError);
+    const other = { ...OPTS, source: { synth: { width: 256, height: 128, frames: 8 } } };
+    await expect(VectorEnv.create({ numEnvs: 2, env: [OPTS, other] })).rejects.toThrow(/same shapes/);
     const reader = { metadata: {}, frame: () => 0 } as unknown as VideoReader;
     await expect(VectorEnv.create({ numEnvs: 1, env: { source: reader } })).rejects.toThrow(InvalidArgumentError);
   });

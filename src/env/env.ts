@@ -212,8 +212,11 @@ export class Env {
     }
     const length = Math.min(maxFrames ?? Infinity, this.frameCount - start);
 
-    // A clean encoder for every episode (also mid-episode).
+    // A clean encoder for every episode (also mid-episode). Until it is open the Env has no episode, so a
+    // failure below (e.g. the encoder refusing) leaves step() refusing rather than half-working.
     this.closeEncoder();
+    this.ended = true;
+    this.started = false;
     this.start = start;
     this.length = length;
     this.cache.setWindow(start, start + length);
@@ -367,6 +370,7 @@ export class Env {
     const sb = new Float32Array(nSb * SB_F);
     const fr = new Float32Array(FRAME_G);
     const next = this.start + this.t;
+    // After the episode's last frame there is no next frame: its analysis part is all zero.
     const a = this.t < this.length ? this.analysisOf(next) : this.zeroAnalysis;
     let lumaSum = 0;
     let madSum = 0;

@@ -22,8 +22,9 @@ import { Box, Dict, MultiDiscrete } from "./spaces";
 export interface VectorEnvOptions {
   /** Number of sub-environments (one Worker each). */
   numEnvs: number;
-  /** Options of every sub-environment (see Env). */
-  env?: EnvOptions;
+  /** Options of every sub-environment (see Env), or one per sub-environment (e.g. different clips of the
+   * same size: all must have the same superblock grid and action levels). */
+  env?: EnvOptions | EnvOptions[];
 }
 
 export interface BatchObservation {
@@ -130,9 +131,10 @@ export class VectorEnv {
   static async create(options: VectorEnvOptions): Promise<VectorEnv> {
     const n = options?.numEnvs;
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError(`numEnvs must be an integer in 1..64, got ${n}`);
-    const envOpts = options.env ?? {};
+    const perEnv = Array.isArray(options.env) ? options.env : new Array<EnvOptions>(n).fill(options.env ?? {});
+    if (perEnv.length !== n) throw new InvalidArgumentError(`VectorEnv: env has ${perEnv.length} option objects for ${n} sub-environments`);
     try {
-      structuredClone(envOpts);
+      structuredClone(perEnv);
     } catch {
       throw new InvalidArgumentError(
         "VectorEnv: env options must be structured-cloneable (a source path or { synth }, not a VideoReader; a distortion name, not an object)",
@@ -143,8 +145,16 @@ export class VectorEnv {
     useEncoderLock(lock);
     const links = Array.from({ length: n }, (_, i) => new WorkerLink(i));
     try {
-      const replies = await Promise.all(links.map((l) => l.call({ type: "init", options: envOpts, lock })));
-      return new VectorEnv(links, replies[0]!.spaces);
+      const replies = await Promise.all(links.map((l, i) => l.call({ type: "init", options: perEnv[i]!, lock })));
+      const s0 = replies[0]!.spaces;
+      replies.forEach((r, i) => {
+        const s = r.spaces;
+        if (s.sbRows !== s0.sbRows || s.sbCols !== s0.sbCols || s.actionLevels.join() !== s0.actionLevels.join())
+          throw new InvalidArgumentError(
+            `VectorEnv: sub-environment ${i} has ${s.sbCols}x${s.sbRows} superblocks and levels [${s.actionLevels}], sub-environment 0 ${s0.sbCols}x${s0.sbRows} and [${s0.actionLevels}]: batches need the same shapes`,
+          );
+      });
+      return new VectorEnv(links, s0);
     } catch (e) {
       for (const l of links) l.terminate();
       throw e;

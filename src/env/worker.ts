@@ -5,7 +5,7 @@
  */
 import { Env } from "./env";
 import { useEncoderLock } from "./encoder_lock";
-import { serializeError, type Reply, type Request } from "./protocol";
+import { serializeError, type AutoresetStepInfo, type Reply, type Request } from "./protocol";
 
 declare const self: Worker;
 
@@ -45,18 +45,19 @@ self.onmessage = (ev: MessageEvent<Request>) => {
         break;
       }
       case "step": {
-        const [obs, reward, terminated, truncated, info] = env!.step(msg.action);
+        const [obs, reward, terminated, truncated, stepInfo] = env!.step(msg.action);
+        const info: AutoresetStepInfo = stepInfo;
         let out = obs;
         const transfer = [obs.superblocks.buffer as ArrayBuffer, obs.frame.buffer as ArrayBuffer];
-        const full: Record<string, unknown> = info as unknown as Record<string, unknown>;
         if (terminated || truncated) {
-          const [obs2, resetInfo] = env!.reset();
-          full.finalObservation = obs;
-          full.resetInfo = resetInfo;
-          out = obs2;
-          transfer.push(obs2.superblocks.buffer as ArrayBuffer, obs2.frame.buffer as ArrayBuffer);
+          // Same-step autoreset: return the new episode's first observation, the final one in info.
+          const [first, resetInfo] = env!.reset();
+          info.finalObservation = obs;
+          info.resetInfo = resetInfo;
+          out = first;
+          transfer.push(first.superblocks.buffer as ArrayBuffer, first.frame.buffer as ArrayBuffer);
         }
-        post({ id: msg.id, type: "step", obs: out, reward, terminated, truncated, info: info }, transfer);
+        post({ id: msg.id, type: "step", obs: out, reward, terminated, truncated, info }, transfer);
         break;
       }
       case "close": {
