@@ -127,6 +127,7 @@ describe("Env contract", () => {
     for (let s = 0; s < 8; s++) starts.add(a.reset({ seed: s })[1].start);
     expect(starts.size).toBeGreaterThan(1);
     for (const s of starts) expect(s).toBeLessThanOrEqual(12 - 6);
+    expect(() => a.reset({ options: { maxFrames: 13 } })).toThrow(InvalidArgumentError);
   });
 
   test("several Envs interleaved in one process give the same results as run alone", () => {

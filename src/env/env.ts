@@ -208,6 +208,7 @@ export class Env {
       throw new InvalidArgumentError(`reset: start must be an integer in 0..${this.frameCount - 1}, got ${start}`);
     if (options.start === undefined && o.randomStart) {
       const span = this.frameCount - maxFrames! - o.start;
+      if (span < 0) throw new InvalidArgumentError(`reset: randomStart needs start ${o.start} + maxFrames ${maxFrames} <= ${this.frameCount} source frames`);
       start = o.start + this.rng.int(span + 1);
     }
     const length = Math.min(maxFrames ?? Infinity, this.frameCount - start);
