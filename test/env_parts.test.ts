@@ -6,6 +6,7 @@ import { decodeAction, levelsToOffsets, DEFAULT_ACTION_LEVELS } from "../src/env
 import { MSE, PSNR, makeSsim, psnrFromMse, rewardFromCost, rdCost, bitsPerPixel, distortionByName } from "../src/env/reward";
 import { InvalidArgumentError, EpisodeEndedError, Av1GymError } from "../src/errors";
 import { allocI420 } from "../src/frame";
+import { lumaSsim } from "../src/env/ssim";
 
 describe("Rng", () => {
   test("same seed gives the same stream; different seeds differ", () => {
@@ -163,6 +164,55 @@ describe("reward", () => {
     // Left superblock untouched except the windows straddling the edge (they count left).
     expect(sb[1]).toBeGreaterThan(0.1);
     expect(sb[0]).toBeLessThan(sb[1]! / 5);
+  });
+
+  test("the block-sum SSIM equals a direct 8x8-window computation (odd sizes, padded strides)", () => {
+    const w = 150;
+    const h = 101;
+    const a = { ...allocI420(w, h), strideY: w + 6, y: new Uint8Array((w + 6) * h) };
+    const b = { ...allocI420(w, h), strideY: w + 2, y: new Uint8Array((w + 2) * h) };
+    const r = new Rng(4);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const v = (x * 3 + y * 5 + r.int(40)) & 255;
+        a.y[y * a.strideY + x] = v;
+        b.y[y * b.strideY + x] = Math.max(0, Math.min(255, v + r.int(21) - 10));
+      }
+    const cols = 3;
+    const want = new Float64Array(6);
+    const wantN = new Float64Array(6);
+    let total = 0;
+    let count = 0;
+    for (let y0 = 0; y0 + 8 <= h; y0 += 4)
+      for (let x0 = 0; x0 + 8 <= w; x0 += 4) {
+        const px: number[] = [];
+        const qx: number[] = [];
+        for (let y = y0; y < y0 + 8; y++)
+          for (let x = x0; x < x0 + 8; x++) {
+            px.push(a.y[y * a.strideY + x]!);
+            qx.push(b.y[y * b.strideY + x]!);
+          }
+        const mean = (v: number[]) => v.reduce((s, t) => s + t, 0) / v.length;
+        const m1 = mean(px);
+        const m2 = mean(qx);
+        const v1 = mean(px.map((p) => (p - m1) ** 2));
+        const v2 = mean(qx.map((q) => (q - m2) ** 2));
+        const cov = mean(px.map((p, i) => (p - m1) * (qx[i]! - m2)));
+        const c1 = (0.01 * 255) ** 2;
+        const c2 = (0.03 * 255) ** 2;
+        const ssim = ((2 * m1 * m2 + c1) * (2 * cov + c2)) / ((m1 * m1 + m2 * m2 + c1) * (v1 + v2 + c2));
+        total += ssim;
+        count++;
+        const k = Math.floor(y0 / 64) * cols + Math.floor(x0 / 64);
+        want[k]! += ssim;
+        wantN[k]! += 1;
+      }
+    const sum = new Float64Array(6);
+    const cnt = new Float64Array(6);
+    const res = lumaSsim(a, b, cols, sum, cnt);
+    expect(res.mean).toBeCloseTo(total / count, 10);
+    expect(Array.from(cnt)).toEqual(Array.from(wantN));
+    for (let k = 0; k < 6; k++) expect(sum[k]!).toBeCloseTo(want[k]!, 8);
   });
 
   test("reward modes and rate", () => {
