@@ -9,6 +9,17 @@ import { VideoReader } from "../src/reader";
 
 setDefaultTimeout(60_000); // Workers and encoders on a loaded 2-core machine
 
+/** Awaits a rejection from a worker reply. (Bun 1.4.5's `await expect(p).rejects` hung on a promise settled by a
+ * Worker message, so this awaits the promise itself.) */
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected a rejection");
+}
+
 const OPTS = { source: { synth: { width: 128, height: 128, frames: 8 } }, encoder: { preset: 12 }, maxFrames: 3, randomStart: true } as const;
 const F = SUPERBLOCK_FEATURES.length;
 const G = FRAME_FEATURES.length;
@@ -113,6 +124,7 @@ describe("VectorEnv lifecycle and errors", () => {
 
   test("close is idempotent; calls after close are StateError", async () => {
     const v = await VectorEnv.create({ numEnvs: 1, env: OPTS });
+    expect(await rejection(v.step([new Int8Array(4)]))).toBeInstanceOf(StateError); // before reset (from the worker)
     await v.reset();
     await v.close();
     await v.close();
@@ -122,10 +134,12 @@ describe("VectorEnv lifecycle and errors", () => {
 
   test("bad options are InvalidArgumentError (from the main thread or from a worker)", async () => {
     await expect(VectorEnv.create({ numEnvs: 0 })).rejects.toThrow(InvalidArgumentError);
-    await expect(VectorEnv.create({ numEnvs: 2, env: { actionLevels: [1, 1] } })).rejects.toThrow(InvalidArgumentError);
+    expect(await rejection(VectorEnv.create({ numEnvs: 2, env: { actionLevels: [1, 1] } }))).toBeInstanceOf(InvalidArgumentError);
     await expect(VectorEnv.create({ numEnvs: 2, env: [OPTS] })).rejects.toThrow(InvalidArgumentError);
     const other = { ...OPTS, source: { synth: { width: 256, height: 128, frames: 8 } } };
-    await expect(VectorEnv.create({ numEnvs: 2, env: [OPTS, other] })).rejects.toThrow(/same shapes/);
+    const mismatch = await rejection(VectorEnv.create({ numEnvs: 2, env: [OPTS, other] }));
+    expect(mismatch).toBeInstanceOf(InvalidArgumentError);
+    expect((mismatch as Error).message).toContain("same shapes");
     const reader = { metadata: {}, frame: () => 0 } as unknown as VideoReader;
     await expect(VectorEnv.create({ numEnvs: 1, env: { source: reader } })).rejects.toThrow(InvalidArgumentError);
   });
