@@ -155,6 +155,14 @@ AG_API int ag_encoder_timing(AgEncoder *e, double *out);
 AG_API void ag_encoder_close(AgEncoder *e);
 /* ---- end encoder ---- */
 
+/* ---- env (lib/env.c) ---- */
+/* Pins the calling thread to one CPU (threads it starts later inherit it); undo with ag_env_unpin_thread. */
+AG_API int ag_env_pin_thread(int32_t cpu);
+AG_API int ag_env_unpin_thread(void);
+/* CPUs this process may run on (its affinity mask). */
+AG_API int32_t ag_env_cpu_count(void);
+/* ---- end env ---- */
+
 /* Internal helpers (not exported). */
 int ag_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ag_clear_error(void);

@@ -59,6 +59,12 @@ const symbols = {
   ag_encoder_close: { args: [ptr], returns: void_ },
   // --- end encoder ---
 
+  // --- env (lib/env.c) ---
+  ag_env_pin_thread: { args: [i32], returns: i32 },
+  ag_env_unpin_thread: { args: [], returns: i32 },
+  ag_env_cpu_count: { args: [], returns: i32 },
+  // --- end env ---
+
   // --- metrics (lib/metrics_*.c) ---
   // --- end metrics ---
 } as const;

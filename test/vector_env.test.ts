@@ -144,3 +144,22 @@ describe("VectorEnv lifecycle and errors", () => {
     await expect(VectorEnv.create({ numEnvs: 1, env: { source: reader } })).rejects.toThrow(InvalidArgumentError);
   });
 });
+
+test("pinned workers give the same results", async () => {
+  const a = await VectorEnv.create({ numEnvs: 2, env: OPTS, pin: true });
+  const b = await VectorEnv.create({ numEnvs: 2, env: OPTS });
+  try {
+    await a.reset({ seed: 5 });
+    await b.reset({ seed: 5 });
+    for (let k = 0; k < 4; k++) {
+      const act = new Int8Array(8).fill(k);
+      const [oa, ra] = await a.step(act);
+      const [ob, rb] = await b.step(act);
+      expect(ra).toEqual(rb);
+      expect(oa.superblocks).toEqual(ob.superblocks);
+    }
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

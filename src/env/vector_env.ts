@@ -12,6 +12,7 @@
  * Options must be structured-cloneable: the source is a path or { synth }, the distortion a name.
  */
 import { InvalidArgumentError, StateError } from "../errors";
+import { native } from "../ffi";
 import { decodeAction } from "./actions";
 import { encoderLockBuffer, useEncoderLock } from "./encoder_lock";
 import type { EnvOptions, Observation, ResetInfo } from "./env";
@@ -25,6 +26,12 @@ export interface VectorEnvOptions {
   /** Options of every sub-environment (see Env), or one per sub-environment (e.g. different clips of the
    * same size: all must have the same superblock grid and action levels). */
   env?: EnvOptions | EnvOptions[];
+  /**
+   * Pin worker i (and the encoder threads it starts) to CPU i mod (CPUs this process may use), so
+   * sub-environments do not migrate between cores. Default off: on an idle 2-core machine it gained ~1%
+   * (1.46x vs 1.44x for 2 workers), and on a shared machine a pinned worker cannot move off a busy core.
+   */
+  pin?: boolean;
 }
 
 export interface BatchObservation {
@@ -145,7 +152,11 @@ export class VectorEnv {
     useEncoderLock(lock);
     const links = Array.from({ length: n }, (_, i) => new WorkerLink(i));
     try {
-      const replies = await Promise.all(links.map((l, i) => l.call({ type: "init", options: perEnv[i]!, lock })));
+      const cpus = native().ag_env_cpu_count();
+      const pin = options.pin ?? false;
+      const replies = await Promise.all(
+        links.map((l, i) => l.call({ type: "init", options: perEnv[i]!, lock, cpu: pin ? i % cpus : null })),
+      );
       const s0 = replies[0]!.spaces;
       replies.forEach((r, i) => {
         const s = r.spaces;

@@ -5,6 +5,7 @@
  */
 import { Env } from "./env";
 import { useEncoderLock } from "./encoder_lock";
+import { check, native } from "../ffi";
 import { serializeError, type AutoresetStepInfo, type Reply, type Request } from "./protocol";
 
 declare const self: Worker;
@@ -21,6 +22,8 @@ self.onmessage = (ev: MessageEvent<Request>) => {
     switch (msg.type) {
       case "init": {
         useEncoderLock(msg.lock);
+        // Pin this thread (and so the encoder threads it starts) to one CPU: see VectorEnvOptions.pin.
+        if (msg.cpu !== null) check(native().ag_env_pin_thread(msg.cpu), "VectorEnv worker");
         env = new Env(msg.options);
         const obs = env.observationSpace.spaces;
         post({
