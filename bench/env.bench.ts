@@ -19,7 +19,7 @@ import type { I420Frame } from "../src/frame";
 import { VideoReader } from "../src/reader";
 import { HAVE_SHARED, SHARED_DIR, SVT_APP, report } from "./util";
 
-const RUNS = Number(process.env.AV1GYM_BENCH_RUNS ?? 5);
+const RUNS = Number(process.env.AV1GYM_BENCH_RUNS ?? 7);
 const N = 60;
 const PRESET = 10;
 const CRF = 35;

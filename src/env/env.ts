@@ -258,7 +258,14 @@ export class Env {
     if (!p.recon) throw new EncoderError("the encoder returned no reconstruction");
     this.hash = hashPacket(this.hash, p.data);
 
-    const sse = superblockSse(src, p.recon, this.sbSse);
+    // Per-superblock luma SSE: from the packet when the encoder already computed it (it measures recon
+    // against source for its own PSNR), else here in C.
+    const fromEncoder = (p as { sseSuperblocks?: Float64Array }).sseSuperblocks;
+    let sse: { y: number; u: number; v: number };
+    if (fromEncoder && p.sse && fromEncoder.length === this.nSb) {
+      this.sbSse.set(fromEncoder);
+      sse = p.sse;
+    } else sse = superblockSse(src, p.recon, this.sbSse);
     const d = this.distortion.measure(
       { source: src, recon: p.recon, sseY: sse.y, sbSse: this.sbSse, sbPixels: this.sbPixels, sbRows: this.sbRows, sbCols: this.sbCols },
       this.prevDist,
