@@ -343,9 +343,9 @@ describeShared("Env on a real clip", () => {
   });
 });
 
-test("200 reset-and-episode cycles: RSS grows < 20 MB and no file descriptor leaks (subprocess)", async () => {
+test("200 reset-and-episode cycles: RSS grows < 20 MB, no file descriptor leaks, also over files (subprocess)", async () => {
   const code = `
-    import { readdirSync } from "node:fs";
+    import { existsSync, readdirSync } from "node:fs";
     import { Env } from "./src/env/env";
     const fds = () => readdirSync("/proc/self/fd").length;
     const env = new Env({ source: { synth: { width: 128, height: 128, frames: 3 } }, encoder: { preset: 12 }, reward: { mode: "baseline" } });
@@ -357,7 +357,12 @@ test("200 reset-and-episode cycles: RSS grows < 20 MB and no file descriptor lea
     Bun.gc(true);
     const rss1 = process.memoryUsage().rss, fd1 = fds();
     env.close();
-    console.log(JSON.stringify({ growMB: (rss1 - rss0) / 1048576, fd0, fd1 }));
+    // Envs over a file, opened and closed: the reader's file descriptors go with them.
+    const clip = "../shared/clips/carphone_176x144_120f.mp4";
+    if (existsSync(clip)) for (let i = 0; i < 20; i++) { const e = new Env({ source: clip, maxFrames: 2, encoder: { preset: 12 } }); e.reset(); e.step(new Array(9).fill(3)); e.close(); }
+    Bun.gc(true);
+    const fd2 = fds();
+    console.log(JSON.stringify({ growMB: (rss1 - rss0) / 1048576, fd0, fd1, fd2 }));
   `;
   const proc = Bun.spawn(["bun", "-e", code], { cwd: `${import.meta.dir}/..`, stdout: "pipe", stderr: "pipe" });
   const [out, err, exit] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
@@ -366,4 +371,5 @@ test("200 reset-and-episode cycles: RSS grows < 20 MB and no file descriptor lea
   const r = JSON.parse(out.trim().split("\n").pop()!);
   expect(r.growMB).toBeLessThan(20);
   expect(r.fd1).toBe(r.fd0);
+  expect(r.fd2).toBe(r.fd0);
 }, 120_000);
