@@ -184,8 +184,7 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
         o.bitDepth ?? 0,
         raw ? 1 : 0,
       ) as Pointer | null,
-      `cannot open ${path}`,
-    ) as unknown as number;
+    ) as unknown as number; // the native messages name the file
     this.#handle = h;
     finalizer.register(this, h, this);
 
@@ -376,7 +375,7 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
         v.strideV * b,
       );
     }
-    check(rc, `${this.path}: frame ${i}`);
+    if (rc < 0) check(rc); // the native message names the file and frame; no string built on success
     f.index = i;
     f.pts = this.#pts[i];
     f.time = this.#times[i];
