@@ -269,7 +269,17 @@ static int open_demuxer(ag_reader *r, int probe) {
   if (!fmt) return ag_fail(AG_E_NOMEM, "out of memory");
   fmt->interrupt_callback.callback = interrupt_cb;
   fmt->interrupt_callback.opaque = r;
-  int e = avformat_open_input(&fmt, r->path, NULL, NULL);
+  /* Always the local file protocol: a file named like "pipe:0" or "http://..." must not read stdin or the
+   * network, and nothing the container says may open another protocol. */
+  char url[4096 + 8];
+  if (snprintf(url, sizeof url, "file:%s", r->path) >= (int)sizeof url) {
+    avformat_free_context(fmt);
+    return ag_fail(AG_E_INVALID, "path too long");
+  }
+  AVDictionary *opts = NULL;
+  av_dict_set(&opts, "protocol_whitelist", "file", 0);
+  int e = avformat_open_input(&fmt, url, NULL, &opts);
+  av_dict_free(&opts);
   if (e < 0) /* avformat_open_input frees fmt on failure */
     return ag_fail(e == AVERROR(ENOENT) || e == AVERROR(EACCES) ? AG_E_IO : AG_E_FORMAT,
                    "%s: not a video file libavformat can open (%s)", r->path, err_str(e));
