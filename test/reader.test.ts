@@ -199,6 +199,21 @@ describe("VideoReader on generated content", () => {
     for (const i of randomIndices(20, N, 5)) expect(hashOf(r.frame(i))).toBe(seq[i]);
   }, 60_000);
 
+  test("no timestamps (raw H.264 stream): frames numbered in output order, still exact; MPEG-TS with pts", () => {
+    const es = join(dir, "pattern.h264");
+    run(["ffmpeg", "-v", "error", "-y", "-i", mp4Path, "-c", "copy", es]);
+    const ts = join(dir, "pattern.ts");
+    run(["ffmpeg", "-v", "error", "-y", "-i", mp4Path, "-c", "copy", ts]);
+    for (const [path, exact] of [[es, false], [ts, true]] as const) {
+      using r = new VideoReader(path);
+      expect(r.metadata.exactTimestamps).toBe(exact);
+      expect(r.frameCount).toBe(N);
+      let k = 0;
+      for (const f of r) expectPattern(f, k++, W, H);
+      for (const i of randomIndices(15, N, 11)) expectPattern(r.frame(i), i, W, H);
+    }
+  }, 60_000);
+
   test("10-bit y4m (made by ffmpeg from 10-bit raw): 16-bit planes with the exact values", () => {
     const raw = join(dir, "p10.yuv");
     const all: number[] = [];
