@@ -199,12 +199,13 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
     const p0 = count > 0 ? this.#pts[0] : 0;
     this.#times = this.#pts.map((p) => (p - p0) * tb);
     this.#bps = outDepth > 8 ? 2 : 1;
-    this.metadata = {
+    const timeBase = Object.freeze({ num: tbNum, den: tbDen });
+    this.metadata = Object.freeze({
       path,
       width,
       height,
       fps: fpsNum / fpsDen,
-      frameRate: { num: fpsNum, den: fpsDen },
+      frameRate: Object.freeze({ num: fpsNum, den: fpsDen }),
       frameCount: count,
       duration: n.ag_reader_duration(h as never),
       codec: String(n.ag_reader_codec(h as never)),
@@ -212,9 +213,9 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
       bitDepth: srcDepth,
       format: this.#format,
       outputBitDepth: outDepth,
-      timeBase: { num: tbNum, den: tbDen },
+      timeBase,
       exactTimestamps: counting === 0,
-    };
+    });
   }
 
   get width(): number {
