@@ -193,9 +193,9 @@ static int write_out(ag_reader *r, uint8_t *const src[4], const int src_stride[4
 
 static int open_raw(ag_reader *r, const char *pixfmt, int64_t file_size) {
   if (r->width <= 0 || r->height <= 0 || r->width > 65536 || r->height > 65536)
-    return ag_fail(AG_E_INVALID, "raw video needs a width and height (got %dx%d)", r->width, r->height);
+    return ag_fail(AG_E_INVALID, "%s: raw video needs a width and height (got %dx%d)", r->path, r->width, r->height);
   r->src_fmt = av_get_pix_fmt(pixfmt && *pixfmt ? pixfmt : "yuv420p");
-  if (r->src_fmt == AV_PIX_FMT_NONE) return ag_fail(AG_E_INVALID, "unknown pixel format \"%s\"", pixfmt);
+  if (r->src_fmt == AV_PIX_FMT_NONE) return ag_fail(AG_E_INVALID, "unknown pixel format \"%s\" (an FFmpeg name such as yuv420p or yuv420p10le)", pixfmt);
   const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(r->src_fmt);
   if (!desc || (desc->flags & (AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_PAL)))
     return ag_fail(AG_E_INVALID, "pixel format \"%s\" is not a raw planar or packed format", pixfmt);
@@ -204,11 +204,11 @@ static int open_raw(ag_reader *r, const char *pixfmt, int64_t file_size) {
   r->frame_bytes = fb;
   if (file_size % fb != 0)
     return ag_fail(AG_E_FORMAT,
-                   "file size %lld bytes is not a multiple of the %dx%d %s frame size %d bytes (%lld whole frames and %lld bytes left over): check width, height and pixelFormat",
-                   (long long)file_size, r->width, r->height, desc->name, fb, (long long)(file_size / fb),
+                   "%s: file size %lld bytes is not a multiple of the %dx%d %s frame size %d bytes (%lld whole frames and %lld bytes left over): check width, height and pixelFormat",
+                   r->path, (long long)file_size, r->width, r->height, desc->name, fb, (long long)(file_size / fb),
                    (long long)(file_size % fb));
   r->count = file_size / fb;
-  if (r->count == 0) return ag_fail(AG_E_FORMAT, "empty file");
+  if (r->count == 0) return ag_fail(AG_E_FORMAT, "%s is an empty file", r->path);
   r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
   if (r->fd < 0) return ag_fail(AG_E_IO, "cannot open %s: %s", r->path, strerror(errno));
   snprintf(r->codec, sizeof r->codec, "rawvideo");
@@ -269,7 +269,17 @@ static int open_demuxer(ag_reader *r, int probe) {
   if (!fmt) return ag_fail(AG_E_NOMEM, "out of memory");
   fmt->interrupt_callback.callback = interrupt_cb;
   fmt->interrupt_callback.opaque = r;
-  int e = avformat_open_input(&fmt, r->path, NULL, NULL);
+  /* Always the local file protocol: a file named like "pipe:0" or "http://..." must not read stdin or the
+   * network, and nothing the container says may open another protocol. */
+  char url[4096 + 8];
+  if (snprintf(url, sizeof url, "file:%s", r->path) >= (int)sizeof url) {
+    avformat_free_context(fmt);
+    return ag_fail(AG_E_INVALID, "path too long");
+  }
+  AVDictionary *opts = NULL;
+  av_dict_set(&opts, "protocol_whitelist", "file", 0);
+  int e = avformat_open_input(&fmt, url, NULL, &opts);
+  av_dict_free(&opts);
   if (e < 0) /* avformat_open_input frees fmt on failure */
     return ag_fail(e == AVERROR(ENOENT) || e == AVERROR(EACCES) ? AG_E_IO : AG_E_FORMAT,
                    "%s: not a video file libavformat can open (%s)", r->path, err_str(e));
@@ -394,7 +404,7 @@ static int open_libav(ag_reader *r, int threads) {
   snprintf(r->codec, sizeof r->codec, "%s", cname ? cname : "unknown");
   if (!codec) return ag_fail(AG_E_FORMAT, "%s: no decoder for codec %s", r->path, r->codec);
   if (par->width <= 0 || par->height <= 0 || par->width > 32768 || par->height > 32768)
-    return ag_fail(AG_E_FORMAT, "%s: invalid frame size %dx%d", r->path, par->width, par->height);
+    return ag_fail(AG_E_FORMAT, "%s: not a readable video (invalid frame size %dx%d)", r->path, par->width, par->height);
   if (par->format < 0) return ag_fail(AG_E_FORMAT, "%s: unknown pixel format", r->path);
   r->width = par->width;
   r->height = par->height;

@@ -184,8 +184,7 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
         o.bitDepth ?? 0,
         raw ? 1 : 0,
       ) as Pointer | null,
-      `cannot open ${path}`,
-    ) as unknown as number;
+    ) as unknown as number; // the native messages name the file
     this.#handle = h;
     finalizer.register(this, h, this);
 
@@ -200,12 +199,13 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
     const p0 = count > 0 ? this.#pts[0] : 0;
     this.#times = this.#pts.map((p) => (p - p0) * tb);
     this.#bps = outDepth > 8 ? 2 : 1;
-    this.metadata = {
+    const timeBase = Object.freeze({ num: tbNum, den: tbDen });
+    this.metadata = Object.freeze({
       path,
       width,
       height,
       fps: fpsNum / fpsDen,
-      frameRate: { num: fpsNum, den: fpsDen },
+      frameRate: Object.freeze({ num: fpsNum, den: fpsDen }),
       frameCount: count,
       duration: n.ag_reader_duration(h as never),
       codec: String(n.ag_reader_codec(h as never)),
@@ -213,9 +213,9 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
       bitDepth: srcDepth,
       format: this.#format,
       outputBitDepth: outDepth,
-      timeBase: { num: tbNum, den: tbDen },
+      timeBase,
       exactTimestamps: counting === 0,
-    };
+    });
   }
 
   get width(): number {
@@ -376,7 +376,7 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
         v.strideV * b,
       );
     }
-    check(rc, `${this.path}: frame ${i}`);
+    if (rc < 0) check(rc); // the native message names the file and frame; no string built on success
     f.index = i;
     f.pts = this.#pts[i];
     f.time = this.#times[i];

@@ -87,27 +87,30 @@ function exercise(path: string, options: ReaderOptions | undefined, rnd: () => n
   }
 }
 
-const job = JSON.parse(process.argv[2]);
-if (job.mode === "cases") {
-  for (const c of job.cases as { path: string; options?: ReaderOptions }[]) {
-    console.log(JSON.stringify({ path: c.path, ...exercise(c.path, c.options, prng(1)) }));
-  }
-} else if (job.mode === "fuzz") {
-  const src = new Uint8Array(readFileSync(job.source));
-  const [a, b] = job.seeds as [number, number];
-  for (let seed = a; seed < b; seed++) {
-    const file = join(job.dir, `fuzz-${seed}${extname(job.source)}`);
-    writeFileSync(file, mutate(src, seed));
-    console.log(`START ${seed} ${file}`);
-    // Fault injection for the test that checks the harness notices crashes and hangs.
-    if (job.crashAt === seed) process.kill(process.pid, "SIGSEGV");
-    if (job.hangAt === seed) for (;;);
-    const res = exercise(file, job.options, prng(seed));
-    console.log(`DONE ${seed} ${res.result}${res.read !== undefined ? ` ${res.read}/${res.frameCount}` : ""}`);
-    if (res.result === "BADERROR") {
-      console.log(`BADERROR ${seed} ${res.message}`);
-      process.exit(3);
+// Run as a script (importing it, e.g. for mutate(), does nothing).
+if (import.meta.main) {
+  const job = JSON.parse(process.argv[2]);
+  if (job.mode === "cases") {
+    for (const c of job.cases as { path: string; options?: ReaderOptions }[]) {
+      console.log(JSON.stringify({ path: c.path, ...exercise(c.path, c.options, prng(1)) }));
     }
-    unlinkSync(file);
+  } else if (job.mode === "fuzz") {
+    const src = new Uint8Array(readFileSync(job.source));
+    const [a, b] = job.seeds as [number, number];
+    for (let seed = a; seed < b; seed++) {
+      const file = join(job.dir, `fuzz-${seed}${extname(job.source)}`);
+      writeFileSync(file, mutate(src, seed));
+      console.log(`START ${seed} ${file}`);
+      // Fault injection for the test that checks the harness notices crashes and hangs.
+      if (job.crashAt === seed) process.kill(process.pid, "SIGSEGV");
+      if (job.hangAt === seed) for (;;);
+      const res = exercise(file, job.options, prng(seed));
+      console.log(`DONE ${seed} ${res.result}${res.read !== undefined ? ` ${res.read}/${res.frameCount}` : ""}`);
+      if (res.result === "BADERROR") {
+        console.log(`BADERROR ${seed} ${res.message}`);
+        process.exit(3);
+      }
+      unlinkSync(file);
+    }
   }
 }
