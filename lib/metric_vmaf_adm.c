@@ -1,0 +1,485 @@
+/* VMAF's ADM feature (adm2, adm_scale0..3), integer pipeline as in libvmaf 3.2.0 (integer_adm.c): the
+ * Daubechies-2 DWT in Q15, decoupling with the Q15 reciprocal table, Watson CSF factors, the 3x3
+ * contrast-masking threshold and the cube sums with the same shifts and roundings (including libvmaf's
+ * rounding quirks noted below), so adm2 matches libvmaf exactly. The stage structure follows libvmaf's
+ * (Copyright 2016-2020 Netflix, Inc., BSD-2-Clause-Patent licensed).
+ *
+ * All bands are stored as int32; where libvmaf stores scale-0 values in int16 the value is cast to
+ * int16 at the same point, so the arithmetic is identical. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metric_internal.h"
+
+static const int32_t db2_lo[4] = {15826, 27411, 7345, -4240};
+static const int32_t db2_hi[4] = {-4240, -7345, 27411, -15826};
+static const int32_t db2_lo_sum = 46342;
+
+enum { B_A, B_H, B_V, B_D };
+
+struct AgmAdm {
+  int w, h;   /* frame size */
+  int bw, bh; /* scale-0 band size (the largest) */
+  int32_t *ref[4], *dis[4];   /* DWT bands A/H/V/D of the current scale */
+  int32_t *prev_ref, *prev_dis; /* previous scale's A band (input of scales 1..3) */
+  int32_t *r[3], *a[3], *csf_a[3], *csf_f[3]; /* H/V/D: restored, additive, CSF(a), CSF(a)/30 */
+  int32_t *tmp;               /* 4 rows of the frame width */
+  int32_t div_lookup[65537];  /* 2^30 / i, signed */
+};
+
+/* ---- Watson CSF (dwt_quant_step), evaluated with libvmaf's mix of float and double ---- */
+static const float dwt_amp[4][4] = {{0.62171f, 0.67234f, 0.72709f, 0.67234f},
+                                    {0.34537f, 0.41317f, 0.49428f, 0.41317f},
+                                    {0.18004f, 0.22727f, 0.28688f, 0.22727f},
+                                    {0.091401f, 0.11792f, 0.15214f, 0.11792f}};
+
+static float quant_step(int lambda, int theta) {
+  const float a = 0.495f, k = 0.466f, f0 = 0.401f;
+  const float g[4] = {1.501f, 1.0f, 0.534f, 1.0f};
+  const float r = (float)(3.0 * 1080 * M_PI / 180.0);
+  const float temp = (float)log10(pow(2.0, lambda + 1) * f0 * g[theta] / r);
+  return (float)(2.0 * a * pow(10.0, k * temp * temp) / dwt_amp[lambda][theta]);
+}
+
+/* 1/Q for H, V (theta 1) and D (theta 2) at a scale, as float. */
+static void rfactors(int scale, float rf[3]) {
+  const float f1 = quant_step(scale, 1), f2 = quant_step(scale, 2);
+  rf[0] = 1.0f / f1;
+  rf[1] = 1.0f / f1;
+  rf[2] = 1.0f / f2;
+}
+
+AgmAdm *agm_adm_new(int w, int h) {
+  AgmAdm *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->w = w;
+  s->h = h;
+  s->bw = (w + 1) / 2;
+  s->bh = (h + 1) / 2;
+  const size_t n = (size_t)s->bw * s->bh;
+  int ok = 1;
+  for (int b = 0; b < 4; b++) {
+    ok &= (s->ref[b] = malloc(n * 4)) != NULL;
+    ok &= (s->dis[b] = malloc(n * 4)) != NULL;
+  }
+  for (int b = 0; b < 3; b++) {
+    ok &= (s->r[b] = calloc(n, 4)) != NULL;
+    ok &= (s->a[b] = calloc(n, 4)) != NULL;
+    ok &= (s->csf_a[b] = calloc(n, 4)) != NULL;
+    ok &= (s->csf_f[b] = calloc(n, 4)) != NULL;
+  }
+  ok &= (s->prev_ref = malloc(n * 4)) != NULL;
+  ok &= (s->prev_dis = malloc(n * 4)) != NULL;
+  ok &= (s->tmp = malloc((size_t)w * 4 * 4)) != NULL;
+  if (!ok) {
+    agm_adm_free(s);
+    return NULL;
+  }
+  for (int i = 1; i <= 32768; i++) {
+    const int32_t recip = (int32_t)(1073741824 / i);
+    s->div_lookup[32768 + i] = recip;
+    s->div_lookup[32768 - i] = -recip;
+  }
+  return s;
+}
+
+void agm_adm_free(AgmAdm *s) {
+  if (!s) return;
+  for (int b = 0; b < 4; b++) free(s->ref[b]), free(s->dis[b]);
+  for (int b = 0; b < 3; b++) free(s->r[b]), free(s->a[b]), free(s->csf_a[b]), free(s->csf_f[b]);
+  free(s->prev_ref), free(s->prev_dis), free(s->tmp);
+  free(s);
+}
+
+/* DWT source index for output i, tap t (rows 2i-1 .. 2i+2): -1 -> 1, n.. -> 2n-1-idx (mixed borders). */
+static inline int dwt_idx(int i, int t, int n) {
+  int idx = 2 * i - 1 + t;
+  if (idx < 0) idx = -idx;
+  if (idx >= n) idx = 2 * n - 1 - idx;
+  if (idx < 0) idx = 0;
+  if (idx >= n) idx = n - 1;
+  return idx;
+}
+
+/* Scale-0 DWT of a uint16 luma plane (b-bit): centred vertical pass >> bpc into int16, horizontal >> 16. */
+static void dwt_scale0(AgmAdm *s, const uint16_t *src, int w, int h, int bpc, int32_t *out[4]) {
+  const int ow = (w + 1) / 2, oh = (h + 1) / 2;
+  int32_t *lo = s->tmp, *hi = s->tmp + w;
+  const int32_t rnd = 1 << (bpc - 1);
+  for (int i = 0; i < oh; i++) {
+    const uint16_t *r0 = src + (size_t)dwt_idx(i, 0, h) * w, *r1 = src + (size_t)dwt_idx(i, 1, h) * w;
+    const uint16_t *r2 = src + (size_t)dwt_idx(i, 2, h) * w, *r3 = src + (size_t)dwt_idx(i, 3, h) * w;
+    for (int j = 0; j < w; j++) {
+      int32_t acc = db2_lo[0] * r0[j] + db2_lo[1] * r1[j] + db2_lo[2] * r2[j] + db2_lo[3] * r3[j];
+      acc -= db2_lo_sum * rnd;
+      lo[j] = (int16_t)((acc + rnd) >> bpc);
+      acc = db2_hi[0] * r0[j] + db2_hi[1] * r1[j] + db2_hi[2] * r2[j] + db2_hi[3] * r3[j];
+      hi[j] = (int16_t)((acc + rnd) >> bpc);
+    }
+    for (int j = 0; j < ow; j++) {
+      const int j0 = dwt_idx(j, 0, w), j1 = dwt_idx(j, 1, w), j2 = dwt_idx(j, 2, w), j3 = dwt_idx(j, 3, w);
+      const size_t o = (size_t)i * ow + j;
+      int32_t acc;
+      acc = db2_lo[0] * lo[j0] + db2_lo[1] * lo[j1] + db2_lo[2] * lo[j2] + db2_lo[3] * lo[j3];
+      out[B_A][o] = (int16_t)((acc + 32768) >> 16);
+      acc = db2_hi[0] * lo[j0] + db2_hi[1] * lo[j1] + db2_hi[2] * lo[j2] + db2_hi[3] * lo[j3];
+      out[B_V][o] = (int16_t)((acc + 32768) >> 16);
+      acc = db2_lo[0] * hi[j0] + db2_lo[1] * hi[j1] + db2_lo[2] * hi[j2] + db2_lo[3] * hi[j3];
+      out[B_H][o] = (int16_t)((acc + 32768) >> 16);
+      acc = db2_hi[0] * hi[j0] + db2_hi[1] * hi[j1] + db2_hi[2] * hi[j2] + db2_hi[3] * hi[j3];
+      out[B_D][o] = (int16_t)((acc + 32768) >> 16);
+    }
+  }
+}
+
+/* Scales 1..3: DWT of the previous A band (int32), 64-bit sums, shifts (0,15) (16,16) (16,15). */
+static void dwt_s123(AgmAdm *s, const int32_t *src, int w, int h, int scale, int32_t *out[4]) {
+  static const int64_t add_v[3] = {0, 32768, 32768}, add_h[3] = {16384, 32768, 16384};
+  static const int sh_v[3] = {0, 16, 16}, sh_h[3] = {15, 16, 15};
+  const int ow = (w + 1) / 2, oh = (h + 1) / 2;
+  int32_t *lo = s->tmp, *hi = s->tmp + w;
+  const int k = scale - 1;
+  for (int i = 0; i < oh; i++) {
+    const int32_t *r0 = src + (size_t)dwt_idx(i, 0, h) * w, *r1 = src + (size_t)dwt_idx(i, 1, h) * w;
+    const int32_t *r2 = src + (size_t)dwt_idx(i, 2, h) * w, *r3 = src + (size_t)dwt_idx(i, 3, h) * w;
+    for (int j = 0; j < w; j++) {
+      int64_t acc = (int64_t)db2_lo[0] * r0[j] + (int64_t)db2_lo[1] * r1[j] + (int64_t)db2_lo[2] * r2[j] +
+                    (int64_t)db2_lo[3] * r3[j];
+      lo[j] = (int32_t)((acc + add_v[k]) >> sh_v[k]);
+      acc = (int64_t)db2_hi[0] * r0[j] + (int64_t)db2_hi[1] * r1[j] + (int64_t)db2_hi[2] * r2[j] +
+            (int64_t)db2_hi[3] * r3[j];
+      hi[j] = (int32_t)((acc + add_v[k]) >> sh_v[k]);
+    }
+    for (int j = 0; j < ow; j++) {
+      const int j0 = dwt_idx(j, 0, w), j1 = dwt_idx(j, 1, w), j2 = dwt_idx(j, 2, w), j3 = dwt_idx(j, 3, w);
+      const size_t o = (size_t)i * ow + j;
+      int64_t acc;
+      acc = (int64_t)db2_lo[0] * lo[j0] + (int64_t)db2_lo[1] * lo[j1] + (int64_t)db2_lo[2] * lo[j2] +
+            (int64_t)db2_lo[3] * lo[j3];
+      out[B_A][o] = (int32_t)((acc + add_h[k]) >> sh_h[k]);
+      acc = (int64_t)db2_hi[0] * lo[j0] + (int64_t)db2_hi[1] * lo[j1] + (int64_t)db2_hi[2] * lo[j2] +
+            (int64_t)db2_hi[3] * lo[j3];
+      out[B_V][o] = (int32_t)((acc + add_h[k]) >> sh_h[k]);
+      acc = (int64_t)db2_lo[0] * hi[j0] + (int64_t)db2_lo[1] * hi[j1] + (int64_t)db2_lo[2] * hi[j2] +
+            (int64_t)db2_lo[3] * hi[j3];
+      out[B_H][o] = (int32_t)((acc + add_h[k]) >> sh_h[k]);
+      acc = (int64_t)db2_hi[0] * hi[j0] + (int64_t)db2_hi[1] * hi[j1] + (int64_t)db2_hi[2] * hi[j2] +
+            (int64_t)db2_hi[3] * hi[j3];
+      out[B_D][o] = (int32_t)((acc + add_h[k]) >> sh_h[k]);
+    }
+  }
+}
+
+/* Region of a w x h band: decouple/CSF run on the interior grown by the filter taps, the sums on the
+ * interior cropped by floor(0.1 n - 0.5) (C truncation, as libvmaf). */
+typedef struct {
+  int l, t, r, b;
+} Rect;
+
+static Rect ext_rect(int w, int h) {
+  Rect e;
+  e.l = (int)(w * 0.1 - 0.5 - 1);
+  e.t = (int)(h * 0.1 - 0.5 - 1);
+  e.r = w - e.l + 2;
+  e.b = h - e.t + 2;
+  if (e.l < 0) e.l = 0;
+  if (e.t < 0) e.t = 0;
+  if (e.r > w) e.r = w;
+  if (e.b > h) e.b = h;
+  return e;
+}
+
+static Rect int_rect(int w, int h) {
+  Rect c;
+  c.l = (int)(w * 0.1 - 0.5);
+  c.t = (int)(h * 0.1 - 0.5);
+  c.r = w - c.l;
+  c.b = h - c.t;
+  return c;
+}
+
+static inline int32_t clamp_k(int64_t k) { return k < 0 ? 0 : (k > 32768 ? 32768 : (int32_t)k); }
+
+/* k = clamp(t/o, 0, 1) in Q15 through the reciprocal table; values >= 2^15 are first reduced to 15 bits
+ * (rounding), as libvmaf's scale 1..3 path (identical to its scale-0 path for 16-bit values). */
+static inline int64_t decouple_k(const int32_t *div, int32_t o, int32_t t) {
+  if (o == 0) return 32768;
+  const uint32_t ao = (uint32_t)(o < 0 ? -(int64_t)o : o);
+  const int sign = o < 0 ? -1 : 1;
+  int shift = 0;
+  uint32_t m = ao;
+  if (ao >= 32768) {
+    shift = 17 - __builtin_clz(ao);
+    m = (ao + (1u << (shift - 1))) >> shift;
+  }
+  return clamp_k(((int64_t)div[m + 32768] * t * sign + ((int64_t)1 << (14 + shift))) >> (15 + shift));
+}
+
+/* Decouple t (distorted) into restored r = k.o and additive a = t - r, with the 1-degree angle test and the
+ * enhancement gain limit; scale 0 stores int16 values. */
+static void decouple(AgmAdm *s, int w, int h, double egl, int is16) {
+  const float cos_1deg_sq = (float)(cos(1.0 * M_PI / 180.0) * cos(1.0 * M_PI / 180.0));
+  const Rect e = ext_rect(w, h);
+  for (int i = e.t; i < e.b; i++) {
+    for (int j = e.l; j < e.r; j++) {
+      const size_t o = (size_t)i * w + j;
+      const int32_t oh = s->ref[B_H][o], ov = s->ref[B_V][o], od = s->ref[B_D][o];
+      const int32_t th = s->dis[B_H][o], tv = s->dis[B_V][o], td = s->dis[B_D][o];
+      const int64_t ot_dp = (int64_t)oh * th + (int64_t)ov * tv;
+      const int64_t o_mag_sq = (int64_t)oh * oh + (int64_t)ov * ov;
+      const int64_t t_mag_sq = (int64_t)th * th + (int64_t)tv * tv;
+      const int angle_flag = (((float)ot_dp / 4096.0) >= 0.0f) &&
+                             (((float)ot_dp / 4096.0) * ((float)ot_dp / 4096.0) >=
+                              cos_1deg_sq * ((float)o_mag_sq / 4096.0) * ((float)t_mag_sq / 4096.0));
+      const int64_t kh = decouple_k(s->div_lookup, oh, th);
+      const int64_t kv = decouple_k(s->div_lookup, ov, tv);
+      const int64_t kd = decouple_k(s->div_lookup, od, td);
+      int32_t rh = (int32_t)((kh * oh + 16384) >> 15);
+      int32_t rv = (int32_t)((kv * ov + 16384) >> 15);
+      int32_t rd = (int32_t)((kd * od + 16384) >> 15);
+      if (is16) rh = (int16_t)rh, rv = (int16_t)rv, rd = (int16_t)rd;
+      const float rh_f = ((float)kh / 32768) * ((float)oh / 64);
+      const float rv_f = ((float)kv / 32768) * ((float)ov / 64);
+      const float rd_f = ((float)kd / 32768) * ((float)od / 64);
+      if (angle_flag) {
+        if (rh_f > 0.) rh = (int32_t)fmin(rh * egl, th);
+        else if (rh_f < 0.) rh = (int32_t)fmax(rh * egl, th);
+        if (rv_f > 0.) rv = (int32_t)fmin(rv * egl, tv);
+        else if (rv_f < 0.) rv = (int32_t)fmax(rv * egl, tv);
+        if (rd_f > 0.) rd = (int32_t)fmin(rd * egl, td);
+        else if (rd_f < 0.) rd = (int32_t)fmax(rd * egl, td);
+      }
+      s->r[0][o] = rh, s->r[1][o] = rv, s->r[2][o] = rd;
+      if (is16) {
+        s->a[0][o] = (int16_t)(th - rh), s->a[1][o] = (int16_t)(tv - rv), s->a[2][o] = (int16_t)(td - rd);
+      } else {
+        s->a[0][o] = th - rh, s->a[1][o] = tv - rv, s->a[2][o] = td - rd;
+      }
+    }
+  }
+}
+
+/* CSF of the additive impairment and its 1/30-weighted magnitude (the masking neighbours). */
+static void csf(AgmAdm *s, int w, int h, int scale) {
+  const Rect e = ext_rect(w, h);
+  if (scale == 0) {
+    /* libvmaf hard-codes these Q21/Q21/Q23 factors and a rounding add of 65535 (not 65536) for D. */
+    static const int32_t i_rf[3] = {36453, 36453, 49417}, add[3] = {16384, 16384, 65535}, sh[3] = {15, 15, 17};
+    for (int th = 0; th < 3; th++)
+      for (int i = e.t; i < e.b; i++)
+        for (int j = e.l; j < e.r; j++) {
+          const size_t o = (size_t)i * w + j;
+          const int16_t d = (int16_t)((i_rf[th] * s->a[th][o] + add[th]) >> sh[th]);
+          s->csf_a[th][o] = d;
+          s->csf_f[th][o] = (int16_t)((4369 * abs((int32_t)d) + 2048) >> 12);
+        }
+  } else {
+    float rf[3];
+    rfactors(scale, rf);
+    const uint32_t i_rf[3] = {(uint32_t)(rf[0] * pow(2, 32)), (uint32_t)(rf[1] * pow(2, 32)),
+                              (uint32_t)(rf[2] * pow(2, 32))};
+    /* libvmaf keeps the rounding constant 2^31 in an int32, so it is -2^31: replicate. */
+    const int64_t add_flt = INT32_MIN;
+    for (int th = 0; th < 3; th++)
+      for (int i = e.t; i < e.b; i++)
+        for (int j = e.l; j < e.r; j++) {
+          const size_t o = (size_t)i * w + j;
+          const int32_t d = (int32_t)((i_rf[th] * (int64_t)s->a[th][o] + (1 << 27)) >> 28);
+          s->csf_a[th][o] = d;
+          s->csf_f[th][o] = (int32_t)(((int64_t)143165577 * abs(d) + add_flt) >> 32);
+        }
+  }
+}
+
+static uint32_t ceil_log2_shift(double x) {
+  const double v = ceil(x);
+  return v > 0 ? (uint32_t)v : 0;
+}
+
+/* Denominator of one scale: cube sums of the CSF-weighted reference bands over the interior. */
+static float csf_den(AgmAdm *s, int w, int h, int scale) {
+  float rf[3];
+  rfactors(scale, rf);
+  const Rect c = int_rect(w, h);
+  const int area = (c.b - c.t) * (c.r - c.l);
+  uint64_t acc[3] = {0, 0, 0};
+  double shift_csf;
+  if (area <= 0) return 0.0f;
+  if (scale == 0) {
+    int32_t sa = (int32_t)ceil(log2((double)area) - 20);
+    if (sa < 0) sa = 0;
+    const uint64_t add = sa > 0 ? (uint64_t)1 << (sa - 1) : 0;
+    for (int i = c.t; i < c.b; i++) {
+      uint64_t in[3] = {0, 0, 0};
+      for (int j = c.l; j < c.r; j++) {
+        const size_t o = (size_t)i * w + j;
+        for (int b = 0; b < 3; b++) {
+          const uint64_t v = (uint16_t)abs(s->ref[B_H + b][o]);
+          in[b] += v * v * v;
+        }
+      }
+      for (int b = 0; b < 3; b++) acc[b] += (in[b] + add) >> sa;
+    }
+    shift_csf = pow(2, 18 - sa);
+  } else {
+    static const uint32_t shift_sq[3] = {31, 30, 31}, conv[3] = {32, 27, 23};
+    const int k = scale - 1;
+    /* libvmaf adds 2^shift (not 2^(shift-1)) before this shift: replicate. */
+    const uint64_t add_sq = (uint64_t)1 << shift_sq[k];
+    const uint32_t shift_cub = ceil_log2_shift(log2((double)(c.r - c.l)));
+    const uint64_t add_cub = (uint32_t)pow(2, (double)shift_cub - 1);
+    const uint32_t shift_acc = ceil_log2_shift(log2((double)(c.b - c.t)));
+    const uint64_t add_acc = (uint32_t)pow(2, (double)shift_acc - 1);
+    for (int i = c.t; i < c.b; i++) {
+      uint64_t in[3] = {0, 0, 0};
+      for (int j = c.l; j < c.r; j++) {
+        const size_t o = (size_t)i * w + j;
+        for (int b = 0; b < 3; b++) {
+          const uint64_t v = (uint32_t)abs(s->ref[B_H + b][o]);
+          in[b] += ((((v * v) + add_sq) >> shift_sq[k]) * v + add_cub) >> shift_cub;
+        }
+      }
+      for (int b = 0; b < 3; b++) acc[b] += (in[b] + add_acc) >> shift_acc;
+    }
+    shift_csf = pow(2, (double)conv[k] - shift_acc - shift_cub);
+  }
+  const float powf_add = powf(area / 32.0f, 1.0f / 3.0f);
+  float den = 0.0f;
+  for (int b = 0; b < 3; b++) {
+    const double v = (double)(acc[b] / shift_csf) * pow(rf[b], 3);
+    den += powf((float)v, 1.0f / 3.0f) + powf_add;
+  }
+  return den;
+}
+
+/* Contrast masking: sum over the interior of max(|CSF(r)| - threshold, 0)^3 with the threshold from the
+ * 3x3 neighbourhood of CSF(a) (mixed borders: row/col -1 -> 1, n -> n-1). */
+static float adm_cm(AgmAdm *s, int w, int h, int scale) {
+  const Rect c = int_rect(w, h);
+  if (c.b - c.t <= 0 || c.r - c.l <= 0) return 0.0f;
+  const int area = (c.b - c.t) * (c.r - c.l);
+  int64_t acc[3] = {0, 0, 0};
+  /* Per-scale fixed-point parameters. */
+  int32_t i_rf16[3] = {36453, 36453, 49417};
+  uint32_t i_rf32[3] = {0, 0, 0};
+  uint32_t sh_cub[3], sh_inner;
+  int64_t add_cub[3], add_inner;
+  int sh_sq[3], sh_sub[3];
+  int64_t add_sq[3];
+  double final_div[3];
+  sh_inner = ceil_log2_shift(log2((double)h));
+  add_inner = (uint32_t)pow(2, (double)sh_inner - 1);
+  if (scale == 0) {
+    const uint32_t hv = ceil_log2_shift(log2((double)w) - 4), d = ceil_log2_shift(log2((double)w) - 3);
+    sh_cub[0] = sh_cub[1] = hv, sh_cub[2] = d;
+    sh_sq[0] = sh_sq[1] = 29, sh_sq[2] = 30;
+    add_sq[0] = add_sq[1] = 268435456, add_sq[2] = 536870912;
+    sh_sub[0] = sh_sub[1] = 10, sh_sub[2] = 12;
+    for (int b = 0; b < 3; b++) {
+      add_cub[b] = (uint32_t)pow(2, (double)sh_cub[b] - 1);
+      final_div[b] = pow(2, (b == 2 ? 57.0 : 52.0) - sh_cub[b] - sh_inner);
+    }
+  } else {
+    float rf[3];
+    rfactors(scale, rf);
+    const uint32_t sc = ceil_log2_shift(log2((double)w));
+    static const double fs[3] = {45, 39, 36};
+    for (int b = 0; b < 3; b++) {
+      i_rf32[b] = (uint32_t)(rf[b] * pow(2, 32));
+      sh_cub[b] = sc;
+      add_cub[b] = (uint32_t)pow(2, (double)sc - 1);
+      sh_sq[b] = 30, add_sq[b] = 536870912, sh_sub[b] = 0;
+      /* libvmaf divides by a float power of two in float: keep the divisor's float value. */
+      final_div[b] = (float)pow(2, fs[scale - 1] - sc - sh_inner);
+    }
+  }
+  const int32_t *ca[3] = {s->csf_a[0], s->csf_a[1], s->csf_a[2]};
+  const int32_t *cf[3] = {s->csf_f[0], s->csf_f[1], s->csf_f[2]};
+  for (int i = c.t; i < c.b; i++) {
+    const int iu = i == 0 ? 1 : i - 1, id = i == h - 1 ? h - 1 : i + 1;
+    const int ic = h > 1 ? iu : 0;
+    int64_t in[3] = {0, 0, 0};
+    for (int j = c.l; j < c.r; j++) {
+      const int jl0 = j == 0 ? 1 : j - 1, jr = j == w - 1 ? w - 1 : j + 1;
+      const int jl = w > 1 ? jl0 : 0;
+      const size_t ro = (size_t)i * w;
+      int32_t thr = 0;
+      for (int th = 0; th < 3; th++) {
+        const int32_t *f = cf[th];
+        int32_t sum = 0;
+        sum += f[(size_t)ic * w + jl] + f[(size_t)ic * w + j] + f[(size_t)ic * w + jr];
+        sum += f[ro + jl] + f[ro + jr];
+        sum += f[(size_t)id * w + jl] + f[(size_t)id * w + j] + f[(size_t)id * w + jr];
+        const int32_t av = abs(ca[th][ro + j]);
+        if (scale == 0) sum += (int16_t)((8738 * av + 2048) >> 12);
+        else sum += (int32_t)(((int64_t)286331153 * av + (int64_t)INT32_MIN) >> 32);
+        thr += sum;
+      }
+      for (int b = 0; b < 3; b++) {
+        int32_t x;
+        if (scale == 0) x = s->r[b][ro + j] * i_rf16[b];
+        else x = (int32_t)(((int64_t)s->r[b][ro + j] * i_rf32[b] + (1 << 27)) >> 28);
+        x = abs(x) - (thr << sh_sub[b]);
+        if (x < 0) x = 0;
+        const int32_t x_sq = (int32_t)(((int64_t)x * x + add_sq[b]) >> sh_sq[b]);
+        in[b] += ((int64_t)x_sq * x + add_cub[b]) >> sh_cub[b];
+      }
+    }
+    for (int b = 0; b < 3; b++) acc[b] += (in[b] + add_inner) >> sh_inner;
+  }
+  const float powf_add = powf(area / 32.0f, 1.0f / 3.0f);
+  float num = 0.0f;
+  for (int b = 0; b < 3; b++) {
+    float f;
+    if (scale == 0) f = (float)(acc[b] / final_div[b]);
+    else f = (float)acc[b] / (float)final_div[b];
+    num += powf(f, 1.0f / 3.0f) + powf_add;
+  }
+  return num;
+}
+
+/* Decouple, CSF and masking for one scale and gain limit; returns the scale's numerator. */
+static float scale_num(AgmAdm *s, int w, int h, int scale, double egl) {
+  decouple(s, w, h, egl, scale == 0);
+  csf(s, w, h, scale);
+  return adm_cm(s, w, h, scale);
+}
+
+static void finish(const float num[4], const float den[4], int frame_w, int frame_h, double out[5]) {
+  double n = 0, d = 0;
+  for (int k = 0; k < 4; k++) {
+    n += num[k];
+    d += den[k];
+    out[1 + k] = den[k] != 0.0f ? (double)num[k] / (double)den[k] : 1.0;
+  }
+  const double limit = 1e-10 * ((double)frame_w * frame_h) / (1920.0 * 1080.0);
+  if (n < limit) n = 0;
+  if (d < limit) d = 0;
+  out[0] = d == 0.0 ? 1.0 : n / d;
+}
+
+void agm_adm_compute(AgmAdm *s, const uint16_t *ref, const uint16_t *dis, int bpc, double out[5], double *out_egl1) {
+  int w = s->w, h = s->h;
+  float num[4], den[4], num1[4];
+  for (int scale = 0; scale < 4; scale++) {
+    if (scale == 0) {
+      dwt_scale0(s, ref, w, h, bpc, s->ref);
+      dwt_scale0(s, dis, w, h, bpc, s->dis);
+    } else {
+      /* The previous A band becomes this scale's input. */
+      const size_t n = (size_t)w * h;
+      memcpy(s->prev_ref, s->ref[B_A], n * 4);
+      memcpy(s->prev_dis, s->dis[B_A], n * 4);
+      dwt_s123(s, s->prev_ref, w, h, scale, s->ref);
+      dwt_s123(s, s->prev_dis, w, h, scale, s->dis);
+    }
+    w = (w + 1) / 2;
+    h = (h + 1) / 2;
+    den[scale] = csf_den(s, w, h, scale);
+    num[scale] = scale_num(s, w, h, scale, 100.0);
+    if (out_egl1) num1[scale] = scale_num(s, w, h, scale, 1.0);
+  }
+  finish(num, den, s->w, s->h, out);
+  if (out_egl1) finish(num1, den, s->w, s->h, out_egl1);
+}
