@@ -13,20 +13,9 @@
 
 #define GAUSS_LEN 11
 
-static float gauss[GAUSS_LEN];
-static int gauss_ready;
-
-static void gauss_init(void) {
-  if (gauss_ready) return;
-  double g[GAUSS_LEN], sum = 0;
-  for (int i = 0; i < GAUSS_LEN; i++) {
-    const double x = i - GAUSS_LEN / 2;
-    g[i] = exp(-(x * x) / (2 * 1.5 * 1.5));
-    sum += g[i];
-  }
-  for (int i = 0; i < GAUSS_LEN; i++) gauss[i] = (float)(g[i] / sum);
-  gauss_ready = 1;
-}
+/* IQA's 11-tap Gaussian (sigma 1.5), with its 6-decimal coefficients. */
+static const float gauss[GAUSS_LEN] = {0.001028f, 0.007599f, 0.036001f, 0.109361f, 0.213006f, 0.266012f,
+                                       0.213006f, 0.109361f, 0.036001f, 0.007599f, 0.001028f};
 
 /* Valid separable convolution with the Gaussian: out is (w-10) x (h-10). tmp holds w x h floats. */
 static void conv_valid(const float *img, int w, int h, float *tmp, float *out) {
@@ -48,8 +37,7 @@ static void conv_valid(const float *img, int w, int h, float *tmp, float *out) {
 
 /* Mean SSIM and its l, c, s means over the valid region (IQA's default path). Returns 0 or -1 (no memory). */
 static int ssim_core(const float *ref, const float *cmp, int w, int h, double *ssim, double lcs[3]) {
-  gauss_init();
-  const float C1 = (0.01f * 255) * (0.01f * 255), C2 = (0.03f * 255) * (0.03f * 255);
+  const float C1 = (0.01f * 255) * (0.01f * 255), C2 = (0.03f * 255) * (0.03f * 255), C3 = C2 / 2.0f;
   const size_t n = (size_t)w * h;
   float *buf = malloc(n * 7 * sizeof(float));
   if (!buf) return -1;
@@ -70,10 +58,12 @@ static int ssim_core(const float *ref, const float *cmp, int w, int h, double *s
     a = a > 0.0f ? a : 0.0f;
     b = b > 0.0f ? b : 0.0f;
     const float ab = s12[i] - mu1[i] * mu2[i];
-    const double sr = sqrt((double)(a * b));
+    const float sr = (float)sqrt(a * b);
     const double l = (2.0 * mu1[i] * mu2[i] + C1) / (mu1[i] * mu1[i] + mu2[i] * mu2[i] + C1);
     const double c = (2.0 * sr + C2) / (a + b + C2);
-    const double s = (ab + C2 / 2.0) / (sr + C2 / 2.0);
+    /* IQA (as updated in libvmaf): a flat window with a slightly negative float covariance counts as 0 */
+    const float abc = (ab < 0.0f && sr <= 0.0f) ? 0.0f : ab;
+    const double s = (abc + C3) / (sr + C3);
     sum += l * c * s;
     ls += l, cs += c, ss += s;
   }
