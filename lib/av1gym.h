@@ -28,6 +28,23 @@ AG_API const char *ag_last_error(void);
 AG_API int ag_last_error_code(void); /* the code of the last ag_fail() on this thread */
 AG_API int ag_abi_version(void);
 
+/* ---- reader (lib/reader.c) ---- */
+typedef struct ag_reader ag_reader;
+/* Opens a video file (anything libavformat opens) or, with force_raw, a raw planar file of raw_width x
+ * raw_height in raw_pixfmt (an FFmpeg pixel format name). fps_num/fps_den: 0/0 = the file's (raw: 25).
+ * out_kind: 0 = planar 4:2:0, 1 = packed RGB24; bit_depth: 0 = the source's, 8 = convert to 8-bit. */
+AG_API ag_reader *ag_reader_open(const char *path, int raw_width, int raw_height, const char *raw_pixfmt, int fps_num,
+                                 int fps_den, int threads, int out_kind, int bit_depth, int force_raw);
+AG_API void ag_reader_close(ag_reader *r);
+AG_API int ag_reader_info(const ag_reader *r, int64_t *out, int n);
+AG_API double ag_reader_duration(const ag_reader *r);
+AG_API const char *ag_reader_codec(const ag_reader *r);
+AG_API const char *ag_reader_pixfmt(const ag_reader *r);
+AG_API int ag_reader_timestamps(const ag_reader *r, int64_t *pts, uint8_t *key, int64_t n);
+AG_API int ag_reader_read(ag_reader *r, int64_t idx, uint8_t *p0, int64_t len0, int stride0, uint8_t *p1, int64_t len1,
+                          int stride1, uint8_t *p2, int64_t len2, int stride2);
+/* ---- end reader ---- */
+
 /* ---- metrics (lib/metric_*.c, lib/vmaf_model.c) ----
  * Planes are passed as pointers with strides in samples; 8-bit planes are uint8, deeper ones uint16. */
 AG_API void ag_metrics_set_simd(int on); /* 0 forces the portable C kernels (results are identical) */

@@ -26,6 +26,14 @@ const symbols = {
   // --- end common ---
 
   // --- reader (lib/reader.c) ---
+  ag_reader_open: { args: [ptr, i32, i32, ptr, i32, i32, i32, i32, i32, i32], returns: ptr },
+  ag_reader_close: { args: [ptr], returns: void_ },
+  ag_reader_info: { args: [ptr, ptr, i32], returns: i32 },
+  ag_reader_duration: { args: [ptr], returns: f64 },
+  ag_reader_codec: { args: [ptr], returns: cstring },
+  ag_reader_pixfmt: { args: [ptr], returns: cstring },
+  ag_reader_timestamps: { args: [ptr, ptr, ptr, i64], returns: i32 },
+  ag_reader_read: { args: [ptr, i64, ptr, i64, i32, ptr, i64, i32, ptr, i64, i32], returns: i32 },
   // --- end reader ---
 
   // --- encoder (lib/encoder.c, lib/analysis.c, lib/ivf.c) ---

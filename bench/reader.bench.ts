@@ -1,0 +1,108 @@
+/**
+ * VideoReader speed against the ffmpeg CLI (same libavcodec, same machine, same run).
+ * - Sequential decode to I420: ours (open + every frame into reused planes + close) vs the process time of
+ *   `ffmpeg -threads 1 -i X -an -f null -` (demux + decode, no output conversion). Best of 3 each.
+ *   Then ours with threads: 2 vs ffmpeg -threads 2.
+ * - Random access: 50 seeded random exact frames of a generated 720p H.264 clip with a 250-frame GOP.
+ *   Peer: one `ffmpeg -ss <t> -i X -frames:v 1 -f null -` per index. With -ss before -i, ffmpeg seeks to
+ *   the key frame before t and decodes forward, dropping frames until t (accurate_seek, on by default): the
+ *   same exact seek-and-decode work as ours, plus process start-up, which we measure and report separately
+ *   (a run with -frames:v 1 at t=0). The naive cost (decode from the start for every index) is printed for
+ *   context, computed from the measured sequential speed.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { VideoReader } from "../src/reader";
+import { HAVE_SHARED, SHARED_DIR, bestOf, report, time } from "./util";
+
+function ffmpeg(args: string[]): void {
+  const p = Bun.spawnSync(["ffmpeg", "-v", "error", "-nostdin", ...args], { stdout: "ignore", stderr: "pipe" });
+  if (p.exitCode !== 0) throw new Error(`ffmpeg ${args.join(" ")}: ${p.stderr.toString()}`);
+}
+
+function oursSequential(path: string, threads: number): number {
+  const r = new VideoReader(path, { threads });
+  let n = 0;
+  for (const _f of r.frames({ reuse: true })) n++;
+  r.close();
+  return n;
+}
+
+function seededIndices(n: number, count: number, seed: number): number[] {
+  let a = seed >>> 0;
+  return Array.from({ length: n }, () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) % count;
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), "av1gym-reader-bench-"));
+try {
+  const long720 = join(dir, "testsrc2_1280x720_gop250.mp4");
+  ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-t", "12", "-c:v", "libx264", "-g", "250", "-bf", "2", "-pix_fmt", "yuv420p", "-y", long720]);
+
+  const clips: [string, string][] = [["testsrc2_1280x720_gop250.mp4", long720]];
+  if (HAVE_SHARED)
+    for (const c of ["bikes_640x272_250f.mp4", "seeking_720x480_150f.mp4"]) clips.push([c, join(SHARED_DIR, "clips", c)]);
+
+  // ffmpeg's process start-up (load, probe, first frame): subtracted in peerFpsMinusStartup for a fairer
+  // comparison on short clips (the headline ratio keeps the whole process time, as the brief defines it).
+  const startupOf = async (path: string) => bestOf(3, () => ffmpeg(["-threads", "1", "-i", path, "-frames:v", "1", "-an", "-f", "null", "-"]));
+  let seqFps720 = 0;
+  for (const [name, path] of clips) {
+    const startup = await startupOf(path);
+    const frames = oursSequential(path, 1); // warm-up (page cache, lazy library load)
+    for (const threads of [1, 2]) {
+      const ours = await bestOf(3, () => oursSequential(path, threads));
+      const peer = await bestOf(3, () => ffmpeg(["-threads", String(threads), "-i", path, "-an", "-f", "null", "-"]));
+      if (name === clips[0][0] && threads === 1) seqFps720 = frames / ours;
+      const peerMinus = frames / Math.max(1e-6, peer - startup);
+      report({
+        bench: threads === 1 ? "reader.sequential_i420" : "reader.sequential_i420_threads2",
+        clip: name,
+        ours: frames / ours,
+        peer: frames / peer,
+        unit: "fps",
+        threads,
+        frames,
+        peerFpsMinusStartup: Math.round(peerMinus),
+        ratioVsPeerMinusStartup: Math.round(((frames / ours) / peerMinus) * 1000) / 1000,
+      });
+    }
+  }
+
+  // Random access: exact frames at seeded random indices.
+  const r = new VideoReader(long720);
+  const count = r.frameCount;
+  const idx = seededIndices(50, count, 2024);
+  const fps = r.fps;
+  const into = r.allocFrame();
+  r.close();
+  const oursS = await time(() => {
+    const rr = new VideoReader(long720);
+    for (const i of idx) rr.frame(i, into);
+    rr.close();
+  });
+  const peerS = await time(() => {
+    // The timestamp of frame i is i / fps (testsrc2 is CFR starting at 0); -ss picks the frame at that time.
+    for (const i of idx) ffmpeg(["-threads", "1", "-ss", (i / fps).toFixed(6), "-i", long720, "-frames:v", "1", "-an", "-f", "null", "-"]);
+  });
+  const startup = await startupOf(long720);
+  const naiveMs = (idx.reduce((s, i) => s + i + 1, 0) / idx.length / seqFps720) * 1000;
+  report({
+    bench: "reader.random_access_exact",
+    clip: "testsrc2_1280x720_gop250.mp4",
+    ours: (oursS * 1000) / idx.length,
+    peer: (peerS * 1000) / idx.length,
+    unit: "ms/frame",
+    frames: idx.length,
+    gop: 250,
+    peerProcessStartupMs: Math.round(startup * 1000 * 10) / 10,
+    naiveDecodeFromStartMs: Math.round(naiveMs * 10) / 10,
+  });
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

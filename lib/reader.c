@@ -1,0 +1,718 @@
+/* VideoReader: frames out of a video file with exact indices and exact random access.
+ *
+ * Two back ends behind one handle:
+ * - raw planar files (.yuv): frame i sits at byte i * frameSize, read with pread;
+ * - everything libavformat opens (MP4, MKV, WebM, IVF, Y4M...): on open every packet of the video stream is
+ *   demuxed once (no decoding) to build a table of (pts, key flag) sorted by pts. Frame i is the frame with
+ *   the i-th smallest pts, so the count and the index<->pts mapping are exact even with B-frames. Random
+ *   access seeks to the last key frame whose pts is <= the target's, flushes the decoder and decodes until
+ *   the frame with the target pts comes out (frames before it, e.g. leading pictures, are skipped).
+ *   A forward request in the same GOP decodes on without seeking; the last output frame is cached.
+ * Output: planar 4:2:0 (8-bit, or 16-bit samples for deeper sources) or packed RGB24, written straight into
+ * caller-provided planes (pointers + byte strides + byte lengths, all checked).
+ * Corrupt input: every libav return is checked; frames whose size changes mid-stream are refused with
+ * AG_E_FORMAT; an interrupt callback bounds any single call in time. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+
+#include "av1gym.h"
+
+/* Longest a single open or read may take before libav I/O is interrupted (corrupt files must not hang). */
+#define AG_READER_CALL_SECONDS 30.0
+/* Refuse tables beyond this many frames (about 9 hours at 60 fps): bounds memory on absurd inputs. */
+#define AG_READER_MAX_FRAMES (1 << 21)
+
+enum { OUT_YUV = 0, OUT_RGB24 = 1 };
+
+struct ag_reader {
+  char *path;
+  int raw;                    /* 1: raw planar file, no libav demuxing */
+  int width, height;
+  enum AVPixelFormat src_fmt; /* the stream's pixel format */
+  int src_depth;
+  int fps_num, fps_den;
+  int tb_num, tb_den;         /* time base of pts[] */
+  int64_t count;
+  int64_t *pts;               /* per frame, sorted ascending */
+  int64_t *seek_ts;           /* per frame: min(pts, dts) of its packet, what seeking uses */
+  int64_t *kf;                /* per frame: index of the key frame to start decoding from */
+  uint8_t *key;               /* per frame: key flag */
+  double duration;
+  int counting;               /* no usable pts: frames are numbered in output order, access from the start */
+  char codec[64];
+
+  /* output */
+  int out_kind;
+  enum AVPixelFormat out_fmt;
+  int out_depth;
+  struct SwsContext *sws;
+  enum AVPixelFormat sws_src;
+
+  /* raw */
+  int fd;
+  int64_t frame_bytes;
+  uint8_t *rawbuf;            /* one frame, when conversion is needed */
+
+  /* libav */
+  AVFormatContext *fmt;
+  int si;
+  AVCodecContext *dec;
+  AVPacket *pkt;
+  int pkt_pending;            /* pkt holds a packet the decoder has not accepted yet */
+  AVFrame *frm;
+  AVFrame *last;              /* the last frame handed out (cache) */
+  int64_t last_idx;
+  int64_t cur;                /* index of the last frame the decoder produced in order; -1 at the start */
+  int from_start;             /* the current decode run began at the start of the file */
+  int demux_eof, drain_sent;
+  int threads;
+  int can_skip_nonref;        /* the decoder honours skip_frame = AVDISCARD_NONREF bit-exactly (H.264/HEVC) */
+  int64_t skip_below;         /* packets with pts below this need not be output: skip them if non-reference */
+  double deadline;
+};
+
+typedef struct ag_reader ag_reader;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int interrupt_cb(void *opaque) {
+  const ag_reader *r = opaque;
+  return r->deadline > 0 && now_s() > r->deadline;
+}
+
+static void start_call(ag_reader *r) { r->deadline = now_s() + AG_READER_CALL_SECONDS; }
+
+static const char *err_str(int e) {
+  static _Thread_local char buf[AV_ERROR_MAX_STRING_SIZE];
+  av_strerror(e, buf, sizeof buf);
+  return buf;
+}
+
+/* ------------------------------------------------------------------ output */
+
+static int choose_output(ag_reader *r, int out_kind, int bit_depth) {
+  const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(r->src_fmt);
+  if (!d) return ag_fail(AG_E_FORMAT, "unknown pixel format");
+  r->src_depth = d->comp[0].depth;
+  if (!sws_isSupportedInput(r->src_fmt) && r->src_fmt != AV_PIX_FMT_YUV420P && r->src_fmt != AV_PIX_FMT_YUVJ420P)
+    return ag_fail(AG_E_FORMAT, "pixel format %s cannot be converted", d->name);
+  r->out_kind = out_kind;
+  if (out_kind == OUT_RGB24) {
+    r->out_fmt = AV_PIX_FMT_RGB24;
+    r->out_depth = 8;
+  } else if (bit_depth == 8 || r->src_depth <= 8) {
+    r->out_fmt = AV_PIX_FMT_YUV420P;
+    r->out_depth = 8;
+  } else if (r->src_depth <= 10) {
+    r->out_fmt = AV_PIX_FMT_YUV420P10LE;
+    r->out_depth = 10;
+  } else if (r->src_depth <= 12) {
+    r->out_fmt = AV_PIX_FMT_YUV420P12LE;
+    r->out_depth = 12;
+  } else {
+    r->out_fmt = AV_PIX_FMT_YUV420P16LE;
+    r->out_depth = 16;
+  }
+  return AG_OK;
+}
+
+/* Planes as the caller passed them. */
+typedef struct {
+  uint8_t *p[3];
+  int64_t len[3];
+  int stride[3];
+} dst_planes;
+
+/* Checks the caller's planes against the output geometry (bytes). */
+static int check_dst(const ag_reader *r, const dst_planes *d) {
+  int nplanes = r->out_kind == OUT_RGB24 ? 1 : 3;
+  int bps = r->out_depth > 8 ? 2 : 1;
+  int cw = (r->width + 1) >> 1, ch = (r->height + 1) >> 1;
+  for (int i = 0; i < nplanes; i++) {
+    int64_t w = r->out_kind == OUT_RGB24 ? (int64_t)r->width * 3 : (int64_t)(i ? cw : r->width) * bps;
+    int64_t h = i ? ch : r->height;
+    if (!d->p[i]) return ag_fail(AG_E_INVALID, "plane %d is null", i);
+    if (d->stride[i] < w) return ag_fail(AG_E_INVALID, "plane %d stride %d bytes < row %lld bytes", i, d->stride[i], (long long)w);
+    int64_t need = (int64_t)d->stride[i] * (h - 1) + w;
+    if (d->len[i] < need)
+      return ag_fail(AG_E_INVALID, "plane %d has %lld bytes, needs %lld", i, (long long)d->len[i], (long long)need);
+  }
+  return AG_OK;
+}
+
+/* Writes a decoded (or raw) picture of format fmt into the caller's planes: a plain copy when the formats
+ * match, libswscale otherwise. */
+static int write_out(ag_reader *r, uint8_t *const src[4], const int src_stride[4], enum AVPixelFormat fmt,
+                     const dst_planes *d) {
+  int same = fmt == r->out_fmt || (r->out_fmt == AV_PIX_FMT_YUV420P && fmt == AV_PIX_FMT_YUVJ420P);
+  if (same) {
+    int bps = r->out_depth > 8 ? 2 : 1;
+    int cw = (r->width + 1) >> 1, ch = (r->height + 1) >> 1;
+    if (r->out_kind == OUT_RGB24) {
+      av_image_copy_plane(d->p[0], d->stride[0], src[0], src_stride[0], r->width * 3, r->height);
+    } else {
+      av_image_copy_plane(d->p[0], d->stride[0], src[0], src_stride[0], r->width * bps, r->height);
+      av_image_copy_plane(d->p[1], d->stride[1], src[1], src_stride[1], cw * bps, ch);
+      av_image_copy_plane(d->p[2], d->stride[2], src[2], src_stride[2], cw * bps, ch);
+    }
+    return AG_OK;
+  }
+  if (!sws_isSupportedInput(fmt)) return ag_fail(AG_E_FORMAT, "decoded pixel format %s cannot be converted", av_get_pix_fmt_name(fmt));
+  r->sws = sws_getCachedContext(r->sws, r->width, r->height, fmt, r->width, r->height, r->out_fmt,
+                                SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
+  if (!r->sws) return ag_fail(AG_E_FORMAT, "libswscale cannot convert %s to %s", av_get_pix_fmt_name(fmt), av_get_pix_fmt_name(r->out_fmt));
+  uint8_t *dp[4] = {d->p[0], d->p[1], d->p[2], NULL};
+  int ds[4] = {d->stride[0], d->stride[1], d->stride[2], 0};
+  const uint8_t *sp[4] = {src[0], src[1], src[2], src[3]};
+  int h = sws_scale(r->sws, sp, src_stride, 0, r->height, dp, ds);
+  if (h != r->height) return ag_fail(AG_E_FORMAT, "libswscale failed (%d rows of %d)", h, r->height);
+  return AG_OK;
+}
+
+/* ------------------------------------------------------------------ raw */
+
+static int open_raw(ag_reader *r, const char *pixfmt, int64_t file_size) {
+  if (r->width <= 0 || r->height <= 0 || r->width > 65536 || r->height > 65536)
+    return ag_fail(AG_E_INVALID, "raw video needs a width and height (got %dx%d)", r->width, r->height);
+  r->src_fmt = av_get_pix_fmt(pixfmt && *pixfmt ? pixfmt : "yuv420p");
+  if (r->src_fmt == AV_PIX_FMT_NONE) return ag_fail(AG_E_INVALID, "unknown pixel format \"%s\"", pixfmt);
+  const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(r->src_fmt);
+  if (!desc || (desc->flags & (AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_PAL)))
+    return ag_fail(AG_E_INVALID, "pixel format \"%s\" is not a raw planar or packed format", pixfmt);
+  int fb = av_image_get_buffer_size(r->src_fmt, r->width, r->height, 1);
+  if (fb <= 0) return ag_fail(AG_E_INVALID, "cannot size %dx%d %s frames", r->width, r->height, desc->name);
+  r->frame_bytes = fb;
+  if (file_size % fb != 0)
+    return ag_fail(AG_E_FORMAT,
+                   "file size %lld bytes is not a multiple of the %dx%d %s frame size %d bytes (%lld whole frames and %lld bytes left over): check width, height and pixelFormat",
+                   (long long)file_size, r->width, r->height, desc->name, fb, (long long)(file_size / fb),
+                   (long long)(file_size % fb));
+  r->count = file_size / fb;
+  if (r->count == 0) return ag_fail(AG_E_FORMAT, "empty file");
+  r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
+  if (r->fd < 0) return ag_fail(AG_E_IO, "cannot open %s: %s", r->path, strerror(errno));
+  snprintf(r->codec, sizeof r->codec, "rawvideo");
+  r->tb_num = r->fps_den;
+  r->tb_den = r->fps_num;
+  r->duration = (double)r->count * r->fps_den / r->fps_num;
+  return AG_OK;
+}
+
+static int read_raw(ag_reader *r, int64_t idx, const dst_planes *d) {
+  /* The frame's bytes, laid out as av_image_fill_arrays describes (align 1). */
+  int direct = r->src_fmt == r->out_fmt;
+  int bps = r->out_depth > 8 ? 2 : 1;
+  int cw = (r->width + 1) >> 1, ch = (r->height + 1) >> 1;
+  if (direct && r->out_kind == OUT_YUV && d->stride[0] == r->width * bps && d->stride[1] == cw * bps &&
+      d->stride[2] == cw * bps) {
+    /* Tight planes: read each plane straight into the caller's memory. */
+    int64_t off = idx * r->frame_bytes;
+    int64_t sizes[3] = {(int64_t)r->width * r->height * bps, (int64_t)cw * ch * bps, (int64_t)cw * ch * bps};
+    for (int i = 0; i < 3; i++) {
+      int64_t done = 0;
+      while (done < sizes[i]) {
+        ssize_t n = pread(r->fd, d->p[i] + done, (size_t)(sizes[i] - done), (off_t)(off + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return ag_fail(n < 0 ? AG_E_IO : AG_E_FORMAT, "reading frame %lld of %s: %s", (long long)idx, r->path, n < 0 ? strerror(errno) : "file shrank");
+        done += n;
+      }
+      off += sizes[i];
+    }
+    return AG_OK;
+  }
+  if (!r->rawbuf && !(r->rawbuf = av_malloc((size_t)r->frame_bytes + 64))) return ag_fail(AG_E_NOMEM, "out of memory");
+  int64_t done = 0;
+  while (done < r->frame_bytes) {
+    ssize_t n = pread(r->fd, r->rawbuf + done, (size_t)(r->frame_bytes - done), (off_t)(idx * r->frame_bytes + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return ag_fail(n < 0 ? AG_E_IO : AG_E_FORMAT, "reading frame %lld of %s: %s", (long long)idx, r->path, n < 0 ? strerror(errno) : "file shrank");
+    done += n;
+  }
+  uint8_t *sp[4];
+  int ss[4];
+  if (av_image_fill_arrays(sp, ss, r->rawbuf, r->src_fmt, r->width, r->height, 1) < 0)
+    return ag_fail(AG_E_FORMAT, "cannot lay out a raw frame");
+  return write_out(r, sp, ss, r->src_fmt, d);
+}
+
+/* ------------------------------------------------------------------ libav demuxing */
+
+static void close_demuxer(ag_reader *r) {
+  if (r->fmt) avformat_close_input(&r->fmt);
+  r->fmt = NULL;
+}
+
+/* (Re)opens the demuxer at the start of the file. */
+static int open_demuxer(ag_reader *r, int probe) {
+  close_demuxer(r);
+  AVFormatContext *fmt = avformat_alloc_context();
+  if (!fmt) return ag_fail(AG_E_NOMEM, "out of memory");
+  fmt->interrupt_callback.callback = interrupt_cb;
+  fmt->interrupt_callback.opaque = r;
+  int e = avformat_open_input(&fmt, r->path, NULL, NULL);
+  if (e < 0) /* avformat_open_input frees fmt on failure */
+    return ag_fail(e == AVERROR(ENOENT) || e == AVERROR(EACCES) ? AG_E_IO : AG_E_FORMAT,
+                   "%s: not a video file libavformat can open (%s)", r->path, err_str(e));
+  r->fmt = fmt;
+  e = avformat_find_stream_info(fmt, NULL);
+  if (e < 0) return ag_fail(AG_E_FORMAT, "%s: cannot read stream information (%s)", r->path, err_str(e));
+  if (probe) {
+    e = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+    if (e < 0) return ag_fail(AG_E_FORMAT, "%s: no video stream", r->path);
+    r->si = e;
+  } else if (r->si >= (int)fmt->nb_streams || fmt->streams[r->si]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO) {
+    return ag_fail(AG_E_FORMAT, "%s: the video stream is gone on reopening", r->path);
+  }
+  /* Only the video stream: other packets are skipped inside the demuxer. */
+  for (unsigned i = 0; i < fmt->nb_streams; i++) fmt->streams[i]->discard = (int)i == r->si ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+  return AG_OK;
+}
+
+typedef struct {
+  int64_t pts, dts, dur;
+  int key;
+} pkt_entry;
+
+static int cmp_entry(const void *a, const void *b) {
+  const pkt_entry *x = a, *y = b;
+  return x->pts < y->pts ? -1 : x->pts > y->pts;
+}
+
+/* Demuxes every packet of the video stream once and fills the frame table. */
+static int build_index(ag_reader *r) {
+  pkt_entry *e = NULL;
+  int64_t n = 0, cap = 0;
+  int missing_pts = 0;
+  AVPacket *pkt = r->pkt;
+  for (;;) {
+    int rc = av_read_frame(r->fmt, pkt);
+    if (rc < 0) break; /* end of file, or corrupt data: the frames so far are the file */
+    if (pkt->stream_index == r->si && !(pkt->flags & AV_PKT_FLAG_DISCARD) && pkt->size > 0) {
+      if (n == AG_READER_MAX_FRAMES) {
+        av_packet_unref(pkt);
+        free(e);
+        return ag_fail(AG_E_FORMAT, "%s: more than %d frames", r->path, AG_READER_MAX_FRAMES);
+      }
+      if (n == cap) {
+        int64_t nc = cap ? cap * 2 : 1024;
+        pkt_entry *ne = realloc(e, (size_t)nc * sizeof *e);
+        if (!ne) {
+          av_packet_unref(pkt);
+          free(e);
+          return ag_fail(AG_E_NOMEM, "out of memory");
+        }
+        e = ne;
+        cap = nc;
+      }
+      e[n].pts = pkt->pts;
+      e[n].dts = pkt->dts;
+      e[n].dur = pkt->duration;
+      e[n].key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+      if (pkt->pts == AV_NOPTS_VALUE) missing_pts = 1;
+      n++;
+    }
+    av_packet_unref(pkt);
+  }
+  if (n == 0) {
+    free(e);
+    return ag_fail(AG_E_FORMAT, "%s: no video frames could be read", r->path);
+  }
+  if (!missing_pts) {
+    qsort(e, (size_t)n, sizeof *e, cmp_entry);
+    for (int64_t i = 1; i < n; i++)
+      if (e[i].pts == e[i - 1].pts) missing_pts = 1; /* duplicate pts: order unknowable, count instead */
+  }
+  r->counting = missing_pts;
+  r->count = n;
+  r->pts = malloc((size_t)n * sizeof *r->pts);
+  r->seek_ts = malloc((size_t)n * sizeof *r->seek_ts);
+  r->kf = malloc((size_t)n * sizeof *r->kf);
+  r->key = malloc((size_t)n);
+  if (!r->pts || !r->seek_ts || !r->kf || !r->key) {
+    free(e);
+    return ag_fail(AG_E_NOMEM, "out of memory");
+  }
+  int64_t lastkey = 0;
+  int64_t last_dur = e[n - 1].dur; /* the last frame's packet duration (0 when the container does not say) */
+  for (int64_t i = 0; i < n; i++) {
+    if (r->counting) {
+      r->pts[i] = i;
+      r->key[i] = i == 0;
+      r->seek_ts[i] = 0;
+    } else {
+      r->pts[i] = e[i].pts;
+      r->key[i] = (uint8_t)e[i].key;
+      r->seek_ts[i] = e[i].dts != AV_NOPTS_VALUE && e[i].dts < e[i].pts ? e[i].dts : e[i].pts;
+    }
+    if (r->key[i]) lastkey = i;
+    r->kf[i] = lastkey; /* no key frame yet: 0, which decodes from the start */
+  }
+  free(e);
+  if (r->counting) {
+    r->tb_num = r->fps_den;
+    r->tb_den = r->fps_num;
+    r->duration = (double)n * r->fps_den / r->fps_num;
+  } else {
+    /* First frame's start to the last frame's end: the last frame lasts its packet duration, or one frame
+     * interval when the container does not say. */
+    double tb = (double)r->tb_num / r->tb_den;
+    double last_s = last_dur > 0 ? (double)last_dur * tb : (double)r->fps_den / r->fps_num;
+    r->duration = (double)(r->pts[n - 1] - r->pts[0]) * tb + last_s;
+  }
+  return AG_OK;
+}
+
+static int open_libav(ag_reader *r, int threads) {
+  int rc = open_demuxer(r, 1);
+  if (rc) return rc;
+  AVStream *st = r->fmt->streams[r->si];
+  AVCodecParameters *par = st->codecpar;
+  const AVCodec *codec = avcodec_find_decoder(par->codec_id);
+  const char *cname = avcodec_get_name(par->codec_id);
+  snprintf(r->codec, sizeof r->codec, "%s", cname ? cname : "unknown");
+  if (!codec) return ag_fail(AG_E_FORMAT, "%s: no decoder for codec %s", r->path, r->codec);
+  if (par->width <= 0 || par->height <= 0 || par->width > 32768 || par->height > 32768)
+    return ag_fail(AG_E_FORMAT, "%s: invalid frame size %dx%d", r->path, par->width, par->height);
+  if (par->format < 0) return ag_fail(AG_E_FORMAT, "%s: unknown pixel format", r->path);
+  r->width = par->width;
+  r->height = par->height;
+  r->src_fmt = par->format;
+  if (st->time_base.num <= 0 || st->time_base.den <= 0) return ag_fail(AG_E_FORMAT, "%s: invalid time base", r->path);
+  r->tb_num = st->time_base.num;
+  r->tb_den = st->time_base.den;
+  if (r->fps_num <= 0) { /* no user override */
+    AVRational fr = st->avg_frame_rate.num > 0 && st->avg_frame_rate.den > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    if (fr.num <= 0 || fr.den <= 0) fr = (AVRational){25, 1};
+    r->fps_num = fr.num;
+    r->fps_den = fr.den;
+  }
+
+  r->dec = avcodec_alloc_context3(codec);
+  if (!r->dec) return ag_fail(AG_E_NOMEM, "out of memory");
+  if (avcodec_parameters_to_context(r->dec, par) < 0) return ag_fail(AG_E_FORMAT, "%s: bad codec parameters", r->path);
+  r->dec->pkt_timebase = st->time_base;
+  r->can_skip_nonref = par->codec_id == AV_CODEC_ID_H264 || par->codec_id == AV_CODEC_ID_HEVC;
+  r->skip_below = INT64_MIN;
+  r->dec->thread_count = threads;
+  r->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+  int e = avcodec_open2(r->dec, codec, NULL);
+  if (e < 0) return ag_fail(AG_E_FORMAT, "%s: cannot open the %s decoder (%s)", r->path, r->codec, err_str(e));
+
+  if ((rc = build_index(r))) return rc;
+  /* Back to the start for decoding. */
+  if ((rc = open_demuxer(r, 0))) return rc;
+  r->cur = -1;
+  r->from_start = 1;
+  return AG_OK;
+}
+
+/* ------------------------------------------------------------------ decoding */
+
+/* Moves the decoder so that its next output is frame k's GOP: a seek to key frame k, or the start. */
+static int reposition(ag_reader *r, int64_t k) {
+  avcodec_flush_buffers(r->dec);
+  if (r->pkt_pending) av_packet_unref(r->pkt);
+  r->pkt_pending = 0;
+  r->demux_eof = r->drain_sent = 0;
+  if (k > 0 && !r->counting) {
+    int e = av_seek_frame(r->fmt, r->si, r->seek_ts[k], AVSEEK_FLAG_BACKWARD);
+    if (e >= 0) {
+      r->cur = k - 1;
+      r->from_start = 0;
+      return AG_OK;
+    }
+  }
+  /* The start of the file: reopening the demuxer is the one way that works for every container. */
+  int rc = open_demuxer(r, 0);
+  if (rc) return rc;
+  r->cur = -1;
+  r->from_start = 1;
+  return AG_OK;
+}
+
+/* The next frame out of the decoder into r->frm: AG_OK, AG_E_EOF, or an error. Packets the decoder rejects
+ * (corrupt data) are skipped, as ffmpeg does. */
+static int decode_next(ag_reader *r) {
+  for (;;) {
+    if (interrupt_cb(r)) return ag_fail(AG_E_FORMAT, "%s: decoding took longer than %.0f s", r->path, AG_READER_CALL_SECONDS);
+    int e = avcodec_receive_frame(r->dec, r->frm);
+    if (e == 0) return AG_OK;
+    if (e == AVERROR_EOF) return AG_E_EOF;
+    if (e != AVERROR(EAGAIN)) {
+      /* A decoding error on corrupt data: keep going with the next packet (the frame is lost). */
+      if (r->drain_sent) return AG_E_EOF;
+    }
+    if (r->drain_sent) return AG_E_EOF;
+    if (!r->pkt_pending) {
+      if (r->demux_eof) {
+        e = avcodec_send_packet(r->dec, NULL);
+        r->drain_sent = 1;
+        if (e < 0 && e != AVERROR_EOF) return AG_E_EOF;
+        continue;
+      }
+      e = av_read_frame(r->fmt, r->pkt);
+      if (e < 0) {
+        r->demux_eof = 1;
+        continue;
+      }
+      if (r->pkt->stream_index != r->si) {
+        av_packet_unref(r->pkt);
+        continue;
+      }
+      r->pkt_pending = 1;
+      /* A non-reference frame before the target is never shown and nothing depends on it: skipping it is
+       * exact and saves a share of the decode work on the way to a random-access target. */
+      if (r->can_skip_nonref)
+        r->dec->skip_frame = r->pkt->pts != AV_NOPTS_VALUE && r->pkt->pts < r->skip_below ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+    }
+    e = avcodec_send_packet(r->dec, r->pkt);
+    if (e == AVERROR(EAGAIN)) continue; /* receive first, then resend this packet */
+    av_packet_unref(r->pkt);
+    r->pkt_pending = 0;
+    /* e < 0: the decoder refused a corrupt packet; skip it. */
+  }
+}
+
+static int64_t frame_ts(const AVFrame *f) {
+  return f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
+}
+
+/* Index of pts p in the table, or -1. */
+static int64_t find_pts(const ag_reader *r, int64_t p) {
+  int64_t lo = 0, hi = r->count - 1;
+  while (lo <= hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    if (r->pts[mid] == p) return mid;
+    if (r->pts[mid] < p) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/* Decodes until frame idx is in r->last. */
+static int decode_to(ag_reader *r, int64_t idx) {
+  if (r->last_idx == idx) return AG_OK;
+  int rc;
+  /* Forward in the same GOP (or the next frame is the key frame we would seek to): decode on. */
+  if (!(idx > r->cur && r->kf[idx] <= r->cur + 1)) {
+    if ((rc = reposition(r, r->kf[idx]))) return rc;
+  }
+  int retried = 0;
+  int64_t target = r->pts[idx];
+  r->skip_below = r->counting ? INT64_MIN : target;
+  for (;;) {
+    rc = decode_next(r);
+    int64_t ts = 0, j = -1;
+    if (rc == AG_OK) {
+      if (r->frm->width != r->width || r->frm->height != r->height) {
+        int w = r->frm->width, h = r->frm->height;
+        av_frame_unref(r->frm);
+        r->cur = LLONG_MIN / 2; /* state unknown: the next request repositions */
+        return ag_fail(AG_E_FORMAT, "%s: frame size changes mid-stream (%dx%d, the stream is %dx%d)", r->path, w, h,
+                       r->width, r->height);
+      }
+      if (r->counting) {
+        j = r->cur + 1;
+        ts = j < r->count ? r->pts[j] : INT64_MAX;
+      } else {
+        ts = frame_ts(r->frm);
+        j = ts == AV_NOPTS_VALUE ? r->cur + 1 : find_pts(r, ts);
+        if (ts == AV_NOPTS_VALUE) ts = j >= 0 && j < r->count ? r->pts[j] : INT64_MAX;
+      }
+      if (ts < target) { /* before the target (leading frames after a seek, or frames on the way) */
+        if (j >= 0) r->cur = j;
+        av_frame_unref(r->frm);
+        continue;
+      }
+      if (ts == target) {
+        r->cur = idx;
+        av_frame_unref(r->last);
+        av_frame_move_ref(r->last, r->frm);
+        r->last_idx = idx;
+        return AG_OK;
+      }
+      av_frame_unref(r->frm);
+    } else if (rc != AG_E_EOF) {
+      r->cur = LLONG_MIN / 2;
+      return rc;
+    }
+    /* Past the target, or the end: the frame did not come out of this run. Try once from the start of the
+     * file (a demuxer may have seeked imprecisely); then give up with a clear error. */
+    if (!retried && !r->from_start) {
+      retried = 1;
+      if ((rc = reposition(r, 0))) return rc;
+      continue;
+    }
+    r->cur = LLONG_MIN / 2;
+    return ag_fail(AG_E_FORMAT, "%s: frame %lld (pts %lld) could not be decoded (%s)", r->path, (long long)idx,
+                   (long long)target, rc == AG_E_EOF ? "the stream ended first" : "the decoder skipped it; the data is likely corrupt");
+  }
+}
+
+/* ------------------------------------------------------------------ public API */
+
+AG_API void ag_reader_close(ag_reader *r);
+
+AG_API ag_reader *ag_reader_open(const char *path, int raw_width, int raw_height, const char *raw_pixfmt, int fps_num,
+                                 int fps_den, int threads, int out_kind, int bit_depth, int force_raw) {
+  ag_clear_error();
+  static int log_set;
+  if (!log_set) {
+    av_log_set_level(getenv("AV1GYM_AV_LOG") ? atoi(getenv("AV1GYM_AV_LOG")) : AV_LOG_QUIET);
+    log_set = 1;
+  }
+  if (!path || !*path) {
+    ag_fail(AG_E_INVALID, "empty path");
+    return NULL;
+  }
+  if (threads < 1 || threads > 64 || (out_kind != OUT_YUV && out_kind != OUT_RGB24) || (bit_depth != 0 && bit_depth != 8) ||
+      fps_num < 0 || fps_den < 0 || (fps_num > 0) != (fps_den > 0)) {
+    ag_fail(AG_E_INVALID, "invalid reader options");
+    return NULL;
+  }
+  struct stat sb;
+  if (stat(path, &sb) != 0) {
+    ag_fail(AG_E_IO, "%s: %s", path, strerror(errno));
+    return NULL;
+  }
+  if (S_ISDIR(sb.st_mode)) {
+    ag_fail(AG_E_IO, "%s is a directory, not a video file", path);
+    return NULL;
+  }
+  if (!S_ISREG(sb.st_mode)) {
+    ag_fail(AG_E_IO, "%s is not a regular file", path);
+    return NULL;
+  }
+  if (access(path, R_OK) != 0) {
+    ag_fail(AG_E_IO, "%s: %s", path, strerror(errno));
+    return NULL;
+  }
+  if (sb.st_size == 0) {
+    ag_fail(AG_E_FORMAT, "%s is an empty file", path);
+    return NULL;
+  }
+  ag_reader *r = calloc(1, sizeof *r);
+  if (!r || !(r->path = strdup(path))) {
+    free(r);
+    ag_fail(AG_E_NOMEM, "out of memory");
+    return NULL;
+  }
+  r->fd = -1;
+  r->si = -1;
+  r->last_idx = -1;
+  r->threads = threads;
+  r->fps_num = fps_num;
+  r->fps_den = fps_den;
+  start_call(r);
+  int rc;
+  if (force_raw) {
+    r->raw = 1;
+    r->width = raw_width;
+    r->height = raw_height;
+    if (r->fps_num <= 0) {
+      r->fps_num = 25;
+      r->fps_den = 1;
+    }
+    rc = open_raw(r, raw_pixfmt, sb.st_size);
+  } else {
+    r->pkt = av_packet_alloc();
+    r->frm = av_frame_alloc();
+    r->last = av_frame_alloc();
+    rc = !r->pkt || !r->frm || !r->last ? ag_fail(AG_E_NOMEM, "out of memory") : open_libav(r, threads);
+  }
+  if (rc == AG_OK) rc = choose_output(r, out_kind, bit_depth);
+  r->deadline = 0;
+  if (rc != AG_OK) {
+    ag_reader_close(r);
+    return NULL;
+  }
+  return r;
+}
+
+AG_API void ag_reader_close(ag_reader *r) {
+  if (!r) return;
+  if (r->fd >= 0) close(r->fd);
+  close_demuxer(r);
+  avcodec_free_context(&r->dec);
+  av_packet_free(&r->pkt);
+  av_frame_free(&r->frm);
+  av_frame_free(&r->last);
+  sws_freeContext(r->sws);
+  av_free(r->rawbuf);
+  free(r->pts);
+  free(r->seek_ts);
+  free(r->kf);
+  free(r->key);
+  free(r->path);
+  free(r);
+}
+
+/* Integer metadata, in this order: width, height, fps_num, fps_den, count, tb_num, tb_den, out_depth,
+ * src_depth, counting (1 = no usable timestamps). Returns how many were written. */
+AG_API int ag_reader_info(const ag_reader *r, int64_t *out, int n) {
+  if (!r || !out || n < 0) return ag_fail(AG_E_INVALID, "null reader or buffer");
+  int64_t v[] = {r->width, r->height, r->fps_num, r->fps_den, r->count, r->tb_num, r->tb_den, r->out_depth, r->src_depth, r->counting};
+  int m = (int)(sizeof v / sizeof v[0]);
+  if (n < m) m = n;
+  memcpy(out, v, (size_t)m * sizeof *out);
+  return m;
+}
+
+AG_API double ag_reader_duration(const ag_reader *r) { return r ? r->duration : 0; }
+
+AG_API const char *ag_reader_codec(const ag_reader *r) { return r ? r->codec : ""; }
+
+AG_API const char *ag_reader_pixfmt(const ag_reader *r) {
+  const char *n = r ? av_get_pix_fmt_name(r->src_fmt) : NULL;
+  return n ? n : "unknown";
+}
+
+/* Copies the per-frame pts (in the time base of ag_reader_info) and key flags; n must be the frame count. */
+AG_API int ag_reader_timestamps(const ag_reader *r, int64_t *pts, uint8_t *key, int64_t n) {
+  if (!r || !pts || !key) return ag_fail(AG_E_INVALID, "null reader or buffer");
+  if (n != r->count) return ag_fail(AG_E_INVALID, "buffers hold %lld entries, the file has %lld frames", (long long)n, (long long)r->count);
+  if (r->raw) {
+    for (int64_t i = 0; i < n; i++) {
+      pts[i] = i;
+      key[i] = 1;
+    }
+    return AG_OK;
+  }
+  memcpy(pts, r->pts, (size_t)n * sizeof *pts);
+  memcpy(key, r->key, (size_t)n);
+  return AG_OK;
+}
+
+/* Decodes frame idx into the caller's planes (byte strides and lengths; for RGB24 only plane 0). */
+AG_API int ag_reader_read(ag_reader *r, int64_t idx, uint8_t *p0, int64_t len0, int stride0, uint8_t *p1, int64_t len1,
+                          int stride1, uint8_t *p2, int64_t len2, int stride2) {
+  if (!r) return ag_fail(AG_E_INVALID, "null reader");
+  if (idx < 0 || idx >= r->count)
+    return ag_fail(AG_E_RANGE, "frame %lld is outside the file (frames 0..%lld)", (long long)idx, (long long)r->count - 1);
+  dst_planes d = {{p0, p1, p2}, {len0, len1, len2}, {stride0, stride1, stride2}};
+  int rc = check_dst(r, &d);
+  if (rc) return rc;
+  if (r->raw) return read_raw(r, idx, &d);
+  start_call(r);
+  rc = decode_to(r, idx);
+  if (rc == AG_OK) rc = write_out(r, r->last->data, r->last->linesize, r->last->format, &d);
+  r->deadline = 0;
+  return rc;
+}
