@@ -25,10 +25,19 @@ static inline int agm_mirror(int i, int n) {
 
 /* ---- VIF (lib/metric_vmaf_vif.c) ---- */
 typedef struct AgmVif AgmVif;
-AgmVif *agm_vif_new(int w, int h);
+typedef struct {
+  int64_t num_log, num_log1, den_log, num_non_log, den_non_log;
+} AgmVifAcc; /* integer sums of one scale (num_log1: gain limit 1) */
+AgmVif *agm_vif_new(int w, int h, int nthreads);
 void agm_vif_free(AgmVif *v);
-/* Luma planes as uint16 (w x h, stride in samples). Writes per-scale vif for gain limit 100 (out[0..3])
- * and, when out_egl1 is not NULL, for gain limit 1 (the NEG model). */
+/* Scale-0 rows [y0, y1) with thread tid's scratch; luma planes as packed uint16 (w x h). */
+void agm_vif_stripe(AgmVif *v, int tid, const uint16_t *ref, const uint16_t *dis, int bpc, int y0, int y1,
+                    AgmVifAcc *acc, int want_egl1);
+/* Scales 1..3 (subsampling included). */
+void agm_vif_rest(AgmVif *v, int tid, const uint16_t *ref, const uint16_t *dis, int bpc, AgmVifAcc acc[3], int want_egl1);
+/* vif_scale0..3 for gain limit 100 (out) and 1 (out_egl1, may be NULL). */
+void agm_vif_finish(const AgmVifAcc acc[4], double out[4], double *out_egl1);
+/* All of it on one thread (scratch 0). */
 void agm_vif_compute(AgmVif *v, const uint16_t *ref, const uint16_t *dis, int bpc, double out[4], double *out_egl1);
 
 /* ---- ADM (lib/metric_vmaf_adm.c) ---- */

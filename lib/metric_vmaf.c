@@ -112,7 +112,7 @@ AgVmaf *ag_vmaf_new(int w, int h, int bpc, int threads) {
   }
   v->w = w, v->h = h, v->bpc = bpc, v->threads = threads;
   const size_t n = (size_t)w * h;
-  v->vif = agm_vif_new(w, h);
+  v->vif = agm_vif_new(w, h, threads);
   v->adm = agm_adm_new(w, h);
   v->ref16 = malloc(n * 2), v->dis16 = malloc(n * 2), v->prev16 = malloc(n * 2);
   v->motion_row = malloc((size_t)w * 4);

@@ -5,35 +5,54 @@
  *
  * Images are uint16 luma planes (8-bit input is widened by the caller; the fixed-point steps for 8-bit
  * are then the b-bit steps with b = 8). Each scale works on the previous scale's low-passed image,
- * decimated by 2 (floor). */
+ * decimated by 2 (floor).
+ *
+ * Row buffers hold the vertically filtered values as 16-bit "offset" samples (v - 32768 stored in an
+ * int16; 32-bit squares split into high and low halves), so the horizontal filter is a chain of 16-bit
+ * multiply-adds (AVX2 madd) whose sums are exact: sum f*(v - 32768) + 32768*sum f = sum f*v. The portable
+ * path uses the same representation, so both give identical results.
+ *
+ * Work splits into independent tasks for threads: scale-0 row stripes and "the rest" (scales 1..3). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "metric_internal.h"
 
-static const uint16_t vif_filter[4][17] = {
-    {489, 935, 1640, 2640, 3896, 5274, 6547, 7455, 7784, 7455, 6547, 5274, 3896, 2640, 1640, 935, 489},
-    {1244, 3663, 7925, 12590, 14692, 12590, 7925, 3663, 1244},
-    {3571, 16004, 26386, 16004, 3571},
-    {10904, 43728, 10904},
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define AGM_X86 1
+#endif
+
+static const uint16_t vif_filter[4][18] = {
+    {489, 935, 1640, 2640, 3896, 5274, 6547, 7455, 7784, 7455, 6547, 5274, 3896, 2640, 1640, 935, 489, 0},
+    {1244, 3663, 7925, 12590, 14692, 12590, 7925, 3663, 1244, 0},
+    {3571, 16004, 26386, 16004, 3571, 0},
+    {10904, 43728, 10904, 0},
 };
 static const int vif_filter_width[4] = {17, 9, 5, 3};
-#define VIF_PAD 8 /* largest half filter width */
+#define MARGIN 32 /* row buffer margin on each side (>= half filter width + vector overrun) */
+
+enum { S_MU1, S_MU2, S_XXH, S_XXL, S_YYH, S_YYL, S_XYH, S_XYL, NSTREAM };
+enum { O_MU1, O_MU2, O_XX, O_YY, O_XY, NOUT };
+
+typedef struct {
+  int16_t *s[NSTREAM]; /* vertical outputs, offset-16 samples, index -MARGIN .. w+MARGIN-1 */
+  uint32_t *o[NOUT];   /* horizontal outputs of one row */
+  uint32_t *a_mu[2];   /* scalar vertical accumulators */
+  uint64_t *a_sq[3];
+} VifScratch;
 
 struct AgmVif {
-  int w, h;
-  uint16_t *img[2][2];  /* [ref/dis][ping/pong]: decimated images for scales 1..3 */
-  uint16_t *mu_full[2]; /* ref/dis filtered before decimation (one row at a time is enough) */
-  /* Row buffers, VIF_PAD samples of margin on each side for the mirrored horizontal taps. */
-  uint32_t *t_mu1, *t_mu2, *t_xx, *t_yy, *t_xy;
-  uint64_t *a_xx, *a_yy, *a_xy; /* 64-bit vertical accumulators */
-  uint32_t *a_mu1, *a_mu2;
-  uint16_t log2_table[65536];
+  int w, h, nscratch;
+  uint16_t *img[2][2]; /* [ref/dis][ping/pong]: decimated images for scales 1..3 */
+  VifScratch *scratch;
+  uint16_t log2_table[65537];
 };
 
 static void vif_log_table(uint16_t *t) {
   for (int i = 32767; i < 65536; i++) t[i] = (uint16_t)round(log2f((float)i) * 2048);
+  t[65536] = t[65535];
 }
 
 /* log2(x) in Q11 from the top 16 bits of x (x >= 2^17): truncating shift, as libvmaf. */
@@ -46,27 +65,40 @@ static inline int32_t log2_64(const uint16_t *t, uint64_t x) {
   return t[x >> k] + 2048 * k;
 }
 
-AgmVif *agm_vif_new(int w, int h) {
+static void scratch_free(VifScratch *s, int n) {
+  if (!s) return;
+  for (int t = 0; t < n; t++) {
+    for (int q = 0; q < NSTREAM; q++)
+      if (s[t].s[q]) free(s[t].s[q] - MARGIN);
+    for (int q = 0; q < NOUT; q++) free(s[t].o[q]);
+    free(s[t].a_mu[0]), free(s[t].a_mu[1]);
+    for (int q = 0; q < 3; q++) free(s[t].a_sq[q]);
+  }
+  free(s);
+}
+
+AgmVif *agm_vif_new(int w, int h, int nthreads) {
   AgmVif *v = calloc(1, sizeof *v);
   if (!v) return NULL;
   v->w = w;
   v->h = h;
+  v->nscratch = nthreads < 1 ? 1 : nthreads;
   size_t half = (size_t)(w / 2 > 0 ? w / 2 : 1) * (size_t)(h / 2 > 0 ? h / 2 : 1);
-  size_t row = (size_t)w + 2 * VIF_PAD;
   int ok = 1;
   for (int r = 0; r < 2; r++)
     for (int p = 0; p < 2; p++) ok &= (v->img[r][p] = malloc(half * sizeof(uint16_t))) != NULL;
-  for (int r = 0; r < 2; r++) ok &= (v->mu_full[r] = malloc((size_t)w * sizeof(uint16_t))) != NULL;
-  ok &= (v->t_mu1 = calloc(row, 4)) != NULL;
-  ok &= (v->t_mu2 = calloc(row, 4)) != NULL;
-  ok &= (v->t_xx = calloc(row, 4)) != NULL;
-  ok &= (v->t_yy = calloc(row, 4)) != NULL;
-  ok &= (v->t_xy = calloc(row, 4)) != NULL;
-  ok &= (v->a_xx = calloc((size_t)w, 8)) != NULL;
-  ok &= (v->a_yy = calloc((size_t)w, 8)) != NULL;
-  ok &= (v->a_xy = calloc((size_t)w, 8)) != NULL;
-  ok &= (v->a_mu1 = calloc((size_t)w, 4)) != NULL;
-  ok &= (v->a_mu2 = calloc((size_t)w, 4)) != NULL;
+  ok &= (v->scratch = calloc((size_t)v->nscratch, sizeof(VifScratch))) != NULL;
+  for (int t = 0; ok && t < v->nscratch; t++) {
+    VifScratch *s = &v->scratch[t];
+    for (int q = 0; q < NSTREAM; q++) {
+      int16_t *p = calloc((size_t)w + 2 * MARGIN, sizeof(int16_t));
+      ok &= p != NULL;
+      s->s[q] = p ? p + MARGIN : NULL;
+    }
+    for (int q = 0; q < NOUT; q++) ok &= (s->o[q] = calloc((size_t)w + 16, 4)) != NULL;
+    for (int q = 0; q < 2; q++) ok &= (s->a_mu[q] = calloc((size_t)w, 4)) != NULL;
+    for (int q = 0; q < 3; q++) ok &= (s->a_sq[q] = calloc((size_t)w, 8)) != NULL;
+  }
   if (!ok) {
     agm_vif_free(v);
     return NULL;
@@ -77,60 +109,266 @@ AgmVif *agm_vif_new(int w, int h) {
 
 void agm_vif_free(AgmVif *v) {
   if (!v) return;
-  for (int r = 0; r < 2; r++) {
+  for (int r = 0; r < 2; r++)
     for (int p = 0; p < 2; p++) free(v->img[r][p]);
-    free(v->mu_full[r]);
-  }
-  free(v->t_mu1), free(v->t_mu2), free(v->t_xx), free(v->t_yy), free(v->t_xy);
-  free(v->a_xx), free(v->a_yy), free(v->a_xy), free(v->a_mu1), free(v->a_mu2);
+  scratch_free(v->scratch, v->nscratch);
   free(v);
 }
 
-/* Mirror the margins of a row buffer (index -f <- f, w-1+f <- w-1-f). */
-static void pad_row(uint32_t *t, int w, int half) {
-  for (int f = 1; f <= half; f++) {
-    t[-f] = t[agm_mirror(-f, w)];
-    t[w - 1 + f] = t[agm_mirror(w - 1 + f, w)];
+static inline int16_t off16(uint32_t v) { return (int16_t)(uint16_t)((v & 0xFFFF) ^ 0x8000); }
+static inline uint32_t un16(int16_t s) { return (uint16_t)s ^ 0x8000u; }
+
+/* ------------------------------------------------------------------ vertical pass */
+
+/* Portable vertical pass for output row i: sums over the mirrored rows, the scale's shifts (scale 0:
+ * mu >> bpc, squares >> 2(bpc-8); others: both >> 16), stored as offset-16 streams. */
+static void vertical_c(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int i, int scale, int bpc) {
+  const int fw = vif_filter_width[scale], half = fw / 2;
+  const uint16_t *filt = vif_filter[scale];
+  uint32_t *m1 = sc->a_mu[0], *m2 = sc->a_mu[1];
+  uint64_t *xx = sc->a_sq[0], *yy = sc->a_sq[1], *xy = sc->a_sq[2];
+  memset(m1, 0, (size_t)w * 4);
+  memset(m2, 0, (size_t)w * 4);
+  memset(xx, 0, (size_t)w * 8);
+  memset(yy, 0, (size_t)w * 8);
+  memset(xy, 0, (size_t)w * 8);
+  for (int k = 0; k < fw; k++) {
+    const int ii = agm_mirror(i - half + k, h);
+    const uint16_t *r = ref + (size_t)ii * w, *d = dis + (size_t)ii * w;
+    const uint32_t f = filt[k];
+    for (int j = 0; j < w; j++) {
+      const uint32_t fr = f * r[j], fd = f * d[j];
+      m1[j] += fr;
+      m2[j] += fd;
+      xx[j] += (uint64_t)fr * r[j];
+      yy[j] += (uint64_t)fd * d[j];
+      xy[j] += (uint64_t)fr * d[j];
+    }
+  }
+  int sh_mu, sh_sq;
+  uint32_t rd_mu;
+  uint64_t rd_sq;
+  if (scale == 0) {
+    sh_mu = bpc, rd_mu = 1u << (bpc - 1), sh_sq = (bpc - 8) * 2;
+    rd_sq = sh_sq ? (uint64_t)1 << (sh_sq - 1) : 0;
+  } else {
+    sh_mu = 16, rd_mu = 32768, sh_sq = 16, rd_sq = 32768;
+  }
+  for (int j = 0; j < w; j++) {
+    sc->s[S_MU1][j] = off16((uint16_t)((m1[j] + rd_mu) >> sh_mu));
+    sc->s[S_MU2][j] = off16((uint16_t)((m2[j] + rd_mu) >> sh_mu));
+    const uint32_t a = (uint32_t)((xx[j] + rd_sq) >> sh_sq), b = (uint32_t)((yy[j] + rd_sq) >> sh_sq),
+                   c = (uint32_t)((xy[j] + rd_sq) >> sh_sq);
+    sc->s[S_XXH][j] = off16(a >> 16), sc->s[S_XXL][j] = off16(a);
+    sc->s[S_YYH][j] = off16(b >> 16), sc->s[S_YYL][j] = off16(b);
+    sc->s[S_XYH][j] = off16(c >> 16), sc->s[S_XYL][j] = off16(c);
   }
 }
 
-typedef struct {
-  int64_t num_log, num_log1, den_log, num_non_log, den_non_log;
-} VifAcc;
-
-/* The per-pixel statistic of libvmaf's vif_statistic for one filtered row. Two numerators: gain limit 100
- * (num_log) and 1 (num_log1); the denominator does not depend on it. */
-static void vif_stat_row(const AgmVif *v, int w, int fw, const uint16_t *filt, VifAcc *acc, int want_egl1) {
-  const int half = fw / 2;
-  const uint16_t *lt = v->log2_table;
-  const int32_t sigma_nsq = 65536 << 1;
-  for (int j = 0; j < w; j++) {
-    uint32_t mu1 = 0, mu2 = 0;
-    uint64_t xx = 0, yy = 0, xy = 0;
-    for (int k = 0; k < fw; k++) {
-      const int jj = j - half + k;
-      const uint32_t f = filt[k];
-      mu1 += f * v->t_mu1[jj];
-      mu2 += f * v->t_mu2[jj];
-      xx += f * (uint64_t)v->t_xx[jj];
-      yy += f * (uint64_t)v->t_yy[jj];
-      xy += f * (uint64_t)v->t_xy[jj];
+#ifdef AGM_X86
+/* AVX2 vertical pass, scale 0 with 8-bit samples (in uint16): 16 columns at a time, pairs of taps through
+ * madd. Squares (<= 65025) enter madd as offset-16 values; the offset is added back (2^31 = 32768 * 65536). */
+__attribute__((target("avx2"))) static int vertical_s0_8bit_avx2(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int i) {
+  const uint16_t *filt = vif_filter[0];
+  const uint16_t *r[18], *d[18];
+  for (int k = 0; k < 17; k++) {
+    const int ii = agm_mirror(i - 8 + k, h);
+    r[k] = ref + (size_t)ii * w;
+    d[k] = dis + (size_t)ii * w;
+  }
+  r[17] = r[16], d[17] = d[16];
+  __m256i fp[9];
+  for (int p = 0; p < 9; p++) fp[p] = _mm256_set1_epi32((int)((uint32_t)filt[2 * p + 1] << 16 | filt[2 * p]));
+  const __m256i flip = _mm256_set1_epi16((short)0x8000), rnd = _mm256_set1_epi32(128);
+  const __m256i off = _mm256_set1_epi32((int)0x80000000u), lo16 = _mm256_set1_epi32(0xFFFF);
+  int j = 0;
+  for (; j + 16 <= w; j += 16) {
+    __m256i m1l = _mm256_setzero_si256(), m1h = m1l, m2l = m1l, m2h = m1l, xxl = m1l, xxh = m1l, yyl = m1l,
+            yyh = m1l, xyl = m1l, xyh = m1l;
+    for (int p = 0; p < 9; p++) {
+      const int k = 2 * p;
+      const __m256i a0 = _mm256_loadu_si256((const __m256i *)(r[k] + j));
+      const __m256i a1 = _mm256_loadu_si256((const __m256i *)(r[k + 1] + j));
+      const __m256i b0 = _mm256_loadu_si256((const __m256i *)(d[k] + j));
+      const __m256i b1 = _mm256_loadu_si256((const __m256i *)(d[k + 1] + j));
+      const __m256i f = fp[p];
+      m1l = _mm256_add_epi32(m1l, _mm256_madd_epi16(_mm256_unpacklo_epi16(a0, a1), f));
+      m1h = _mm256_add_epi32(m1h, _mm256_madd_epi16(_mm256_unpackhi_epi16(a0, a1), f));
+      m2l = _mm256_add_epi32(m2l, _mm256_madd_epi16(_mm256_unpacklo_epi16(b0, b1), f));
+      m2h = _mm256_add_epi32(m2h, _mm256_madd_epi16(_mm256_unpackhi_epi16(b0, b1), f));
+      const __m256i aa0 = _mm256_xor_si256(_mm256_mullo_epi16(a0, a0), flip);
+      const __m256i aa1 = _mm256_xor_si256(_mm256_mullo_epi16(a1, a1), flip);
+      const __m256i bb0 = _mm256_xor_si256(_mm256_mullo_epi16(b0, b0), flip);
+      const __m256i bb1 = _mm256_xor_si256(_mm256_mullo_epi16(b1, b1), flip);
+      const __m256i ab0 = _mm256_xor_si256(_mm256_mullo_epi16(a0, b0), flip);
+      const __m256i ab1 = _mm256_xor_si256(_mm256_mullo_epi16(a1, b1), flip);
+      xxl = _mm256_add_epi32(xxl, _mm256_madd_epi16(_mm256_unpacklo_epi16(aa0, aa1), f));
+      xxh = _mm256_add_epi32(xxh, _mm256_madd_epi16(_mm256_unpackhi_epi16(aa0, aa1), f));
+      yyl = _mm256_add_epi32(yyl, _mm256_madd_epi16(_mm256_unpacklo_epi16(bb0, bb1), f));
+      yyh = _mm256_add_epi32(yyh, _mm256_madd_epi16(_mm256_unpackhi_epi16(bb0, bb1), f));
+      xyl = _mm256_add_epi32(xyl, _mm256_madd_epi16(_mm256_unpacklo_epi16(ab0, ab1), f));
+      xyh = _mm256_add_epi32(xyh, _mm256_madd_epi16(_mm256_unpackhi_epi16(ab0, ab1), f));
     }
+    /* mu: (sum + 128) >> 8, packed back to natural order (packus undoes the unpack lane order) */
+    m1l = _mm256_srli_epi32(_mm256_add_epi32(m1l, rnd), 8);
+    m1h = _mm256_srli_epi32(_mm256_add_epi32(m1h, rnd), 8);
+    m2l = _mm256_srli_epi32(_mm256_add_epi32(m2l, rnd), 8);
+    m2h = _mm256_srli_epi32(_mm256_add_epi32(m2h, rnd), 8);
+    _mm256_storeu_si256((__m256i *)(sc->s[S_MU1] + j), _mm256_xor_si256(_mm256_packus_epi32(m1l, m1h), flip));
+    _mm256_storeu_si256((__m256i *)(sc->s[S_MU2] + j), _mm256_xor_si256(_mm256_packus_epi32(m2l, m2h), flip));
+    __m256i sl[3] = {xxl, yyl, xyl}, sh[3] = {xxh, yyh, xyh};
+    for (int q = 0; q < 3; q++) {
+      const __m256i vl = _mm256_add_epi32(sl[q], off), vh = _mm256_add_epi32(sh[q], off);
+      const __m256i hi = _mm256_packus_epi32(_mm256_srli_epi32(vl, 16), _mm256_srli_epi32(vh, 16));
+      const __m256i lo = _mm256_packus_epi32(_mm256_and_si256(vl, lo16), _mm256_and_si256(vh, lo16));
+      _mm256_storeu_si256((__m256i *)(sc->s[S_XXH + 2 * q] + j), _mm256_xor_si256(hi, flip));
+      _mm256_storeu_si256((__m256i *)(sc->s[S_XXL + 2 * q] + j), _mm256_xor_si256(lo, flip));
+    }
+  }
+  return j;
+}
+#endif
+
+/* Vertical pass of row i into the scratch streams, margins mirrored for the horizontal taps. */
+static void vertical(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int i, int scale, int bpc) {
+  int done = 0;
+#ifdef AGM_X86
+  if (scale == 0 && bpc == 8 && agm_use_avx2()) done = vertical_s0_8bit_avx2(sc, ref, dis, w, h, i);
+#endif
+  if (done < w) {
+    if (done == 0) {
+      vertical_c(sc, ref, dis, w, h, i, scale, bpc);
+    } else {
+      /* tail columns (w % 16) after the AVX2 kernel, which only runs for scale 0 at 8 bits */
+      const int tw = w - done;
+      uint32_t m1[16], m2[16];
+      uint64_t xx[16], yy[16], xy[16];
+      memset(m1, 0, sizeof m1), memset(m2, 0, sizeof m2), memset(xx, 0, sizeof xx), memset(yy, 0, sizeof yy),
+          memset(xy, 0, sizeof xy);
+      for (int k = 0; k < 17; k++) {
+        const int ii = agm_mirror(i - 8 + k, h);
+        const uint16_t *r = ref + (size_t)ii * w + done, *d = dis + (size_t)ii * w + done;
+        const uint32_t f = vif_filter[0][k];
+        for (int j = 0; j < tw; j++) {
+          const uint32_t fr = f * r[j], fd = f * d[j];
+          m1[j] += fr, m2[j] += fd;
+          xx[j] += (uint64_t)fr * r[j], yy[j] += (uint64_t)fd * d[j], xy[j] += (uint64_t)fr * d[j];
+        }
+      }
+      for (int j = 0; j < tw; j++) {
+        const int o = done + j;
+        sc->s[S_MU1][o] = off16((uint16_t)((m1[j] + 128) >> 8));
+        sc->s[S_MU2][o] = off16((uint16_t)((m2[j] + 128) >> 8));
+        const uint32_t a = (uint32_t)xx[j], b = (uint32_t)yy[j], c = (uint32_t)xy[j];
+        sc->s[S_XXH][o] = off16(a >> 16), sc->s[S_XXL][o] = off16(a);
+        sc->s[S_YYH][o] = off16(b >> 16), sc->s[S_YYL][o] = off16(b);
+        sc->s[S_XYH][o] = off16(c >> 16), sc->s[S_XYL][o] = off16(c);
+      }
+    }
+  }
+  const int half = vif_filter_width[scale] / 2;
+  for (int q = 0; q < NSTREAM; q++) {
+    int16_t *t = sc->s[q];
+    for (int f = 1; f <= half; f++) {
+      t[-f] = t[agm_mirror(-f, w)];
+      t[w - 1 + f] = t[agm_mirror(w - 1 + f, w)];
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ horizontal pass */
+
+static void horizontal_c(VifScratch *sc, int w, int scale, int j0) {
+  const int fw = vif_filter_width[scale], half = fw / 2;
+  const uint16_t *filt = vif_filter[scale];
+  for (int j = j0; j < w; j++) {
+    uint32_t acc[NSTREAM];
+    for (int q = 0; q < NSTREAM; q++) {
+      uint32_t a = 0;
+      const int16_t *s = sc->s[q] + j - half;
+      for (int k = 0; k < fw; k++) a += filt[k] * un16(s[k]);
+      acc[q] = a;
+    }
+    sc->o[O_MU1][j] = acc[S_MU1];
+    sc->o[O_MU2][j] = acc[S_MU2];
+    sc->o[O_XX][j] = acc[S_XXH] + ((acc[S_XXL] + 32768) >> 16);
+    sc->o[O_YY][j] = acc[S_YYH] + ((acc[S_YYL] + 32768) >> 16);
+    sc->o[O_XY][j] = acc[S_XYH] + ((acc[S_XYL] + 32768) >> 16);
+  }
+}
+
+#ifdef AGM_X86
+/* AVX2 horizontal pass: 16 outputs per step, tap pairs through madd on the offset-16 streams. Returns the
+ * first column not done. */
+__attribute__((target("avx2"))) static int horizontal_avx2(VifScratch *sc, int w, int scale) {
+  const int fw = vif_filter_width[scale], half = fw / 2, np = (fw + 1) / 2;
+  const uint16_t *filt = vif_filter[scale];
+  __m256i fp[9];
+  for (int p = 0; p < np; p++) fp[p] = _mm256_set1_epi32((int)((uint32_t)filt[2 * p + 1] << 16 | filt[2 * p]));
+  const __m256i off = _mm256_set1_epi32((int)0x80000000u), rnd = _mm256_set1_epi32(32768);
+  int j = 0;
+  for (; j + 16 <= w; j += 16) {
+    __m256i lo[NSTREAM], hi[NSTREAM];
+    for (int q = 0; q < NSTREAM; q++) {
+      const int16_t *s = sc->s[q] + j - half;
+      __m256i l = off, h = off; /* start at 32768 * sum f = 2^31 (wraps), cancelling the offsets */
+      for (int p = 0; p < np; p++) {
+        const __m256i x0 = _mm256_loadu_si256((const __m256i *)(s + 2 * p));
+        const __m256i x1 = _mm256_loadu_si256((const __m256i *)(s + 2 * p + 1));
+        l = _mm256_add_epi32(l, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), fp[p]));
+        h = _mm256_add_epi32(h, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), fp[p]));
+      }
+      lo[q] = l, hi[q] = h;
+    }
+    /* lanes hold columns [0-3, 8-11] (lo) and [4-7, 12-15] (hi): reorder to natural order */
+    __m256i res[NOUT][2];
+    __m256i v[NOUT][2];
+    for (int q = 0; q < 2; q++) v[q][0] = lo[q], v[q][1] = hi[q];
+    for (int q = 0; q < 3; q++)
+      for (int k = 0; k < 2; k++) {
+        const __m256i A = k ? hi[S_XXH + 2 * q] : lo[S_XXH + 2 * q], B = k ? hi[S_XXL + 2 * q] : lo[S_XXL + 2 * q];
+        v[2 + q][k] = _mm256_add_epi32(A, _mm256_srli_epi32(_mm256_add_epi32(B, rnd), 16));
+      }
+    for (int q = 0; q < NOUT; q++) {
+      res[q][0] = _mm256_permute2x128_si256(v[q][0], v[q][1], 0x20);
+      res[q][1] = _mm256_permute2x128_si256(v[q][0], v[q][1], 0x31);
+      _mm256_storeu_si256((__m256i *)(sc->o[q] + j), res[q][0]);
+      _mm256_storeu_si256((__m256i *)(sc->o[q] + j + 8), res[q][1]);
+    }
+  }
+  return j;
+}
+#endif
+
+static void horizontal(VifScratch *sc, int w, int scale) {
+  int j = 0;
+#ifdef AGM_X86
+  /* madd takes signed 16-bit taps: scale 3's centre tap (43728) does not fit, and scale 3 is tiny anyway */
+  if (scale < 3 && agm_use_avx2()) j = horizontal_avx2(sc, w, scale);
+#endif
+  if (j < w) horizontal_c(sc, w, scale, j);
+}
+
+/* ------------------------------------------------------------------ statistic */
+
+/* libvmaf's vif_statistic for one row: two numerators, gain limit 100 (num_log) and 1 (num_log1). */
+static void stat_row(const uint16_t *lt, const VifScratch *sc, int w, AgmVifAcc *acc, int want_egl1) {
+  const int32_t sigma_nsq = 65536 << 1;
+  const uint32_t *M1 = sc->o[O_MU1], *M2 = sc->o[O_MU2], *XX = sc->o[O_XX], *YY = sc->o[O_YY], *XY = sc->o[O_XY];
+  for (int j = 0; j < w; j++) {
+    const uint32_t mu1 = M1[j], mu2 = M2[j];
     const uint32_t mu1_sq = (uint32_t)(((uint64_t)mu1 * mu1 + 2147483648u) >> 32);
     const uint32_t mu2_sq = (uint32_t)(((uint64_t)mu2 * mu2 + 2147483648u) >> 32);
     const uint32_t mu1_mu2 = (uint32_t)(((uint64_t)mu1 * mu2 + 2147483648u) >> 32);
-    const uint32_t xx_f = (uint32_t)((xx + 32768) >> 16);
-    const uint32_t yy_f = (uint32_t)((yy + 32768) >> 16);
-    const uint32_t xy_f = (uint32_t)((xy + 32768) >> 16);
-    const int32_t sigma1_sq = (int32_t)(xx_f - mu1_sq);
-    int32_t sigma2_sq = (int32_t)(yy_f - mu2_sq);
-    const int32_t sigma12 = (int32_t)(xy_f - mu1_mu2);
+    const int32_t sigma1_sq = (int32_t)(XX[j] - mu1_sq);
+    int32_t sigma2_sq = (int32_t)(YY[j] - mu2_sq);
+    const int32_t sigma12 = (int32_t)(XY[j] - mu1_mu2);
     if (sigma2_sq < 0) sigma2_sq = 0;
     if (sigma1_sq >= sigma_nsq) {
       acc->den_log += log2_32(lt, (uint32_t)(sigma_nsq + sigma1_sq)) - 2048 * 17;
       if (sigma12 > 0 && sigma2_sq > 0) {
         const double eps = 65536 * 1.0e-10;
-        double g = sigma12 / (sigma1_sq + eps);
+        const double g = sigma12 / (sigma1_sq + eps);
         int32_t sv_sq = (int32_t)(sigma2_sq - g * sigma12);
         if (sv_sq < 0) sv_sq = 0;
         const uint32_t numer1 = (uint32_t)sv_sq + sigma_nsq;
@@ -149,88 +387,46 @@ static void vif_stat_row(const AgmVif *v, int w, int fw, const uint16_t *filt, V
   }
 }
 
-/* Vertical pass of the statistic filter for output row i: sums over the mirrored rows into the row
- * buffers, with the scale's shifts (scale 0: mu >> bpc, squares >> 2(bpc-8); others: both >> 16). */
-static void vif_vertical(AgmVif *v, const uint16_t *ref, const uint16_t *dis, int w, int h, int i, int fw,
-                         const uint16_t *filt, int scale, int bpc) {
-  const int half = fw / 2;
-  memset(v->a_mu1, 0, (size_t)w * 4);
-  memset(v->a_mu2, 0, (size_t)w * 4);
-  memset(v->a_xx, 0, (size_t)w * 8);
-  memset(v->a_yy, 0, (size_t)w * 8);
-  memset(v->a_xy, 0, (size_t)w * 8);
-  for (int k = 0; k < fw; k++) {
-    const int ii = agm_mirror(i - half + k, h);
-    const uint16_t *r = ref + (size_t)ii * w, *d = dis + (size_t)ii * w;
-    const uint32_t f = filt[k];
-    for (int j = 0; j < w; j++) {
-      const uint32_t fr = f * r[j], fd = f * d[j];
-      v->a_mu1[j] += fr;
-      v->a_mu2[j] += fd;
-      v->a_xx[j] += (uint64_t)fr * r[j];
-      v->a_yy[j] += (uint64_t)fd * d[j];
-      v->a_xy[j] += (uint64_t)fr * d[j];
-    }
-  }
-  int sh_mu, sh_sq;
-  uint32_t rd_mu;
-  uint64_t rd_sq;
-  if (scale == 0) {
-    sh_mu = bpc;
-    rd_mu = 1u << (bpc - 1);
-    sh_sq = (bpc - 8) * 2;
-    rd_sq = sh_sq ? (uint64_t)1 << (sh_sq - 1) : 0;
-  } else {
-    sh_mu = 16, rd_mu = 32768, sh_sq = 16, rd_sq = 32768;
-  }
-  for (int j = 0; j < w; j++) {
-    v->t_mu1[j] = (uint16_t)((v->a_mu1[j] + rd_mu) >> sh_mu);
-    v->t_mu2[j] = (uint16_t)((v->a_mu2[j] + rd_mu) >> sh_mu);
-    v->t_xx[j] = (uint32_t)((v->a_xx[j] + rd_sq) >> sh_sq);
-    v->t_yy[j] = (uint32_t)((v->a_yy[j] + rd_sq) >> sh_sq);
-    v->t_xy[j] = (uint32_t)((v->a_xy[j] + rd_sq) >> sh_sq);
-  }
-  pad_row(v->t_mu1, w, half);
-  pad_row(v->t_mu2, w, half);
-  pad_row(v->t_xx, w, half);
-  pad_row(v->t_yy, w, half);
-  pad_row(v->t_xy, w, half);
-}
+/* ------------------------------------------------------------------ subsampling */
 
 /* Low-pass (with the next scale's filter) and decimate by 2: out is (w/2) x (h/2). Only even rows and
  * columns are computed; the values equal those of libvmaf's full-size filter then decimation. */
-static void vif_subsample(AgmVif *v, const uint16_t *ref, const uint16_t *dis, int w, int h, int next_scale,
-                          int bpc, uint16_t *oref, uint16_t *odis) {
+static void subsample(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int next_scale, int bpc,
+                      uint16_t *oref, uint16_t *odis) {
   const int fw = vif_filter_width[next_scale], half = fw / 2;
   const uint16_t *filt = vif_filter[next_scale];
   const int sh = next_scale == 1 ? bpc : 16;
   const uint32_t rd = 1u << (sh - 1);
   const int ow = w / 2, oh = h / 2;
+  uint32_t *a1 = sc->a_mu[0], *a2 = sc->a_mu[1];
+  int16_t *m1 = sc->s[S_MU1], *m2 = sc->s[S_MU2]; /* row buffers are free between rows: reuse two */
   for (int oi = 0; oi < oh; oi++) {
     const int i = oi * 2;
-    memset(v->a_mu1, 0, (size_t)w * 4);
-    memset(v->a_mu2, 0, (size_t)w * 4);
+    memset(a1, 0, (size_t)w * 4);
+    memset(a2, 0, (size_t)w * 4);
     for (int k = 0; k < fw; k++) {
       const int ii = agm_mirror(i - half + k, h);
       const uint16_t *r = ref + (size_t)ii * w, *d = dis + (size_t)ii * w;
       const uint32_t f = filt[k];
       for (int j = 0; j < w; j++) {
-        v->a_mu1[j] += f * r[j];
-        v->a_mu2[j] += f * d[j];
+        a1[j] += f * r[j];
+        a2[j] += f * d[j];
       }
     }
     for (int j = 0; j < w; j++) {
-      v->t_mu1[j] = (uint16_t)((v->a_mu1[j] + rd) >> sh);
-      v->t_mu2[j] = (uint16_t)((v->a_mu2[j] + rd) >> sh);
+      m1[j] = off16((uint16_t)((a1[j] + rd) >> sh));
+      m2[j] = off16((uint16_t)((a2[j] + rd) >> sh));
     }
-    pad_row(v->t_mu1, w, half);
-    pad_row(v->t_mu2, w, half);
+    for (int f = 1; f <= half; f++) {
+      m1[-f] = m1[agm_mirror(-f, w)], m1[w - 1 + f] = m1[agm_mirror(w - 1 + f, w)];
+      m2[-f] = m2[agm_mirror(-f, w)], m2[w - 1 + f] = m2[agm_mirror(w - 1 + f, w)];
+    }
     for (int oj = 0; oj < ow; oj++) {
       const int j = oj * 2;
       uint32_t a = 0, b = 0;
       for (int k = 0; k < fw; k++) {
-        a += filt[k] * v->t_mu1[j - half + k];
-        b += filt[k] * v->t_mu2[j - half + k];
+        a += filt[k] * un16(m1[j - half + k]);
+        b += filt[k] * un16(m2[j - half + k]);
       }
       oref[(size_t)oi * ow + oj] = (uint16_t)((a + 32768) >> 16);
       odis[(size_t)oi * ow + oj] = (uint16_t)((b + 32768) >> 16);
@@ -238,38 +434,58 @@ static void vif_subsample(AgmVif *v, const uint16_t *ref, const uint16_t *dis, i
   }
 }
 
-void agm_vif_compute(AgmVif *v, const uint16_t *ref, const uint16_t *dis, int bpc, double out[4], double *out_egl1) {
+/* ------------------------------------------------------------------ tasks */
+
+static void scale_rows(AgmVif *v, VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int scale,
+                       int bpc, int y0, int y1, AgmVifAcc *acc, int want_egl1) {
+  for (int i = y0; i < y1; i++) {
+    vertical(sc, ref, dis, w, h, i, scale, bpc);
+    horizontal(sc, w, scale);
+    stat_row(v->log2_table, sc, w, acc, want_egl1);
+  }
+}
+
+void agm_vif_stripe(AgmVif *v, int tid, const uint16_t *ref, const uint16_t *dis, int bpc, int y0, int y1,
+                    AgmVifAcc *acc, int want_egl1) {
+  memset(acc, 0, sizeof *acc);
+  if (y1 > v->h) y1 = v->h;
+  scale_rows(v, &v->scratch[tid], ref, dis, v->w, v->h, 0, bpc, y0, y1, acc, want_egl1);
+}
+
+void agm_vif_rest(AgmVif *v, int tid, const uint16_t *ref, const uint16_t *dis, int bpc, AgmVifAcc acc[3], int want_egl1) {
+  VifScratch *sc = &v->scratch[tid];
   int w = v->w, h = v->h;
   const uint16_t *cr = ref, *cd = dis;
-  /* Row buffers are used from index -VIF_PAD. */
-  uint32_t *base[5] = {v->t_mu1, v->t_mu2, v->t_xx, v->t_yy, v->t_xy};
-  v->t_mu1 += VIF_PAD, v->t_mu2 += VIF_PAD, v->t_xx += VIF_PAD, v->t_yy += VIF_PAD, v->t_xy += VIF_PAD;
+  for (int scale = 1; scale < 4; scale++) {
+    AgmVifAcc *a = &acc[scale - 1];
+    memset(a, 0, sizeof *a);
+    uint16_t *nr = v->img[0][scale & 1], *nd = v->img[1][scale & 1];
+    if (w > 0 && h > 0) subsample(sc, cr, cd, w, h, scale, bpc, nr, nd);
+    w /= 2;
+    h /= 2;
+    cr = nr, cd = nd;
+    if (w > 0 && h > 0) scale_rows(v, sc, cr, cd, w, h, scale, bpc, 0, h, a, want_egl1);
+  }
+}
+
+void agm_vif_finish(const AgmVifAcc acc[4], double out[4], double *out_egl1) {
   for (int scale = 0; scale < 4; scale++) {
-    if (scale > 0) {
-      uint16_t *nr = v->img[0][scale & 1], *nd = v->img[1][scale & 1];
-      vif_subsample(v, cr, cd, w, h, scale, bpc, nr, nd);
-      w /= 2;
-      h /= 2;
-      cr = nr;
-      cd = nd;
-    }
-    VifAcc acc = {0};
-    if (w > 0 && h > 0) {
-      const int fw = vif_filter_width[scale];
-      for (int i = 0; i < h; i++) {
-        vif_vertical(v, cr, cd, w, h, i, fw, vif_filter[scale], scale, bpc);
-        vif_stat_row(v, w, fw, vif_filter[scale], &acc, out_egl1 != NULL);
-      }
-    }
+    const AgmVifAcc *a = &acc[scale];
     /* As libvmaf: num and den in float, the score a float division. */
-    const float den = (float)(acc.den_log / 2048.0 + acc.den_non_log);
-    const double non_log = acc.den_non_log - (acc.num_non_log / 16384.0) / 65025.0;
-    const float num = (float)(acc.num_log / 2048.0 + non_log);
+    const float den = (float)(a->den_log / 2048.0 + a->den_non_log);
+    const double non_log = a->den_non_log - (a->num_non_log / 16384.0) / 65025.0;
+    const float num = (float)(a->num_log / 2048.0 + non_log);
     out[scale] = den != 0.0f ? (double)(num / den) : 1.0;
     if (out_egl1) {
-      const float num1 = (float)(acc.num_log1 / 2048.0 + non_log);
+      const float num1 = (float)(a->num_log1 / 2048.0 + non_log);
       out_egl1[scale] = den != 0.0f ? (double)(num1 / den) : 1.0;
     }
   }
-  v->t_mu1 = base[0], v->t_mu2 = base[1], v->t_xx = base[2], v->t_yy = base[3], v->t_xy = base[4];
+}
+
+void agm_vif_compute(AgmVif *v, const uint16_t *ref, const uint16_t *dis, int bpc, double out[4], double *out_egl1) {
+  AgmVifAcc acc[4];
+  agm_vif_stripe(v, 0, ref, dis, bpc, 0, v->h, &acc[0], out_egl1 != NULL);
+  agm_vif_rest(v, 0, ref, dis, bpc, &acc[1], out_egl1 != NULL);
+  agm_vif_finish(acc, out, out_egl1);
 }
