@@ -387,6 +387,63 @@ static void stat_row(const uint16_t *lt, const VifScratch *sc, int w, AgmVifAcc 
   }
 }
 
+#ifdef AGM_X86
+/* out[j] = sum_k f[k] * rows[k][j] (uint16 samples, taps < 32768), exact as uint32. 16 columns a step;
+ * returns the first column not done. */
+__attribute__((target("avx2"))) static int vsum_avx2(const uint16_t *const *rows, const uint16_t *f, int fw, int w, uint32_t *out) {
+  const int np = (fw + 1) / 2;
+  __m256i fp[9];
+  uint32_t fsum = 0;
+  for (int k = 0; k < fw; k++) fsum += f[k];
+  for (int p = 0; p < np; p++) {
+    const uint32_t f1 = 2 * p + 1 < fw ? f[2 * p + 1] : 0;
+    fp[p] = _mm256_set1_epi32((int)(f1 << 16 | f[2 * p]));
+  }
+  const __m256i flip = _mm256_set1_epi16((short)0x8000), off = _mm256_set1_epi32((int)(32768u * fsum));
+  int j = 0;
+  for (; j + 16 <= w; j += 16) {
+    __m256i l = off, h = off;
+    for (int p = 0; p < np; p++) {
+      const uint16_t *r1 = 2 * p + 1 < fw ? rows[2 * p + 1] : rows[2 * p];
+      const __m256i x0 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(rows[2 * p] + j)), flip);
+      const __m256i x1 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(r1 + j)), flip);
+      l = _mm256_add_epi32(l, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), fp[p]));
+      h = _mm256_add_epi32(h, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), fp[p]));
+    }
+    _mm256_storeu_si256((__m256i *)(out + j), _mm256_permute2x128_si256(l, h, 0x20));
+    _mm256_storeu_si256((__m256i *)(out + j + 8), _mm256_permute2x128_si256(l, h, 0x31));
+  }
+  return j;
+}
+
+/* out[j] = sum_k f[k] * un16(s[j - fw/2 + k]) on an offset-16 stream with margins; as hsum above. */
+__attribute__((target("avx2"))) static int hsum_avx2(const int16_t *s, const uint16_t *f, int fw, int w, uint32_t *out) {
+  const int np = (fw + 1) / 2, half = fw / 2;
+  __m256i fp[9];
+  uint32_t fsum = 0;
+  for (int k = 0; k < fw; k++) fsum += f[k];
+  for (int p = 0; p < np; p++) {
+    const uint32_t f1 = 2 * p + 1 < fw ? f[2 * p + 1] : 0;
+    fp[p] = _mm256_set1_epi32((int)(f1 << 16 | f[2 * p]));
+  }
+  const __m256i off = _mm256_set1_epi32((int)(32768u * fsum));
+  int j = 0;
+  for (; j + 16 <= w; j += 16) {
+    __m256i l = off, h = off;
+    const int16_t *b = s + j - half;
+    for (int p = 0; p < np; p++) {
+      const __m256i x0 = _mm256_loadu_si256((const __m256i *)(b + 2 * p));
+      const __m256i x1 = _mm256_loadu_si256((const __m256i *)(b + 2 * p + 1));
+      l = _mm256_add_epi32(l, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), fp[p]));
+      h = _mm256_add_epi32(h, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), fp[p]));
+    }
+    _mm256_storeu_si256((__m256i *)(out + j), _mm256_permute2x128_si256(l, h, 0x20));
+    _mm256_storeu_si256((__m256i *)(out + j + 8), _mm256_permute2x128_si256(l, h, 0x31));
+  }
+  return j;
+}
+#endif
+
 /* ------------------------------------------------------------------ subsampling */
 
 /* Low-pass (with the next scale's filter) and decimate by 2: out is (w/2) x (h/2). Only even rows and
@@ -400,18 +457,28 @@ static void subsample(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, 
   const int ow = w / 2, oh = h / 2;
   uint32_t *a1 = sc->a_mu[0], *a2 = sc->a_mu[1];
   int16_t *m1 = sc->s[S_MU1], *m2 = sc->s[S_MU2]; /* row buffers are free between rows: reuse two */
+  /* AVX2 needs 16-bit taps: scale 3's centre tap (43728) is not (and that level is tiny) */
+  const int simd = next_scale < 3 && agm_use_avx2();
+  const uint16_t *rr[17], *dd[17];
+  uint32_t *h1 = sc->o[O_MU1], *h2 = sc->o[O_MU2];
   for (int oi = 0; oi < oh; oi++) {
     const int i = oi * 2;
-    memset(a1, 0, (size_t)w * 4);
-    memset(a2, 0, (size_t)w * 4);
     for (int k = 0; k < fw; k++) {
       const int ii = agm_mirror(i - half + k, h);
-      const uint16_t *r = ref + (size_t)ii * w, *d = dis + (size_t)ii * w;
-      const uint32_t f = filt[k];
-      for (int j = 0; j < w; j++) {
-        a1[j] += f * r[j];
-        a2[j] += f * d[j];
-      }
+      rr[k] = ref + (size_t)ii * w;
+      dd[k] = dis + (size_t)ii * w;
+    }
+    int j0 = 0;
+#ifdef AGM_X86
+    if (simd) {
+      j0 = vsum_avx2(rr, filt, fw, w, a1);
+      vsum_avx2(dd, filt, fw, w, a2);
+    }
+#endif
+    for (int j = j0; j < w; j++) {
+      uint32_t x = 0, y = 0;
+      for (int k = 0; k < fw; k++) x += filt[k] * rr[k][j], y += filt[k] * dd[k][j];
+      a1[j] = x, a2[j] = y;
     }
     for (int j = 0; j < w; j++) {
       m1[j] = off16((uint16_t)((a1[j] + rd) >> sh));
@@ -421,15 +488,21 @@ static void subsample(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, 
       m1[-f] = m1[agm_mirror(-f, w)], m1[w - 1 + f] = m1[agm_mirror(w - 1 + f, w)];
       m2[-f] = m2[agm_mirror(-f, w)], m2[w - 1 + f] = m2[agm_mirror(w - 1 + f, w)];
     }
-    for (int oj = 0; oj < ow; oj++) {
-      const int j = oj * 2;
+    int jh = 0;
+#ifdef AGM_X86
+    if (simd) {
+      jh = hsum_avx2(m1, filt, fw, w, h1);
+      hsum_avx2(m2, filt, fw, w, h2);
+    }
+#endif
+    for (int j = jh; j < w; j++) {
       uint32_t a = 0, b = 0;
-      for (int k = 0; k < fw; k++) {
-        a += filt[k] * un16(m1[j - half + k]);
-        b += filt[k] * un16(m2[j - half + k]);
-      }
-      oref[(size_t)oi * ow + oj] = (uint16_t)((a + 32768) >> 16);
-      odis[(size_t)oi * ow + oj] = (uint16_t)((b + 32768) >> 16);
+      for (int k = 0; k < fw; k++) a += filt[k] * un16(m1[j - half + k]), b += filt[k] * un16(m2[j - half + k]);
+      h1[j] = a, h2[j] = b;
+    }
+    for (int oj = 0; oj < ow; oj++) {
+      oref[(size_t)oi * ow + oj] = (uint16_t)((h1[2 * oj] + 32768) >> 16);
+      odis[(size_t)oi * ow + oj] = (uint16_t)((h2[2 * oj] + 32768) >> 16);
     }
   }
 }
