@@ -1,7 +1,12 @@
 /* VMAF feature context: holds the per-size buffers of VIF and ADM, the previous reference luma (for
- * motion) and an optional worker thread, and computes one frame pair's VMAF features. The features follow
- * libvmaf 3.2.0's integer extractors (see metric_vmaf_vif.c, metric_vmaf_adm.c, metric_vmaf_motion.c). */
+ * motion) and optional worker threads, and computes one frame pair's VMAF features. The features follow
+ * libvmaf 3.2.0's integer extractors (see metric_vmaf_vif.c, metric_vmaf_adm.c, metric_vmaf_motion.c).
+ *
+ * A frame's work is split into independent tasks that the caller and the workers take in order, longest
+ * first: ADM, the VIF scale-0 row stripes, VIF scales 1..3, motion. Every task writes its own outputs and
+ * the VIF sums are integers, so the results do not depend on the number of threads. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +27,17 @@ int agm_use_avx2(void) {
 
 int ag_metrics_simd(void) { return agm_use_avx2(); }
 
+#define MAX_THREADS 64
+#define MAX_TASKS (MAX_THREADS + 3)
+
+enum { T_ADM, T_VIF_STRIPE, T_VIF_REST, T_MOTION };
+
+typedef struct AgVmafWorker {
+  struct AgVmaf *v;
+  int tid;
+  pthread_t thread;
+} AgVmafWorker;
+
 struct AgVmaf {
   int w, h, bpc, threads;
   AgmVif *vif;
@@ -29,13 +45,19 @@ struct AgVmaf {
   uint16_t *ref16, *dis16, *prev16;
   int32_t *motion_row;
   int have_prev;
-  /* worker thread (threads >= 2): runs ADM + motion while the caller runs VIF */
-  pthread_t worker;
+  /* the frame being computed */
+  int flags;
+  double *out;
+  AgmVifAcc acc[MAX_TASKS + 3]; /* [0..2]: scales 1..3; [3 + t]: stripe task t */
+  int ntasks, kind[MAX_TASKS], y0[MAX_TASKS], y1[MAX_TASKS];
+  atomic_int next_task, tasks_done;
+  /* workers */
+  AgVmafWorker *workers;
+  int nworkers;
   pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int started, job, done, quit;
-  int job_flags;
-  double *job_out;
+  pthread_cond_t cv, done_cv;
+  unsigned generation;
+  int quit, sync_ready;
 };
 
 /* Copies a luma plane into a packed uint16 buffer. */
@@ -51,28 +73,47 @@ static void load_luma(uint16_t *dst, const void *src, int stride, int w, int h, 
   }
 }
 
-/* ADM (+ motion) part of a frame; out layout as ag_vmaf_features. */
-static void run_adm_motion(AgVmaf *v, int flags, double *out) {
-  agm_adm_compute(v->adm, v->ref16, v->dis16, v->bpc, out, (flags & AG_VMAF_NEG) ? out + 10 : NULL);
-  out[9] = v->have_prev ? agm_motion_score(v->prev16, v->ref16, v->w, v->h, v->bpc, v->motion_row) : 0.0;
+static void run_task(AgVmaf *v, int t, int tid) {
+  const int neg = (v->flags & AG_VMAF_NEG) != 0;
+  switch (v->kind[t]) {
+  case T_ADM:
+    agm_adm_compute(v->adm, v->ref16, v->dis16, v->bpc, v->out, neg ? v->out + 10 : NULL);
+    break;
+  case T_VIF_STRIPE:
+    agm_vif_stripe(v->vif, tid, v->ref16, v->dis16, v->bpc, v->y0[t], v->y1[t], &v->acc[3 + t], neg);
+    break;
+  case T_VIF_REST:
+    agm_vif_rest(v->vif, tid, v->ref16, v->dis16, v->bpc, &v->acc[0], neg);
+    break;
+  case T_MOTION:
+    v->out[9] = v->have_prev ? agm_motion_score(v->prev16, v->ref16, v->w, v->h, v->bpc, v->motion_row) : 0.0;
+    break;
+  }
 }
 
-static void run_vif(AgVmaf *v, int flags, double *out) {
-  agm_vif_compute(v->vif, v->ref16, v->dis16, v->bpc, out + 5, (flags & AG_VMAF_NEG) ? out + 15 : NULL);
+/* Takes tasks until none is left. */
+static void drain(AgVmaf *v, int tid) {
+  for (;;) {
+    const int t = atomic_fetch_add(&v->next_task, 1);
+    if (t >= v->ntasks) break;
+    run_task(v, t, tid);
+    atomic_fetch_add(&v->tasks_done, 1);
+  }
 }
 
 static void *worker_main(void *arg) {
-  AgVmaf *v = arg;
+  AgVmafWorker *wk = arg;
+  AgVmaf *v = wk->v;
+  unsigned seen = 0;
   pthread_mutex_lock(&v->mu);
   for (;;) {
-    while (!v->job && !v->quit) pthread_cond_wait(&v->cv, &v->mu);
+    while (v->generation == seen && !v->quit) pthread_cond_wait(&v->cv, &v->mu);
     if (v->quit) break;
-    v->job = 0;
+    seen = v->generation;
     pthread_mutex_unlock(&v->mu);
-    run_adm_motion(v, v->job_flags, v->job_out);
+    drain(v, wk->tid);
     pthread_mutex_lock(&v->mu);
-    v->done = 1;
-    pthread_cond_broadcast(&v->cv);
+    pthread_cond_broadcast(&v->done_cv);
   }
   pthread_mutex_unlock(&v->mu);
   return NULL;
@@ -80,15 +121,17 @@ static void *worker_main(void *arg) {
 
 void ag_vmaf_free(AgVmaf *v) {
   if (!v) return;
-  if (v->started) {
+  if (v->sync_ready) {
     pthread_mutex_lock(&v->mu);
     v->quit = 1;
     pthread_cond_broadcast(&v->cv);
     pthread_mutex_unlock(&v->mu);
-    pthread_join(v->worker, NULL);
+    for (int i = 0; i < v->nworkers; i++) pthread_join(v->workers[i].thread, NULL);
     pthread_mutex_destroy(&v->mu);
     pthread_cond_destroy(&v->cv);
+    pthread_cond_destroy(&v->done_cv);
   }
+  free(v->workers);
   agm_vif_free(v->vif);
   agm_adm_free(v->adm);
   free(v->ref16), free(v->dis16), free(v->prev16), free(v->motion_row);
@@ -105,6 +148,7 @@ AgVmaf *ag_vmaf_new(int w, int h, int bpc, int threads) {
     return NULL;
   }
   if (threads < 1) threads = 1;
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
   AgVmaf *v = calloc(1, sizeof *v);
   if (!v) {
     ag_fail(AG_E_NOMEM, "vmaf: out of memory");
@@ -124,15 +168,33 @@ AgVmaf *ag_vmaf_new(int w, int h, int bpc, int threads) {
   if (threads >= 2) {
     pthread_mutex_init(&v->mu, NULL);
     pthread_cond_init(&v->cv, NULL);
-    if (pthread_create(&v->worker, NULL, worker_main, v) == 0) {
-      v->started = 1;
-    } else {
-      pthread_mutex_destroy(&v->mu);
-      pthread_cond_destroy(&v->cv);
-      v->threads = 1;
+    pthread_cond_init(&v->done_cv, NULL);
+    v->sync_ready = 1;
+    v->workers = calloc((size_t)threads - 1, sizeof *v->workers);
+    for (int i = 0; v->workers && i < threads - 1; i++) {
+      v->workers[i].v = v;
+      v->workers[i].tid = i + 1;
+      if (pthread_create(&v->workers[i].thread, NULL, worker_main, &v->workers[i]) != 0) break;
+      v->nworkers++;
     }
   }
   return v;
+}
+
+/* Plans the tasks of a frame: stripes of scale-0 rows, as many as the threads (one without threads). */
+static void plan(AgVmaf *v) {
+  int n = 0;
+  const int stripes = v->nworkers + 1;
+  v->kind[n++] = T_ADM;
+  for (int s = 0; s < stripes; s++) {
+    v->kind[n] = T_VIF_STRIPE;
+    v->y0[n] = (int)((int64_t)v->h * s / stripes);
+    v->y1[n] = (int)((int64_t)v->h * (s + 1) / stripes);
+    n++;
+  }
+  v->kind[n++] = T_VIF_REST;
+  v->kind[n++] = T_MOTION;
+  v->ntasks = n;
 }
 
 int ag_vmaf_features(AgVmaf *v, const void *ref, int rs, const void *dis, int ds, int flags, double *out) {
@@ -142,19 +204,34 @@ int ag_vmaf_features(AgVmaf *v, const void *ref, int rs, const void *dis, int ds
   load_luma(v->ref16, ref, rs, v->w, v->h, v->bpc);
   load_luma(v->dis16, dis, ds, v->w, v->h, v->bpc);
   for (int i = 0; i < AG_VMAF_NOUT; i++) out[i] = 0;
-  if (v->started) {
+  v->flags = flags;
+  v->out = out;
+  plan(v);
+  atomic_store(&v->next_task, 0);
+  atomic_store(&v->tasks_done, 0);
+  if (v->nworkers > 0) {
     pthread_mutex_lock(&v->mu);
-    v->job_flags = flags, v->job_out = out, v->done = 0, v->job = 1;
+    v->generation++;
     pthread_cond_broadcast(&v->cv);
     pthread_mutex_unlock(&v->mu);
-    run_vif(v, flags, out);
-    pthread_mutex_lock(&v->mu);
-    while (!v->done) pthread_cond_wait(&v->cv, &v->mu);
-    pthread_mutex_unlock(&v->mu);
-  } else {
-    run_vif(v, flags, out);
-    run_adm_motion(v, flags, out);
   }
+  drain(v, 0);
+  if (v->nworkers > 0) {
+    pthread_mutex_lock(&v->mu);
+    while (atomic_load(&v->tasks_done) < v->ntasks) pthread_cond_wait(&v->done_cv, &v->mu);
+    pthread_mutex_unlock(&v->mu);
+  }
+  /* VIF: the stripes' sums add up to scale 0 */
+  AgmVifAcc acc[4];
+  memset(&acc[0], 0, sizeof acc[0]);
+  for (int t = 0; t < v->ntasks; t++)
+    if (v->kind[t] == T_VIF_STRIPE) {
+      const AgmVifAcc *a = &v->acc[3 + t];
+      acc[0].num_log += a->num_log, acc[0].num_log1 += a->num_log1, acc[0].den_log += a->den_log;
+      acc[0].num_non_log += a->num_non_log, acc[0].den_non_log += a->den_non_log;
+    }
+  acc[1] = v->acc[0], acc[2] = v->acc[1], acc[3] = v->acc[2];
+  agm_vif_finish(acc, out + 5, (flags & AG_VMAF_NEG) ? out + 15 : NULL);
   /* this reference is the previous one of the next call */
   uint16_t *t = v->prev16;
   v->prev16 = v->ref16;

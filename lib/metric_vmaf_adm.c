@@ -217,44 +217,46 @@ static inline int64_t decouple_k(const int32_t *div, int32_t o, int32_t t) {
 }
 
 /* Decouple t (distorted) into restored r = k.o and additive a = t - r, with the 1-degree angle test and the
- * enhancement gain limit; scale 0 stores int16 values. */
+ * enhancement gain limit; scale 0 stores int16 values. The angle test is libvmaf's float expression (the
+ * divisions by 4096 are exact, so they are written as multiplications); the sign of libvmaf's float
+ * product k*o equals the sign of o when k > 0. */
 static void decouple(AgmAdm *s, int w, int h, double egl, int is16) {
   const float cos_1deg_sq = (float)(cos(1.0 * M_PI / 180.0) * cos(1.0 * M_PI / 180.0));
+  const double q = 1.0 / 4096.0;
   const Rect e = ext_rect(w, h);
+  const int32_t *div = s->div_lookup;
   for (int i = e.t; i < e.b; i++) {
+    const size_t row = (size_t)i * w;
+    const int32_t *RH = s->ref[B_H] + row, *RV = s->ref[B_V] + row, *RD = s->ref[B_D] + row;
+    const int32_t *TH = s->dis[B_H] + row, *TV = s->dis[B_V] + row, *TD = s->dis[B_D] + row;
+    int32_t *r0 = s->r[0] + row, *r1 = s->r[1] + row, *r2 = s->r[2] + row;
+    int32_t *a0 = s->a[0] + row, *a1 = s->a[1] + row, *a2 = s->a[2] + row;
     for (int j = e.l; j < e.r; j++) {
-      const size_t o = (size_t)i * w + j;
-      const int32_t oh = s->ref[B_H][o], ov = s->ref[B_V][o], od = s->ref[B_D][o];
-      const int32_t th = s->dis[B_H][o], tv = s->dis[B_V][o], td = s->dis[B_D][o];
-      const int64_t ot_dp = (int64_t)oh * th + (int64_t)ov * tv;
-      const int64_t o_mag_sq = (int64_t)oh * oh + (int64_t)ov * ov;
-      const int64_t t_mag_sq = (int64_t)th * th + (int64_t)tv * tv;
-      const int angle_flag = (((float)ot_dp / 4096.0) >= 0.0f) &&
-                             (((float)ot_dp / 4096.0) * ((float)ot_dp / 4096.0) >=
-                              cos_1deg_sq * ((float)o_mag_sq / 4096.0) * ((float)t_mag_sq / 4096.0));
-      const int64_t kh = decouple_k(s->div_lookup, oh, th);
-      const int64_t kv = decouple_k(s->div_lookup, ov, tv);
-      const int64_t kd = decouple_k(s->div_lookup, od, td);
-      int32_t rh = (int32_t)((kh * oh + 16384) >> 15);
-      int32_t rv = (int32_t)((kv * ov + 16384) >> 15);
-      int32_t rd = (int32_t)((kd * od + 16384) >> 15);
-      if (is16) rh = (int16_t)rh, rv = (int16_t)rv, rd = (int16_t)rd;
-      const float rh_f = ((float)kh / 32768) * ((float)oh / 64);
-      const float rv_f = ((float)kv / 32768) * ((float)ov / 64);
-      const float rd_f = ((float)kd / 32768) * ((float)od / 64);
-      if (angle_flag) {
-        if (rh_f > 0.) rh = (int32_t)fmin(rh * egl, th);
-        else if (rh_f < 0.) rh = (int32_t)fmax(rh * egl, th);
-        if (rv_f > 0.) rv = (int32_t)fmin(rv * egl, tv);
-        else if (rv_f < 0.) rv = (int32_t)fmax(rv * egl, tv);
-        if (rd_f > 0.) rd = (int32_t)fmin(rd * egl, td);
-        else if (rd_f < 0.) rd = (int32_t)fmax(rd * egl, td);
+      const int32_t o[3] = {RH[j], RV[j], RD[j]}, t[3] = {TH[j], TV[j], TD[j]};
+      const int64_t ot_dp = (int64_t)o[0] * t[0] + (int64_t)o[1] * t[1];
+      const int64_t o_mag_sq = (int64_t)o[0] * o[0] + (int64_t)o[1] * o[1];
+      const int64_t t_mag_sq = (int64_t)t[0] * t[0] + (int64_t)t[1] * t[1];
+      const double dp = (float)ot_dp * q;
+      const int angle_flag = dp >= 0.0 && dp * dp >= cos_1deg_sq * ((float)o_mag_sq * q) * ((float)t_mag_sq * q);
+      int32_t r[3];
+      for (int b = 0; b < 3; b++) {
+        int64_t k;
+        if (is16 && o[b] != 0 && o[b] != -32768) k = clamp_k(((int64_t)div[o[b] + 32768] * t[b] + 16384) >> 15);
+        else k = decouple_k(div, o[b], t[b]);
+        int32_t rv = (int32_t)((k * o[b] + 16384) >> 15);
+        if (is16) rv = (int16_t)rv;
+        if (angle_flag && k > 0 && o[b] != 0) {
+          const double g = rv * egl;
+          if (o[b] > 0) rv = g < t[b] ? (int32_t)g : t[b];
+          else rv = g > t[b] ? (int32_t)g : t[b];
+        }
+        r[b] = rv;
       }
-      s->r[0][o] = rh, s->r[1][o] = rv, s->r[2][o] = rd;
+      r0[j] = r[0], r1[j] = r[1], r2[j] = r[2];
       if (is16) {
-        s->a[0][o] = (int16_t)(th - rh), s->a[1][o] = (int16_t)(tv - rv), s->a[2][o] = (int16_t)(td - rd);
+        a0[j] = (int16_t)(t[0] - r[0]), a1[j] = (int16_t)(t[1] - r[1]), a2[j] = (int16_t)(t[2] - r[2]);
       } else {
-        s->a[0][o] = th - rh, s->a[1][o] = tv - rv, s->a[2][o] = td - rd;
+        a0[j] = t[0] - r[0], a1[j] = t[1] - r[1], a2[j] = t[2] - r[2];
       }
     }
   }
