@@ -12,6 +12,11 @@
 
 #include "metric_internal.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define AGM_X86 1
+#endif
+
 static const int32_t db2_lo[4] = {15826, 27411, 7345, -4240};
 static const int32_t db2_hi[4] = {-4240, -7345, 27411, -15826};
 static const int32_t db2_lo_sum = 46342;
@@ -25,6 +30,7 @@ struct AgmAdm {
   int32_t *prev_ref, *prev_dis; /* previous scale's A band (input of scales 1..3) */
   int32_t *r[3], *a[3], *csf_a[3], *csf_f[3]; /* H/V/D: restored, additive, CSF(a), CSF(a)/30 */
   int32_t *tmp;               /* 4 rows of the frame width */
+  int16_t *pad16[2];          /* scale-0 low/high rows with mirrored ends, for the AVX2 DWT */
   int32_t div_lookup[65537];  /* 2^30 / i, signed */
 };
 
@@ -72,6 +78,8 @@ AgmAdm *agm_adm_new(int w, int h) {
   ok &= (s->prev_ref = malloc(n * 4)) != NULL;
   ok &= (s->prev_dis = malloc(n * 4)) != NULL;
   ok &= (s->tmp = malloc((size_t)w * 4 * 4)) != NULL;
+  ok &= (s->pad16[0] = calloc((size_t)w + 48, 2)) != NULL;
+  ok &= (s->pad16[1] = calloc((size_t)w + 48, 2)) != NULL;
   if (!ok) {
     agm_adm_free(s);
     return NULL;
@@ -88,7 +96,7 @@ void agm_adm_free(AgmAdm *s) {
   if (!s) return;
   for (int b = 0; b < 4; b++) free(s->ref[b]), free(s->dis[b]);
   for (int b = 0; b < 3; b++) free(s->r[b]), free(s->a[b]), free(s->csf_a[b]), free(s->csf_f[b]);
-  free(s->prev_ref), free(s->prev_dis), free(s->tmp);
+  free(s->prev_ref), free(s->prev_dis), free(s->tmp), free(s->pad16[0]), free(s->pad16[1]);
   free(s);
 }
 
@@ -132,6 +140,87 @@ static void dwt_scale0(AgmAdm *s, const uint16_t *src, int w, int h, int bpc, in
     }
   }
 }
+
+#ifdef AGM_X86
+/* AVX2 scale-0 DWT, same arithmetic: the vertical pass with madd on 16 columns (samples <= 2^bpc-1 and
+ * the taps fit int16), into int16 rows with mirrored ends (index -1 -> 1, n.. -> 2n-1-idx) so that the
+ * horizontal pass reads its 4 taps at 2j-1 .. 2j+2 as two madd pairs, 8 outputs at a time. */
+__attribute__((target("avx2"))) static void dwt_scale0_avx2(AgmAdm *s, const uint16_t *src, int w, int h, int bpc, int32_t *out[4]) {
+  const int ow = (w + 1) / 2, oh = (h + 1) / 2;
+  int16_t *plo = s->pad16[0], *phi = s->pad16[1]; /* pad[1 + j] = row[j] */
+  const int32_t rnd = 1 << (bpc - 1);
+  const __m256i l01 = _mm256_set1_epi32((int)((uint32_t)(uint16_t)db2_lo[1] << 16 | (uint16_t)db2_lo[0]));
+  const __m256i l23 = _mm256_set1_epi32((int)((uint32_t)(uint16_t)db2_lo[3] << 16 | (uint16_t)db2_lo[2]));
+  const __m256i h01 = _mm256_set1_epi32((int)((uint32_t)(uint16_t)db2_hi[1] << 16 | (uint16_t)db2_hi[0]));
+  const __m256i h23 = _mm256_set1_epi32((int)((uint32_t)(uint16_t)db2_hi[3] << 16 | (uint16_t)db2_hi[2]));
+  const __m256i vr = _mm256_set1_epi32(rnd), vlo = _mm256_set1_epi32(rnd - db2_lo_sum * rnd);
+  const __m256i hr = _mm256_set1_epi32(32768);
+  const __m128i sh = _mm_cvtsi32_si128(bpc);
+  for (int i = 0; i < oh; i++) {
+    const uint16_t *r0 = src + (size_t)dwt_idx(i, 0, h) * w, *r1 = src + (size_t)dwt_idx(i, 1, h) * w;
+    const uint16_t *r2 = src + (size_t)dwt_idx(i, 2, h) * w, *r3 = src + (size_t)dwt_idx(i, 3, h) * w;
+    int j = 0;
+    for (; j + 16 <= w; j += 16) {
+      const __m256i x0 = _mm256_loadu_si256((const __m256i *)(r0 + j)), x1 = _mm256_loadu_si256((const __m256i *)(r1 + j));
+      const __m256i x2 = _mm256_loadu_si256((const __m256i *)(r2 + j)), x3 = _mm256_loadu_si256((const __m256i *)(r3 + j));
+      const __m256i a = _mm256_unpacklo_epi16(x0, x1), b = _mm256_unpackhi_epi16(x0, x1);
+      const __m256i c = _mm256_unpacklo_epi16(x2, x3), d = _mm256_unpackhi_epi16(x2, x3);
+      __m256i lol = _mm256_add_epi32(_mm256_madd_epi16(a, l01), _mm256_madd_epi16(c, l23));
+      __m256i loh = _mm256_add_epi32(_mm256_madd_epi16(b, l01), _mm256_madd_epi16(d, l23));
+      __m256i hil = _mm256_add_epi32(_mm256_madd_epi16(a, h01), _mm256_madd_epi16(c, h23));
+      __m256i hih = _mm256_add_epi32(_mm256_madd_epi16(b, h01), _mm256_madd_epi16(d, h23));
+      lol = _mm256_sra_epi32(_mm256_add_epi32(lol, vlo), sh);
+      loh = _mm256_sra_epi32(_mm256_add_epi32(loh, vlo), sh);
+      hil = _mm256_sra_epi32(_mm256_add_epi32(hil, vr), sh);
+      hih = _mm256_sra_epi32(_mm256_add_epi32(hih, vr), sh);
+      _mm256_storeu_si256((__m256i *)(plo + 1 + j), _mm256_packs_epi32(lol, loh));
+      _mm256_storeu_si256((__m256i *)(phi + 1 + j), _mm256_packs_epi32(hil, hih));
+    }
+    for (; j < w; j++) {
+      int32_t acc = db2_lo[0] * r0[j] + db2_lo[1] * r1[j] + db2_lo[2] * r2[j] + db2_lo[3] * r3[j];
+      acc -= db2_lo_sum * rnd;
+      plo[1 + j] = (int16_t)((acc + rnd) >> bpc);
+      acc = db2_hi[0] * r0[j] + db2_hi[1] * r1[j] + db2_hi[2] * r2[j] + db2_hi[3] * r3[j];
+      phi[1 + j] = (int16_t)((acc + rnd) >> bpc);
+    }
+    /* mirrored ends: pad[0] = row[1] (index -1), pad[1 + w + e] = row[2w-1-(w+e)] */
+    plo[0] = plo[1 + dwt_idx(0, 0, w)], phi[0] = phi[1 + dwt_idx(0, 0, w)];
+    for (int e = 0; e < 2; e++) {
+      int idx = 2 * w - 1 - (w + e);
+      if (idx < 0) idx = 0;
+      plo[1 + w + e] = plo[1 + idx], phi[1 + w + e] = phi[1 + idx];
+    }
+    int32_t *oa = out[B_A] + (size_t)i * ow, *ov = out[B_V] + (size_t)i * ow;
+    int32_t *ohh = out[B_H] + (size_t)i * ow, *od = out[B_D] + (size_t)i * ow;
+    int k = 0;
+    for (; k + 8 <= ow && 2 * k + 2 + 16 <= w + 3; k += 8) {
+      /* output k reads pad[2k .. 2k+3] */
+      const __m256i L0 = _mm256_loadu_si256((const __m256i *)(plo + 2 * k)), L1 = _mm256_loadu_si256((const __m256i *)(plo + 2 * k + 2));
+      const __m256i H0 = _mm256_loadu_si256((const __m256i *)(phi + 2 * k)), H1 = _mm256_loadu_si256((const __m256i *)(phi + 2 * k + 2));
+      const __m256i A = _mm256_add_epi32(_mm256_madd_epi16(L0, l01), _mm256_madd_epi16(L1, l23));
+      const __m256i V = _mm256_add_epi32(_mm256_madd_epi16(L0, h01), _mm256_madd_epi16(L1, h23));
+      const __m256i Hh = _mm256_add_epi32(_mm256_madd_epi16(H0, l01), _mm256_madd_epi16(H1, l23));
+      const __m256i D = _mm256_add_epi32(_mm256_madd_epi16(H0, h01), _mm256_madd_epi16(H1, h23));
+      _mm256_storeu_si256((__m256i *)(oa + k), _mm256_srai_epi32(_mm256_add_epi32(A, hr), 16));
+      _mm256_storeu_si256((__m256i *)(ov + k), _mm256_srai_epi32(_mm256_add_epi32(V, hr), 16));
+      _mm256_storeu_si256((__m256i *)(ohh + k), _mm256_srai_epi32(_mm256_add_epi32(Hh, hr), 16));
+      _mm256_storeu_si256((__m256i *)(od + k), _mm256_srai_epi32(_mm256_add_epi32(D, hr), 16));
+    }
+    for (; k < ow; k++) {
+      const int16_t *L = plo + 2 * k, *H = phi + 2 * k;
+      int32_t acc;
+      acc = db2_lo[0] * L[0] + db2_lo[1] * L[1] + db2_lo[2] * L[2] + db2_lo[3] * L[3];
+      oa[k] = (int16_t)((acc + 32768) >> 16);
+      acc = db2_hi[0] * L[0] + db2_hi[1] * L[1] + db2_hi[2] * L[2] + db2_hi[3] * L[3];
+      ov[k] = (int16_t)((acc + 32768) >> 16);
+      acc = db2_lo[0] * H[0] + db2_lo[1] * H[1] + db2_lo[2] * H[2] + db2_lo[3] * H[3];
+      ohh[k] = (int16_t)((acc + 32768) >> 16);
+      acc = db2_hi[0] * H[0] + db2_hi[1] * H[1] + db2_hi[2] * H[2] + db2_hi[3] * H[3];
+      od[k] = (int16_t)((acc + 32768) >> 16);
+    }
+  }
+}
+#endif
 
 /* Scales 1..3: DWT of the previous A band (int32), 64-bit sums, shifts (0,15) (16,16) (16,15). */
 static void dwt_s123(AgmAdm *s, const int32_t *src, int w, int h, int scale, int32_t *out[4]) {
@@ -466,8 +555,16 @@ void agm_adm_compute(AgmAdm *s, const uint16_t *ref, const uint16_t *dis, int bp
   float num[4], den[4], num1[4];
   for (int scale = 0; scale < 4; scale++) {
     if (scale == 0) {
-      dwt_scale0(s, ref, w, h, bpc, s->ref);
-      dwt_scale0(s, dis, w, h, bpc, s->dis);
+#ifdef AGM_X86
+      if (agm_use_avx2() && bpc <= 12) {
+        dwt_scale0_avx2(s, ref, w, h, bpc, s->ref);
+        dwt_scale0_avx2(s, dis, w, h, bpc, s->dis);
+      } else
+#endif
+      {
+        dwt_scale0(s, ref, w, h, bpc, s->ref);
+        dwt_scale0(s, dis, w, h, bpc, s->dis);
+      }
     } else {
       /* The previous A band becomes this scale's input. */
       const size_t n = (size_t)w * h;
