@@ -47,6 +47,7 @@ struct AgmVif {
   int w, h, nscratch;
   uint16_t *img[2][2]; /* [ref/dis][ping/pong]: decimated images for scales 1..3 */
   VifScratch *scratch;
+  int16_t *prod[12]; /* scales 1-2, AVX2: offset-16 planes of the samples' bytes and their products */
   uint16_t log2_table[65537];
 };
 
@@ -88,6 +89,7 @@ AgmVif *agm_vif_new(int w, int h, int nthreads) {
   for (int r = 0; r < 2; r++)
     for (int p = 0; p < 2; p++) ok &= (v->img[r][p] = malloc(half * sizeof(uint16_t))) != NULL;
   ok &= (v->scratch = calloc((size_t)v->nscratch, sizeof(VifScratch))) != NULL;
+  for (int q = 0; q < 12; q++) ok &= (v->prod[q] = malloc(half * sizeof(int16_t) + 64)) != NULL;
   for (int t = 0; ok && t < v->nscratch; t++) {
     VifScratch *s = &v->scratch[t];
     for (int q = 0; q < NSTREAM; q++) {
@@ -112,6 +114,7 @@ void agm_vif_free(AgmVif *v) {
   for (int r = 0; r < 2; r++)
     for (int p = 0; p < 2; p++) free(v->img[r][p]);
   scratch_free(v->scratch, v->nscratch);
+  for (int q = 0; q < 12; q++) free(v->prod[q]);
   free(v);
 }
 
@@ -122,21 +125,21 @@ static inline uint32_t un16(int16_t s) { return (uint16_t)s ^ 0x8000u; }
 
 /* Portable vertical pass for output row i: sums over the mirrored rows, the scale's shifts (scale 0:
  * mu >> bpc, squares >> 2(bpc-8); others: both >> 16), stored as offset-16 streams. */
-static void vertical_c(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int i, int scale, int bpc) {
+static void vertical_c(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int i, int scale, int bpc, int j0) {
   const int fw = vif_filter_width[scale], half = fw / 2;
   const uint16_t *filt = vif_filter[scale];
   uint32_t *m1 = sc->a_mu[0], *m2 = sc->a_mu[1];
   uint64_t *xx = sc->a_sq[0], *yy = sc->a_sq[1], *xy = sc->a_sq[2];
-  memset(m1, 0, (size_t)w * 4);
-  memset(m2, 0, (size_t)w * 4);
-  memset(xx, 0, (size_t)w * 8);
-  memset(yy, 0, (size_t)w * 8);
-  memset(xy, 0, (size_t)w * 8);
+  memset(m1 + j0, 0, (size_t)(w - j0) * 4);
+  memset(m2 + j0, 0, (size_t)(w - j0) * 4);
+  memset(xx + j0, 0, (size_t)(w - j0) * 8);
+  memset(yy + j0, 0, (size_t)(w - j0) * 8);
+  memset(xy + j0, 0, (size_t)(w - j0) * 8);
   for (int k = 0; k < fw; k++) {
     const int ii = agm_mirror(i - half + k, h);
     const uint16_t *r = ref + (size_t)ii * w, *d = dis + (size_t)ii * w;
     const uint32_t f = filt[k];
-    for (int j = 0; j < w; j++) {
+    for (int j = j0; j < w; j++) {
       const uint32_t fr = f * r[j], fd = f * d[j];
       m1[j] += fr;
       m2[j] += fd;
@@ -154,7 +157,7 @@ static void vertical_c(VifScratch *sc, const uint16_t *ref, const uint16_t *dis,
   } else {
     sh_mu = 16, rd_mu = 32768, sh_sq = 16, rd_sq = 32768;
   }
-  for (int j = 0; j < w; j++) {
+  for (int j = j0; j < w; j++) {
     sc->s[S_MU1][j] = off16((uint16_t)((m1[j] + rd_mu) >> sh_mu));
     sc->s[S_MU2][j] = off16((uint16_t)((m2[j] + rd_mu) >> sh_mu));
     const uint32_t a = (uint32_t)((xx[j] + rd_sq) >> sh_sq), b = (uint32_t)((yy[j] + rd_sq) >> sh_sq),
@@ -229,15 +232,106 @@ __attribute__((target("avx2"))) static int vertical_s0_8bit_avx2(VifScratch *sc,
 }
 #endif
 
+
+#ifdef AGM_X86
+/* Scales 1 and 2 (AVX2): samples are up to 16 bits, so squares do not fit a 16-bit multiply-add. Split
+ * p = 256a + b: p*q = 65536 ac + 256 (ad + bc) + bd, each byte product fits 16 bits. These planes hold the
+ * offset-16 bytes products of the whole (small) image; the 64-bit sum of libvmaf is then rebuilt exactly
+ * from 32-bit partial sums (see vertical_s12_avx2). */
+__attribute__((target("avx2"))) static void products_avx2(AgmVif *v, const uint16_t *ref, const uint16_t *dis, int n) {
+  const __m256i flip = _mm256_set1_epi16((short)0x8000), m8 = _mm256_set1_epi16(255);
+  int j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const __m256i r = _mm256_loadu_si256((const __m256i *)(ref + j)), d = _mm256_loadu_si256((const __m256i *)(dis + j));
+    const __m256i ra = _mm256_srli_epi16(r, 8), rb = _mm256_and_si256(r, m8);
+    const __m256i da = _mm256_srli_epi16(d, 8), db = _mm256_and_si256(d, m8);
+    const __m256i pv[12] = {r, d, _mm256_mullo_epi16(ra, ra), _mm256_mullo_epi16(ra, rb), _mm256_mullo_epi16(rb, rb),
+                            _mm256_mullo_epi16(da, da), _mm256_mullo_epi16(da, db), _mm256_mullo_epi16(db, db),
+                            _mm256_mullo_epi16(ra, da), _mm256_mullo_epi16(ra, db), _mm256_mullo_epi16(rb, da),
+                            _mm256_mullo_epi16(rb, db)};
+    for (int q = 0; q < 12; q++) _mm256_storeu_si256((__m256i *)(v->prod[q] + j), _mm256_xor_si256(pv[q], flip));
+  }
+  for (; j < n; j++) {
+    const uint32_t r = ref[j], d = dis[j], ra = r >> 8, rb = r & 255, da = d >> 8, db = d & 255;
+    const uint32_t pv[12] = {r, d, ra * ra, ra * rb, rb * rb, da * da, da * db, db * db, ra * da, ra * db, rb * da, rb * db};
+    for (int q = 0; q < 12; q++) v->prod[q][j] = off16(pv[q]);
+  }
+}
+
+/* Vertical pass of row i at scale 1 or 2 from the product planes, 16 columns a step; returns the first
+ * column not done. Outputs the same offset-16 streams as vertical_c (shifts >> 16 with rounding). */
+__attribute__((target("avx2"))) static int vertical_s12_avx2(AgmVif *v, VifScratch *sc, int w, int h, int i, int scale) {
+  const int fw = vif_filter_width[scale], half = fw / 2, np = (fw + 1) / 2;
+  const uint16_t *filt = vif_filter[scale];
+  size_t ro[10] = {0};
+  for (int k = 0; k < fw; k++) ro[k] = (size_t)agm_mirror(i - half + k, h) * w;
+  ro[fw] = ro[fw - 1];
+  __m256i fp[5];
+  uint32_t fsum = 0;
+  for (int k = 0; k < fw; k++) fsum += filt[k];
+  for (int p = 0; p < np; p++) fp[p] = _mm256_set1_epi32((int)((uint32_t)filt[2 * p + 1] << 16 | filt[2 * p]));
+  const __m256i off = _mm256_set1_epi32((int)(32768u * fsum)), rnd = _mm256_set1_epi32(32768);
+  const __m256i flip = _mm256_set1_epi16((short)0x8000), m7 = _mm256_set1_epi32(127), m8 = _mm256_set1_epi32(255);
+  const __m256i lo16 = _mm256_set1_epi32(0xFFFF);
+  int j = 0;
+  for (; j + 16 <= w; j += 16) {
+    __m256i S[12][2];
+    for (int q = 0; q < 12; q++) {
+      const int16_t *pl = v->prod[q] + j;
+      __m256i l = off, hh = off;
+      for (int p = 0; p < np; p++) {
+        const __m256i x0 = _mm256_loadu_si256((const __m256i *)(pl + ro[2 * p]));
+        const __m256i x1 = _mm256_loadu_si256((const __m256i *)(pl + ro[2 * p + 1]));
+        l = _mm256_add_epi32(l, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), fp[p]));
+        hh = _mm256_add_epi32(hh, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), fp[p]));
+      }
+      S[q][0] = l, S[q][1] = hh; /* columns [0-3, 8-11] and [4-7, 12-15] */
+    }
+    __m256i mu[2][2], sq[3][2];
+    for (int k = 0; k < 2; k++) {
+      mu[0][k] = _mm256_srli_epi32(_mm256_add_epi32(S[0][k], rnd), 16);
+      mu[1][k] = _mm256_srli_epi32(_mm256_add_epi32(S[1][k], rnd), 16);
+      for (int t = 0; t < 2; t++) { /* xx, yy: S1 + (S2 >> 7) + ((512 (S2 & 127) + S3 + 32768) >> 16) */
+        const __m256i S1 = S[2 + 3 * t][k], S2 = S[3 + 3 * t][k], S3 = S[4 + 3 * t][k];
+        const __m256i low = _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(_mm256_and_si256(S2, m7), 9), S3), rnd);
+        sq[t][k] = _mm256_add_epi32(_mm256_add_epi32(S1, _mm256_srli_epi32(S2, 7)), _mm256_srli_epi32(low, 16));
+      }
+      { /* xy: S1 + (S2a >> 8) + (S2b >> 8) + ((256 (S2a & 255) + 256 (S2b & 255) + S3 + 32768) >> 16) */
+        const __m256i S1 = S[8][k], A = S[9][k], B = S[10][k], S3 = S[11][k];
+        const __m256i low = _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(_mm256_and_si256(A, m8), 8),
+                                                              _mm256_slli_epi32(_mm256_and_si256(B, m8), 8)),
+                                             _mm256_add_epi32(S3, rnd));
+        sq[2][k] = _mm256_add_epi32(_mm256_add_epi32(S1, _mm256_srli_epi32(A, 8)),
+                                    _mm256_add_epi32(_mm256_srli_epi32(B, 8), _mm256_srli_epi32(low, 16)));
+      }
+    }
+    /* packus restores the natural column order */
+    _mm256_storeu_si256((__m256i *)(sc->s[S_MU1] + j), _mm256_xor_si256(_mm256_packus_epi32(mu[0][0], mu[0][1]), flip));
+    _mm256_storeu_si256((__m256i *)(sc->s[S_MU2] + j), _mm256_xor_si256(_mm256_packus_epi32(mu[1][0], mu[1][1]), flip));
+    for (int t = 0; t < 3; t++) {
+      const __m256i hi = _mm256_packus_epi32(_mm256_srli_epi32(sq[t][0], 16), _mm256_srli_epi32(sq[t][1], 16));
+      const __m256i lo = _mm256_packus_epi32(_mm256_and_si256(sq[t][0], lo16), _mm256_and_si256(sq[t][1], lo16));
+      _mm256_storeu_si256((__m256i *)(sc->s[S_XXH + 2 * t] + j), _mm256_xor_si256(hi, flip));
+      _mm256_storeu_si256((__m256i *)(sc->s[S_XXL + 2 * t] + j), _mm256_xor_si256(lo, flip));
+    }
+  }
+  return j;
+}
+#endif
+
 /* Vertical pass of row i into the scratch streams, margins mirrored for the horizontal taps. */
-static void vertical(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int i, int scale, int bpc) {
+static void vertical(AgmVif *v, VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int i, int scale,
+                     int bpc, int have_prod) {
   int done = 0;
 #ifdef AGM_X86
   if (scale == 0 && bpc == 8 && agm_use_avx2()) done = vertical_s0_8bit_avx2(sc, ref, dis, w, h, i);
+  else if (have_prod) done = vertical_s12_avx2(v, sc, w, h, i, scale);
+#else
+  (void)v, (void)have_prod;
 #endif
   if (done < w) {
-    if (done == 0) {
-      vertical_c(sc, ref, dis, w, h, i, scale, bpc);
+    if (done == 0 || scale > 0) {
+      vertical_c(sc, ref, dis, w, h, i, scale, bpc, done);
     } else {
       /* tail columns (w % 16) after the AVX2 kernel, which only runs for scale 0 at 8 bits */
       const int tw = w - done;
@@ -511,8 +605,16 @@ static void subsample(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, 
 
 static void scale_rows(AgmVif *v, VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int scale,
                        int bpc, int y0, int y1, AgmVifAcc *acc, int want_egl1) {
+  int have_prod = 0;
+#ifdef AGM_X86
+  /* scales 1-2 (taps < 2^15): build the product planes once for the scale */
+  if ((scale == 1 || scale == 2) && agm_use_avx2()) {
+    products_avx2(v, ref, dis, w * h);
+    have_prod = 1;
+  }
+#endif
   for (int i = y0; i < y1; i++) {
-    vertical(sc, ref, dis, w, h, i, scale, bpc);
+    vertical(v, sc, ref, dis, w, h, i, scale, bpc, have_prod);
     horizontal(sc, w, scale);
     stat_row(v->log2_table, sc, w, acc, want_egl1);
   }
