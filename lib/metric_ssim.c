@@ -11,15 +11,62 @@
 #include "av1gym.h"
 #include "metric_internal.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define AGM_X86 1
+#endif
+
 #define GAUSS_LEN 11
 
 /* IQA's 11-tap Gaussian (sigma 1.5), with its 6-decimal coefficients. */
 static const float gauss[GAUSS_LEN] = {0.001028f, 0.007599f, 0.036001f, 0.109361f, 0.213006f, 0.266012f,
                                        0.213006f, 0.109361f, 0.036001f, 0.007599f, 0.001028f};
 
+#ifdef AGM_X86
+/* AVX2 pass of the same sums, 8 outputs at a time: float products added in double in tap order, then
+ * rounded to float, exactly as the scalar loop. step: distance between taps (1 horizontal, row length
+ * vertical). Returns the first output column not done. */
+__attribute__((target("avx2"))) static int conv_row_avx2(const float *p, int n, size_t step, float *out) {
+  int x = 0;
+  for (; x + 8 <= n; x += 8) {
+    __m256d a = _mm256_setzero_pd(), b = _mm256_setzero_pd();
+    for (int u = 0; u < GAUSS_LEN; u++) {
+      const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(p + x + u * step), _mm256_set1_ps(gauss[u]));
+      a = _mm256_add_pd(a, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+      b = _mm256_add_pd(b, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    }
+    _mm256_storeu_ps(out + x, _mm256_set_m128(_mm256_cvtpd_ps(b), _mm256_cvtpd_ps(a)));
+  }
+  return x;
+}
+#endif
+
 /* Valid separable convolution with the Gaussian: out is (w-10) x (h-10). tmp holds w x h floats. */
 static void conv_valid(const float *img, int w, int h, float *tmp, float *out) {
   const int dw = w - GAUSS_LEN + 1, dh = h - GAUSS_LEN + 1;
+#ifdef AGM_X86
+  if (agm_use_avx2()) {
+    for (int y = 0; y < h; y++) {
+      const float *p = img + (size_t)y * w;
+      float *t = tmp + (size_t)y * dw;
+      for (int x = conv_row_avx2(p, dw, 1, t); x < dw; x++) {
+        double s = 0;
+        for (int u = 0; u < GAUSS_LEN; u++) s += p[x + u] * gauss[u];
+        t[x] = (float)s;
+      }
+    }
+    for (int y = 0; y < dh; y++) {
+      const float *p = tmp + (size_t)y * dw;
+      float *o = out + (size_t)y * dw;
+      for (int x = conv_row_avx2(p, dw, (size_t)dw, o); x < dw; x++) {
+        double s = 0;
+        for (int v = 0; v < GAUSS_LEN; v++) s += p[(size_t)v * dw + x] * gauss[v];
+        o[x] = (float)s;
+      }
+    }
+    return;
+  }
+#endif
   for (int y = 0; y < h; y++)
     for (int x = 0; x < dw; x++) {
       double s = 0;
@@ -74,34 +121,82 @@ static int ssim_core(const float *ref, const float *cmp, int w, int h, double *s
   return 0;
 }
 
-/* IQA's filtered decimation: the kernel (kw x kw, centred at x - kw/2 .. x + kw/2 - even) evaluated at every
- * factor-th sample, symmetric borders with the edge repeated (-1 -> 0). Output ceil(w/factor). */
-static void decimate(const float *img, int w, int h, int factor, const float *k, int kw, float *out, int *ow, int *oh) {
+static inline int sym(int i, int n) { /* IQA's KBND_SYMMETRIC: -1 -> 0, n -> n-1 */
+  if (i < 0) i = -1 - i;
+  else if (i >= n) i = n - (i - n) - 1;
+  if (i < 0) i = 0;
+  if (i >= n) i = n - 1;
+  return i;
+}
+
+/* One output of IQA's filtered decimation at (x, y): double sum of float products, v-major. */
+static float decimate_px(const float *img, int w, int h, int x, int y, const float *k, int kw) {
   const int c = kw / 2, even = (kw & 1) ? 0 : 1;
-  const int dw = (w + factor - 1) / factor, dh = (h + factor - 1) / factor;
-  for (int y = 0, oy = 0; y < h; y += factor, oy++)
-    for (int x = 0, ox = 0; x < w; x += factor, ox++) {
-      double s = 0;
+  double s = 0;
+  int ko = 0;
+  for (int v = -c; v <= c - even; v++) {
+    const float *row = img + (size_t)sym(y + v, h) * w;
+    for (int u = -c; u <= c - even; u++, ko++) s += row[sym(x + u, w)] * k[ko];
+  }
+  return (float)s;
+}
+
+#ifdef AGM_X86
+/* AVX2 factor-2 decimation with the 9x9 kernel, 8 outputs at a time: rows are split into even and odd
+ * samples first so the stride-2 taps become contiguous loads. Same sums as decimate_px. Returns 1 if done. */
+__attribute__((target("avx2"))) static int decimate2_avx2(const float *img, int w, int h, const float *k, float *out,
+                                                        int dw, int dh, float *eo) {
+  const int hw = (w + 1) / 2;
+  float *E = eo, *O = eo + (size_t)h * hw; /* E[y][i] = img[y][2i], O[y][i] = img[y][2i+1] */
+  for (int y = 0; y < h; y++)
+    for (int i = 0; i < hw; i++) {
+      E[(size_t)y * hw + i] = img[(size_t)y * w + 2 * i];
+      O[(size_t)y * hw + i] = 2 * i + 1 < w ? img[(size_t)y * w + 2 * i + 1] : 0.0f;
+    }
+  /* output ox reads columns 2ox-4 .. 2ox+4: interior when ox >= 2 and 2ox+4 <= w-1 */
+  const int lo = 2, hi = (w - 5) / 2; /* inclusive bounds of interior outputs */
+  for (int oy = 0; oy < dh; oy++) {
+    const int y = 2 * oy;
+    int rows[9];
+    for (int v = 0; v < 9; v++) rows[v] = sym(y + v - 4, h);
+    int ox = 0;
+    for (; ox < dw && ox < lo; ox++) out[(size_t)oy * dw + ox] = decimate_px(img, w, h, 2 * ox, y, k, 9);
+    for (; ox + 7 <= hi; ox += 8) {
+      __m256d a = _mm256_setzero_pd(), b = _mm256_setzero_pd();
       int ko = 0;
-      for (int v = -c; v <= c - even; v++) {
-        int yy = y + v;
-        if (yy < 0) yy = -1 - yy;
-        else if (yy >= h) yy = h - (yy - h) - 1;
-        if (yy < 0) yy = 0;
-        if (yy >= h) yy = h - 1;
-        for (int u = -c; u <= c - even; u++, ko++) {
-          int xx = x + u;
-          if (xx < 0) xx = -1 - xx;
-          else if (xx >= w) xx = w - (xx - w) - 1;
-          if (xx < 0) xx = 0;
-          if (xx >= w) xx = w - 1;
-          s += img[(size_t)yy * w + xx] * k[ko];
+      for (int v = 0; v < 9; v++) {
+        const float *e = E + (size_t)rows[v] * hw, *o = O + (size_t)rows[v] * hw;
+        for (int u = -4; u <= 4; u++, ko++) {
+          /* column 2(ox+i) + u: even u -> E[ox + i + u/2], odd u -> O[ox + i + (u-1)/2] */
+          const float *src = (u & 1) ? o + ox + ((u - 1) >> 1) : e + ox + (u >> 1);
+          const __m256 pr = _mm256_mul_ps(_mm256_loadu_ps(src), _mm256_set1_ps(k[ko]));
+          a = _mm256_add_pd(a, _mm256_cvtps_pd(_mm256_castps256_ps128(pr)));
+          b = _mm256_add_pd(b, _mm256_cvtps_pd(_mm256_extractf128_ps(pr, 1)));
         }
       }
-      out[(size_t)oy * dw + ox] = (float)s;
+      _mm256_storeu_ps(out + (size_t)oy * dw + ox, _mm256_set_m128(_mm256_cvtpd_ps(b), _mm256_cvtpd_ps(a)));
     }
+    for (; ox < dw; ox++) out[(size_t)oy * dw + ox] = decimate_px(img, w, h, 2 * ox, y, k, 9);
+  }
+  return 1;
+}
+#endif
+
+/* IQA's filtered decimation: the kernel (kw x kw, centred at x - kw/2 .. x + kw/2 - even) evaluated at every
+ * factor-th sample, symmetric borders with the edge repeated (-1 -> 0). Output ceil(w/factor). eo: scratch
+ * of w*h floats (AVX2 path). */
+static void decimate(const float *img, int w, int h, int factor, const float *k, int kw, float *out, int *ow, int *oh,
+                     float *eo) {
+  const int dw = (w + factor - 1) / factor, dh = (h + factor - 1) / factor;
   *ow = dw;
   *oh = dh;
+#ifdef AGM_X86
+  if (factor == 2 && kw == 9 && eo && agm_use_avx2() && decimate2_avx2(img, w, h, k, out, dw, dh, eo)) return;
+#else
+  (void)eo;
+#endif
+  for (int y = 0, oy = 0; y < h; y += factor, oy++)
+    for (int x = 0, ox = 0; x < w; x += factor, ox++) out[(size_t)oy * dw + ox] = decimate_px(img, w, h, x, y, k, kw);
 }
 
 /* Luma plane to float (b-bit divided by 2^(b-8)). */
@@ -143,8 +238,8 @@ int ag_ssim(const void *ref, int rs, const void *dis, int ds, int w, int h, int 
     }
     for (int i = 0; i < scale * scale; i++) k[i] = 1.0f / (scale * scale);
     int w2 = 0, h2 = 0;
-    decimate(r, w, h, scale, k, scale, r2, &w2, &h2);
-    decimate(d, w, h, scale, k, scale, d2, &w2, &h2);
+    decimate(r, w, h, scale, k, scale, r2, &w2, &h2, NULL);
+    decimate(d, w, h, scale, k, scale, d2, &w2, &h2, NULL);
     w = w2, h = h2;
     free(k);
     free(r), free(d);
@@ -189,8 +284,9 @@ int ag_ms_ssim(const void *ref, int rs, const void *dis, int ds, int w, int h, i
   }
   float *r = to_float(ref, rs, w, h, bpc), *d = to_float(dis, ds, w, h, bpc);
   float *r2 = malloc((size_t)w * h * sizeof(float)), *d2 = malloc((size_t)w * h * sizeof(float));
-  if (!r || !d || !r2 || !d2) {
-    free(r), free(d), free(r2), free(d2);
+  float *eo = malloc(((size_t)w + 1) * h * sizeof(float));
+  if (!r || !d || !r2 || !d2 || !eo) {
+    free(r), free(d), free(r2), free(d2), free(eo);
     return ag_fail(AG_E_NOMEM, "ms_ssim: out of memory");
   }
   double ms = 1.0;
@@ -198,20 +294,20 @@ int ag_ms_ssim(const void *ref, int rs, const void *dis, int ds, int w, int h, i
   for (int i = 0; i < 5; i++) {
     double s, lcs[3];
     if (ssim_core(r, d, sw, sh, &s, lcs)) {
-      free(r), free(d), free(r2), free(d2);
+      free(r), free(d), free(r2), free(d2), free(eo);
       return ag_fail(AG_E_NOMEM, "ms_ssim: out of memory");
     }
     ms *= pow(lcs[0], alphas[i]) * pow(lcs[1], betas[i]) * pow(lcs[2], betas[i]);
     if (i < 4) {
       int nw, nh;
-      decimate(r, sw, sh, 2, g_lpf, 9, r2, &nw, &nh);
-      decimate(d, sw, sh, 2, g_lpf, 9, d2, &nw, &nh);
+      decimate(r, sw, sh, 2, g_lpf, 9, r2, &nw, &nh, eo);
+      decimate(d, sw, sh, 2, g_lpf, 9, d2, &nw, &nh, eo);
       float *t = r; r = r2; r2 = t;
       t = d; d = d2; d2 = t;
       sw = nw, sh = nh;
     }
   }
-  free(r), free(d), free(r2), free(d2);
+  free(r), free(d), free(r2), free(d2), free(eo);
   *out = ms;
   return AG_OK;
 }

@@ -107,6 +107,12 @@ describe("kernels", () => {
         expect(psnr(a, b)).toEqual(pc);
         expect(ssim(a, b)).toBe(sc);
       }
+    const a = pattern(200, 184, 8, 4, 0.02), b = pattern(200, 184, 8, 4, 0.1);
+    setMetricsSimd(false);
+    const mc = msSsim(a, b);
+    setMetricsSimd(true);
+    expect(Number.isFinite(mc)).toBe(true);
+    expect(msSsim(a, b)).toBe(mc);
   });
 
   test("more distortion scores lower", () => {
