@@ -305,6 +305,10 @@ static inline int64_t decouple_k(const int32_t *div, int32_t o, int32_t t) {
   return clamp_k(((int64_t)div[m + 32768] * t * sign + ((int64_t)1 << (14 + shift))) >> (15 + shift));
 }
 
+#ifdef AGM_X86
+static int decouple8_s0_avx2(AgmAdm *s, size_t o, int egl);
+#endif
+
 /* Decouple t (distorted) into restored r = k.o and additive a = t - r, with the 1-degree angle test and the
  * enhancement gain limit; scale 0 stores int16 values. The angle test is libvmaf's float expression (the
  * divisions by 4096 are exact, so they are written as multiplications); the sign of libvmaf's float
@@ -314,13 +318,20 @@ static void decouple(AgmAdm *s, int w, int h, double egl, int is16) {
   const double q = 1.0 / 4096.0;
   const Rect e = ext_rect(w, h);
   const int32_t *div = s->div_lookup;
+  const int simd = is16 && (egl == 1.0 || egl == 100.0) && agm_use_avx2();
+  (void)simd;
   for (int i = e.t; i < e.b; i++) {
     const size_t row = (size_t)i * w;
     const int32_t *RH = s->ref[B_H] + row, *RV = s->ref[B_V] + row, *RD = s->ref[B_D] + row;
     const int32_t *TH = s->dis[B_H] + row, *TV = s->dis[B_V] + row, *TD = s->dis[B_D] + row;
     int32_t *r0 = s->r[0] + row, *r1 = s->r[1] + row, *r2 = s->r[2] + row;
     int32_t *a0 = s->a[0] + row, *a1 = s->a[1] + row, *a2 = s->a[2] + row;
-    for (int j = e.l; j < e.r; j++) {
+    int j = e.l;
+#ifdef AGM_X86
+    if (simd)
+      while (j + 8 <= e.r && decouple8_s0_avx2(s, row + j, (int)egl)) j += 8;
+#endif
+    for (; j < e.r; j++) {
       const int32_t o[3] = {RH[j], RV[j], RD[j]}, t[3] = {TH[j], TV[j], TD[j]};
       const int64_t ot_dp = (int64_t)o[0] * t[0] + (int64_t)o[1] * t[1];
       const int64_t o_mag_sq = (int64_t)o[0] * o[0] + (int64_t)o[1] * o[1];
@@ -350,6 +361,79 @@ static void decouple(AgmAdm *s, int w, int h, double egl, int is16) {
     }
   }
 }
+
+#ifdef AGM_X86
+/* AVX2 scale-0 decouple of columns [j, j+8) of a row (int16-range bands in int32 lanes), the same integer
+ * and float arithmetic as decouple(). Returns 0 when a lane could overflow 32 bits (both products 2^30),
+ * for the caller to do these columns portably. egl must be an integer here (1 or 100). */
+__attribute__((target("avx2"))) static int decouple8_s0_avx2(AgmAdm *s, size_t o, int egl) {
+  const __m256i oh = _mm256_loadu_si256((const __m256i *)(s->ref[B_H] + o));
+  const __m256i ov = _mm256_loadu_si256((const __m256i *)(s->ref[B_V] + o));
+  const __m256i th = _mm256_loadu_si256((const __m256i *)(s->dis[B_H] + o));
+  const __m256i tv = _mm256_loadu_si256((const __m256i *)(s->dis[B_V] + o));
+  const __m256i dp = _mm256_add_epi32(_mm256_mullo_epi32(oh, th), _mm256_mullo_epi32(ov, tv));
+  const __m256i om = _mm256_add_epi32(_mm256_mullo_epi32(oh, oh), _mm256_mullo_epi32(ov, ov));
+  const __m256i tm = _mm256_add_epi32(_mm256_mullo_epi32(th, th), _mm256_mullo_epi32(tv, tv));
+  const __m256i imin = _mm256_set1_epi32(INT32_MIN);
+  const __m256i bad = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi32(dp, imin), _mm256_cmpeq_epi32(om, imin)),
+                                      _mm256_cmpeq_epi32(tm, imin));
+  if (!_mm256_testz_si256(bad, bad)) return 0;
+  /* angle test in double, as the scalar expression: (float)x * 2^-12 is exact in double */
+  const __m256 fdp = _mm256_cvtepi32_ps(dp), fom = _mm256_cvtepi32_ps(om), ftm = _mm256_cvtepi32_ps(tm);
+  const __m256d q = _mm256_set1_pd(1.0 / 4096.0);
+  const __m256d cs = _mm256_set1_pd((double)(float)(cos(1.0 * M_PI / 180.0) * cos(1.0 * M_PI / 180.0)));
+  __m256d lo, hi;
+  {
+    const __m256d d = _mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(fdp)), q);
+    const __m256d r = _mm256_mul_pd(_mm256_mul_pd(cs, _mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(fom)), q)),
+                                    _mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(ftm)), q));
+    lo = _mm256_and_pd(_mm256_cmp_pd(d, _mm256_setzero_pd(), _CMP_GE_OQ), _mm256_cmp_pd(_mm256_mul_pd(d, d), r, _CMP_GE_OQ));
+  }
+  {
+    const __m256d d = _mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(fdp, 1)), q);
+    const __m256d r = _mm256_mul_pd(_mm256_mul_pd(cs, _mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(fom, 1)), q)),
+                                    _mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(ftm, 1)), q));
+    hi = _mm256_and_pd(_mm256_cmp_pd(d, _mm256_setzero_pd(), _CMP_GE_OQ), _mm256_cmp_pd(_mm256_mul_pd(d, d), r, _CMP_GE_OQ));
+  }
+  /* 64-bit lane masks -> 32-bit lane mask */
+  const __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+  const __m128i al = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_castpd_si256(lo), idx));
+  const __m128i ah = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_castpd_si256(hi), idx));
+  const __m256i angle = _mm256_set_m128i(ah, al);
+  const __m256i zero = _mm256_setzero_si256(), k32768 = _mm256_set1_epi32(32768), r14 = _mm256_set1_epi32(16384);
+  const __m256i r14q = _mm256_set1_epi64x(16384), k32768q = _mm256_set1_epi64x(32768);
+  const __m256i vegl = _mm256_set1_epi32(egl);
+  for (int b = 0; b < 3; b++) {
+    const __m256i ob = _mm256_loadu_si256((const __m256i *)(s->ref[B_H + b] + o));
+    const __m256i tb = _mm256_loadu_si256((const __m256i *)(s->dis[B_H + b] + o));
+    const __m256i dv = _mm256_i32gather_epi32(s->div_lookup, _mm256_add_epi32(ob, k32768), 4);
+    /* k = clamp((div * t + 16384) >> 15, 0, 32768) with 64-bit products (even and odd lanes) */
+    __m256i kk[2];
+    for (int e = 0; e < 2; e++) {
+      const __m256i dd = e ? _mm256_srli_epi64(dv, 32) : dv, tt = e ? _mm256_srli_epi64(tb, 32) : tb;
+      const __m256i p = _mm256_mul_epi32(dd, tt);
+      __m256i k = _mm256_srli_epi64(_mm256_add_epi64(p, r14q), 15);
+      k = _mm256_andnot_si256(_mm256_cmpgt_epi64(zero, p), k);              /* negative product -> 0 */
+      k = _mm256_blendv_epi8(k, k32768q, _mm256_cmpgt_epi64(k, k32768q));   /* > 32768 -> 32768 */
+      kk[e] = k;
+    }
+    __m256i k = _mm256_blend_epi32(kk[0], _mm256_slli_epi64(kk[1], 32), 0xAA);
+    const __m256i ozero = _mm256_cmpeq_epi32(ob, zero);
+    k = _mm256_blendv_epi8(k, k32768, ozero);
+    __m256i rv = _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(k, ob), r14), 15);
+    rv = _mm256_srai_epi32(_mm256_slli_epi32(rv, 16), 16); /* int16 */
+    const __m256i g = _mm256_mullo_epi32(rv, vegl);
+    const __m256i act = _mm256_andnot_si256(ozero, _mm256_and_si256(angle, _mm256_cmpgt_epi32(k, zero)));
+    const __m256i pos = _mm256_cmpgt_epi32(ob, zero);
+    const __m256i lim = _mm256_blendv_epi8(_mm256_max_epi32(g, tb), _mm256_min_epi32(g, tb), pos);
+    rv = _mm256_blendv_epi8(rv, lim, act);
+    const __m256i av = _mm256_srai_epi32(_mm256_slli_epi32(_mm256_sub_epi32(tb, rv), 16), 16);
+    _mm256_storeu_si256((__m256i *)(s->r[b] + o), rv);
+    _mm256_storeu_si256((__m256i *)(s->a[b] + o), av);
+  }
+  return 1;
+}
+#endif
 
 /* CSF of the additive impairment and its 1/30-weighted magnitude (the masking neighbours). */
 static void csf(AgmAdm *s, int w, int h, int scale) {

@@ -115,6 +115,6 @@ describeShared("metrics vs libvmaf 3.2.0 references", () => {
       note("vmaf_neg_mean", Math.abs(sumOursNeg - sumRefNeg) / n, name);
       expect(Math.abs(sumOurs - sumRef) / n).toBeLessThanOrEqual(0.01);
       expect(Math.abs(sumOursNeg - sumRefNeg) / n).toBeLessThanOrEqual(0.01);
-    });
+    }, 120000);
   }
 });

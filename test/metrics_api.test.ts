@@ -92,7 +92,7 @@ describe("kernels", () => {
       expect(f.vif_scale0).toBeCloseTo(1, 4);
       expect(f.motion).toBe(0);
     }
-  });
+  }, 60000);
 
   test("SIMD and portable kernels give identical features", () => {
     for (const bd of [8, 10])
@@ -113,7 +113,7 @@ describe("kernels", () => {
     setMetricsSimd(true);
     expect(Number.isFinite(mc)).toBe(true);
     expect(msSsim(a, b)).toBe(mc);
-  });
+  }, 60000);
 
   test("more distortion scores lower", () => {
     const a = pattern(96, 80, 8, 5, 0.01), mild = pattern(96, 80, 8, 5, 0.03), bad = pattern(96, 80, 8, 5, 0.2);
@@ -168,7 +168,7 @@ describeShared("models and the scorer", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 60000);
 
   test("models load with their gain limit; closed models refuse", () => {
     const m = VmafModel.load(MODEL);
