@@ -51,7 +51,7 @@ class FeatureContext {
   handle: Pointer | null;
   readonly out = new Float64Array(NOUT);
   constructor(readonly width: number, readonly height: number, readonly bitDepth: number, threads: number) {
-    this.handle = checkHandle(native().ag_vmaf_new(width, height, bitDepth, threads), "vmaf");
+    this.handle = checkHandle(native().ag_vmaf_new(width, height, bitDepth, threads) as Pointer | null, "vmaf");
   }
   compute(ref: I420Frame, dis: I420Frame, flags: number): VmafFeatures {
     check(native().ag_vmaf_features(this.handle, ptr(ref.y), ref.strideY, ptr(dis.y), dis.strideY, flags, ptr(this.out)), "vmaf");
@@ -86,7 +86,7 @@ export function vmafFeatures(ref: I420Frame, dis: I420Frame, opts: { prevRef?: I
   return cached.compute(ref, dis, flags);
 }
 
-const ModelSpec = z.union([z.string().min(1), z.instanceof(VmafModel)]);
+const ModelSpec = z.union([z.string().min(1), z.custom<VmafModel>((m) => m instanceof VmafModel, "expected a model path or a VmafModel")]);
 export const VmafScorerOptionsSchema = z
   .object({
     width: z.number().int().positive().max(16384),

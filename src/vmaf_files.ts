@@ -14,7 +14,7 @@ const RAW = new Set([".yuv", ".raw"]);
 export const ScoreFilesOptionsSchema = z
   .object({
     /** Model paths or loaded models (default: defaultModelPath()); the first one gives `vmaf`. */
-    models: z.union([z.string().min(1), z.instanceof(VmafModel), z.array(z.union([z.string().min(1), z.instanceof(VmafModel)])).min(1)]).optional(),
+    models: z.union([z.string().min(1), z.custom<VmafModel>((m) => m instanceof VmafModel, "expected a model path or a VmafModel"), z.array(z.union([z.string().min(1), z.custom<VmafModel>((m) => m instanceof VmafModel, "expected a model path or a VmafModel")])).min(1)]).optional(),
     /** Score only the first N frames. */
     frames: z.number().int().positive().optional(),
     /** Native threads for the VMAF features. */

@@ -147,7 +147,7 @@ export class VmafModel {
       ptr(new Float64Array(slopes)), ptr(new Float64Array(intercepts)), -Infinity, Infinity,
     );
     const name = basename(path).replace(/\.json$/i, "");
-    return new VmafModel(path, name, checkHandle(h, `VMAF model ${path}`), order, egl, transform, clip);
+    return new VmafModel(path, name, checkHandle(h as Pointer | null, `VMAF model ${path}`), order, egl, transform, clip);
   }
 
   /** The VMAF score for one frame's features (adm2, motion2, vif_scale0..3; NEG models take the egl-1 ones). */
