@@ -446,10 +446,10 @@ static void horizontal(VifScratch *sc, int w, int scale) {
 /* ------------------------------------------------------------------ statistic */
 
 /* libvmaf's vif_statistic for one row: two numerators, gain limit 100 (num_log) and 1 (num_log1). */
-static void stat_row(const uint16_t *lt, const VifScratch *sc, int w, AgmVifAcc *acc, int want_egl1) {
+static void stat_row_c(const uint16_t *lt, const VifScratch *sc, int w, AgmVifAcc *acc, int want_egl1, int j0) {
   const int32_t sigma_nsq = 65536 << 1;
   const uint32_t *M1 = sc->o[O_MU1], *M2 = sc->o[O_MU2], *XX = sc->o[O_XX], *YY = sc->o[O_YY], *XY = sc->o[O_XY];
-  for (int j = 0; j < w; j++) {
+  for (int j = j0; j < w; j++) {
     const uint32_t mu1 = M1[j], mu2 = M2[j];
     const uint32_t mu1_sq = (uint32_t)(((uint64_t)mu1 * mu1 + 2147483648u) >> 32);
     const uint32_t mu2_sq = (uint32_t)(((uint64_t)mu2 * mu2 + 2147483648u) >> 32);
@@ -538,6 +538,106 @@ __attribute__((target("avx2"))) static int hsum_avx2(const int16_t *s, const uin
 }
 #endif
 
+
+#ifdef AGM_X86
+/* Horizontal sum of 8 int32 lanes into int64. */
+__attribute__((target("avx2"))) static inline int64_t hsum32(__m256i v) {
+  const __m256i q = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(v)),
+                                     _mm256_cvtepi32_epi64(_mm256_extracti128_si256(v, 1)));
+  int64_t t[4];
+  _mm256_storeu_si256((__m256i *)t, q);
+  return t[0] + t[1] + t[2] + t[3];
+}
+
+/* floor(log2(x)) of 4 positive doubles holding integers (exact: read from the exponent). */
+__attribute__((target("avx2"))) static inline __m256i ilog2_pd(__m256d x) {
+  return _mm256_sub_epi64(_mm256_srli_epi64(_mm256_castpd_si256(x), 52), _mm256_set1_epi64x(1023));
+}
+
+/* libvmaf's log2_64 for 4 integers given as exact doubles (2^17 <= x < 2^52): table[x >> k] + 2048 k with
+ * k = floor(log2 x) - 15. Returns 4 int32. */
+__attribute__((target("avx2"))) static inline __m128i log2_64_pd(const uint16_t *lt, __m256d x) {
+  const __m256d magic = _mm256_set1_pd(4503599627370496.0); /* 2^52: x + 2^52 holds x in its low bits */
+  const __m256i xi = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(x, magic)), _mm256_castpd_si256(magic));
+  const __m256i k = _mm256_sub_epi64(ilog2_pd(x), _mm256_set1_epi64x(15));
+  const __m256i idx = _mm256_srlv_epi64(xi, k);
+  const __m128i t = _mm_and_si128(_mm256_i64gather_epi32((const int *)lt, idx, 2), _mm_set1_epi32(0xFFFF));
+  const __m128i k32 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(k, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
+  return _mm_add_epi32(t, _mm_slli_epi32(k32, 11));
+}
+
+/* High 32 bits of (a * b + 2^31) per uint32 lane (libvmaf's mu products). */
+__attribute__((target("avx2"))) static inline __m256i mulhi_rnd(__m256i a, __m256i b) {
+  const __m256i r = _mm256_set1_epi64x(2147483648LL);
+  const __m256i e = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epu32(a, b), r), 32);
+  const __m256i o = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(b, 32)), r);
+  return _mm256_blend_epi32(e, o, 0xAA); /* odd lanes: high dword of o sits in the odd dword already */
+}
+
+/* AVX2 statistic, 8 pixels a step (the double parts 4 at a time), same arithmetic as stat_row. Returns the
+ * first column not done. */
+__attribute__((target("avx2"))) static int stat_row_avx2(const uint16_t *lt, const VifScratch *sc, int w, AgmVifAcc *acc, int want_egl1) {
+  const uint32_t *M1 = sc->o[O_MU1], *M2 = sc->o[O_MU2], *XX = sc->o[O_XX], *YY = sc->o[O_YY], *XY = sc->o[O_XY];
+  const __m256i nsq = _mm256_set1_epi32(131072), zero = _mm256_setzero_si256();
+  const __m256d eps = _mm256_set1_pd(65536 * 1.0e-10), g100 = _mm256_set1_pd(100.0), g1 = _mm256_set1_pd(1.0);
+  const __m256i k17 = _mm256_set1_epi32(2048 * 17);
+  __m256i den_log = zero, num_log = zero, num_log1 = zero;
+  int64_t non_log = 0, den_non = 0;
+  int j = 0;
+  for (; j + 8 <= w; j += 8) {
+    const __m256i m1 = _mm256_loadu_si256((const __m256i *)(M1 + j)), m2 = _mm256_loadu_si256((const __m256i *)(M2 + j));
+    const __m256i s1 = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(XX + j)), mulhi_rnd(m1, m1));
+    const __m256i s2 = _mm256_max_epi32(_mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(YY + j)), mulhi_rnd(m2, m2)), zero);
+    const __m256i s12 = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(XY + j)), mulhi_rnd(m1, m2));
+    const __m256i mlog = _mm256_cmpgt_epi32(s1, _mm256_set1_epi32(131071));
+    /* sigma1 < 2: num += 1 - sigma2 * const (summed as integers), den += 1 */
+    const __m256i nl = _mm256_andnot_si256(mlog, s2);
+    non_log += hsum32(nl);
+    den_non += 8 - __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(mlog)));
+    if (_mm256_testz_si256(mlog, mlog)) continue;
+    /* den += log2_32(2 + sigma1) - 17 (Q11): k from the float exponent of x >> 8 (exact below 2^24) */
+    const __m256i x = _mm256_add_epi32(nsq, s1);
+    const __m256i e = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(_mm256_srli_epi32(x, 8))), 23), _mm256_set1_epi32(127));
+    const __m256i k = _mm256_sub_epi32(e, _mm256_set1_epi32(7));
+    const __m256i t = _mm256_and_si256(_mm256_i32gather_epi32((const int *)lt, _mm256_srlv_epi32(x, k), 2), _mm256_set1_epi32(0xFFFF));
+    const __m256i dl = _mm256_sub_epi32(_mm256_add_epi32(t, _mm256_slli_epi32(k, 11)), k17);
+    den_log = _mm256_add_epi32(den_log, _mm256_and_si256(mlog, dl));
+    const __m256i mnum = _mm256_and_si256(mlog, _mm256_and_si256(_mm256_cmpgt_epi32(s12, zero), _mm256_cmpgt_epi32(s2, zero)));
+    if (_mm256_testz_si256(mnum, mnum)) continue;
+    for (int half = 0; half < 2; half++) {
+      const __m128i s1h = half ? _mm256_extracti128_si256(s1, 1) : _mm256_castsi256_si128(s1);
+      const __m128i s2h = half ? _mm256_extracti128_si256(s2, 1) : _mm256_castsi256_si128(s2);
+      const __m128i s12h = half ? _mm256_extracti128_si256(s12, 1) : _mm256_castsi256_si128(s12);
+      const __m128i mh = half ? _mm256_extracti128_si256(mnum, 1) : _mm256_castsi256_si128(mnum);
+      if (_mm_testz_si128(mh, mh)) continue;
+      const __m256d s1d = _mm256_cvtepi32_pd(s1h), s2d = _mm256_cvtepi32_pd(s2h), s12d = _mm256_cvtepi32_pd(s12h);
+      const __m256d g = _mm256_div_pd(s12d, _mm256_add_pd(s1d, eps));
+      __m128i sv = _mm256_cvttpd_epi32(_mm256_sub_pd(s2d, _mm256_mul_pd(g, s12d)));
+      sv = _mm_max_epi32(sv, _mm_setzero_si128());
+      const __m256d numer1 = _mm256_cvtepi32_pd(_mm_add_epi32(sv, _mm_set1_epi32(131072)));
+      const __m128i lden = log2_64_pd(lt, numer1);
+      __m256d gl = _mm256_min_pd(g, g100);
+      __m256d tt = _mm256_round_pd(_mm256_mul_pd(_mm256_mul_pd(gl, gl), s1d), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+      __m128i v = _mm_sub_epi32(log2_64_pd(lt, _mm256_add_pd(tt, numer1)), lden);
+      v = _mm_and_si128(v, mh);
+      num_log = _mm256_add_epi32(num_log, half ? _mm256_inserti128_si256(zero, v, 1) : _mm256_castsi128_si256(v));
+      if (want_egl1) {
+        gl = _mm256_min_pd(g, g1);
+        tt = _mm256_round_pd(_mm256_mul_pd(_mm256_mul_pd(gl, gl), s1d), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        v = _mm_and_si128(_mm_sub_epi32(log2_64_pd(lt, _mm256_add_pd(tt, numer1)), lden), mh);
+        num_log1 = _mm256_add_epi32(num_log1, half ? _mm256_inserti128_si256(zero, v, 1) : _mm256_castsi128_si256(v));
+      }
+    }
+  }
+  acc->den_log += hsum32(den_log);
+  acc->num_log += hsum32(num_log);
+  acc->num_log1 += hsum32(num_log1);
+  acc->num_non_log += non_log;
+  acc->den_non_log += den_non;
+  return j;
+}
+#endif
+
 /* ------------------------------------------------------------------ subsampling */
 
 /* Low-pass (with the next scale's filter) and decimate by 2: out is (w/2) x (h/2). Only even rows and
@@ -616,7 +716,11 @@ static void scale_rows(AgmVif *v, VifScratch *sc, const uint16_t *ref, const uin
   for (int i = y0; i < y1; i++) {
     vertical(v, sc, ref, dis, w, h, i, scale, bpc, have_prod);
     horizontal(sc, w, scale);
-    stat_row(v->log2_table, sc, w, acc, want_egl1);
+    int j0 = 0;
+#ifdef AGM_X86
+    if (agm_use_avx2()) j0 = stat_row_avx2(v->log2_table, sc, w, acc, want_egl1);
+#endif
+    stat_row_c(v->log2_table, sc, w, acc, want_egl1, j0);
   }
 }
 
