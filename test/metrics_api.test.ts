@@ -246,3 +246,54 @@ describeShared("models and the scorer", () => {
     rmSync(dir, { recursive: true, force: true });
   }, 60000);
 });
+
+describeShared("scoreFiles", () => {
+  const MODEL = sharedPath("vmaf", "models", "vmaf_v0.6.1.json");
+  const NEG = sharedPath("vmaf", "models", "vmaf_v0.6.1neg.json");
+
+  test("10-bit raw reference vs AV1 mkv through VideoReader matches libvmaf; JSON, percentiles, frame limit", async () => {
+    const { scoreFiles } = await import("../src/vmaf_files");
+    const dir = mkdtempSync(join(tmpdir(), "av1gym-sf-"));
+    try {
+      const expected = JSON.parse(readFileSync(sharedPath("vmaf", "reference", "src01_576x324_3f_10bit__svtav1p8crf40.json"), "utf8"));
+      const json = join(dir, "o.json");
+      const seen: number[] = [];
+      const res = scoreFiles(sharedPath("clips", "src01_576x324_3f_yuv420p10le.yuv"),
+        sharedPath("vmaf", "reference", "src01_576x324_3f_10bit__svtav1p8crf40.mkv"),
+        { width: 576, height: 324, pixelFormat: "yuv420p10le", models: [MODEL, NEG], psnr: true, percentiles: [50], json, threads: 2, onFrame: (f) => seen.push(f.frameNum) });
+      expect(res.scored).toBe(3);
+      expect(res.lengthMismatch).toBe(false);
+      expect(seen).toEqual([0, 1, 2]);
+      for (const f of res.frames) {
+        expect(Math.abs(f.vmaf - expected.frames[f.frameNum].vmaf)).toBeLessThan(1e-5);
+        expect(Math.abs(f.metrics["vmaf_v0.6.1neg"]! - expected.frames[f.frameNum].vmaf_neg)).toBeLessThan(1e-5);
+        expect(Math.abs(f.metrics.psnr_y! - expected.frames[f.frameNum].psnr_y)).toBeLessThan(1e-5);
+      }
+      const mean = expected.frames.reduce((a: number, f: { vmaf: number }) => a + f.vmaf, 0) / 3;
+      expect(res.vmaf.mean).toBeCloseTo(mean, 5);
+      expect(res.vmaf.p50).toBeGreaterThanOrEqual(res.vmaf.min);
+      expect(res.vmaf.p50).toBeLessThanOrEqual(res.vmaf.max);
+      const doc = JSON.parse(readFileSync(json, "utf8"));
+      expect(doc.frames.map((f: { frameNum: number }) => f.frameNum)).toEqual([0, 1, 2]);
+      expect(doc.pooled_metrics.vmaf.mean).toBeCloseTo(res.vmaf.mean, 5);
+      // first N frames only
+      const two = scoreFiles(sharedPath("clips", "src01_576x324_3f_yuv420p10le.yuv"),
+        sharedPath("vmaf", "reference", "src01_576x324_3f_10bit__svtav1p8crf40.mkv"),
+        { width: 576, height: 324, pixelFormat: "yuv420p10le", models: MODEL, frames: 2 });
+      expect(two.scored).toBe(2);
+      expect(two.frames[1]!.metrics.integer_motion2).toBe(two.frames[1]!.metrics.integer_motion!);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60000);
+
+  test("bad inputs: raw without a size, different sizes, missing files, bad options", async () => {
+    const { scoreFiles } = await import("../src/vmaf_files");
+    const raw = sharedPath("clips", "src01_160x90_48f.yuv");
+    expect(() => scoreFiles(raw, raw, { models: MODEL })).toThrow(InvalidArgumentError);
+    expect(() => scoreFiles(sharedPath("clips", "carphone_176x144_120f.mp4"), raw, { models: MODEL, width: 160, height: 90 })).toThrow(/176x144/);
+    expect(() => scoreFiles("/nonexistent.mp4", raw, { models: MODEL })).toThrow(FileError);
+    expect(() => scoreFiles(raw, raw, { models: MODEL, width: 160, height: 90, frames: -1 } as never)).toThrow(InvalidArgumentError);
+    expect(() => scoreFiles(raw, raw, { models: "/nonexistent-model.json", width: 160, height: 90 })).toThrow(FileError);
+  }, 60000);
+});
