@@ -329,37 +329,7 @@ static void vertical(AgmVif *v, VifScratch *sc, const uint16_t *ref, const uint1
 #else
   (void)v, (void)have_prod;
 #endif
-  if (done < w) {
-    if (done == 0 || scale > 0) {
-      vertical_c(sc, ref, dis, w, h, i, scale, bpc, done);
-    } else {
-      /* tail columns (w % 16) after the AVX2 kernel, which only runs for scale 0 at 8 bits */
-      const int tw = w - done;
-      uint32_t m1[16], m2[16];
-      uint64_t xx[16], yy[16], xy[16];
-      memset(m1, 0, sizeof m1), memset(m2, 0, sizeof m2), memset(xx, 0, sizeof xx), memset(yy, 0, sizeof yy),
-          memset(xy, 0, sizeof xy);
-      for (int k = 0; k < 17; k++) {
-        const int ii = agm_mirror(i - 8 + k, h);
-        const uint16_t *r = ref + (size_t)ii * w + done, *d = dis + (size_t)ii * w + done;
-        const uint32_t f = vif_filter[0][k];
-        for (int j = 0; j < tw; j++) {
-          const uint32_t fr = f * r[j], fd = f * d[j];
-          m1[j] += fr, m2[j] += fd;
-          xx[j] += (uint64_t)fr * r[j], yy[j] += (uint64_t)fd * d[j], xy[j] += (uint64_t)fr * d[j];
-        }
-      }
-      for (int j = 0; j < tw; j++) {
-        const int o = done + j;
-        sc->s[S_MU1][o] = off16((uint16_t)((m1[j] + 128) >> 8));
-        sc->s[S_MU2][o] = off16((uint16_t)((m2[j] + 128) >> 8));
-        const uint32_t a = (uint32_t)xx[j], b = (uint32_t)yy[j], c = (uint32_t)xy[j];
-        sc->s[S_XXH][o] = off16(a >> 16), sc->s[S_XXL][o] = off16(a);
-        sc->s[S_YYH][o] = off16(b >> 16), sc->s[S_YYL][o] = off16(b);
-        sc->s[S_XYH][o] = off16(c >> 16), sc->s[S_XYL][o] = off16(c);
-      }
-    }
-  }
+  if (done < w) vertical_c(sc, ref, dis, w, h, i, scale, bpc, done); /* the rest, or all without AVX2 */
   const int half = vif_filter_width[scale] / 2;
   for (int q = 0; q < NSTREAM; q++) {
     int16_t *t = sc->s[q];
