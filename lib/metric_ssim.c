@@ -183,11 +183,12 @@ __attribute__((target("avx2"))) static int decimate2_avx2(const float *img, int 
 #endif
 
 /* IQA's filtered decimation: the kernel (kw x kw, centred at x - kw/2 .. x + kw/2 - even) evaluated at every
- * factor-th sample, symmetric borders with the edge repeated (-1 -> 0). Output ceil(w/factor). eo: scratch
+ * factor-th sample, symmetric borders with the edge repeated (-1 -> 0). eo: scratch
  * of w*h floats (AVX2 path). */
 static void decimate(const float *img, int w, int h, int factor, const float *k, int kw, float *out, int *ow, int *oh,
                      float *eo) {
-  const int dw = (w + factor - 1) / factor, dh = (h + factor - 1) / factor;
+  /* IQA's output size: w/factor + (w&1) (ceil for factor 2; may sample past the edge for larger factors) */
+  const int dw = w / factor + (w & 1), dh = h / factor + (h & 1);
   *ow = dw;
   *oh = dh;
 #ifdef AGM_X86
@@ -195,8 +196,8 @@ static void decimate(const float *img, int w, int h, int factor, const float *k,
 #else
   (void)eo;
 #endif
-  for (int y = 0, oy = 0; y < h; y += factor, oy++)
-    for (int x = 0, ox = 0; x < w; x += factor, ox++) out[(size_t)oy * dw + ox] = decimate_px(img, w, h, x, y, k, kw);
+  for (int oy = 0; oy < dh; oy++)
+    for (int ox = 0; ox < dw; ox++) out[(size_t)oy * dw + ox] = decimate_px(img, w, h, ox * factor, oy * factor, k, kw);
 }
 
 /* Luma plane to float (b-bit divided by 2^(b-8)). */
@@ -230,7 +231,7 @@ int ag_ssim(const void *ref, int rs, const void *dis, int ds, int w, int h, int 
   }
   if (scale > 1) {
     float *k = malloc((size_t)scale * scale * sizeof(float));
-    const int dw = (w + scale - 1) / scale, dh = (h + scale - 1) / scale;
+    const int dw = w / scale + 1, dh = h / scale + 1;
     float *r2 = malloc((size_t)dw * dh * sizeof(float)), *d2 = malloc((size_t)dw * dh * sizeof(float));
     if (!k || !r2 || !d2) {
       free(k), free(r2), free(d2), free(r), free(d);
