@@ -307,6 +307,7 @@ static inline int64_t decouple_k(const int32_t *div, int32_t o, int32_t t) {
 
 #ifdef AGM_X86
 static int decouple8_s0_avx2(AgmAdm *s, size_t o, int egl);
+static int decouple4_s123_avx2(AgmAdm *s, size_t o, int egl);
 #endif
 
 /* Decouple t (distorted) into restored r = k.o and additive a = t - r, with the 1-degree angle test and the
@@ -318,7 +319,7 @@ static void decouple(AgmAdm *s, int w, int h, double egl, int is16) {
   const double q = 1.0 / 4096.0;
   const Rect e = ext_rect(w, h);
   const int32_t *div = s->div_lookup;
-  const int simd = is16 && (egl == 1.0 || egl == 100.0) && agm_use_avx2();
+  const int simd = (egl == 1.0 || egl == 100.0) && agm_use_avx2();
   (void)simd;
   for (int i = e.t; i < e.b; i++) {
     const size_t row = (size_t)i * w;
@@ -327,11 +328,15 @@ static void decouple(AgmAdm *s, int w, int h, double egl, int is16) {
     int32_t *r0 = s->r[0] + row, *r1 = s->r[1] + row, *r2 = s->r[2] + row;
     int32_t *a0 = s->a[0] + row, *a1 = s->a[1] + row, *a2 = s->a[2] + row;
     int j = e.l;
-#ifdef AGM_X86
-    if (simd)
-      while (j + 8 <= e.r && decouple8_s0_avx2(s, row + j, (int)egl)) j += 8;
-#endif
     for (; j < e.r; j++) {
+#ifdef AGM_X86
+      /* vector chunks; a chunk the vector code declines is done here, then vectors resume */
+      if (simd && ((j - e.l) & (is16 ? 7 : 3)) == 0 && j + (is16 ? 8 : 4) <= e.r &&
+          (is16 ? decouple8_s0_avx2(s, row + j, (int)egl) : decouple4_s123_avx2(s, row + j, (int)egl))) {
+        j += (is16 ? 8 : 4) - 1;
+        continue;
+      }
+#endif
       const int32_t o[3] = {RH[j], RV[j], RD[j]}, t[3] = {TH[j], TV[j], TD[j]};
       const int64_t ot_dp = (int64_t)o[0] * t[0] + (int64_t)o[1] * t[1];
       const int64_t o_mag_sq = (int64_t)o[0] * o[0] + (int64_t)o[1] * o[1];
@@ -430,6 +435,98 @@ __attribute__((target("avx2"))) static int decouple8_s0_avx2(AgmAdm *s, size_t o
     const __m256i av = _mm256_srai_epi32(_mm256_slli_epi32(_mm256_sub_epi32(tb, rv), 16), 16);
     _mm256_storeu_si256((__m256i *)(s->r[b] + o), rv);
     _mm256_storeu_si256((__m256i *)(s->a[b] + o), av);
+  }
+  return 1;
+}
+#endif
+
+#ifdef AGM_X86
+/* Exact int64 -> double for |x| < 2^51 (add the bits of 2^52 + 2^51, subtract it as a double). */
+__attribute__((target("avx2"))) static inline __m256d i64_to_pd(__m256i x) {
+  const __m256d magic = _mm256_set1_pd(6755399441055744.0);
+  return _mm256_sub_pd(_mm256_castsi256_pd(_mm256_add_epi64(x, _mm256_castpd_si256(magic))), magic);
+}
+
+/* Arithmetic right shift of int64 lanes by n (AVX2 has only the logical one). */
+__attribute__((target("avx2"))) static inline __m256i srai64(__m256i v, int n) {
+  const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), v);
+  return _mm256_or_si256(_mm256_srli_epi64(v, n), _mm256_slli_epi64(sign, 64 - n));
+}
+
+/* (float)x of int64 lanes (|x| < 2^62), as C's conversion (one rounding to nearest), widened back to
+ * double: values of 2^53 and more are first narrowed to 53 bits with a sticky bit ("round to odd"), which
+ * makes the final rounding to float exact. */
+__attribute__((target("avx2"))) static inline __m256d f32_of_i64(__m256i x) {
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi64x(1), lo32 = _mm256_set1_epi64x(0xFFFFFFFFLL);
+  const __m256d two32 = _mm256_set1_pd(4294967296.0);
+  const __m256i neg = _mm256_cmpgt_epi64(zero, x);
+  const __m256i ax = _mm256_sub_epi64(_mm256_xor_si256(x, neg), neg);
+  const __m256d approx = _mm256_add_pd(_mm256_mul_pd(i64_to_pd(_mm256_srli_epi64(ax, 32)), two32), i64_to_pd(_mm256_and_si256(ax, lo32)));
+  __m256i sh = _mm256_sub_epi64(_mm256_srli_epi64(_mm256_castpd_si256(approx), 52), _mm256_set1_epi64x(1023 + 52));
+  sh = _mm256_and_si256(sh, _mm256_cmpgt_epi64(sh, zero));
+  const __m256i dropped = _mm256_and_si256(ax, _mm256_sub_epi64(_mm256_sllv_epi64(one, sh), one));
+  const __m256i ax2 = _mm256_or_si256(_mm256_srlv_epi64(ax, sh), _mm256_andnot_si256(_mm256_cmpeq_epi64(dropped, zero), one));
+  __m256d d = _mm256_add_pd(_mm256_mul_pd(i64_to_pd(_mm256_srli_epi64(ax2, 32)), two32), i64_to_pd(_mm256_and_si256(ax2, lo32)));
+  d = _mm256_mul_pd(d, _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(sh, _mm256_set1_epi64x(1023)), 52)));
+  d = _mm256_or_pd(d, _mm256_castsi256_pd(_mm256_and_si256(neg, _mm256_set1_epi64x(INT64_MIN))));
+  return _mm256_cvtps_pd(_mm256_cvtpd_ps(d));
+}
+
+/* AVX2 decouple of 4 pixels at scales 1-3 (int32 bands), the same steps as decouple()/decouple_k() in
+ * 64-bit lanes. Returns 0 (caller goes portable) when a value is outside +-2^30 (products must stay below
+ * 2^62). egl must be an integer (1 or 100). */
+__attribute__((target("avx2"))) static int decouple4_s123_avx2(AgmAdm *s, size_t o, int egl) {
+  __m256i O[3], T[3];
+  const __m256i lim24 = _mm256_set1_epi64x((1 << 30) - 1), nlim24 = _mm256_set1_epi64x(-(1 << 30) + 1);
+  __m256i bad = _mm256_setzero_si256();
+  for (int b = 0; b < 3; b++) {
+    O[b] = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(s->ref[B_H + b] + o)));
+    T[b] = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(s->dis[B_H + b] + o)));
+    bad = _mm256_or_si256(bad, _mm256_or_si256(_mm256_cmpgt_epi64(O[b], lim24), _mm256_cmpgt_epi64(nlim24, O[b])));
+    bad = _mm256_or_si256(bad, _mm256_or_si256(_mm256_cmpgt_epi64(T[b], lim24), _mm256_cmpgt_epi64(nlim24, T[b])));
+  }
+  if (!_mm256_testz_si256(bad, bad)) return 0;
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i dp = _mm256_add_epi64(_mm256_mul_epi32(O[0], T[0]), _mm256_mul_epi32(O[1], T[1]));
+  const __m256i om = _mm256_add_epi64(_mm256_mul_epi32(O[0], O[0]), _mm256_mul_epi32(O[1], O[1]));
+  const __m256i tm = _mm256_add_epi64(_mm256_mul_epi32(T[0], T[0]), _mm256_mul_epi32(T[1], T[1]));
+  const __m256d q = _mm256_set1_pd(1.0 / 4096.0);
+  const __m256d cs = _mm256_set1_pd((double)(float)(cos(1.0 * M_PI / 180.0) * cos(1.0 * M_PI / 180.0)));
+  const __m256d d = _mm256_mul_pd(f32_of_i64(dp), q);
+  const __m256d rhs = _mm256_mul_pd(_mm256_mul_pd(cs, _mm256_mul_pd(f32_of_i64(om), q)), _mm256_mul_pd(f32_of_i64(tm), q));
+  const __m256i angle = _mm256_castpd_si256(
+      _mm256_and_pd(_mm256_cmp_pd(d, _mm256_setzero_pd(), _CMP_GE_OQ), _mm256_cmp_pd(_mm256_mul_pd(d, d), rhs, _CMP_GE_OQ)));
+  const __m256i one = _mm256_set1_epi64x(1), c14 = _mm256_set1_epi64x(14), c15 = _mm256_set1_epi64x(15);
+  const __m256i k32768 = _mm256_set1_epi64x(32768), c32767 = _mm256_set1_epi64x(32767), r14 = _mm256_set1_epi64x(16384);
+  const __m256i vegl = _mm256_set1_epi64x(egl), pick = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+  for (int b = 0; b < 3; b++) {
+    const __m256i ob = O[b], tb = T[b];
+    const __m256i neg = _mm256_cmpgt_epi64(zero, ob);
+    const __m256i ao = _mm256_sub_epi64(_mm256_xor_si256(ob, neg), neg);
+    /* |o| >= 2^15: reduce to 15 bits with rounding, shift = floor(log2 |o|) - 14 */
+    const __m256i big = _mm256_cmpgt_epi64(ao, c32767);
+    const __m256i lg = _mm256_sub_epi64(_mm256_srli_epi64(_mm256_castpd_si256(i64_to_pd(ao)), 52), _mm256_set1_epi64x(1023));
+    const __m256i sh = _mm256_and_si256(big, _mm256_sub_epi64(lg, c14));
+    const __m256i m = _mm256_srlv_epi64(_mm256_add_epi64(ao, _mm256_and_si256(big, _mm256_sllv_epi64(one, _mm256_sub_epi64(sh, one)))), sh);
+    const __m256i dv = _mm256_cvtepi32_epi64(_mm256_i64gather_epi32(s->div_lookup, _mm256_add_epi64(m, k32768), 4));
+    __m256i p = _mm256_mul_epi32(dv, tb);
+    p = _mm256_sub_epi64(_mm256_xor_si256(p, neg), neg); /* times sign(o) */
+    __m256i k = _mm256_srlv_epi64(_mm256_add_epi64(p, _mm256_sllv_epi64(one, _mm256_add_epi64(sh, c14))), _mm256_add_epi64(sh, c15));
+    k = _mm256_andnot_si256(_mm256_cmpgt_epi64(zero, p), k);
+    k = _mm256_blendv_epi8(k, k32768, _mm256_cmpgt_epi64(k, k32768));
+    const __m256i ozero = _mm256_cmpeq_epi64(ob, zero);
+    k = _mm256_blendv_epi8(k, k32768, ozero);
+    __m256i rv = srai64(_mm256_add_epi64(_mm256_mul_epi32(k, ob), r14), 15);
+    rv = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(_mm256_permutevar8x32_epi32(rv, pick))); /* int32 */
+    const __m256i g = _mm256_mul_epi32(rv, vegl);
+    const __m256i act = _mm256_andnot_si256(ozero, _mm256_and_si256(angle, _mm256_cmpgt_epi64(k, zero)));
+    const __m256i pos = _mm256_cmpgt_epi64(ob, zero);
+    const __m256i gmin = _mm256_blendv_epi8(g, tb, _mm256_cmpgt_epi64(g, tb)); /* min(g, t) */
+    const __m256i gmax = _mm256_blendv_epi8(g, tb, _mm256_cmpgt_epi64(tb, g)); /* max(g, t) */
+    rv = _mm256_blendv_epi8(rv, _mm256_blendv_epi8(gmax, gmin, pos), act);
+    const __m256i av = _mm256_sub_epi64(tb, rv);
+    _mm_storeu_si128((__m128i *)(s->r[b] + o), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(rv, pick)));
+    _mm_storeu_si128((__m128i *)(s->a[b] + o), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(av, pick)));
   }
   return 1;
 }
