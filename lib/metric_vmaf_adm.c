@@ -625,6 +625,82 @@ static float csf_den(AgmAdm *s, int w, int h, int scale) {
   return den;
 }
 
+#ifdef AGM_X86
+/* Arithmetic right shift of int64 lanes by a run-time count 0..63. */
+__attribute__((target("avx2"))) static inline __m256i srai64_n(__m256i v, int n) {
+  const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), v);
+  return _mm256_or_si256(_mm256_srl_epi64(v, _mm_cvtsi32_si128(n)), _mm256_sll_epi64(sign, _mm_cvtsi32_si128(64 - n)));
+}
+
+/* Low 32 bits of int64 lanes, sign-extended back to 64 (C's conversion to int32). */
+__attribute__((target("avx2"))) static inline __m256i to_i32(__m256i v) {
+  return _mm256_cvtepi32_epi64(_mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6))));
+}
+
+typedef struct {
+  int scale;
+  int32_t i_rf16[3];
+  uint32_t i_rf32[3];
+  int sh_sub[3], sh_sq[3], sh_cub[3];
+  int64_t add_sq[3], add_cub[3];
+} CmParams;
+
+/* AVX2 masking sums of row i, columns [j0, j1) (4 at a time, all with both neighbours inside the row),
+ * added to in[3]; the same integer steps as adm_cm's loop. Returns the first column not done. */
+__attribute__((target("avx2"))) static int cm_row_avx2(const AgmAdm *s, int w, int i, int ic, int id, int j0, int j1,
+                                                     const CmParams *p, int64_t in[3]) {
+  const size_t ro = (size_t)i * w, ru = (size_t)ic * w, rd = (size_t)id * w;
+  __m256i acc[3] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+  int j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    __m128i thr = _mm_setzero_si128();
+    for (int th = 0; th < 3; th++) {
+      const int32_t *f = s->csf_f[th];
+      __m128i sum = _mm_add_epi32(_mm_add_epi32(_mm_loadu_si128((const __m128i *)(f + ru + j - 1)), _mm_loadu_si128((const __m128i *)(f + ru + j))),
+                                  _mm_loadu_si128((const __m128i *)(f + ru + j + 1)));
+      sum = _mm_add_epi32(sum, _mm_add_epi32(_mm_loadu_si128((const __m128i *)(f + ro + j - 1)), _mm_loadu_si128((const __m128i *)(f + ro + j + 1))));
+      sum = _mm_add_epi32(sum, _mm_add_epi32(_mm_add_epi32(_mm_loadu_si128((const __m128i *)(f + rd + j - 1)), _mm_loadu_si128((const __m128i *)(f + rd + j))),
+                                             _mm_loadu_si128((const __m128i *)(f + rd + j + 1))));
+      const __m128i av = _mm_abs_epi32(_mm_loadu_si128((const __m128i *)(s->csf_a[th] + ro + j)));
+      __m128i c;
+      if (p->scale == 0) {
+        c = _mm_srai_epi32(_mm_add_epi32(_mm_mullo_epi32(av, _mm_set1_epi32(8738)), _mm_set1_epi32(2048)), 12);
+        c = _mm_srai_epi32(_mm_slli_epi32(c, 16), 16); /* int16 */
+      } else {
+        const __m256i prod = _mm256_add_epi64(_mm256_mul_epi32(_mm256_cvtepi32_epi64(av), _mm256_set1_epi64x(286331153)),
+                                              _mm256_set1_epi64x(INT32_MIN));
+        c = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(srai64_n(prod, 32), _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
+      }
+      thr = _mm_add_epi32(thr, _mm_add_epi32(sum, c));
+    }
+    for (int b = 0; b < 3; b++) {
+      const __m128i r = _mm_loadu_si128((const __m128i *)(s->r[b] + ro + j));
+      __m128i x;
+      if (p->scale == 0) {
+        x = _mm_mullo_epi32(r, _mm_set1_epi32(p->i_rf16[b]));
+      } else {
+        const __m256i v = _mm256_add_epi64(_mm256_mul_epi32(_mm256_cvtepi32_epi64(r), _mm256_set1_epi64x(p->i_rf32[b])),
+                                           _mm256_set1_epi64x(1 << 27));
+        x = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(srai64_n(v, 28), _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
+      }
+      x = _mm_sub_epi32(_mm_abs_epi32(x), _mm_sll_epi32(thr, _mm_cvtsi32_si128(p->sh_sub[b])));
+      x = _mm_max_epi32(x, _mm_setzero_si128());
+      const __m256i x64 = _mm256_cvtepi32_epi64(x);
+      const __m256i xsq = to_i32(_mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epu32(x64, x64), _mm256_set1_epi64x(p->add_sq[b])),
+                                                  _mm_cvtsi32_si128(p->sh_sq[b])));
+      const __m256i val = srai64_n(_mm256_add_epi64(_mm256_mul_epi32(xsq, x64), _mm256_set1_epi64x(p->add_cub[b])), p->sh_cub[b]);
+      acc[b] = _mm256_add_epi64(acc[b], val);
+    }
+  }
+  for (int b = 0; b < 3; b++) {
+    int64_t t[4];
+    _mm256_storeu_si256((__m256i *)t, acc[b]);
+    in[b] += t[0] + t[1] + t[2] + t[3];
+  }
+  return j;
+}
+#endif
+
 /* Contrast masking: sum over the interior of max(|CSF(r)| - threshold, 0)^3 with the threshold from the
  * 3x3 neighbourhood of CSF(a) (mixed borders: row/col -1 -> 1, n -> n-1). */
 static float adm_cm(AgmAdm *s, int w, int h, int scale) {
@@ -666,13 +742,29 @@ static float adm_cm(AgmAdm *s, int w, int h, int scale) {
       final_div[b] = (float)pow(2, fs[scale - 1] - sc - sh_inner);
     }
   }
+#ifdef AGM_X86
+  /* the vector path multiplies the Q32 factors as signed 32-bit: they are < 2^31 for the default CSF */
+  const int simd = agm_use_avx2() && i_rf32[0] < 0x80000000u && i_rf32[1] < 0x80000000u && i_rf32[2] < 0x80000000u;
+  CmParams cp;
+  cp.scale = scale;
+  for (int b = 0; b < 3; b++) {
+    cp.i_rf16[b] = i_rf16[b], cp.i_rf32[b] = i_rf32[b], cp.sh_sub[b] = sh_sub[b], cp.sh_sq[b] = sh_sq[b];
+    cp.sh_cub[b] = (int)sh_cub[b], cp.add_sq[b] = add_sq[b], cp.add_cub[b] = add_cub[b];
+  }
+#endif
   const int32_t *ca[3] = {s->csf_a[0], s->csf_a[1], s->csf_a[2]};
   const int32_t *cf[3] = {s->csf_f[0], s->csf_f[1], s->csf_f[2]};
   for (int i = c.t; i < c.b; i++) {
     const int iu = i == 0 ? 1 : i - 1, id = i == h - 1 ? h - 1 : i + 1;
     const int ic = h > 1 ? iu : 0;
     int64_t in[3] = {0, 0, 0};
+    /* interior columns (both neighbours inside) in vectors, the rest here */
+    int vj0 = c.l > 1 ? c.l : 1, vj1 = c.r < w - 1 ? c.r : w - 1, vdone = vj0;
+#ifdef AGM_X86
+    if (simd && vj1 > vj0) vdone = cm_row_avx2(s, w, i, ic, id, vj0, vj1, &cp, in);
+#endif
     for (int j = c.l; j < c.r; j++) {
+      if (j >= vj0 && j < vdone) continue;
       const int jl0 = j == 0 ? 1 : j - 1, jr = j == w - 1 ? w - 1 : j + 1;
       const int jl = w > 1 ? jl0 : 0;
       const size_t ro = (size_t)i * w;
