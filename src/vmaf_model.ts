@@ -6,7 +6,7 @@
  */
 import { ptr, type Pointer } from "bun:ffi";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { checkHandle, native } from "./ffi";
 import { FileError, FormatError, StateError } from "./errors";
 

@@ -10,11 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeShared, sharedPath } from "./shared";
 import { allocI420, chromaSize, type I420Frame } from "../src/frame";
-import { msSsim, psnr, setMetricsSimd, ssim } from "../src/metrics";
-import { VmafModel, VmafScorer, vmafFeatures } from "../src/vmaf";
+import { VmafScorer } from "../src/vmaf";
 
 /** Reads a raw yuv420p / yuv420p10le file into frames. */
-export function readRaw(path: string, w: number, h: number, bitDepth: number, maxFrames = Infinity): I420Frame[] {
+function readRaw(path: string, w: number, h: number, bitDepth: number, maxFrames = Infinity): I420Frame[] {
   const buf = readFileSync(path);
   const c = chromaSize(w, h);
   const bps = bitDepth > 8 ? 2 : 1;
