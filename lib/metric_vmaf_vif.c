@@ -319,12 +319,97 @@ __attribute__((target("avx2"))) static int vertical_s12_avx2(AgmVif *v, VifScrat
 }
 #endif
 
+#ifdef AGM_X86
+/* AVX2 vertical pass at scale 0 for 9..12-bit samples: squares exceed 16 bits, so split p = 256a + b
+ * (a <= 15): p*q = 65536 ac + 256 (ad + bc) + bd with each byte product summed exactly by madd (bd is
+ * offset-16), then (sum + 2^(s-1)) >> s for s = 2(bpc-8) <= 8 rebuilt from the partial sums: the first two
+ * terms are multiples of 2^s; modulo-2^32 arithmetic is exact because the result fits 32 bits. */
+__attribute__((target("avx2"))) static int vertical_s0_hbd_avx2(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int i, int bpc) {
+  const uint16_t *filt = vif_filter[0];
+  const uint16_t *r[18], *d[18];
+  for (int k = 0; k < 17; k++) {
+    const int ii = agm_mirror(i - 8 + k, h);
+    r[k] = ref + (size_t)ii * w;
+    d[k] = dis + (size_t)ii * w;
+  }
+  r[17] = r[16], d[17] = d[16];
+  __m256i fp[9];
+  for (int p = 0; p < 9; p++) fp[p] = _mm256_set1_epi32((int)((uint32_t)filt[2 * p + 1] << 16 | filt[2 * p]));
+  const __m256i flip = _mm256_set1_epi16((short)0x8000), m8 = _mm256_set1_epi16(255);
+  const __m256i off = _mm256_set1_epi32((int)0x80000000u), lo16 = _mm256_set1_epi32(0xFFFF);
+  const __m128i sh = _mm_cvtsi32_si128(2 * (bpc - 8)), shm = _mm_cvtsi32_si128(bpc);
+  const __m128i sh1 = _mm_cvtsi32_si128(16 - 2 * (bpc - 8)), sh2 = _mm_cvtsi32_si128(8 - 2 * (bpc - 8));
+  const __m256i rnd = _mm256_set1_epi32(1 << (2 * (bpc - 8) - 1)), rndm = _mm256_set1_epi32(1 << (bpc - 1));
+  int j = 0;
+  for (; j + 16 <= w; j += 16) {
+    /* group 1: mu1, mu2, xx (S1, S2, S3); group 2: yy (S1, S2, S3), xy (S1, S2a, S2b, S3) */
+    __m256i A[12][2];
+    for (int grp = 0; grp < 2; grp++) {
+      __m256i acc[7][2];
+      const int ns = grp ? 7 : 5;
+      for (int q = 0; q < ns; q++) acc[q][0] = acc[q][1] = _mm256_setzero_si256();
+      for (int p = 0; p < 9; p++) {
+        const int k = 2 * p;
+        __m256i v0[7], v1[7];
+        for (int t = 0; t < 2; t++) {
+          const __m256i x = _mm256_loadu_si256((const __m256i *)(r[k + t] + j)), y = _mm256_loadu_si256((const __m256i *)(d[k + t] + j));
+          const __m256i xa = _mm256_srli_epi16(x, 8), xb = _mm256_and_si256(x, m8);
+          const __m256i ya = _mm256_srli_epi16(y, 8), yb = _mm256_and_si256(y, m8);
+          __m256i *v = t ? v1 : v0;
+          if (!grp) {
+            v[0] = x, v[1] = y;
+            v[2] = _mm256_mullo_epi16(xa, xa), v[3] = _mm256_mullo_epi16(xa, xb);
+            v[4] = _mm256_xor_si256(_mm256_mullo_epi16(xb, xb), flip);
+          } else {
+            v[0] = _mm256_mullo_epi16(ya, ya), v[1] = _mm256_mullo_epi16(ya, yb);
+            v[2] = _mm256_xor_si256(_mm256_mullo_epi16(yb, yb), flip);
+            v[3] = _mm256_mullo_epi16(xa, ya), v[4] = _mm256_mullo_epi16(xa, yb), v[5] = _mm256_mullo_epi16(xb, ya);
+            v[6] = _mm256_xor_si256(_mm256_mullo_epi16(xb, yb), flip);
+          }
+        }
+        for (int q = 0; q < ns; q++) {
+          acc[q][0] = _mm256_add_epi32(acc[q][0], _mm256_madd_epi16(_mm256_unpacklo_epi16(v0[q], v1[q]), fp[p]));
+          acc[q][1] = _mm256_add_epi32(acc[q][1], _mm256_madd_epi16(_mm256_unpackhi_epi16(v0[q], v1[q]), fp[p]));
+        }
+      }
+      for (int q = 0; q < ns; q++) A[grp ? 5 + q : q][0] = acc[q][0], A[grp ? 5 + q : q][1] = acc[q][1];
+    }
+    /* offset-16 streams (S3 terms): add 32768 * sum f = 2^31 back */
+    for (int k = 0; k < 2; k++) A[4][k] = _mm256_add_epi32(A[4][k], off), A[7][k] = _mm256_add_epi32(A[7][k], off), A[11][k] = _mm256_add_epi32(A[11][k], off);
+    __m256i mu[2][2], sq[3][2];
+    for (int k = 0; k < 2; k++) {
+      mu[0][k] = _mm256_srl_epi32(_mm256_add_epi32(A[0][k], rndm), shm);
+      mu[1][k] = _mm256_srl_epi32(_mm256_add_epi32(A[1][k], rndm), shm);
+      /* (65536 S1 + 512 S2 + S3 + 2^(s-1)) >> s, and for xy 256 (S2a + S2b) */
+      for (int t = 0; t < 2; t++) {
+        const __m256i S1 = A[2 + 3 * t][k], S2 = A[3 + 3 * t][k], S3 = A[4 + 3 * t][k];
+        sq[t][k] = _mm256_add_epi32(_mm256_add_epi32(_mm256_sll_epi32(S1, sh1), _mm256_sll_epi32(_mm256_slli_epi32(S2, 1), sh2)),
+                                    _mm256_srl_epi32(_mm256_add_epi32(S3, rnd), sh));
+      }
+      const __m256i S2 = _mm256_add_epi32(A[9][k], A[10][k]);
+      sq[2][k] = _mm256_add_epi32(_mm256_add_epi32(_mm256_sll_epi32(A[8][k], sh1), _mm256_sll_epi32(S2, sh2)),
+                                  _mm256_srl_epi32(_mm256_add_epi32(A[11][k], rnd), sh));
+    }
+    _mm256_storeu_si256((__m256i *)(sc->s[S_MU1] + j), _mm256_xor_si256(_mm256_packus_epi32(mu[0][0], mu[0][1]), flip));
+    _mm256_storeu_si256((__m256i *)(sc->s[S_MU2] + j), _mm256_xor_si256(_mm256_packus_epi32(mu[1][0], mu[1][1]), flip));
+    for (int t = 0; t < 3; t++) {
+      const __m256i hi = _mm256_packus_epi32(_mm256_srli_epi32(sq[t][0], 16), _mm256_srli_epi32(sq[t][1], 16));
+      const __m256i lo = _mm256_packus_epi32(_mm256_and_si256(sq[t][0], lo16), _mm256_and_si256(sq[t][1], lo16));
+      _mm256_storeu_si256((__m256i *)(sc->s[S_XXH + 2 * t] + j), _mm256_xor_si256(hi, flip));
+      _mm256_storeu_si256((__m256i *)(sc->s[S_XXL + 2 * t] + j), _mm256_xor_si256(lo, flip));
+    }
+  }
+  return j;
+}
+#endif
+
 /* Vertical pass of row i into the scratch streams, margins mirrored for the horizontal taps. */
 static void vertical(AgmVif *v, VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int i, int scale,
                      int bpc, int have_prod) {
   int done = 0;
 #ifdef AGM_X86
   if (scale == 0 && bpc == 8 && agm_use_avx2()) done = vertical_s0_8bit_avx2(sc, ref, dis, w, h, i);
+  else if (scale == 0 && bpc > 8 && bpc <= 12 && agm_use_avx2()) done = vertical_s0_hbd_avx2(sc, ref, dis, w, h, i, bpc);
   else if (have_prod) done = vertical_s12_avx2(v, sc, w, h, i, scale);
 #else
   (void)v, (void)have_prod;
