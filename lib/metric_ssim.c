@@ -82,6 +82,40 @@ static void conv_valid(const float *img, int w, int h, float *tmp, float *out) {
     }
 }
 
+#ifdef AGM_X86
+/* AVX2 per-pixel SSIM terms, 4 at a time, with the scalar loop's float/double steps (no FMA); the sums are
+ * then added in pixel order, so the totals are identical. Returns the count done. */
+__attribute__((target("avx2"))) static size_t ssim_map_avx2(const float *mu1, const float *mu2, const float *s11, const float *s22,
+                                                           const float *s12, size_t n, float C1, float C2, float C3,
+                                                           double *sum, double *ls, double *cs, double *ss) {
+  const __m128 c1 = _mm_set1_ps(C1), c2 = _mm_set1_ps(C2), c3 = _mm_set1_ps(C3), z = _mm_setzero_ps();
+  const __m256d two = _mm256_set1_pd(2.0), dc1 = _mm256_set1_pd(C1), dc2 = _mm256_set1_pd(C2);
+  double S = *sum, L = *ls, Cc = *cs, Ss = *ss;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m128 m1 = _mm_loadu_ps(mu1 + i), m2 = _mm_loadu_ps(mu2 + i);
+    const __m128 a = _mm_max_ps(_mm_sub_ps(_mm_loadu_ps(s11 + i), _mm_mul_ps(m1, m1)), z);
+    const __m128 b = _mm_max_ps(_mm_sub_ps(_mm_loadu_ps(s22 + i), _mm_mul_ps(m2, m2)), z);
+    const __m128 ab = _mm_sub_ps(_mm_loadu_ps(s12 + i), _mm_mul_ps(m1, m2));
+    const __m128 sr = _mm256_cvtpd_ps(_mm256_sqrt_pd(_mm256_cvtps_pd(_mm_mul_ps(a, b))));
+    const __m256d l = _mm256_div_pd(_mm256_add_pd(_mm256_mul_pd(_mm256_mul_pd(two, _mm256_cvtps_pd(m1)), _mm256_cvtps_pd(m2)), dc1),
+                                    _mm256_cvtps_pd(_mm_add_ps(_mm_add_ps(_mm_mul_ps(m1, m1), _mm_mul_ps(m2, m2)), c1)));
+    const __m256d c = _mm256_div_pd(_mm256_add_pd(_mm256_mul_pd(two, _mm256_cvtps_pd(sr)), dc2),
+                                    _mm256_cvtps_pd(_mm_add_ps(_mm_add_ps(a, b), c2)));
+    /* a flat window with a slightly negative float covariance counts as 0 */
+    const __m128 flat = _mm_and_ps(_mm_cmplt_ps(ab, z), _mm_cmple_ps(sr, z));
+    const __m128 abc = _mm_andnot_ps(flat, ab);
+    const __m256d sv = _mm256_cvtps_pd(_mm_div_ps(_mm_add_ps(abc, c3), _mm_add_ps(sr, c3)));
+    const __m256d lcs = _mm256_mul_pd(_mm256_mul_pd(l, c), sv);
+    double tl[4], tc[4], ts[4], tp[4];
+    _mm256_storeu_pd(tl, l), _mm256_storeu_pd(tc, c), _mm256_storeu_pd(ts, sv), _mm256_storeu_pd(tp, lcs);
+    for (int k = 0; k < 4; k++) S += tp[k], L += tl[k], Cc += tc[k], Ss += ts[k];
+  }
+  *sum = S, *ls = L, *cs = Cc, *ss = Ss;
+  return i;
+}
+#endif
+
 /* Mean SSIM and its l, c, s means over the valid region (IQA's default path). Returns 0 or -1 (no memory). */
 static int ssim_core(const float *ref, const float *cmp, int w, int h, double *ssim, double lcs[3]) {
   const float C1 = (0.01f * 255) * (0.01f * 255), C2 = (0.03f * 255) * (0.03f * 255), C3 = C2 / 2.0f;
@@ -100,7 +134,11 @@ static int ssim_core(const float *ref, const float *cmp, int w, int h, double *s
   conv_valid(sq, w, h, tmp, s12);
   const int dw = w - GAUSS_LEN + 1, dh = h - GAUSS_LEN + 1;
   double sum = 0, ls = 0, cs = 0, ss = 0;
-  for (size_t i = 0; i < (size_t)dw * dh; i++) {
+  size_t i0 = 0;
+#ifdef AGM_X86
+  if (agm_use_avx2()) i0 = ssim_map_avx2(mu1, mu2, s11, s22, s12, (size_t)dw * dh, C1, C2, C3, &sum, &ls, &cs, &ss);
+#endif
+  for (size_t i = i0; i < (size_t)dw * dh; i++) {
     float a = s11[i] - mu1[i] * mu1[i], b = s22[i] - mu2[i] * mu2[i];
     a = a > 0.0f ? a : 0.0f;
     b = b > 0.0f ? b : 0.0f;
