@@ -46,12 +46,16 @@ function unpack(o: Float64Array, neg: boolean): VmafFeatures {
   return f;
 }
 
+// Native contexts that were never closed are freed when their owner is collected.
+const contextFinalizer = new FinalizationRegistry<Pointer>((h) => native().ag_vmaf_free(h));
+
 /** A native feature context for one frame size and bit depth. */
 class FeatureContext {
   handle: Pointer | null;
   readonly out = new Float64Array(NOUT);
   constructor(readonly width: number, readonly height: number, readonly bitDepth: number, threads: number) {
     this.handle = checkHandle(native().ag_vmaf_new(width, height, bitDepth, threads) as Pointer | null, "vmaf");
+    contextFinalizer.register(this, this.handle, this);
   }
   compute(ref: I420Frame, dis: I420Frame, flags: number): VmafFeatures {
     check(native().ag_vmaf_features(this.handle, ptr(ref.y), ref.strideY, ptr(dis.y), dis.strideY, flags, ptr(this.out)), "vmaf");
@@ -61,7 +65,10 @@ class FeatureContext {
     check(native().ag_vmaf_set_prev(this.handle, ptr(ref.y), ref.strideY), "vmaf");
   }
   close(): void {
-    if (this.handle) native().ag_vmaf_free(this.handle);
+    if (this.handle) {
+      contextFinalizer.unregister(this);
+      native().ag_vmaf_free(this.handle);
+    }
     this.handle = null;
   }
 }

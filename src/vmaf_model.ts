@@ -47,6 +47,9 @@ function featureOf(name: string): ModelFeature | null {
   return m ? (`vif_scale${m[1]}` as ModelFeature) : null;
 }
 
+// Models that were never closed are freed when they are collected.
+const modelFinalizer = new FinalizationRegistry<Pointer>((h) => native().ag_vmaf_model_free(h));
+
 /** A loaded VMAF model. `neg` models (enhancement gain limit 1) use the egl-1 ADM/VIF features. */
 export class VmafModel {
   readonly path: string;
@@ -61,6 +64,7 @@ export class VmafModel {
   #buf = new Float64Array(MODEL_FEATURES.length);
 
   private constructor(path: string, name: string, handle: Pointer, order: number[], egl: number, t: Transform | null, clip: [number, number]) {
+    modelFinalizer.register(this, handle, this);
     this.path = path;
     this.name = name;
     this.#handle = handle;
@@ -170,7 +174,10 @@ export class VmafModel {
   }
 
   close(): void {
-    if (this.#handle) native().ag_vmaf_model_free(this.#handle);
+    if (this.#handle) {
+      modelFinalizer.unregister(this);
+      native().ag_vmaf_model_free(this.#handle);
+    }
     this.#handle = null;
   }
 
