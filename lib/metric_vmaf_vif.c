@@ -89,7 +89,6 @@ AgmVif *agm_vif_new(int w, int h, int nthreads) {
   for (int r = 0; r < 2; r++)
     for (int p = 0; p < 2; p++) ok &= (v->img[r][p] = malloc(half * sizeof(uint16_t))) != NULL;
   ok &= (v->scratch = calloc((size_t)v->nscratch, sizeof(VifScratch))) != NULL;
-  for (int q = 0; q < 12; q++) ok &= (v->prod[q] = malloc(half * sizeof(int16_t) + 64)) != NULL;
   for (int t = 0; ok && t < v->nscratch; t++) {
     VifScratch *s = &v->scratch[t];
     for (int q = 0; q < NSTREAM; q++) {
@@ -764,8 +763,17 @@ static void scale_rows(AgmVif *v, VifScratch *sc, const uint16_t *ref, const uin
 #ifdef AGM_X86
   /* scales 1-2 (taps < 2^15): build the product planes once for the scale */
   if ((scale == 1 || scale == 2) && agm_use_avx2()) {
-    products_avx2(v, ref, dis, w * h);
-    have_prod = 1;
+    if (!v->prod[0]) { /* allocated on first use (scale 1 is the largest); without memory: portable pass */
+      const size_t n = (size_t)(v->w / 2 > 0 ? v->w / 2 : 1) * (size_t)(v->h / 2 > 0 ? v->h / 2 : 1);
+      int ok = 1;
+      for (int q = 0; q < 12; q++) ok &= (v->prod[q] = malloc(n * sizeof(int16_t) + 64)) != NULL;
+      if (!ok)
+        for (int q = 0; q < 12; q++) free(v->prod[q]), v->prod[q] = NULL;
+    }
+    if (v->prod[0]) {
+      products_avx2(v, ref, dis, w * h);
+      have_prod = 1;
+    }
   }
 #endif
   for (int i = y0; i < y1; i++) {
