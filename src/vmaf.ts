@@ -310,7 +310,10 @@ export function poolFrames(frames: VmafFrameResult[]): Record<string, PooledMetr
   return out;
 }
 
-/** The JSON document the `vmaf` tool writes (version, frames[{frameNum, metrics}], pooled_metrics, aggregate_metrics). */
+/**
+ * The JSON document the `vmaf` tool writes (version, fps, frames[{frameNum, metrics}], pooled_metrics,
+ * aggregate_metrics). `fps` is, as there, the scoring speed in frames per second.
+ */
 export function toLibvmafJson(frames: VmafFrameResult[], extra: { fps?: number } = {}): object {
   const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : null);
   const roundAll = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(v)]));

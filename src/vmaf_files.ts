@@ -83,6 +83,7 @@ export function scoreFiles(ref: string, dis: string, options: ScoreFilesOptions 
       psnr: o.psnr, ssim: o.ssim, msSsim: o.msSsim, ...(o.models !== undefined ? { models: o.models } : {}),
     });
     const frames: VmafFrameResult[] = [];
+    const t0 = performance.now();
     const emit = (rs: VmafFrameResult[]) => {
       for (const x of rs) {
         frames.push(x);
@@ -115,7 +116,9 @@ export function scoreFiles(ref: string, dis: string, options: ScoreFilesOptions 
     };
     if (o.json) {
       try {
-        writeFileSync(o.json, JSON.stringify(toLibvmafJson(frames, { fps: r.fps }), null, 2) + "\n");
+        // as the vmaf tool, "fps" is the scoring speed (frames per second of processing)
+        const secs = Math.max(1e-9, (performance.now() - t0) / 1000);
+        writeFileSync(o.json, JSON.stringify(toLibvmafJson(frames, { fps: frames.length / secs }), null, 2) + "\n");
       } catch (e) {
         throw new FileError(`cannot write ${o.json}: ${(e as Error).message}`, { cause: e });
       }
