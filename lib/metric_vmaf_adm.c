@@ -260,6 +260,75 @@ static void dwt_s123(AgmAdm *s, const int32_t *src, int w, int h, int scale, int
   }
 }
 
+#ifdef AGM_X86
+/* (a + add) >> n on int64 lanes, arithmetic (n a run-time count), then the low 32 bits of 4 lanes. */
+__attribute__((target("avx2"))) static inline __m128i dwt_round(__m256i a, __m256i add, int n) {
+  a = _mm256_add_epi64(a, add);
+  const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), a);
+  a = _mm256_or_si256(_mm256_srl_epi64(a, _mm_cvtsi32_si128(n)), _mm256_sll_epi64(sign, _mm_cvtsi32_si128(64 - n)));
+  return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(a, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
+}
+
+/* Sum of 4 taps c[0..3] over int32 values held as the low dwords of int64 lanes (mul_epi32 reads those). */
+__attribute__((target("avx2"))) static inline __m256i dwt_taps(__m256i x0, __m256i x1, __m256i x2, __m256i x3, const int32_t *c) {
+  return _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epi32(x0, _mm256_set1_epi64x(c[0])), _mm256_mul_epi32(x1, _mm256_set1_epi64x(c[1]))),
+                          _mm256_add_epi64(_mm256_mul_epi32(x2, _mm256_set1_epi64x(c[2])), _mm256_mul_epi32(x3, _mm256_set1_epi64x(c[3]))));
+}
+
+/* AVX2 DWT for scales 1..3, the arithmetic of dwt_s123: vertical pass 4 columns at a time, horizontal pass
+ * 4 outputs at a time reading taps 2j-1..2j+2 as the two dwords of 64-bit lanes; borders done portably. */
+__attribute__((target("avx2"))) static void dwt_s123_avx2(AgmAdm *s, const int32_t *src, int w, int h, int scale, int32_t *out[4]) {
+  static const int64_t add_v[3] = {0, 32768, 32768}, add_h[3] = {16384, 32768, 16384};
+  static const int sh_v[3] = {0, 16, 16}, sh_h[3] = {15, 16, 15};
+  const int ow = (w + 1) / 2, oh = (h + 1) / 2, k = scale - 1;
+  int32_t *lo = s->tmp, *hi = s->tmp + w;
+  const __m256i av = _mm256_set1_epi64x(add_v[k]), ah = _mm256_set1_epi64x(add_h[k]);
+  for (int i = 0; i < oh; i++) {
+    const int32_t *r0 = src + (size_t)dwt_idx(i, 0, h) * w, *r1 = src + (size_t)dwt_idx(i, 1, h) * w;
+    const int32_t *r2 = src + (size_t)dwt_idx(i, 2, h) * w, *r3 = src + (size_t)dwt_idx(i, 3, h) * w;
+    int j = 0;
+    for (; j + 4 <= w; j += 4) {
+      const __m256i x0 = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(r0 + j)));
+      const __m256i x1 = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(r1 + j)));
+      const __m256i x2 = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(r2 + j)));
+      const __m256i x3 = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(r3 + j)));
+      _mm_storeu_si128((__m128i *)(lo + j), dwt_round(dwt_taps(x0, x1, x2, x3, db2_lo), av, sh_v[k]));
+      _mm_storeu_si128((__m128i *)(hi + j), dwt_round(dwt_taps(x0, x1, x2, x3, db2_hi), av, sh_v[k]));
+    }
+    for (; j < w; j++) {
+      int64_t acc = (int64_t)db2_lo[0] * r0[j] + (int64_t)db2_lo[1] * r1[j] + (int64_t)db2_lo[2] * r2[j] + (int64_t)db2_lo[3] * r3[j];
+      lo[j] = (int32_t)((acc + add_v[k]) >> sh_v[k]);
+      acc = (int64_t)db2_hi[0] * r0[j] + (int64_t)db2_hi[1] * r1[j] + (int64_t)db2_hi[2] * r2[j] + (int64_t)db2_hi[3] * r3[j];
+      hi[j] = (int32_t)((acc + add_v[k]) >> sh_v[k]);
+    }
+    const size_t ro = (size_t)i * ow;
+    for (int x = 0; x < ow; x++) {
+      /* vector block: outputs x..x+3 read lo[2x-1 .. 2x+8], all inside the row */
+      if (x >= 1 && x + 3 <= ow - 1 && 2 * x + 8 <= w - 1) {
+        for (int b = 0; b < 2; b++) {
+          const int32_t *t = b ? hi : lo;
+          const __m256i p01 = _mm256_loadu_si256((const __m256i *)(t + 2 * x - 1)); /* (tap0, tap1) per lane */
+          const __m256i p23 = _mm256_loadu_si256((const __m256i *)(t + 2 * x + 1)); /* (tap2, tap3) per lane */
+          const __m256i q01 = _mm256_srli_epi64(p01, 32), q23 = _mm256_srli_epi64(p23, 32);
+          _mm_storeu_si128((__m128i *)(out[b ? B_H : B_A] + ro + x), dwt_round(dwt_taps(p01, q01, p23, q23, db2_lo), ah, sh_h[k]));
+          _mm_storeu_si128((__m128i *)(out[b ? B_D : B_V] + ro + x), dwt_round(dwt_taps(p01, q01, p23, q23, db2_hi), ah, sh_h[k]));
+        }
+        x += 3;
+        continue;
+      }
+      const int j0 = dwt_idx(x, 0, w), j1 = dwt_idx(x, 1, w), j2 = dwt_idx(x, 2, w), j3 = dwt_idx(x, 3, w);
+      for (int b = 0; b < 2; b++) {
+        const int32_t *t = b ? hi : lo;
+        int64_t acc = (int64_t)db2_lo[0] * t[j0] + (int64_t)db2_lo[1] * t[j1] + (int64_t)db2_lo[2] * t[j2] + (int64_t)db2_lo[3] * t[j3];
+        out[b ? B_H : B_A][ro + x] = (int32_t)((acc + add_h[k]) >> sh_h[k]);
+        acc = (int64_t)db2_hi[0] * t[j0] + (int64_t)db2_hi[1] * t[j1] + (int64_t)db2_hi[2] * t[j2] + (int64_t)db2_hi[3] * t[j3];
+        out[b ? B_D : B_V][ro + x] = (int32_t)((acc + add_h[k]) >> sh_h[k]);
+      }
+    }
+  }
+}
+#endif
+
 /* Region of a w x h band: decouple/CSF run on the interior grown by the filter taps, the sums on the
  * interior cropped by floor(0.1 n - 0.5) (C truncation, as libvmaf). */
 typedef struct {
@@ -843,8 +912,16 @@ void agm_adm_compute(AgmAdm *s, const uint16_t *ref, const uint16_t *dis, int bp
       const size_t n = (size_t)w * h;
       memcpy(s->prev_ref, s->ref[B_A], n * 4);
       memcpy(s->prev_dis, s->dis[B_A], n * 4);
-      dwt_s123(s, s->prev_ref, w, h, scale, s->ref);
-      dwt_s123(s, s->prev_dis, w, h, scale, s->dis);
+#ifdef AGM_X86
+      if (agm_use_avx2()) {
+        dwt_s123_avx2(s, s->prev_ref, w, h, scale, s->ref);
+        dwt_s123_avx2(s, s->prev_dis, w, h, scale, s->dis);
+      } else
+#endif
+      {
+        dwt_s123(s, s->prev_ref, w, h, scale, s->ref);
+        dwt_s123(s, s->prev_dis, w, h, scale, s->dis);
+      }
     }
     w = (w + 1) / 2;
     h = (h + 1) / 2;
