@@ -601,6 +601,41 @@ __attribute__((target("avx2"))) static int decouple4_s123_avx2(AgmAdm *s, size_t
 }
 #endif
 
+#ifdef AGM_X86
+/* AVX2 CSF of one row segment [j, j1), the same integer steps as csf(); returns the first column not done. */
+__attribute__((target("avx2"))) static int csf_row_avx2(const int32_t *a, int32_t *ca, int32_t *cf, int j, int j1, int scale,
+                                                      int32_t rf16, int32_t add16, int sh16, uint32_t rf32) {
+  if (scale == 0) {
+    const __m256i m = _mm256_set1_epi32(rf16), ad = _mm256_set1_epi32(add16), k30 = _mm256_set1_epi32(4369), r12 = _mm256_set1_epi32(2048);
+    const __m128i sh = _mm_cvtsi32_si128(sh16);
+    for (; j + 8 <= j1; j += 8) {
+      __m256i d = _mm256_sra_epi32(_mm256_add_epi32(_mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(a + j)), m), ad), sh);
+      d = _mm256_srai_epi32(_mm256_slli_epi32(d, 16), 16);
+      __m256i f = _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(_mm256_abs_epi32(d), k30), r12), 12);
+      f = _mm256_srai_epi32(_mm256_slli_epi32(f, 16), 16);
+      _mm256_storeu_si256((__m256i *)(ca + j), d);
+      _mm256_storeu_si256((__m256i *)(cf + j), f);
+    }
+  } else {
+    const __m256i m = _mm256_set1_epi64x(rf32), r27 = _mm256_set1_epi64x(1 << 27), k30 = _mm256_set1_epi64x(143165577);
+    const __m256i addf = _mm256_set1_epi64x(INT32_MIN), pick = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    const __m256i zero = _mm256_setzero_si256();
+    for (; j + 4 <= j1; j += 4) {
+      __m256i v = _mm256_add_epi64(_mm256_mul_epi32(_mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(a + j))), m), r27);
+      __m256i sg = _mm256_cmpgt_epi64(zero, v);
+      v = _mm256_or_si256(_mm256_srli_epi64(v, 28), _mm256_slli_epi64(sg, 36)); /* >> 28, arithmetic */
+      const __m128i d = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, pick));
+      __m256i f = _mm256_add_epi64(_mm256_mul_epu32(_mm256_cvtepu32_epi64(_mm_abs_epi32(d)), k30), addf);
+      sg = _mm256_cmpgt_epi64(zero, f);
+      f = _mm256_or_si256(_mm256_srli_epi64(f, 32), _mm256_slli_epi64(sg, 32)); /* >> 32, arithmetic */
+      _mm_storeu_si128((__m128i *)(ca + j), d);
+      _mm_storeu_si128((__m128i *)(cf + j), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(f, pick)));
+    }
+  }
+  return j;
+}
+#endif
+
 /* CSF of the additive impairment and its 1/30-weighted magnitude (the masking neighbours). */
 static void csf(AgmAdm *s, int w, int h, int scale) {
   const Rect e = ext_rect(w, h);
@@ -608,13 +643,21 @@ static void csf(AgmAdm *s, int w, int h, int scale) {
     /* libvmaf hard-codes these Q21/Q21/Q23 factors and a rounding add of 65535 (not 65536) for D. */
     static const int32_t i_rf[3] = {36453, 36453, 49417}, add[3] = {16384, 16384, 65535}, sh[3] = {15, 15, 17};
     for (int th = 0; th < 3; th++)
-      for (int i = e.t; i < e.b; i++)
-        for (int j = e.l; j < e.r; j++) {
+      for (int i = e.t; i < e.b; i++) {
+        int j = e.l;
+#ifdef AGM_X86
+        if (agm_use_avx2()) {
+          const size_t r = (size_t)i * w;
+          j = csf_row_avx2(s->a[th] + r, s->csf_a[th] + r, s->csf_f[th] + r, j, e.r, 0, i_rf[th], add[th], sh[th], 0);
+        }
+#endif
+        for (; j < e.r; j++) {
           const size_t o = (size_t)i * w + j;
           const int16_t d = (int16_t)((i_rf[th] * s->a[th][o] + add[th]) >> sh[th]);
           s->csf_a[th][o] = d;
           s->csf_f[th][o] = (int16_t)((4369 * abs((int32_t)d) + 2048) >> 12);
         }
+      }
   } else {
     float rf[3];
     rfactors(scale, rf);
@@ -623,13 +666,22 @@ static void csf(AgmAdm *s, int w, int h, int scale) {
     /* libvmaf keeps the rounding constant 2^31 in an int32, so it is -2^31: replicate. */
     const int64_t add_flt = INT32_MIN;
     for (int th = 0; th < 3; th++)
-      for (int i = e.t; i < e.b; i++)
-        for (int j = e.l; j < e.r; j++) {
+      for (int i = e.t; i < e.b; i++) {
+        int j = e.l;
+#ifdef AGM_X86
+        /* the vector path multiplies the Q32 factor as signed 32-bit: fine below 2^31 (the default CSF) */
+        if (agm_use_avx2() && i_rf[th] < 0x80000000u) {
+          const size_t r = (size_t)i * w;
+          j = csf_row_avx2(s->a[th] + r, s->csf_a[th] + r, s->csf_f[th] + r, j, e.r, scale, 0, 0, 0, i_rf[th]);
+        }
+#endif
+        for (; j < e.r; j++) {
           const size_t o = (size_t)i * w + j;
           const int32_t d = (int32_t)((i_rf[th] * (int64_t)s->a[th][o] + (1 << 27)) >> 28);
           s->csf_a[th][o] = d;
           s->csf_f[th][o] = (int32_t)(((int64_t)143165577 * abs(d) + add_flt) >> 32);
         }
+      }
   }
 }
 
