@@ -60,15 +60,30 @@ struct AgVmaf {
   int quit, sync_ready;
 };
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx2"))) static int widen_avx2(uint16_t *d, const uint8_t *s, int w) {
+  int j = 0;
+  for (; j + 16 <= w; j += 16) _mm256_storeu_si256((__m256i *)(d + j), _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(s + j))));
+  return j;
+}
+#endif
+
 /* Copies a luma plane into a packed uint16 buffer. */
 static void load_luma(uint16_t *dst, const void *src, int stride, int w, int h, int bpc) {
+  const int simd = agm_use_avx2();
+  (void)simd;
   for (int i = 0; i < h; i++) {
     if (bpc > 8) {
       memcpy(dst + (size_t)i * w, (const uint16_t *)src + (size_t)i * stride, (size_t)w * 2);
     } else {
       const uint8_t *s = (const uint8_t *)src + (size_t)i * stride;
       uint16_t *d = dst + (size_t)i * w;
-      for (int j = 0; j < w; j++) d[j] = s[j];
+      int j = 0;
+#if defined(__x86_64__)
+      if (simd) j = widen_avx2(d, s, w);
+#endif
+      for (; j < w; j++) d[j] = s[j];
     }
   }
 }
