@@ -6,3 +6,6 @@ export * from "./encoder";
 export * from "./analysis";
 export * from "./ivf";
 export * from "./synth";
+export * from "./metrics";
+export * from "./vmaf";
+export * from "./vmaf_files";
