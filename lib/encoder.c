@@ -46,6 +46,7 @@ typedef struct {
 
 struct AgEncoder {
   EbComponentType *svt;
+  int registered; /* counted in live_encoders (see svt_global_lock) */
   int32_t w, h, cw, ch, cols, rows;
   int pred, recon_on;
   int depth, bps;     /* bit depth, bytes per sample */
@@ -299,6 +300,26 @@ static int collect(AgEncoder *e, int expect, int to_eos) {
 
 /* ------------------------------------------------------------------ session */
 
+/* SVT-AV1 2.3 keeps state in process-wide globals (Bun Workers share them too):
+ * - svt_av1_enc_init() rewrites the run-time CPU dispatch tables and other statics, so two inits at once
+ *   crash ("Pointer ... is set before!", then a null call): init and deinit are serialized here;
+ * - the block-geometry table (svt_aom_build_blk_geom) is rebuilt by every init for that encoder's preset
+ *   (and, outside low delay, super-block size, which depends on resolution and qp). An encoder whose table
+ *   was replaced under it hangs or crashes (measured: preset 13 then 5 in one process hangs; 5 then 13
+ *   segfaults). So encoders alive at the same time must share the inputs of that table: we refuse, with a
+ *   clear error, an encoder whose key differs from the live ones'. */
+static pthread_mutex_t svt_global_lock = PTHREAD_MUTEX_INITIALIZER;
+static int live_encoders;
+static char live_geometry[96];
+
+static void geometry_key(const int32_t *p, char *out, size_t n) {
+  if (p[AG_EP_PRED] == 1) /* low delay: 64x64 super-blocks always, so only the preset matters */
+    snprintf(out, n, "preset %d, low-delay", p[AG_EP_PRESET]);
+  else
+    snprintf(out, n, "preset %d, random-access, %dx%d, rate control %d, qp %d", p[AG_EP_PRESET], p[AG_EP_WIDTH], p[AG_EP_HEIGHT],
+             p[AG_EP_RC_MODE], p[AG_EP_QP]);
+}
+
 /* SVT logs through its own logger, level from SVT_LOG (0 fatal .. 4 debug), read when a handle is
  * created: keep errors only unless the user chose a level. Once per process (setenv is not thread-safe). */
 static void quiet_svt_log(void) { setenv("SVT_LOG", "1", 0); }
@@ -353,13 +374,28 @@ AgEncoder *ag_encoder_open(const int32_t *p, int32_t n, const char *ivf_path) {
 
   static pthread_once_t log_once = PTHREAD_ONCE_INIT;
   pthread_once(&log_once, quiet_svt_log);
+  char key[sizeof live_geometry];
+  geometry_key(p, key, sizeof key);
+  pthread_mutex_lock(&svt_global_lock);
+  if (live_encoders > 0 && strcmp(key, live_geometry) != 0) {
+    ag_fail(AG_E_ENCODER,
+            "SVT-AV1 keeps its block-partition tables in process-wide memory: an encoder with %s cannot run while "
+            "%d encoder(s) with %s are open in this process (Bun Workers included); close them first, or use the same settings",
+            key, live_encoders, live_geometry);
+    pthread_mutex_unlock(&svt_global_lock);
+    goto fail;
+  }
   EbSvtAv1EncConfiguration cfg;
   memset(&cfg, 0, sizeof cfg);
   if (svt_av1_enc_init_handle(&e->svt, NULL, &cfg) != EB_ErrorNone) {
     e->svt = NULL;
     ag_fail(AG_E_ENCODER, "svt_av1_enc_init_handle failed");
+    pthread_mutex_unlock(&svt_global_lock);
     goto fail;
   }
+  /* Counted from here: ag_encoder_close() (also on the failure paths below) uncounts it. */
+  e->registered = 1;
+  if (live_encoders++ == 0) snprintf(live_geometry, sizeof live_geometry, "%s", key);
   cfg.source_width = (uint32_t)e->w;
   cfg.source_height = (uint32_t)e->h;
   cfg.frame_rate_numerator = (uint32_t)p[AG_EP_FPS_NUM];
@@ -395,9 +431,11 @@ AgEncoder *ag_encoder_open(const int32_t *p, int32_t n, const char *ivf_path) {
   EbErrorType r = svt_av1_enc_set_parameter(e->svt, &cfg);
   if (r != EB_ErrorNone) {
     ag_fail(AG_E_ENCODER, "SVT-AV1 rejected the configuration (0x%x); run with SVT_LOG=2 to see its reason", (unsigned)r);
+    pthread_mutex_unlock(&svt_global_lock);
     goto fail;
   }
   r = svt_av1_enc_init(e->svt);
+  pthread_mutex_unlock(&svt_global_lock);
   if (r != EB_ErrorNone) {
     ag_fail(AG_E_ENCODER, "svt_av1_enc_init failed (0x%x); run with SVT_LOG=2 to see why", (unsigned)r);
     goto fail;
@@ -621,8 +659,11 @@ void ag_encoder_close(AgEncoder *e) {
   if (e->svt) {
     /* SVT's teardown expects a finished stream: end it and drop what comes out. */
     if (!e->broken && !e->eos_sent && e->next_pts > 0) ag_encoder_flush(e);
+    pthread_mutex_lock(&svt_global_lock);
     svt_av1_enc_deinit(e->svt);
     svt_av1_enc_deinit_handle(e->svt);
+    if (e->registered) live_encoders--;
+    pthread_mutex_unlock(&svt_global_lock);
   }
   if (e->ivf) ag_ivf_close(e->ivf);
   for (int i = 0; i < e->qlen; i++) free_packet(&e->q[e->qhead + i]);

@@ -66,6 +66,18 @@ const symbols = {
   // --- end env ---
 
   // --- metrics (lib/metrics_*.c) ---
+  ag_metrics_set_simd: { args: [i32], returns: void_ },
+  ag_metrics_simd: { args: [], returns: i32 },
+  ag_psnr: { args: [ptr, i32, ptr, i32, ptr, i32, ptr, i32, ptr, i32, ptr, i32, i32, i32, i32, ptr], returns: i32 },
+  ag_ssim: { args: [ptr, i32, ptr, i32, i32, i32, i32, ptr], returns: i32 },
+  ag_ms_ssim: { args: [ptr, i32, ptr, i32, i32, i32, i32, ptr], returns: i32 },
+  ag_vmaf_new: { args: [i32, i32, i32, i32], returns: ptr },
+  ag_vmaf_free: { args: [ptr], returns: void_ },
+  ag_vmaf_features: { args: [ptr, ptr, i32, ptr, i32, i32, ptr], returns: i32 },
+  ag_vmaf_set_prev: { args: [ptr, ptr, i32], returns: i32 },
+  ag_vmaf_model_new: { args: [i32, ptr, ptr, f64, f64, ptr, ptr, f64, f64], returns: ptr },
+  ag_vmaf_model_free: { args: [ptr], returns: void_ },
+  ag_vmaf_model_predict: { args: [ptr, ptr], returns: f64 },
   // --- end metrics ---
 } as const;
 

@@ -7,7 +7,7 @@ import { IvfWriter } from "../src/ivf";
 import { synthFrames } from "../src/synth";
 import { describeShared, sharedPath } from "./shared";
 import { analyzeFrame, FEATURE } from "../src/analysis";
-import { CallbackError, InvalidArgumentError, StateError } from "../src/errors";
+import { CallbackError, EncoderError, InvalidArgumentError, StateError } from "../src/errors";
 import { allocI420, type I420Frame } from "../src/frame";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -434,6 +434,38 @@ describe("delta-QP hook", () => {
     enc.onDeltaQ(null);
     expect(enc.encode(frames[2]!)[0]!.pts).toBe(2);
     expect(seen).toEqual([0, 1, 1]);
+  });
+});
+
+describe("several encoders in one process", () => {
+  test("same settings interleave and each gives the bitstream it gives alone", () => {
+    const solo = concat(encodeAll({ width: W, height: H, preset: 12 }, frames.slice(0, 6)));
+    using a = new Av1Encoder({ width: W, height: H, preset: 12 });
+    using b = new Av1Encoder({ width: W, height: H, preset: 12, rateControl: { mode: "crf", crf: 50 } });
+    const pa: Av1Packet[] = [];
+    for (const f of frames.slice(0, 6)) {
+      pa.push(...a.encode(f));
+      b.encode(f);
+    }
+    pa.push(...a.flush());
+    expect(Buffer.compare(Buffer.from(concat(pa)), Buffer.from(solo))).toBe(0);
+  });
+
+  test("a preset that would swap SVT-AV1's process-wide tables under a live encoder is refused, then allowed once it closes", () => {
+    const a = new Av1Encoder({ width: W, height: H, preset: 12 });
+    let err: unknown;
+    try {
+      new Av1Encoder({ width: W, height: H, preset: 8 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(EncoderError);
+    expect((err as Error).message).toContain("preset 8");
+    expect((err as Error).message).toContain("close them first");
+    expect(a.encode(frames[0]!)).toHaveLength(1); // the live encoder is untouched
+    a.close();
+    using b = new Av1Encoder({ width: W, height: H, preset: 8 });
+    expect(b.encode(frames[0]!)).toHaveLength(1);
   });
 });
 

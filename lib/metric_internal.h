@@ -1,0 +1,54 @@
+/* Internal declarations shared by the metric files (lib/metric_*.c, lib/vmaf_model.c). Not part of the
+ * exported API: the exported functions are declared in av1gym.h (block "metrics").
+ *
+ * The VMAF feature code reimplements what libvmaf 3.2.0 computes for its integer features (VIF, ADM,
+ * motion) so the numbers match it; where it follows libvmaf's structure closely the file says so.
+ * libvmaf is Copyright 2016-2020 Netflix, Inc., BSD-2-Clause-Patent licensed. */
+#ifndef AG_METRIC_INTERNAL_H
+#define AG_METRIC_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 1 when the AVX2 kernels are used (CPU supports them and not disabled by ag_metrics_set_simd(0)). */
+int agm_use_avx2(void);
+
+/* Mirror an index into [0, n): -i -> i and n-1+i -> n-1-i (no repeated edge), clamped for tiny n. */
+static inline int agm_mirror(int i, int n) {
+  if (n <= 1) return 0;
+  while (i < 0 || i >= n) {
+    if (i < 0) i = -i;
+    if (i >= n) i = 2 * (n - 1) - i;
+  }
+  return i;
+}
+
+/* ---- VIF (lib/metric_vmaf_vif.c) ---- */
+typedef struct AgmVif AgmVif;
+typedef struct {
+  int64_t num_log, num_log1, den_log, num_non_log, den_non_log;
+} AgmVifAcc; /* integer sums of one scale (num_log1: gain limit 1) */
+AgmVif *agm_vif_new(int w, int h, int nthreads);
+void agm_vif_free(AgmVif *v);
+/* Scale-0 rows [y0, y1) with thread tid's scratch; luma planes as packed uint16 (w x h). */
+void agm_vif_stripe(AgmVif *v, int tid, const uint16_t *ref, const uint16_t *dis, int bpc, int y0, int y1,
+                    AgmVifAcc *acc, int want_egl1);
+/* Scales 1..3 (subsampling included). */
+void agm_vif_rest(AgmVif *v, int tid, const uint16_t *ref, const uint16_t *dis, int bpc, AgmVifAcc acc[3], int want_egl1);
+/* vif_scale0..3 for gain limit 100 (out) and 1 (out_egl1, may be NULL). */
+void agm_vif_finish(const AgmVifAcc acc[4], double out[4], double *out_egl1);
+/* All of it on one thread (scratch 0). */
+void agm_vif_compute(AgmVif *v, const uint16_t *ref, const uint16_t *dis, int bpc, double out[4], double *out_egl1);
+
+/* ---- ADM (lib/metric_vmaf_adm.c) ---- */
+typedef struct AgmAdm AgmAdm;
+AgmAdm *agm_adm_new(int w, int h);
+void agm_adm_free(AgmAdm *a);
+/* out: adm2, adm_scale0..3 (5 doubles); out_egl1 (NULL to skip): the same with gain limit 1. */
+void agm_adm_compute(AgmAdm *a, const uint16_t *ref, const uint16_t *dis, int bpc, double out[5], double *out_egl1);
+
+/* ---- motion (lib/metric_vmaf_motion.c) ---- */
+/* libvmaf 3.2 motion score between two reference luma planes (blur of the difference, mean |.|). */
+double agm_motion_score(const uint16_t *prev, const uint16_t *cur, int w, int h, int bpc, int32_t *row_buf);
+
+#endif

@@ -1,0 +1,112 @@
+#!/usr/bin/env bun
+/**
+ * The av1gym command line: `av1gym <command> [options]`. Commands:
+ *   vmaf   VMAF (and PSNR / SSIM / MS-SSIM) of a distorted video against its reference.
+ */
+import { parseArgs } from "node:util";
+import { Av1GymError } from "./errors";
+import { defaultModelPath, DEFAULT_MODEL_ENV } from "./vmaf_model";
+import { scoreFiles } from "./vmaf_files";
+
+const USAGE = `usage: av1gym <command> [options]
+
+commands:
+  vmaf    score a distorted video against its reference (libvmaf 3.2.0-compatible VMAF)
+
+run "av1gym <command> --help" for its options`;
+
+const VMAF_USAGE = `usage: av1gym vmaf --ref REF --dis DIS [options]
+
+  --ref PATH          reference video (any file VideoReader opens; .yuv needs --width/--height)
+  --dis PATH          distorted video
+  --model PATH        libvmaf JSON model; repeat for several (the first gives "vmaf").
+                      Default: $${DEFAULT_MODEL_ENV}, else ../shared/vmaf/models/vmaf_v0.6.1.json
+  --frames N          score only the first N frames
+  --json PATH         write per-frame and pooled results in libvmaf's JSON layout
+  --threads N         native threads for the features (default 1)
+  --psnr --ssim --ms-ssim   also compute these
+  --width W --height H --pix-fmt F   raw .yuv inputs (F: yuv420p, yuv420p10le)
+  --percentiles P,..  add percentiles of the VMAF score (e.g. 5,50)
+  --quiet             no per-frame lines`;
+
+function fail(msg: string, usage?: string): never {
+  console.error(`av1gym: ${msg}`);
+  if (usage) console.error(usage);
+  process.exit(2);
+}
+
+function int(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) fail(`--${name} must be a positive integer (got ${v})`);
+  return n;
+}
+
+function vmafCommand(argv: string[]): void {
+  let a;
+  try {
+    a = parseArgs({
+      args: argv,
+      options: {
+        ref: { type: "string" }, dis: { type: "string" }, model: { type: "string", multiple: true },
+        frames: { type: "string" }, json: { type: "string" }, threads: { type: "string" },
+        psnr: { type: "boolean" }, ssim: { type: "boolean" }, "ms-ssim": { type: "boolean" },
+        width: { type: "string" }, height: { type: "string" }, "pix-fmt": { type: "string" },
+        percentiles: { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    fail((e as Error).message, VMAF_USAGE);
+  }
+  if (a.help) {
+    console.log(VMAF_USAGE);
+    return;
+  }
+  if (!a.ref || !a.dis) fail("vmaf needs --ref and --dis", VMAF_USAGE);
+  const models = a.model ?? [defaultModelPath()];
+  const percentiles = a.percentiles ? a.percentiles.split(",").map(Number) : [];
+  const t0 = performance.now();
+  const res = scoreFiles(a.ref, a.dis, {
+    models,
+    frames: int("frames", a.frames),
+    threads: int("threads", a.threads) ?? 1,
+    psnr: !!a.psnr, ssim: !!a.ssim, msSsim: !!a["ms-ssim"],
+    width: int("width", a.width), height: int("height", a.height),
+    ...(a["pix-fmt"] ? { pixelFormat: a["pix-fmt"] } : {}),
+    percentiles,
+    ...(a.json ? { json: a.json } : {}),
+    onFrame: a.quiet ? undefined : (f) => {
+      const extra = Object.entries(f.metrics)
+        .filter(([k]) => k.startsWith("psnr_") || k.startsWith("float_") || (k.startsWith("vmaf_") && k !== "vmaf"))
+        .map(([k, v]) => ` ${k}=${v.toFixed(4)}`).join("");
+      console.log(`frame ${f.frameNum}: vmaf=${f.vmaf.toFixed(6)}${extra}`);
+    },
+  });
+  const secs = (performance.now() - t0) / 1000;
+  if (res.lengthMismatch)
+    console.error(`av1gym: the inputs differ in length (ref ${res.refFrameCount} frames, dis ${res.disFrameCount}): scored the first ${res.scored}`);
+  const v = res.vmaf;
+  const pct = percentiles.map((p) => ` p${p}=${(v[`p${p}`] as number).toFixed(4)}`).join("");
+  console.log(`VMAF (${models[0]}): mean=${v.mean.toFixed(6)} harmonic_mean=${v.harmonic_mean.toFixed(6)} min=${v.min.toFixed(6)} max=${v.max.toFixed(6)}${pct}`);
+  for (const [k, p] of Object.entries(res.pooled))
+    if (k.startsWith("vmaf_") || k.startsWith("psnr_") || k.startsWith("float_")) console.log(`${k}: mean=${p.mean.toFixed(6)} min=${p.min.toFixed(6)}`);
+  console.log(`${res.scored} frames in ${secs.toFixed(2)} s (${(res.scored / secs).toFixed(1)} frames/s)${a.json ? `; JSON written to ${a.json}` : ""}`);
+}
+
+function main(argv: string[]): void {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
+    console.log(USAGE);
+    return;
+  }
+  try {
+    if (cmd === "vmaf") return vmafCommand(rest);
+  } catch (e) {
+    if (e instanceof Av1GymError) fail(`${e.name}: ${e.message}`);
+    throw e;
+  }
+  fail(`unknown command "${cmd}"`, USAGE);
+}
+
+main(process.argv.slice(2));

@@ -1,0 +1,69 @@
+/**
+ * Per-frame-pair quality metrics on I420 frames (8-bit Uint8Array or 10-bit Uint16Array planes), computed in
+ * C (lib/metric_psnr.c, lib/metric_ssim.c) with libvmaf's semantics so the numbers can be compared with the
+ * `vmaf` tool's psnr_y/cb/cr, float_ssim and float_ms_ssim.
+ */
+import { ptr } from "bun:ffi";
+import { check, native } from "./ffi";
+import { InvalidArgumentError } from "./errors";
+import { validateI420, type I420Frame } from "./frame";
+
+export interface PsnrResult {
+  /** dB; identical planes give the cap 6·bitDepth+12 (60 dB at 8-bit, 72 dB at 10-bit), as libvmaf. */
+  y: number;
+  cb: number;
+  cr: number;
+  /** PSNR of the squared error pooled over all Y, Cb and Cr samples. */
+  combined: number;
+}
+
+const out4 = new Float64Array(4);
+const out1 = new Float64Array(1);
+
+/** Checks two frames and returns their common bit depth. */
+export function checkPair(ref: I420Frame, dis: I420Frame): number {
+  validateI420(ref);
+  validateI420(dis, { width: ref.width, height: ref.height });
+  const bd = ref.bitDepth ?? 8;
+  if ((dis.bitDepth ?? 8) !== bd)
+    throw new InvalidArgumentError(`reference is ${bd}-bit but distorted is ${dis.bitDepth ?? 8}-bit`);
+  return bd;
+}
+
+/** PSNR of Y, Cb, Cr and combined. */
+export function psnr(ref: I420Frame, dis: I420Frame): PsnrResult {
+  const bd = checkPair(ref, dis);
+  check(
+    native().ag_psnr(
+      ptr(ref.y), ref.strideY, ptr(ref.u), ref.strideU, ptr(ref.v), ref.strideV,
+      ptr(dis.y), dis.strideY, ptr(dis.u), dis.strideU, ptr(dis.v), dis.strideV,
+      ref.width, ref.height, bd, ptr(out4),
+    ),
+    "psnr",
+  );
+  return { y: out4[0]!, cb: out4[1]!, cr: out4[2]!, combined: out4[3]! };
+}
+
+/** Luma SSIM (libvmaf float_ssim). NaN when the frame is smaller than the 11×11 window. */
+export function ssim(ref: I420Frame, dis: I420Frame): number {
+  const bd = checkPair(ref, dis);
+  check(native().ag_ssim(ptr(ref.y), ref.strideY, ptr(dis.y), dis.strideY, ref.width, ref.height, bd, ptr(out1)), "ssim");
+  return out1[0]!;
+}
+
+/** Luma MS-SSIM, 5 scales (libvmaf float_ms_ssim). NaN when a scale would be smaller than 11×11 (frames under 176×176). */
+export function msSsim(ref: I420Frame, dis: I420Frame): number {
+  const bd = checkPair(ref, dis);
+  check(native().ag_ms_ssim(ptr(ref.y), ref.strideY, ptr(dis.y), dis.strideY, ref.width, ref.height, bd, ptr(out1)), "ms_ssim");
+  return out1[0]!;
+}
+
+/** Chooses the portable C kernels (false) or the AVX2 ones where the CPU has them (true, the default). Results are identical. */
+export function setMetricsSimd(on: boolean): void {
+  native().ag_metrics_set_simd(on ? 1 : 0);
+}
+
+/** True when the AVX2 kernels are in use. */
+export function metricsSimdActive(): boolean {
+  return native().ag_metrics_simd() === 1;
+}

@@ -1,0 +1,132 @@
+/**
+ * scoreFiles: VMAF (and optionally PSNR / SSIM / MS-SSIM) of a distorted video against its reference, over
+ * two VideoReaders, with pooling and libvmaf's JSON layout.
+ */
+import { writeFileSync } from "node:fs";
+import { extname } from "node:path";
+import { z } from "zod";
+import { FileError, InvalidArgumentError } from "./errors";
+import { VideoReader } from "./reader";
+import { parseOptions, percentile, pool, poolFrames, toLibvmafJson, VmafModel, VmafScorer, type PooledMetric, type VmafFrameResult } from "./vmaf";
+
+const RAW = new Set([".yuv", ".raw"]);
+
+export const ScoreFilesOptionsSchema = z
+  .object({
+    /** Model paths or loaded models (default: defaultModelPath()); the first one gives `vmaf`. */
+    models: z.union([z.string().min(1), z.custom<VmafModel>((m) => m instanceof VmafModel, "expected a model path or a VmafModel"), z.array(z.union([z.string().min(1), z.custom<VmafModel>((m) => m instanceof VmafModel, "expected a model path or a VmafModel")])).min(1)]).optional(),
+    /** Score only the first N frames. */
+    frames: z.number().int().positive().optional(),
+    /** Native threads for the VMAF features. */
+    threads: z.number().int().min(1).max(64).default(1),
+    psnr: z.boolean().default(false),
+    ssim: z.boolean().default(false),
+    msSsim: z.boolean().default(false),
+    /** For raw .yuv inputs: frame size and FFmpeg pixel format (yuv420p, yuv420p10le). */
+    width: z.number().int().positive().optional(),
+    height: z.number().int().positive().optional(),
+    pixelFormat: z.string().min(1).optional(),
+    /** Percentiles (0..100) of each metric to add to `pooled` (e.g. [5, 50]). */
+    percentiles: z.array(z.number().min(0).max(100)).default([]),
+    /** Write libvmaf's JSON layout to this path. */
+    json: z.string().min(1).optional(),
+    /** Called with each frame's result as soon as it is complete. */
+    onFrame: z.function().optional(),
+  })
+  .strict();
+export type ScoreFilesOptions = Omit<z.input<typeof ScoreFilesOptionsSchema>, "onFrame"> & {
+  onFrame?: (r: VmafFrameResult) => void;
+};
+
+export interface ScoreFilesResult {
+  frames: VmafFrameResult[];
+  /** Per metric: min, max, mean, harmonic_mean and the requested percentiles (as "p5", "p50" ...). */
+  pooled: Record<string, PooledMetric & Record<string, number>>;
+  /** Pooled score of the first model. */
+  vmaf: PooledMetric & Record<string, number>;
+  refFrameCount: number;
+  disFrameCount: number;
+  /** Frames scored: the common prefix of both inputs (or `frames`). */
+  scored: number;
+  /** True when the inputs differ in length and only the common prefix was scored. */
+  lengthMismatch: boolean;
+}
+
+function openReader(path: string, o: { width?: number; height?: number; pixelFormat?: string }): VideoReader {
+  if (RAW.has(extname(path).toLowerCase())) {
+    if (o.width === undefined || o.height === undefined)
+      throw new InvalidArgumentError(`${path} is raw YUV: give width and height (and pixelFormat for 10-bit, e.g. yuv420p10le)`);
+    return new VideoReader(path, { width: o.width, height: o.height, pixelFormat: o.pixelFormat ?? "yuv420p" });
+  }
+  return new VideoReader(path);
+}
+
+/** Scores `dis` against `ref` frame by frame (common prefix when lengths differ). */
+export function scoreFiles(ref: string, dis: string, options: ScoreFilesOptions = {}): ScoreFilesResult {
+  for (const [n, p] of [["ref", ref], ["dis", dis]] as const)
+    if (typeof p !== "string" || p.length === 0) throw new InvalidArgumentError(`scoreFiles: ${n} must be a file path`);
+  const o = parseOptions(ScoreFilesOptionsSchema, options, "scoreFiles options");
+  const r = openReader(ref, o);
+  let d: VideoReader | null = null;
+  let scorer: VmafScorer | null = null;
+  try {
+    d = openReader(dis, o);
+    if (r.width !== d.width || r.height !== d.height)
+      throw new InvalidArgumentError(`reference is ${r.width}x${r.height} but distorted is ${d.width}x${d.height}`);
+    const bd = r.metadata.outputBitDepth;
+    if (d.metadata.outputBitDepth !== bd)
+      throw new InvalidArgumentError(`reference is ${bd}-bit but distorted is ${d.metadata.outputBitDepth}-bit`);
+    const common = Math.min(r.frameCount, d.frameCount);
+    const n = Math.min(common, o.frames ?? Infinity);
+    scorer = new VmafScorer({
+      width: r.width, height: r.height, bitDepth: bd, threads: o.threads,
+      psnr: o.psnr, ssim: o.ssim, msSsim: o.msSsim, ...(o.models !== undefined ? { models: o.models } : {}),
+    });
+    const frames: VmafFrameResult[] = [];
+    const t0 = performance.now();
+    const emit = (rs: VmafFrameResult[]) => {
+      for (const x of rs) {
+        frames.push(x);
+        (o.onFrame as ((r: VmafFrameResult) => void) | undefined)?.(x);
+      }
+    };
+    const ri = r.frames({ end: n, reuse: true });
+    const di = d.frames({ end: n, reuse: true });
+    for (let i = 0; i < n; i++) {
+      const a = ri.next(), b = di.next();
+      if (a.done || b.done) break;
+      emit(scorer.push(a.value, b.value));
+    }
+    emit(scorer.flush());
+    const pooled: ScoreFilesResult["pooled"] = {};
+    for (const [k, v] of Object.entries(poolFrames(frames))) {
+      const vals = frames.map((f) => f.metrics[k]).filter((x): x is number => x !== undefined);
+      const extra: Record<string, number> = {};
+      for (const p of o.percentiles) extra[`p${p}`] = percentile(vals, p);
+      pooled[k] = { ...v, ...extra };
+    }
+    const result: ScoreFilesResult = {
+      frames,
+      pooled,
+      vmaf: pooled.vmaf ?? { ...pool([]) },
+      refFrameCount: r.frameCount,
+      disFrameCount: d.frameCount,
+      scored: frames.length,
+      lengthMismatch: r.frameCount !== d.frameCount,
+    };
+    if (o.json) {
+      try {
+        // as the vmaf tool, "fps" is the scoring speed (frames per second of processing)
+        const secs = Math.max(1e-9, (performance.now() - t0) / 1000);
+        writeFileSync(o.json, JSON.stringify(toLibvmafJson(frames, { fps: frames.length / secs }), null, 2) + "\n");
+      } catch (e) {
+        throw new FileError(`cannot write ${o.json}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    return result;
+  } finally {
+    scorer?.close();
+    d?.close();
+    r.close();
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * libvmaf JSON models (vmaf_v0.6.1.json, vmaf_v0.6.1neg.json, vmaf_4k_v0.6.1.json ...): parsed here, the SVM
+ * evaluated in C (lib/vmaf_model.c). Only what libvmaf itself reads is used: `model_dict` with
+ * feature_names, feature_opts_dicts (enhancement gain limit), norm_type linear_rescale, slopes, intercepts,
+ * score_clip, score_transform (only when `"enabled": true`) and the libsvm text in `model`.
+ */
+import { ptr, type Pointer } from "bun:ffi";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { checkHandle, native } from "./ffi";
+import { FileError, FormatError, StateError } from "./errors";
+
+/** The SVM inputs, in the order the C side expects them. */
+export const MODEL_FEATURES = ["adm2", "motion2", "vif_scale0", "vif_scale1", "vif_scale2", "vif_scale3"] as const;
+export type ModelFeature = (typeof MODEL_FEATURES)[number];
+
+/** Where the CLI and scoreFiles look for the default model when none is given. */
+export const DEFAULT_MODEL_ENV = "AV1GYM_VMAF_MODEL";
+export const DEFAULT_MODEL_FALLBACK = resolve(import.meta.dir, "..", "..", "shared", "vmaf", "models", "vmaf_v0.6.1.json");
+
+/** The default model path: $AV1GYM_VMAF_MODEL, else ../shared/vmaf/models/vmaf_v0.6.1.json; FileError if neither exists. */
+export function defaultModelPath(): string {
+  const env = process.env[DEFAULT_MODEL_ENV];
+  if (env) return env;
+  if (existsSync(DEFAULT_MODEL_FALLBACK)) return DEFAULT_MODEL_FALLBACK;
+  throw new FileError(
+    `no VMAF model given: pass a libvmaf JSON model (e.g. vmaf_v0.6.1.json from libvmaf's model/ directory, ` +
+      `BSD-2-Clause-Patent) with --model / { model: path }, or set ${DEFAULT_MODEL_ENV}; ` +
+      `looked for ${DEFAULT_MODEL_FALLBACK}`,
+  );
+}
+
+interface Transform {
+  p0: number;
+  p1: number;
+  p2: number;
+  outGteIn: boolean;
+  outLteIn: boolean;
+}
+
+/** Maps a libvmaf feature name (e.g. VMAF_integer_feature_vif_scale0_score) to our SVM input. */
+function featureOf(name: string): ModelFeature | null {
+  const n = name.toLowerCase();
+  if (/adm2/.test(n)) return "adm2";
+  if (/motion2/.test(n)) return "motion2";
+  const m = /vif_scale([0-3])/.exec(n);
+  return m ? (`vif_scale${m[1]}` as ModelFeature) : null;
+}
+
+// Models that were never closed are freed when they are collected.
+const modelFinalizer = new FinalizationRegistry<Pointer>((h) => native().ag_vmaf_model_free(h));
+
+/** A loaded VMAF model. `neg` models (enhancement gain limit 1) use the egl-1 ADM/VIF features. */
+export class VmafModel {
+  readonly path: string;
+  /** e.g. "vmaf_v0.6.1" or "vmaf_v0.6.1neg" (the file name without .json). */
+  readonly name: string;
+  /** Enhancement gain limit applied to ADM and VIF (100 = libvmaf default, 1 = NEG). */
+  readonly enhancementGainLimit: number;
+  #handle: Pointer | null;
+  #order: number[]; // model input k reads our feature #order[k]
+  #transform: Transform | null;
+  #clip: [number, number];
+  #buf = new Float64Array(MODEL_FEATURES.length);
+
+  private constructor(path: string, name: string, handle: Pointer, order: number[], egl: number, t: Transform | null, clip: [number, number]) {
+    modelFinalizer.register(this, handle, this);
+    this.path = path;
+    this.name = name;
+    this.#handle = handle;
+    this.#order = order;
+    this.enhancementGainLimit = egl;
+    this.#transform = t;
+    this.#clip = clip;
+  }
+
+  /** Reads a libvmaf JSON model. FileError if it cannot be read, FormatError if it is not a usable model. */
+  static load(path: string): VmafModel {
+    let text: string;
+    try {
+      if (!statSync(path).isFile()) throw new Error("not a file");
+      text = readFileSync(path, "utf8");
+    } catch (e) {
+      throw new FileError(`cannot read VMAF model ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    let json: any;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      throw new FormatError(`VMAF model ${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
+    }
+    return VmafModel.fromJson(json, path);
+  }
+
+  /** Builds a model from parsed libvmaf JSON (`path` is only used in messages and the name). */
+  static fromJson(json: any, path = "<json>"): VmafModel {
+    const bad = (msg: string): never => {
+      throw new FormatError(`VMAF model ${path}: ${msg}`);
+    };
+    const md = json?.model_dict;
+    if (!md || typeof md !== "object") bad("missing model_dict (is this a libvmaf JSON model?)");
+    const names = md.feature_names;
+    if (!Array.isArray(names) || names.length !== MODEL_FEATURES.length)
+      bad(`feature_names must list the ${MODEL_FEATURES.length} VMAF features (adm2, motion2, vif_scale0..3)`);
+    const order = names.map((n: unknown) => {
+      const f = typeof n === "string" ? featureOf(n) : null;
+      if (!f) bad(`unsupported feature ${JSON.stringify(n)} (supported: adm2, motion2, vif_scale0..3)`);
+      return MODEL_FEATURES.indexOf(f!);
+    });
+    if (new Set(order).size !== order.length) bad("feature_names repeats a feature");
+    if ((md.norm_type ?? "linear_rescale") !== "linear_rescale") bad(`norm_type ${md.norm_type} unsupported (only linear_rescale)`);
+    const nums = (v: unknown, n: number, what: string): number[] => {
+      if (!Array.isArray(v) || v.length !== n || !v.every((x) => typeof x === "number" && Number.isFinite(x)))
+        bad(`${what} must be ${n} finite numbers`);
+      return v as number[];
+    };
+    const slopes = nums(md.slopes, 7, "slopes");
+    const intercepts = nums(md.intercepts, 7, "intercepts");
+    // Gain limit: from feature_opts_dicts (adm_enhn_gain_limit / vif_enhn_gain_limit); one value for both.
+    let egl = 100;
+    if (md.feature_opts_dicts !== undefined) {
+      if (!Array.isArray(md.feature_opts_dicts)) bad("feature_opts_dicts must be an array");
+      const vals = new Set<number>();
+      for (const d of md.feature_opts_dicts) {
+        for (const [k, v] of Object.entries(d ?? {})) {
+          if (k === "adm_enhn_gain_limit" || k === "vif_enhn_gain_limit") vals.add(Number(v));
+          else bad(`unsupported feature option ${k}`);
+        }
+      }
+      if (vals.size > 1) bad("different gain limits for ADM and VIF are not supported");
+      if (vals.size === 1) egl = [...vals][0]!;
+      if (egl !== 1 && egl !== 100) bad(`enhancement gain limit ${egl} unsupported (only 1 and the default 100)`);
+    }
+    const svm = parseLibsvm(typeof md.model === "string" ? md.model : bad("missing the libsvm text in model_dict.model"), bad);
+    let clip: [number, number] = [-Infinity, Infinity];
+    if (md.score_clip !== undefined) clip = nums(md.score_clip, 2, "score_clip") as [number, number];
+    let transform: Transform | null = null;
+    const st = md.score_transform;
+    if (st && (st.enabled === true || st.enabled === "true")) {
+      transform = {
+        p0: Number(st.p0 ?? 0),
+        p1: Number(st.p1 ?? 1),
+        p2: Number(st.p2 ?? 0),
+        outGteIn: st.out_gte_in === true || st.out_gte_in === "true",
+        outLteIn: st.out_lte_in === true || st.out_lte_in === "true",
+      };
+      if (st.knots !== undefined) bad("score_transform knots are not supported");
+    }
+    const h = native().ag_vmaf_model_new(
+      svm.coef.length, ptr(svm.sv), ptr(svm.coef), svm.gamma, svm.rho,
+      ptr(new Float64Array(slopes)), ptr(new Float64Array(intercepts)), -Infinity, Infinity,
+    );
+    const name = basename(path).replace(/\.json$/i, "");
+    return new VmafModel(path, name, checkHandle(h as Pointer | null, `VMAF model ${path}`), order, egl, transform, clip);
+  }
+
+  /** The VMAF score for one frame's features (adm2, motion2, vif_scale0..3; NEG models take the egl-1 ones). */
+  predict(f: Record<ModelFeature, number>): number {
+    if (!this.#handle) throw new StateError(`VMAF model ${this.name} is closed`);
+    for (let k = 0; k < this.#order.length; k++) this.#buf[k] = f[MODEL_FEATURES[this.#order[k]!]!];
+    let y = native().ag_vmaf_model_predict(this.#handle, ptr(this.#buf));
+    const t = this.#transform;
+    if (t) {
+      const x = y;
+      y = t.p0 + t.p1 * x + t.p2 * x * x;
+      if (t.outGteIn && y < x) y = x;
+      if (t.outLteIn && y > x) y = x;
+    }
+    return Math.min(this.#clip[1], Math.max(this.#clip[0], y));
+  }
+
+  get closed(): boolean {
+    return this.#handle === null;
+  }
+
+  close(): void {
+    if (this.#handle) {
+      modelFinalizer.unregister(this);
+      native().ag_vmaf_model_free(this.#handle);
+    }
+    this.#handle = null;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Parses libsvm's text model (nu_svr/epsilon_svr, rbf) into dense SVs (missing indices are 0). */
+function parseLibsvm(text: string, bad: (m: string) => never) {
+  const lines = text.split("\n");
+  let gamma = NaN, rho = NaN, total = -1, i = 0;
+  for (; i < lines.length; i++) {
+    const l = lines[i]!.trim();
+    if (l === "SV") break;
+    const [k, v] = l.split(/\s+/);
+    if (k === "kernel_type" && v !== "rbf") bad(`kernel_type ${v} unsupported (only rbf)`);
+    if (k === "svm_type" && v !== "nu_svr" && v !== "epsilon_svr") bad(`svm_type ${v} unsupported`);
+    if (k === "gamma") gamma = Number(v);
+    if (k === "rho") rho = Number(v);
+    if (k === "total_sv") total = Number(v);
+  }
+  if (i >= lines.length) bad("libsvm model has no SV section");
+  if (!Number.isFinite(gamma) || !Number.isFinite(rho)) bad("libsvm model lacks gamma or rho");
+  const coef: number[] = [];
+  const sv: number[] = [];
+  for (i++; i < lines.length; i++) {
+    const l = lines[i]!.trim();
+    if (!l) continue;
+    const parts = l.split(/\s+/);
+    const c = Number(parts[0]);
+    if (!Number.isFinite(c)) bad(`bad SV line ${JSON.stringify(l.slice(0, 40))}`);
+    const row = new Array(MODEL_FEATURES.length).fill(0);
+    for (const p of parts.slice(1)) {
+      const [idx, val] = p.split(":");
+      const k = Number(idx) - 1;
+      const x = Number(val);
+      if (!Number.isInteger(k) || k < 0 || k >= row.length || !Number.isFinite(x)) bad(`bad SV entry ${JSON.stringify(p)}`);
+      row[k] = x;
+    }
+    coef.push(c);
+    sv.push(...row);
+  }
+  if (coef.length === 0) bad("libsvm model has no support vectors");
+  if (total >= 0 && total !== coef.length) bad(`total_sv says ${total} but ${coef.length} SVs follow`);
+  return { gamma, rho, coef: new Float64Array(coef), sv: new Float64Array(sv) };
+}
+
+/** Loads a model given as a path, or returns it as is. */
+export function toModel(m: string | VmafModel): VmafModel {
+  return typeof m === "string" ? VmafModel.load(m) : m;
+}
+

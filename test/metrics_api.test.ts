@@ -1,0 +1,299 @@
+/**
+ * Metrics API behaviour: odd and tiny frame sizes (in a subprocess: a crash must not kill the run), SIMD and
+ * portable kernels agreeing, streaming order of VmafScorer, model errors, pooling and the CLI.
+ */
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { allocI420, type I420Frame } from "../src/frame";
+import { FileError, FormatError, InvalidArgumentError, StateError } from "../src/errors";
+import { msSsim, psnr, setMetricsSimd, ssim } from "../src/metrics";
+import { percentile, pool, VmafModel, VmafScorer, vmafFeatures } from "../src/vmaf";
+import { describeShared, sharedPath } from "./shared";
+
+const SRC = resolve(import.meta.dir, "..", "src");
+
+/** A frame of smooth structure plus noise (deterministic). */
+function pattern(w: number, h: number, bd: number, seed: number, noise: number): I420Frame {
+  const f = allocI420(w, h, bd);
+  const max = (1 << bd) - 1;
+  let s = seed >>> 0;
+  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 2;
+  const fill = (p: Uint8Array | Uint16Array, pw: number, ph: number) => {
+    for (let y = 0; y < ph; y++)
+      for (let x = 0; x < pw; x++) {
+        const v = (0.5 + 0.3 * Math.sin(x / 5 + seed) * Math.cos(y / 7)) * max + rnd() * noise * max;
+        p[y * pw + x] = Math.max(0, Math.min(max, Math.round(v)));
+      }
+  };
+  fill(f.y, w, h);
+  fill(f.u, f.strideU, (h + 1) >> 1);
+  fill(f.v, f.strideV, (h + 1) >> 1);
+  return f;
+}
+
+describe("odd and tiny sizes", () => {
+  test("1x1 .. 175x143, 8- and 10-bit, give numbers without crashing (subprocess)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "av1gym-mt-"));
+    const script = join(dir, "child.ts");
+    writeFileSync(
+      script,
+      `import { allocI420 } from ${JSON.stringify(join(SRC, "frame.ts"))};
+import { psnr, ssim, msSsim } from ${JSON.stringify(join(SRC, "metrics.ts"))};
+import { VmafScorer } from ${JSON.stringify(join(SRC, "vmaf.ts"))};
+const model = process.argv[2];
+const out = [];
+for (const [w, h] of [[1, 1], [2, 2], [3, 5], [16, 16], [17, 9], [33, 33], [175, 143]]) {
+  for (const bd of [8, 10]) {
+    const fr = (k) => { const f = allocI420(w, h, bd); for (const p of [f.y, f.u, f.v]) for (let i = 0; i < p.length; i++) p[i] = (i * 37 + k * 11) % (1 << bd); return f; };
+    const s = new VmafScorer({ width: w, height: h, bitDepth: bd, models: model, psnr: true, ssim: true, msSsim: true });
+    const res = [];
+    for (let k = 0; k < 3; k++) res.push(...s.push(fr(k), fr(k + 1)));
+    res.push(...s.flush());
+    s.close();
+    out.push({ w, h, bd, n: res.length, vmaf: res.map((r) => r.vmaf), adm2: res.map((r) => r.metrics.integer_adm2), vif0: res.map((r) => r.metrics.integer_vif_scale0),
+      psnr: psnr(fr(0), fr(1)).y, ssim: ssim(fr(0), fr(1)), ms: msSsim(fr(0), fr(1)) });
+  }
+}
+console.log(JSON.stringify(out));
+`,
+    );
+    const model = sharedPath("vmaf", "models", "vmaf_v0.6.1.json");
+    const p = Bun.spawn(["bun", script, model], { stdout: "pipe", stderr: "pipe" });
+    const [code, stdout, stderr] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+    rmSync(dir, { recursive: true, force: true });
+    if (code !== 0) console.error(stderr);
+    if (process.env.DEBUG_METRICS) console.log(stdout);
+    expect(code).toBe(0);
+    const rows = JSON.parse(stdout);
+    expect(rows.length).toBe(14);
+    for (const r of rows) {
+      expect(r.n).toBe(3);
+      for (const v of [...r.vmaf, ...r.adm2, ...r.vif0, r.psnr]) expect(Number.isFinite(v)).toBe(true);
+      for (const v of r.vmaf) expect(v >= 0 && v <= 100).toBe(true);
+      // SSIM needs an 11x11 window, MS-SSIM 176x176: NaN (null in JSON) below, a number above.
+      expect(r.ssim === null).toBe(r.w < 11 || r.h < 11);
+      expect(r.ms).toBeNull();
+    }
+  }, 60000);
+});
+
+describe("kernels", () => {
+  test("identical frames: PSNR at the cap, SSIM 1, VIF and ADM 1", () => {
+    for (const bd of [8, 10]) {
+      const a = pattern(64, 48, bd, 3, 0.05);
+      const p = psnr(a, a);
+      expect(p.y).toBe(6 * bd + 12);
+      expect(p.combined).toBe(6 * bd + 12);
+      expect(ssim(a, a)).toBeCloseTo(1, 6);
+      const f = vmafFeatures(a, a);
+      expect(f.adm2).toBeCloseTo(1, 4);
+      expect(f.vif_scale0).toBeCloseTo(1, 4);
+      expect(f.motion).toBe(0);
+    }
+  }, 60000);
+
+  test("SIMD and portable kernels give identical features", () => {
+    for (const bd of [8, 10])
+      for (const [w, h] of [[175, 143], [64, 48], [640, 36]]) {
+        const a = pattern(w, h, bd, 1, 0.02), b = pattern(w, h, bd, 1, 0.08), prev = pattern(w, h, bd, 2, 0.02);
+        setMetricsSimd(false);
+        const c = vmafFeatures(a, b, { prevRef: prev, neg: true });
+        const pc = psnr(a, b), sc = ssim(a, b);
+        setMetricsSimd(true);
+        const s = vmafFeatures(a, b, { prevRef: prev, neg: true });
+        expect(s).toEqual(c);
+        expect(psnr(a, b)).toEqual(pc);
+        expect(ssim(a, b)).toBe(sc);
+      }
+    const a = pattern(200, 184, 8, 4, 0.02), b = pattern(200, 184, 8, 4, 0.1);
+    setMetricsSimd(false);
+    const mc = msSsim(a, b);
+    setMetricsSimd(true);
+    expect(Number.isFinite(mc)).toBe(true);
+    expect(msSsim(a, b)).toBe(mc);
+  }, 60000);
+
+  test("more distortion scores lower", () => {
+    const a = pattern(96, 80, 8, 5, 0.01), mild = pattern(96, 80, 8, 5, 0.03), bad = pattern(96, 80, 8, 5, 0.2);
+    expect(psnr(a, mild).y).toBeGreaterThan(psnr(a, bad).y);
+    expect(ssim(a, mild)).toBeGreaterThan(ssim(a, bad));
+    expect(vmafFeatures(a, mild).vif_scale0).toBeGreaterThan(vmafFeatures(a, bad).vif_scale0);
+  });
+
+  test("mismatched frames are refused", () => {
+    expect(() => psnr(allocI420(16, 16), allocI420(16, 18))).toThrow(InvalidArgumentError);
+    expect(() => ssim(allocI420(16, 16, 8), allocI420(16, 16, 10))).toThrow(InvalidArgumentError);
+    const bad = allocI420(16, 16);
+    bad.y = new Uint8Array(10);
+    expect(() => msSsim(bad, allocI420(16, 16))).toThrow(InvalidArgumentError);
+  });
+});
+
+describe("pooling", () => {
+  test("mean, min, max, libvmaf harmonic mean and percentiles", () => {
+    const p = pool([90, 80, 100]);
+    expect(p.mean).toBeCloseTo(90, 12);
+    expect(p.min).toBe(80);
+    expect(p.max).toBe(100);
+    expect(p.harmonic_mean).toBeCloseTo(3 / (1 / 91 + 1 / 81 + 1 / 101) - 1, 10);
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
+    expect(percentile([5], 95)).toBe(5);
+    expect(() => percentile([1], 101)).toThrow(InvalidArgumentError);
+  });
+});
+
+describeShared("models and the scorer", () => {
+  const MODEL = sharedPath("vmaf", "models", "vmaf_v0.6.1.json");
+
+  test("model files: missing, not JSON, not a model, unsupported", () => {
+    const dir = mkdtempSync(join(tmpdir(), "av1gym-mm-"));
+    try {
+      expect(() => VmafModel.load(join(dir, "none.json"))).toThrow(FileError);
+      writeFileSync(join(dir, "a.json"), "{not json");
+      expect(() => VmafModel.load(join(dir, "a.json"))).toThrow(FormatError);
+      writeFileSync(join(dir, "b.json"), JSON.stringify({ hello: 1 }));
+      expect(() => VmafModel.load(join(dir, "b.json"))).toThrow(/model_dict/);
+      const good = JSON.parse(readFileSync(MODEL, "utf8"));
+      const broken = structuredClone(good);
+      broken.model_dict.model = broken.model_dict.model.replace("kernel_type rbf", "kernel_type linear");
+      expect(() => VmafModel.fromJson(broken, "x.json")).toThrow(/kernel_type/);
+      const noSv = structuredClone(good);
+      noSv.model_dict.model = noSv.model_dict.model.split("SV\n")[0] + "SV\n";
+      expect(() => VmafModel.fromJson(noSv, "y.json")).toThrow(FormatError);
+      const badSlopes = structuredClone(good);
+      badSlopes.model_dict.slopes = [1, 2];
+      expect(() => VmafModel.fromJson(badSlopes, "z.json")).toThrow(/slopes/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60000);
+
+  test("models load with their gain limit; closed models refuse", () => {
+    const m = VmafModel.load(MODEL);
+    const neg = VmafModel.load(sharedPath("vmaf", "models", "vmaf_v0.6.1neg.json"));
+    const k4 = VmafModel.load(sharedPath("vmaf", "models", "vmaf_4k_v0.6.1.json"));
+    expect(m.enhancementGainLimit).toBe(100);
+    expect(neg.enhancementGainLimit).toBe(1);
+    const f = { adm2: 0.98, motion2: 3, vif_scale0: 0.6, vif_scale1: 0.95, vif_scale2: 0.97, vif_scale3: 0.98 };
+    const s = m.predict(f);
+    expect(s).toBeGreaterThan(50);
+    expect(s).toBeLessThanOrEqual(100);
+    expect(k4.predict(f)).not.toBe(s);
+    expect(m.predict({ ...f, adm2: 0.5 })).toBeLessThan(s);
+    for (const x of [m, neg, k4]) x.close();
+    m.close();
+    expect(() => m.predict(f)).toThrow(StateError);
+  });
+
+  test("the scorer streams: frame 0 at once, then one behind, flush the last; options validated", () => {
+    expect(() => new VmafScorer({ width: 0, height: 10, models: MODEL })).toThrow(InvalidArgumentError);
+    expect(() => new VmafScorer({ width: 10, height: 10, models: MODEL, threads: 0 })).toThrow(InvalidArgumentError);
+    const s = new VmafScorer({ width: 64, height: 48, models: MODEL, threads: 2 });
+    const frames = [0, 1, 2, 3].map((k) => pattern(64, 48, 8, k, 0.01));
+    const dis = [0, 1, 2, 3].map((k) => pattern(64, 48, 8, k, 0.05));
+    expect(s.push(frames[0]!, dis[0]!).map((r) => r.frameNum)).toEqual([0]);
+    expect(s.push(frames[1]!, dis[1]!).map((r) => r.frameNum)).toEqual([]);
+    const r1 = s.push(frames[2]!, dis[2]!);
+    expect(r1.map((r) => r.frameNum)).toEqual([1]);
+    const r2 = s.push(frames[3]!, dis[3]!);
+    const last = s.flush();
+    expect(last.map((r) => r.frameNum)).toEqual([3]);
+    // motion2 = min(motion[i], motion[i+1]); the last frame keeps its own motion
+    expect(r1[0]!.metrics.integer_motion2).toBe(Math.min(r1[0]!.metrics.integer_motion!, r2[0]!.metrics.integer_motion!));
+    expect(last[0]!.metrics.integer_motion2).toBe(last[0]!.metrics.integer_motion!);
+    expect(() => s.push(frames[0]!, allocI420(32, 32))).toThrow(InvalidArgumentError);
+    s.close();
+    s.close();
+    expect(() => s.push(frames[0]!, dis[0]!)).toThrow(StateError);
+  });
+
+  test("CLI: vmaf over a raw reference and an mkv, JSON in libvmaf's layout, length mismatch reported", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "av1gym-cli-"));
+    const json = join(dir, "out.json");
+    const p = Bun.spawn(
+      ["bun", join(SRC, "cli.ts"), "vmaf", "--ref", sharedPath("clips", "src01_160x90_48f.yuv"), "--dis",
+        sharedPath("vmaf", "reference", "src01_160x90_48f__x264crf23.mkv"), "--width", "160", "--height", "90",
+        "--model", MODEL, "--json", json, "--quiet", "--psnr"],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    const [code, out] = await Promise.all([p.exited, new Response(p.stdout).text()]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/VMAF .*mean=/);
+    const doc = JSON.parse(readFileSync(json, "utf8"));
+    const ref = JSON.parse(readFileSync(sharedPath("vmaf", "reference", "src01_160x90_48f__x264crf23.json"), "utf8"));
+    expect(doc.frames.length).toBe(48);
+    expect(doc.frames[10].frameNum).toBe(10);
+    expect(Math.abs(doc.frames[10].metrics.vmaf - ref.frames[10].vmaf)).toBeLessThan(1e-5);
+    expect(Object.keys(doc.pooled_metrics.vmaf).sort()).toEqual(["harmonic_mean", "max", "mean", "min"]);
+    expect(doc.aggregate_metrics).toEqual({});
+    // different lengths: scores the common prefix and says so
+    const q = Bun.spawn(
+      ["bun", join(SRC, "cli.ts"), "vmaf", "--ref", sharedPath("clips", "bikes_640x272_250f.mp4"), "--dis",
+        sharedPath("vmaf", "holdout", "bikes_640x272_60f__x264crf35.mkv"), "--model", MODEL, "--frames", "3", "--quiet"],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    const [qc, qout, qerr] = await Promise.all([q.exited, new Response(q.stdout).text(), new Response(q.stderr).text()]);
+    expect(qc).toBe(0);
+    expect(qerr).toMatch(/differ in length/);
+    expect(qout).toMatch(/^3 frames/m);
+    // a missing input: a clear message and exit code 2
+    const r = Bun.spawn(["bun", join(SRC, "cli.ts"), "vmaf", "--ref", join(dir, "nope.mp4"), "--dis", join(dir, "nope2.mp4"), "--model", MODEL], { stdout: "pipe", stderr: "pipe" });
+    const [rc, rerr] = await Promise.all([r.exited, new Response(r.stderr).text()]);
+    expect(rc).toBe(2);
+    expect(rerr).toMatch(/FileError/);
+    rmSync(dir, { recursive: true, force: true });
+  }, 60000);
+});
+
+describeShared("scoreFiles", () => {
+  const MODEL = sharedPath("vmaf", "models", "vmaf_v0.6.1.json");
+  const NEG = sharedPath("vmaf", "models", "vmaf_v0.6.1neg.json");
+
+  test("10-bit raw reference vs AV1 mkv through VideoReader matches libvmaf; JSON, percentiles, frame limit", async () => {
+    const { scoreFiles } = await import("../src/vmaf_files");
+    const dir = mkdtempSync(join(tmpdir(), "av1gym-sf-"));
+    try {
+      const expected = JSON.parse(readFileSync(sharedPath("vmaf", "reference", "src01_576x324_3f_10bit__svtav1p8crf40.json"), "utf8"));
+      const json = join(dir, "o.json");
+      const seen: number[] = [];
+      const res = scoreFiles(sharedPath("clips", "src01_576x324_3f_yuv420p10le.yuv"),
+        sharedPath("vmaf", "reference", "src01_576x324_3f_10bit__svtav1p8crf40.mkv"),
+        { width: 576, height: 324, pixelFormat: "yuv420p10le", models: [MODEL, NEG], psnr: true, percentiles: [50], json, threads: 2, onFrame: (f) => seen.push(f.frameNum) });
+      expect(res.scored).toBe(3);
+      expect(res.lengthMismatch).toBe(false);
+      expect(seen).toEqual([0, 1, 2]);
+      for (const f of res.frames) {
+        expect(Math.abs(f.vmaf - expected.frames[f.frameNum].vmaf)).toBeLessThan(1e-5);
+        expect(Math.abs(f.metrics["vmaf_v0.6.1neg"]! - expected.frames[f.frameNum].vmaf_neg)).toBeLessThan(1e-5);
+        expect(Math.abs(f.metrics.psnr_y! - expected.frames[f.frameNum].psnr_y)).toBeLessThan(1e-5);
+      }
+      const mean = expected.frames.reduce((a: number, f: { vmaf: number }) => a + f.vmaf, 0) / 3;
+      expect(res.vmaf.mean).toBeCloseTo(mean, 5);
+      expect(res.vmaf.p50).toBeGreaterThanOrEqual(res.vmaf.min);
+      expect(res.vmaf.p50).toBeLessThanOrEqual(res.vmaf.max);
+      const doc = JSON.parse(readFileSync(json, "utf8"));
+      expect(doc.frames.map((f: { frameNum: number }) => f.frameNum)).toEqual([0, 1, 2]);
+      expect(doc.pooled_metrics.vmaf.mean).toBeCloseTo(res.vmaf.mean, 5);
+      // first N frames only
+      const two = scoreFiles(sharedPath("clips", "src01_576x324_3f_yuv420p10le.yuv"),
+        sharedPath("vmaf", "reference", "src01_576x324_3f_10bit__svtav1p8crf40.mkv"),
+        { width: 576, height: 324, pixelFormat: "yuv420p10le", models: MODEL, frames: 2 });
+      expect(two.scored).toBe(2);
+      expect(two.frames[1]!.metrics.integer_motion2).toBe(two.frames[1]!.metrics.integer_motion!);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60000);
+
+  test("bad inputs: raw without a size, different sizes, missing files, bad options", async () => {
+    const { scoreFiles } = await import("../src/vmaf_files");
+    const raw = sharedPath("clips", "src01_160x90_48f.yuv");
+    expect(() => scoreFiles(raw, raw, { models: MODEL })).toThrow(InvalidArgumentError);
+    expect(() => scoreFiles(sharedPath("clips", "carphone_176x144_120f.mp4"), raw, { models: MODEL, width: 160, height: 90 })).toThrow(/176x144/);
+    expect(() => scoreFiles("/nonexistent.mp4", raw, { models: MODEL })).toThrow(FileError);
+    expect(() => scoreFiles(raw, raw, { models: MODEL, width: 160, height: 90, frames: -1 } as never)).toThrow(InvalidArgumentError);
+    expect(() => scoreFiles(raw, raw, { models: "/nonexistent-model.json", width: 160, height: 90 })).toThrow(FileError);
+  }, 60000);
+});
