@@ -244,7 +244,7 @@ describe("Env contract", () => {
     ["crf and qp", { encoder: { crf: 30, qp: 30 } }],
     ["unknown option", { fps: 3 }],
     ["randomStart needs maxFrames", { randomStart: true }],
-    ["unknown distortion", { reward: { distortion: "vmaf" } }],
+    ["unknown distortion", { reward: { distortion: "lpips" } }],
     ["negative lambda", { reward: { lambda: -1 } }],
     ["start past the end", { start: 100 }],
     ["bad synth size", { source: { synth: { width: 10 } } }],
@@ -313,7 +313,43 @@ describe("Env rewards", () => {
   });
 });
 
+describe("metrics-module rewards", () => {
+  test("ms_ssim: D = 100 (1 - MS-SSIM) of the reconstruction; frames under 176x176 are refused up front", async () => {
+    const { msSsim } = await import("../src/metrics");
+    using env = new Env({ source: { synth: { width: 192, height: 192, frames: 3 } }, encoder: FAST, reward: { distortion: "ms_ssim", lambda: 0 } });
+    env.reset();
+    const [o, r, , , info] = env.step(new Array(9).fill(3));
+    expect(info.distortion).toBeGreaterThan(0);
+    expect(info.distortion).toBeLessThan(20);
+    expect(r).toBe(-info.distortion);
+    expect(env.observationSpace.contains(o)).toBe(true);
+    expect(typeof msSsim).toBe("function");
+    expect(() => tiny({ reward: { distortion: "ms_ssim" } })).toThrow(InvalidArgumentError);
+  });
+});
+
 describeShared("Env on a real clip", () => {
+  test("vmaf reward: 100 - VMAF, deterministic across episodes (the scorer restarts with each episode)", () => {
+    using env = new Env({ source: sharedPath("clips", "carphone_176x144_120f.mp4"), encoder: FAST, maxFrames: 4, reward: { distortion: "vmaf", lambda: 0 } });
+    const run = () => {
+      env.reset({ seed: 0 });
+      const d: number[] = [];
+      for (let i = 0; i < 4; i++) d.push(env.step(new Array(9).fill(3))[4].distortion);
+      return d;
+    };
+    const a = run();
+    for (const v of a) {
+      expect(v).toBeGreaterThan(0);
+      expect(v).toBeLessThan(60);
+    }
+    expect(run()).toEqual(a);
+    // Coarser quantization scores worse.
+    env.reset({ seed: 0 });
+    const coarse: number[] = [];
+    for (let i = 0; i < 4; i++) coarse.push(env.step(new Array(9).fill(6))[4].distortion);
+    expect(coarse.reduce((x, y) => x + y)).toBeGreaterThan(a.reduce((x, y) => x + y));
+  });
+
   test("reads a file once per window: a second episode decodes nothing; a caller's VideoReader stays open", () => {
     const reader = new VideoReader(sharedPath("clips", "carphone_176x144_120f.mp4"), { bitDepth: 8 });
     let reads = 0;

@@ -220,7 +220,7 @@ describe("reward", () => {
     expect(rdCost(-40, 0.5, 10)).toBe(-35);
     expect(rewardFromCost(-35, "absolute")).toBe(35);
     expect(rewardFromCost(-35, "baseline", -34)).toBe(1);
-    expect(() => distortionByName("vmaf")).toThrow(InvalidArgumentError);
+    expect(() => distortionByName("lpips")).toThrow(InvalidArgumentError);
   });
 });
 

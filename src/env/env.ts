@@ -96,6 +96,7 @@ export class Env {
   private cache: FrameCache;
   private analysis: Map<number, Float32Array>;
   private distortion: Distortion;
+  private ownsDistortion = false;
   private lambda: number;
   private settingsKey: string;
   private rng: Rng | null = null;
@@ -145,6 +146,9 @@ export class Env {
       this.nSb = grid.rows * grid.cols;
       this.cache = new FrameCache(this.source, o.cacheMB * 1024 * 1024);
       this.analysis = new Map(); // scaled analysis by source frame: it does not depend on actions
+      if (o.reward.distortion === "ms_ssim" && Math.min(this.source.width, this.source.height) < 176)
+        throw new InvalidArgumentError(`the ms_ssim reward needs frames of at least 176x176 (5 scales), the source is ${this.source.width}x${this.source.height}`);
+      this.ownsDistortion = typeof o.reward.distortion === "string";
       this.distortion = typeof o.reward.distortion === "string" ? distortionByName(o.reward.distortion) : o.reward.distortion;
       this.lambda = o.reward.lambda ?? this.distortion.defaultLambda;
       this.actionLevels = Object.freeze([...o.actionLevels]);
@@ -222,6 +226,7 @@ export class Env {
     this.length = length;
     this.cache.setWindow(start, start + length);
     this.baseline = o.reward.mode === "baseline" ? this.baselineFor(start, length) : null;
+    this.distortion.reset?.();
     this.encoder = this.openEncoder();
     this.t = 0;
     this.prevLevels.fill(o.actionLevels.indexOf(0) >= 0 ? o.actionLevels.indexOf(0) : 0);
@@ -321,6 +326,7 @@ export class Env {
     this.closeEncoder();
     this.cache.clear();
     this.analysis.clear();
+    if (this.ownsDistortion) this.distortion.close?.();
     this.source.close();
   }
 
@@ -432,6 +438,7 @@ export class Env {
       return hit;
     }
     const entry: BaselineEntry = { distortion: new Float64Array(length), bpp: new Float64Array(length) };
+    this.distortion.reset?.();
     const enc = this.openEncoder();
     const zero = new Int16Array(this.nSb);
     const sbSse = new Float64Array(this.nSb);

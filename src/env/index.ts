@@ -12,6 +12,8 @@ export {
   MSE as MseDistortion,
   PSNR as PsnrDistortion,
   makeSsim as makeSsimDistortion,
+  makeMsSsim as makeMsSsimDistortion,
+  makeVmaf as makeVmafDistortion,
   distortionByName,
   frameMetricDistortion,
   psnrFromMse,

@@ -9,6 +9,8 @@
  *   mse : luma mean squared error (sample units squared, 8-bit scale)             default lambda 50
  *   psnr: minus luma PSNR in dB (-PSNR_Y, capped at 100 dB)                        default lambda 10
  *   ssim: SSIM loss in percent, 100 * (1 - SSIM_Y) (8x8 windows, see ssim.ts)       default lambda 5
+ *   ms_ssim: 100 * (1 - MS-SSIM_Y) (libvmaf float_ms_ssim, frames >= 176x176)      default lambda 2
+ *   vmaf: 100 - VMAF (model vmaf_v0.6.1, causal: see makeVmaf)                      default lambda 20
  * The defaults make lambda * R and D change by similar amounts near CRF 35 (about "10 dB per bit per
  * pixel" for PSNR). D0, R0 come from the same window encoded with all-zero offsets (see Env: cached).
  *
@@ -17,6 +19,8 @@
  */
 import type { I420Frame } from "../frame";
 import { InvalidArgumentError } from "../errors";
+import { msSsim } from "../metrics";
+import { VmafScorer } from "../vmaf";
 import { lumaSsim } from "./ssim";
 
 /** What a distortion metric sees for one encoded frame. */
@@ -45,6 +49,10 @@ export interface Distortion {
   measure(input: DistortionInput, sbOut: Float32Array): number;
   /** Maps a D value (frame or superblock) to the observation's unit-range scale. */
   scale(d: number): number;
+  /** Called before a new sequence of frames (each episode, and the baseline run), for stateful metrics. */
+  reset?(): void;
+  /** Frees native resources; the Env calls it for distortions it created from a name. */
+  close?(): void;
 }
 
 /** PSNR in dB from an MSE at a bit depth, capped at 100 dB (identical planes). */
@@ -102,8 +110,8 @@ export function makeSsim(): Distortion {
   };
 }
 
-export type DistortionName = "mse" | "psnr" | "ssim";
-export const DISTORTION_NAMES: readonly DistortionName[] = ["mse", "psnr", "ssim"];
+export type DistortionName = "mse" | "psnr" | "ssim" | "ms_ssim" | "vmaf";
+export const DISTORTION_NAMES: readonly DistortionName[] = ["mse", "psnr", "ssim", "ms_ssim", "vmaf"];
 
 /** A fresh Distortion for a name (fresh because some keep scratch buffers). */
 export function distortionByName(name: string): Distortion {
@@ -114,6 +122,10 @@ export function distortionByName(name: string): Distortion {
       return PSNR;
     case "ssim":
       return makeSsim();
+    case "ms_ssim":
+      return makeMsSsim();
+    case "vmaf":
+      return makeVmaf();
     default:
       throw new InvalidArgumentError(`unknown distortion "${name}"; use one of ${DISTORTION_NAMES.join(", ")} or pass a Distortion object`);
   }
@@ -166,5 +178,52 @@ export function frameMetricDistortion(
       return d;
     },
     scale: opts.scale ?? ((d) => d / 100),
+  };
+}
+
+/** D = 100 * (1 - MS-SSIM_Y) with the metrics module's libvmaf-exact MS-SSIM (5 scales: frames >= 176x176). */
+export function makeMsSsim(): Distortion {
+  return frameMetricDistortion(
+    "ms_ssim",
+    (src, recon) => {
+      const v = msSsim(src, recon);
+      if (Number.isNaN(v)) throw new InvalidArgumentError(`ms_ssim needs frames of at least 176x176, got ${src.width}x${src.height}`);
+      return 100 * (1 - v);
+    },
+    { unit: "MS-SSIM loss in percent, 100*(1 - MS-SSIM_Y)", defaultLambda: 2, scale: (d) => d / 10 },
+  );
+}
+
+/**
+ * D = 100 - VMAF (vmaf_v0.6.1 by default, libvmaf-exact features from the metrics module). VMAF's motion
+ * feature of frame i is min(motion[i], motion[i+1]) in libvmaf, which needs the next frame; a step's reward
+ * must be known at that step, so here every frame is scored as libvmaf scores a clip's last frame
+ * (motion2 = its own motion). The scorer follows the episode's source frames in order; `reset()` starts a
+ * new sequence. Per-superblock observation: the superblock's PSNR / 50.
+ */
+export function makeVmaf(options: { model?: string; threads?: number } = {}): Distortion {
+  let scorer: VmafScorer | null = null;
+  const base = frameMetricDistortion(
+    "vmaf",
+    (src, recon) => {
+      if (!scorer || scorer.width !== src.width || scorer.height !== src.height) {
+        scorer?.close();
+        scorer = new VmafScorer({ width: src.width, height: src.height, bitDepth: src.bitDepth, models: options.model, threads: options.threads ?? 1 });
+      }
+      const results = [...scorer.push(src, recon), ...scorer.flush()];
+      return 100 - results[results.length - 1]!.vmaf;
+    },
+    { unit: "100 - VMAF", defaultLambda: 20, scale: (d) => d / 100 },
+  );
+  return {
+    ...base,
+    reset() {
+      scorer?.close();
+      scorer = null;
+    },
+    close() {
+      scorer?.close();
+      scorer = null;
+    },
   };
 }
