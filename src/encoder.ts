@@ -130,6 +130,8 @@ export interface Av1Packet {
   recon?: I420Frame;
   /** Sum of squared errors recon vs source per plane, in sample units (when `recon` is on). */
   sse?: PlaneStats;
+  /** Luma SSE of each 64x64 superblock, row-major (when `recon` is on); sums to `sse.y`. */
+  sseSuperblocks?: Float64Array;
   /** PSNR in dB per plane (peak 255, or 1023 at 10 bits; 100 for identical planes), when `recon` is on. */
   psnr?: PlaneStats;
 }
@@ -405,6 +407,7 @@ export class Av1Encoder {
           const ny = this.width * this.height;
           const nc = r.u.length;
           pkt.sse = { y: s.y, u: s.u, v: s.v };
+          pkt.sseSuperblocks = s.superblocks;
           pkt.psnr = { y: psnrFromSse(s.y, ny, depth), u: psnrFromSse(s.u, nc, depth), v: psnrFromSse(s.v, nc, depth) };
         }
       } else {

@@ -313,6 +313,21 @@ describe("Env rewards", () => {
   });
 });
 
+test("the encoder's per-superblock SSE (used by the Env) equals superblockSse(source, recon)", async () => {
+  const { Av1Encoder } = await import("../src/encoder");
+  const { superblockSse } = await import("../src/analysis");
+  const { SynthSource } = await import("../src/synth");
+  const src = new SynthSource(192, 128, 3);
+  using enc = new Av1Encoder({ width: 192, height: 128, preset: 12, recon: true });
+  for (let i = 0; i < 3; i++) {
+    const f = src.frame(i);
+    const [p] = enc.encode(f, { qpOffsets: [0, 24, -24, 8, 0, 0] });
+    const mine = superblockSse(f, p!.recon!);
+    expect(Array.from(p!.sseSuperblocks!)).toEqual(Array.from(mine.superblocks));
+    expect(mine.superblocks.reduce((a, b) => a + b, 0)).toBe(p!.sse!.y);
+  }
+});
+
 describe("metrics-module rewards", () => {
   test("ms_ssim: D = 100 (1 - MS-SSIM) of the reconstruction; frames under 176x176 are refused up front", async () => {
     const { msSsim } = await import("../src/metrics");

@@ -265,7 +265,7 @@ export class Env {
 
     // Per-superblock luma SSE: from the packet when the encoder already computed it (it measures recon
     // against source for its own PSNR), else here in C.
-    const fromEncoder = (p as { sseSuperblocks?: Float64Array }).sseSuperblocks;
+    const fromEncoder = p.sseSuperblocks;
     let sse: { y: number; u: number; v: number };
     if (fromEncoder && p.sse && fromEncoder.length === this.nSb) {
       this.sbSse.set(fromEncoder);
