@@ -9,3 +9,4 @@ export * from "./synth";
 export * from "./metrics";
 export * from "./vmaf";
 export * from "./vmaf_files";
+export * from "./env/index";

@@ -13,7 +13,6 @@ import { analyzeFrame, superblockSse, psnrFromSse, superblockGrid } from "../ana
 import { EncoderError, EpisodeEndedError, InvalidArgumentError, StateError } from "../errors";
 import type { I420Frame } from "../frame";
 import { decodeAction, levelsToOffsets } from "./actions";
-import { withEncoderLock } from "./encoder_lock";
 import { FRAME_FEATURES, FRAME_G, NUM_ANALYSIS, SB_F, SUPERBLOCK_FEATURES, scaleAnalysisFrame } from "./observation";
 import { parseEnvOptions, type EnvOptions, type ParsedEnvOptions } from "./options";
 import { bitsPerPixel, distortionByName, rdCost, rewardFromCost, type Distortion } from "./reward";
@@ -346,7 +345,7 @@ export class Env {
 
   private openEncoder(): Av1Encoder {
     const e = this.opts.encoder;
-    return withEncoderLock(() => new Av1Encoder({
+    return new Av1Encoder({
       width: this.width,
       height: this.height,
       fps: this.source.fps,
@@ -356,14 +355,14 @@ export class Env {
       keyInt: e.keyInt,
       threads: e.threads,
       recon: true,
-    }));
+    });
   }
 
   private closeEncoder(): void {
     if (this.encoder) {
       const enc = this.encoder;
       this.encoder = null;
-      withEncoderLock(() => enc.close());
+      enc.close();
     }
   }
 
@@ -457,7 +456,7 @@ export class Env {
         entry.bpp[t] = bitsPerPixel(p.size, this.width, this.height);
       }
     } finally {
-      withEncoderLock(() => enc.close());
+      enc.close();
     }
     baselineCache.set(key, entry);
     while (baselineCache.size > BASELINE_CACHE_MAX) baselineCache.delete(baselineCache.keys().next().value!);

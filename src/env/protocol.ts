@@ -6,7 +6,7 @@ import { Av1GymError, type ErrorCode, EpisodeEndedError, InvalidArgumentError, S
 import type { EnvOptions, Observation, ResetInfo, StepInfo } from "./env";
 
 export type Request =
-  | { id: number; type: "init"; options: EnvOptions; lock: SharedArrayBuffer; cpu: number | null }
+  | { id: number; type: "init"; options: EnvOptions; cpu: number | null }
   | { id: number; type: "reset"; seed?: number; options?: { start?: number; maxFrames?: number } }
   | { id: number; type: "step"; action: Int8Array }
   | { id: number; type: "close" };

@@ -14,7 +14,6 @@
 import { InvalidArgumentError, StateError } from "../errors";
 import { native } from "../ffi";
 import { decodeAction } from "./actions";
-import { encoderLockBuffer, useEncoderLock } from "./encoder_lock";
 import type { EnvOptions, Observation, ResetInfo } from "./env";
 import { FRAME_G, SB_F } from "./observation";
 import { deserializeError, type AutoresetStepInfo, type Reply, type Request, type SpacesInfo } from "./protocol";
@@ -147,15 +146,12 @@ export class VectorEnv {
         "VectorEnv: env options must be structured-cloneable (a source path or { synth }, not a VideoReader; a distortion name, not an object)",
       );
     }
-    // Every thread that opens encoders from now on shares one lock (see encoder_lock.ts), this one too.
-    const lock = encoderLockBuffer();
-    useEncoderLock(lock);
     const links = Array.from({ length: n }, (_, i) => new WorkerLink(i));
     try {
       const cpus = native().ag_env_cpu_count();
       const pin = options.pin ?? false;
       const replies = await Promise.all(
-        links.map((l, i) => l.call({ type: "init", options: perEnv[i]!, lock, cpu: pin ? i % cpus : null })),
+        links.map((l, i) => l.call({ type: "init", options: perEnv[i]!, cpu: pin ? i % cpus : null })),
       );
       const s0 = replies[0]!.spaces;
       replies.forEach((r, i) => {

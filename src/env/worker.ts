@@ -4,7 +4,6 @@
  * with the final one in `info.finalObservation` (no extra round trip, no wasted step).
  */
 import { Env } from "./env";
-import { useEncoderLock } from "./encoder_lock";
 import { check, native } from "../ffi";
 import { serializeError, type AutoresetStepInfo, type Reply, type Request } from "./protocol";
 
@@ -21,7 +20,6 @@ self.onmessage = (ev: MessageEvent<Request>) => {
   try {
     switch (msg.type) {
       case "init": {
-        useEncoderLock(msg.lock);
         // Pin this thread (and so the encoder threads it starts) to one CPU: see VectorEnvOptions.pin.
         if (msg.cpu !== null) check(native().ag_env_pin_thread(msg.cpu), "VectorEnv worker");
         env = new Env(msg.options);
