@@ -4,7 +4,7 @@ import { Env, clearBaselineCache, type Observation } from "../src/env/env";
 import { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "../src/env/observation";
 import { PSNR, frameMetricDistortion, type Distortion } from "../src/env/reward";
 import { Rng } from "../src/env/rng";
-import { EpisodeEndedError, InvalidArgumentError, StateError } from "../src/errors";
+import { EpisodeEndedError, FileError, InvalidArgumentError, StateError } from "../src/errors";
 import { VideoReader } from "../src/reader";
 import { describeShared, sharedPath } from "./shared";
 
@@ -363,6 +363,20 @@ describeShared("Env on a real clip", () => {
     const coarse: number[] = [];
     for (let i = 0; i < 4; i++) coarse.push(env.step(new Array(9).fill(6))[4].distortion);
     expect(coarse.reduce((x, y) => x + y)).toBeGreaterThan(a.reduce((x, y) => x + y));
+  });
+
+  test("vmaf reward takes the model path as an option: the neg model scores no higher; a bad path fails at construction", () => {
+    const distortions = (vmafModel?: string) => {
+      using env = new Env({ source: sharedPath("clips", "carphone_176x144_120f.mp4"), encoder: FAST, maxFrames: 3, reward: { distortion: "vmaf", lambda: 0, vmafModel } });
+      env.reset({ seed: 0 });
+      return [0, 1, 2].map(() => env.step(new Array(9).fill(3))[4].distortion);
+    };
+    const def = distortions(sharedPath("vmaf", "models", "vmaf_v0.6.1.json"));
+    const neg = distortions(sharedPath("vmaf", "models", "vmaf_v0.6.1neg.json"));
+    expect(neg.reduce((a, b) => a + b)).toBeGreaterThanOrEqual(def.reduce((a, b) => a + b));
+    expect(neg).not.toEqual(def);
+    expect(() => new Env({ source: { synth: { width: 64, height: 64, frames: 2 } }, reward: { distortion: "vmaf", vmafModel: "/nonexistent/model.json" } })).toThrow(FileError);
+    expect(() => new Env({ source: { synth: { width: 64, height: 64, frames: 2 } }, reward: { distortion: "psnr", vmafModel: "x.json" } })).toThrow(InvalidArgumentError);
   });
 
   test("reads a file once per window: a second episode decodes nothing; a caller's VideoReader stays open", () => {

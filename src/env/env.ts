@@ -148,7 +148,7 @@ export class Env {
       if (o.reward.distortion === "ms_ssim" && Math.min(this.source.width, this.source.height) < 176)
         throw new InvalidArgumentError(`the ms_ssim reward needs frames of at least 176x176 (5 scales), the source is ${this.source.width}x${this.source.height}`);
       this.ownsDistortion = typeof o.reward.distortion === "string";
-      this.distortion = typeof o.reward.distortion === "string" ? distortionByName(o.reward.distortion) : o.reward.distortion;
+      this.distortion = typeof o.reward.distortion === "string" ? distortionByName(o.reward.distortion, o.reward) : o.reward.distortion;
       this.lambda = o.reward.lambda ?? this.distortion.defaultLambda;
       this.actionLevels = Object.freeze([...o.actionLevels]);
       this.maxAbsLevel = Math.max(1, ...o.actionLevels.map(Math.abs));

@@ -34,8 +34,11 @@ export const RewardSchema = z
     lambda: z.number().finite().min(0).optional(),
     /** absolute: -(D + lambda R); baseline: improvement over the zero-offset encode of the same frame. */
     mode: z.enum(["absolute", "baseline"]).default("absolute"),
+    /** vmaf only: a libvmaf JSON model file (default: $AV1GYM_VMAF_MODEL, else ../shared's vmaf_v0.6.1.json). */
+    vmafModel: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => r.vmafModel === undefined || r.distortion === "vmaf", { message: "vmafModel applies to the vmaf distortion only", path: ["vmafModel"] });
 
 export const EnvOptionsSchema = z
   .object({

@@ -20,7 +20,7 @@
 import type { I420Frame } from "../frame";
 import { InvalidArgumentError } from "../errors";
 import { msSsim } from "../metrics";
-import { VmafScorer } from "../vmaf";
+import { VmafScorer, VmafModel, defaultModelPath } from "../vmaf";
 import { lumaSsim } from "./ssim";
 
 /** What a distortion metric sees for one encoded frame. */
@@ -113,8 +113,8 @@ export function makeSsim(): Distortion {
 export type DistortionName = "mse" | "psnr" | "ssim" | "ms_ssim" | "vmaf";
 export const DISTORTION_NAMES: readonly DistortionName[] = ["mse", "psnr", "ssim", "ms_ssim", "vmaf"];
 
-/** A fresh Distortion for a name (fresh because some keep scratch buffers). */
-export function distortionByName(name: string): Distortion {
+/** A fresh Distortion for a name (fresh because some keep scratch buffers); `vmafModel` is a model path. */
+export function distortionByName(name: string, opts: { vmafModel?: string } = {}): Distortion {
   switch (name) {
     case "mse":
       return MSE;
@@ -125,7 +125,7 @@ export function distortionByName(name: string): Distortion {
     case "ms_ssim":
       return makeMsSsim();
     case "vmaf":
-      return makeVmaf();
+      return makeVmaf({ model: opts.vmafModel });
     default:
       throw new InvalidArgumentError(`unknown distortion "${name}"; use one of ${DISTORTION_NAMES.join(", ")} or pass a Distortion object`);
   }
@@ -202,18 +202,20 @@ export function makeMsSsim(): Distortion {
  * new sequence. Per-superblock observation: the superblock's PSNR / 50.
  */
 export function makeVmaf(options: { model?: string; threads?: number } = {}): Distortion {
+  // Loaded now, so a missing or malformed model is a typed error when the Env is built, not at a step.
+  const model = VmafModel.load(options.model ?? defaultModelPath());
   let scorer: VmafScorer | null = null;
   const base = frameMetricDistortion(
     "vmaf",
     (src, recon) => {
       if (!scorer || scorer.width !== src.width || scorer.height !== src.height) {
         scorer?.close();
-        scorer = new VmafScorer({ width: src.width, height: src.height, bitDepth: src.bitDepth, models: options.model, threads: options.threads ?? 1 });
+        scorer = new VmafScorer({ width: src.width, height: src.height, bitDepth: src.bitDepth, models: model, threads: options.threads ?? 1 });
       }
       const results = [...scorer.push(src, recon), ...scorer.flush()];
       return 100 - results[results.length - 1]!.vmaf;
     },
-    { unit: "100 - VMAF", defaultLambda: 20, scale: (d) => d / 100 },
+    { unit: `100 - VMAF (${model.name})`, defaultLambda: 20, scale: (d) => d / 100 },
   );
   return {
     ...base,
@@ -224,6 +226,7 @@ export function makeVmaf(options: { model?: string; threads?: number } = {}): Di
     close() {
       scorer?.close();
       scorer = null;
+      model.close();
     },
   };
 }

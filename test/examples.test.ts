@@ -1,5 +1,7 @@
-/** The Env examples and the demo run end to end (short versions, each in a subprocess). */
+/** The examples and the demo run end to end (short versions, each in a subprocess). */
 import { expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "..");
@@ -45,4 +47,24 @@ test("examples/reinforce.ts (the README's training loop) runs and prints one ret
   const lines = out.trim().split("\n");
   expect(lines).toHaveLength(3);
   for (const [i, l] of lines.entries()) expect(l).toMatch(new RegExp(`^${i} -?\\d+\\.\\d{3}$`));
+}, 120_000);
+
+test("examples/encode_hook.ts encodes with the variance hook and with zero offsets into two playable IVF files", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "av1gym-hook-example-"));
+  try {
+    const { out, code } = await run("examples/encode_hook.ts", ["6", dir]);
+    expect(code).toBe(0);
+    expect(out.match(/^ +\d+ +\d+ +\d+\.\d\d +\d+ +\d+\.\d\d$/gm)?.length).toBe(6);
+    const summary = out.trim().split("\n").at(-1)!;
+    expect(summary).toMatch(/^variance hook: \d+ bytes, [\d.]+ dB \| zero offsets: \d+ bytes/);
+    for (const name of ["variance_hook", "zero_offsets"]) {
+      const probe = Bun.spawnSync(["ffprobe", "-v", "error", "-count_frames", "-show_entries", "stream=codec_name,nb_read_frames", "-of", "csv=p=0", join(dir, `${name}.ivf`)]);
+      expect(probe.stdout.toString().trim()).toBe("av1,6");
+    }
+    // The hook really changed the encode: the two streams differ in size.
+    const sizes = [...summary.matchAll(/(\d+) bytes/g)].map((m) => Number(m[1]));
+    expect(sizes[0]).not.toBe(sizes[1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 120_000);
