@@ -12,7 +12,7 @@
  */
 import type { Observation } from "../src/env/env";
 import { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "../src/env/observation";
-import { Rng } from "../src/env/rng";
+import { Rng } from "../src/rng";
 import { VectorEnv } from "../src/env/vector_env";
 
 const ITERS = Number(process.env.AV1GYM_TRAIN_ITERS ?? 12);

@@ -313,8 +313,11 @@ static int live_encoders;
 static char live_geometry[96];
 
 static void geometry_key(const int32_t *p, char *out, size_t n) {
-  if (p[AG_EP_PRED] == 1) /* low delay: 64x64 super-blocks always, so only the preset matters */
-    snprintf(out, n, "preset %d, low-delay", p[AG_EP_PRESET]);
+  /* The table follows the preset and the super-block size. SVT 2.3 uses 64x64 super-blocks in low delay and
+   * above preset 6 (enc_handle.c, set_param_based_on_input); below that the size also depends on the
+   * resolution class and qp, so the key then names size and qp too (stricter than needed, never looser). */
+  if (p[AG_EP_PRED] == 1 || p[AG_EP_PRESET] > 6)
+    snprintf(out, n, "preset %d", p[AG_EP_PRESET]);
   else
     snprintf(out, n, "preset %d, random-access, %dx%d, rate control %d, qp %d", p[AG_EP_PRESET], p[AG_EP_WIDTH], p[AG_EP_HEIGHT],
              p[AG_EP_RC_MODE], p[AG_EP_QP]);

@@ -5,18 +5,7 @@
  */
 import { InvalidArgumentError } from "./errors";
 import { allocI420, type I420Frame } from "./frame";
-
-/** mulberry32: a small, fast, seedable PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { Rng } from "./rng";
 
 /** A smooth-ish noise texture: white noise box-blurred once, values spread over +-amp. */
 function texture(w: number, h: number, rand: () => number, amp: number): Int16Array {
@@ -66,7 +55,8 @@ export class SynthSource {
     if (!Number.isInteger(seed)) throw new InvalidArgumentError(`SynthSource: seed ${seed} must be an integer`);
     this.width = width;
     this.height = height;
-    const rand = rng(seed);
+    const gen = new Rng(seed);
+    const rand = () => gen.float();
     this.bgW = width + 64;
     this.bgH = height + 64;
     this.bg = texture(this.bgW, this.bgH, rand, 18);

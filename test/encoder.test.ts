@@ -7,7 +7,7 @@ import { IvfWriter } from "../src/ivf";
 import { synthFrames } from "../src/synth";
 import { describeShared, sharedPath } from "./shared";
 import { analyzeFrame, FEATURE } from "../src/analysis";
-import { CallbackError, EncoderError, InvalidArgumentError, StateError } from "../src/errors";
+import { CallbackError, InvalidArgumentError, StateError } from "../src/errors";
 import { allocI420, type I420Frame } from "../src/frame";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -306,7 +306,8 @@ describe("10-bit", () => {
     const pk = src.flatMap((f) => enc.encode(f));
     enc.close();
     expect(pk.length).toBe(6);
-    expect(() => new Av1Encoder({ width: W, height: H, bitDepth: 10 }).encode(frames[0]!)).toThrow("bit depth 8, expected 10");
+    using enc10 = new Av1Encoder({ width: W, height: H, bitDepth: 10 });
+    expect(() => enc10.encode(frames[0]!)).toThrow("bit depth 8, expected 10");
     const p = Bun.spawnSync(["ffmpeg", "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "yuv420p10le", "-"]);
     const dec = new Uint16Array(p.stdout.buffer.slice(p.stdout.byteOffset, p.stdout.byteOffset + p.stdout.byteLength));
     expect(dec.length).toBe(6 * FRAME_BYTES);
@@ -438,34 +439,44 @@ describe("delta-QP hook", () => {
 });
 
 describe("several encoders in one process", () => {
-  test("same settings interleave and each gives the bitstream it gives alone", () => {
-    const solo = concat(encodeAll({ width: W, height: H, preset: 12 }, frames.slice(0, 6)));
-    using a = new Av1Encoder({ width: W, height: H, preset: 12 });
-    using b = new Av1Encoder({ width: W, height: H, preset: 12, rateControl: { mode: "crf", crf: 50 } });
+  test("same preset, other size, rate and structure: they interleave and each gives the bitstream it gives alone", () => {
+    const solo = concat(encodeAll({ width: W, height: H }, frames.slice(0, 6)));
+    using a = new Av1Encoder({ width: W, height: H });
+    using b = new Av1Encoder({ width: 2 * W, height: H, predStructure: "random-access", rateControl: { mode: "crf", crf: 50 } });
     const pa: Av1Packet[] = [];
+    const wide = allocI420(2 * W, H);
     for (const f of frames.slice(0, 6)) {
       pa.push(...a.encode(f));
-      b.encode(f);
+      b.encode(wide);
     }
     pa.push(...a.flush());
     expect(Buffer.compare(Buffer.from(concat(pa)), Buffer.from(solo))).toBe(0);
   });
 
   test("a preset that would swap SVT-AV1's process-wide tables under a live encoder is refused, then allowed once it closes", () => {
-    const a = new Av1Encoder({ width: W, height: H, preset: 12 });
-    let err: unknown;
-    try {
-      new Av1Encoder({ width: W, height: H, preset: 8 });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(EncoderError);
-    expect((err as Error).message).toContain("preset 8");
-    expect((err as Error).message).toContain("close them first");
-    expect(a.encode(frames[0]!)).toHaveLength(1); // the live encoder is untouched
-    a.close();
-    using b = new Av1Encoder({ width: W, height: H, preset: 8 });
-    expect(b.encode(frames[0]!)).toHaveLength(1);
+    // In a fresh process, so no encoder another test left open can count.
+    const code = `
+      import { Av1Encoder } from "./src/encoder";
+      import { synthFrames } from "./src/synth";
+      const [frame] = [...synthFrames(${W}, ${H}, 1, 1)];
+      const a = new Av1Encoder({ width: ${W}, height: ${H}, preset: 12 });
+      const out = [];
+      try { new Av1Encoder({ width: ${W}, height: ${H}, preset: 8 }); out.push("opened"); }
+      catch (e) { out.push(e.constructor.name, e.message); }
+      out.push(a.encode(frame).length);   // the live encoder is untouched
+      a.close();
+      const b = new Av1Encoder({ width: ${W}, height: ${H}, preset: 8 });
+      out.push(b.encode(frame).length);
+      b.close();
+      console.log(JSON.stringify(out));
+    `;
+    const p = Bun.spawnSync(["bun", "-e", code], { cwd: ROOT });
+    expect(p.exitCode).toBe(0);
+    const [name, message, aPackets, bPackets] = JSON.parse(p.stdout.toString());
+    expect(name).toBe("EncoderError");
+    expect(message).toContain("preset 8");
+    expect(message).toContain("close them first");
+    expect([aPackets, bPackets]).toEqual([1, 1]);
   });
 });
 

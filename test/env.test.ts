@@ -3,7 +3,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Env, clearBaselineCache, type Observation } from "../src/env/env";
 import { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "../src/env/observation";
 import { PSNR, frameMetricDistortion, type Distortion } from "../src/env/reward";
-import { Rng } from "../src/env/rng";
+import { Rng } from "../src/rng";
 import { EpisodeEndedError, FileError, InvalidArgumentError, StateError } from "../src/errors";
 import { VideoReader } from "../src/reader";
 import { describeShared, sharedPath } from "./shared";

@@ -1,6 +1,6 @@
 /** The Env's pure parts: RNG, spaces, action checking, reward math, SSIM. No encoder needed. */
 import { describe, expect, test } from "bun:test";
-import { Rng } from "../src/env/rng";
+import { Rng } from "../src/rng";
 import { Box, Dict, Discrete, MultiDiscrete } from "../src/env/spaces";
 import { decodeAction, levelsToOffsets, DEFAULT_ACTION_LEVELS } from "../src/env/actions";
 import { MSE, PSNR, makeSsim, psnrFromMse, rewardFromCost, rdCost, bitsPerPixel, distortionByName } from "../src/env/reward";

@@ -12,17 +12,12 @@ import { readFileSync, writeFileSync, unlinkSync } from "node:fs";
 import { join, extname } from "node:path";
 import { VideoReader, type ReaderOptions } from "../src/reader";
 import { Av1GymError } from "../src/errors";
+import { Rng } from "../src/rng";
 
-/** mulberry32: a small seeded PRNG so every mutated file can be rebuilt from its seed. */
+/** A uniform [0, 1) source seeded so every mutated file can be rebuilt from its seed. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const gen = new Rng(seed);
+  return () => gen.float();
 }
 
 /** A mutated copy of src: byte flips, truncation, inserted garbage, a zeroed or duplicated range. */

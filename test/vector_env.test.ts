@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Env } from "../src/env/env";
 import { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "../src/env/observation";
-import { Rng } from "../src/env/rng";
+import { Rng } from "../src/rng";
 import { VectorEnv } from "../src/env/vector_env";
 import { InvalidArgumentError, StateError } from "../src/errors";
 import { VideoReader } from "../src/reader";

@@ -16,7 +16,7 @@ import { decodeAction, levelsToOffsets } from "./actions";
 import { FRAME_FEATURES, FRAME_G, NUM_ANALYSIS, SB_F, SUPERBLOCK_FEATURES, scaleAnalysisFrame } from "./observation";
 import { parseEnvOptions, type EnvOptions, type ParsedEnvOptions } from "./options";
 import { bitsPerPixel, distortionByName, rdCost, rewardFromCost, type Distortion } from "./reward";
-import { Rng } from "./rng";
+import { Rng } from "../rng";
 import { FrameCache, openSource, type FrameSource } from "./source";
 import { Box, Dict, MultiDiscrete } from "./spaces";
 
@@ -429,7 +429,7 @@ export class Env {
 
   /** Zero-offset per-frame D and bpp of this window, computed once and cached (see README: baseline). */
   private baselineFor(start: number, length: number): BaselineEntry {
-    const key = `${this.source.key}|${this.settingsKey}|${this.distortion.name}|${start}|${length}|${this.width}x${this.height}`;
+    const key = `${this.source.key}|${this.settingsKey}|${this.distortion.name}|${this.distortion.unit}|${start}|${length}|${this.width}x${this.height}`;
     const hit = baselineCache.get(key);
     if (hit) {
       baselineCache.delete(key); // LRU: move to the end

@@ -5,7 +5,7 @@ export { VectorEnv } from "./vector_env";
 export type { VectorEnvOptions, BatchObservation, VectorStepResult } from "./vector_env";
 export type { AutoresetStepInfo } from "./protocol";
 export { Box, Discrete, MultiDiscrete, Dict, shapeSize, type Space, type Dtype } from "./spaces";
-export { Rng } from "./rng";
+export { Rng } from "../rng";
 export { SUPERBLOCK_FEATURES, FRAME_FEATURES } from "./observation";
 export { DEFAULT_ACTION_LEVELS, MAX_ACTION_LEVELS } from "./actions";
 export {

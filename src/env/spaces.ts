@@ -4,7 +4,7 @@
  * row-major order with `shape` saying how to read them (as Gymnasium's numpy arrays would be laid out).
  */
 import { InvalidArgumentError } from "../errors";
-import { Rng } from "./rng";
+import { Rng } from "../rng";
 
 export type Dtype = "float32" | "float64" | "int8" | "uint8" | "int32";
 

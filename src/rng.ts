@@ -3,7 +3,7 @@
  * random starts and `Space.sample()` are reproducible across runs, threads and Bun versions. Math.random
  * cannot be seeded; this can, and it is fast (32-bit integer ops only).
  */
-import { InvalidArgumentError } from "../errors";
+import { InvalidArgumentError } from "./errors";
 
 function splitmix32(state: { s: number }): number {
   state.s = (state.s + 0x9e3779b9) | 0;
