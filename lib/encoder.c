@@ -9,6 +9,7 @@
  * gets one (zeros when the caller gives no offsets), and an event is freed only when its picture's packet
  * is out and a newer event has replaced it. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,6 +313,13 @@ static pthread_mutex_t svt_global_lock = PTHREAD_MUTEX_INITIALIZER;
 static int live_encoders;
 static char live_geometry[96];
 
+/* Ends the serialized init section: gives the calling thread its scheduling back (see ag_encoder_open) and
+ * releases the lock. */
+static void end_svt_init(int have_sched, int policy, const struct sched_param *sched) {
+  if (have_sched) pthread_setschedparam(pthread_self(), policy, sched);
+  pthread_mutex_unlock(&svt_global_lock);
+}
+
 static void geometry_key(const int32_t *p, char *out, size_t n) {
   /* The table follows the preset and the super-block size. SVT 2.3 uses 64x64 super-blocks in low delay and
    * above preset 6 (enc_handle.c, set_param_based_on_input); below that the size also depends on the
@@ -390,10 +398,18 @@ AgEncoder *ag_encoder_open(const int32_t *p, int32_t n, const char *ivf_path) {
   }
   EbSvtAv1EncConfiguration cfg;
   memset(&cfg, 0, sizeof cfg);
-  if (svt_av1_enc_init_handle(&e->svt, NULL, &cfg) != EB_ErrorNone) {
+  /* Run as root, svt_av1_enc_init_handle() switches the calling thread to SCHED_FIFO priority 99
+   * (enc_switch_to_real_time) so that the threads svt_av1_enc_init() starts inherit it, as in SvtAv1EncApp.
+   * SVT's own threads may keep that, but the calling thread is the user's JS thread (or Worker): left
+   * real-time it could starve the rest of the machine. Its policy is restored once SVT's threads exist. */
+  int policy;
+  struct sched_param sched;
+  int have_sched = pthread_getschedparam(pthread_self(), &policy, &sched) == 0;
+  EbErrorType init_handle_rc = svt_av1_enc_init_handle(&e->svt, NULL, &cfg);
+  if (init_handle_rc != EB_ErrorNone) {
     e->svt = NULL;
     ag_fail(AG_E_ENCODER, "svt_av1_enc_init_handle failed");
-    pthread_mutex_unlock(&svt_global_lock);
+    end_svt_init(have_sched, policy, &sched);
     goto fail;
   }
   /* Counted from here: ag_encoder_close() (also on the failure paths below) uncounts it. */
@@ -434,11 +450,11 @@ AgEncoder *ag_encoder_open(const int32_t *p, int32_t n, const char *ivf_path) {
   EbErrorType r = svt_av1_enc_set_parameter(e->svt, &cfg);
   if (r != EB_ErrorNone) {
     ag_fail(AG_E_ENCODER, "SVT-AV1 rejected the configuration (0x%x); run with SVT_LOG=2 to see its reason", (unsigned)r);
-    pthread_mutex_unlock(&svt_global_lock);
+    end_svt_init(have_sched, policy, &sched);
     goto fail;
   }
   r = svt_av1_enc_init(e->svt);
-  pthread_mutex_unlock(&svt_global_lock);
+  end_svt_init(have_sched, policy, &sched);
   if (r != EB_ErrorNone) {
     ag_fail(AG_E_ENCODER, "svt_av1_enc_init failed (0x%x); run with SVT_LOG=2 to see why", (unsigned)r);
     goto fail;

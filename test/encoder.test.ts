@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Av1Encoder, type Av1Packet, type EncoderOptions } from "../src/encoder";
@@ -439,6 +439,15 @@ describe("delta-QP hook", () => {
 });
 
 describe("several encoders in one process", () => {
+  test("the calling (JS) thread keeps its scheduling policy (SVT-AV1 makes its caller real-time when root)", () => {
+    // Field 41 of /proc/thread-self/stat is the thread's policy: 0 = SCHED_OTHER, 1 = SCHED_FIFO.
+    const policy = () => Number(readFileSync("/proc/thread-self/stat", "utf8").split(") ")[1]!.split(" ")[38]);
+    const before = policy();
+    using enc = new Av1Encoder({ width: W, height: H });
+    enc.encode(frames[0]!);
+    expect(policy()).toBe(before);
+  });
+
   test("same preset, other size, rate and structure: they interleave and each gives the bitstream it gives alone", () => {
     const solo = concat(encodeAll({ width: W, height: H }, frames.slice(0, 6)));
     using a = new Av1Encoder({ width: W, height: H });
