@@ -12,7 +12,7 @@ import type { Pointer } from "bun:ffi";
 import { extname } from "node:path";
 import { check, checkHandle, native } from "./ffi";
 import { InvalidArgumentError, OutOfRangeError, StateError } from "./errors";
-import { chromaSize, validateI420, type I420Frame } from "./frame";
+import { allocI420, validateI420, type I420Frame } from "./frame";
 
 export interface Rational {
   num: number;
@@ -291,20 +291,7 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
       const f: RgbFrame = { ...timing, format: "rgb24", width, height, bitDepth: 8, data: new Uint8Array(width * height * 3), stride: width * 3 };
       return f as FrameOf<F>;
     }
-    const c = chromaSize(width, height);
-    const Ctor = outputBitDepth > 8 ? Uint16Array : Uint8Array;
-    const f: VideoFrame = {
-      ...timing,
-      width,
-      height,
-      bitDepth: outputBitDepth,
-      y: new Ctor(width * height),
-      u: new Ctor(c.width * c.height),
-      v: new Ctor(c.width * c.height),
-      strideY: width,
-      strideU: c.width,
-      strideV: c.width,
-    };
+    const f: VideoFrame = { ...timing, ...allocI420(width, height, outputBitDepth) };
     return f as FrameOf<F>;
   }
 
