@@ -252,6 +252,11 @@ describe("Env contract", () => {
     expect(() => new Env({ encoder: FAST, ...opts } as never)).toThrow(InvalidArgumentError);
   });
 
+  test("a source SVT-AV1 cannot take (odd size) is refused when the Env is built, saying why", () => {
+    expect(() => new Env({ source: { synth: { width: 175, height: 143, frames: 3 } } })).toThrow(InvalidArgumentError);
+    expect(() => new Env({ source: { synth: { width: 175, height: 144, frames: 3 } } })).toThrow("even width and height");
+  });
+
   test("a missing file is a typed FileError, not a crash", () => {
     expect(() => new Env({ source: "/nonexistent/clip.mp4" })).toThrow(expect.objectContaining({ code: "IO" }));
   });

@@ -138,6 +138,11 @@ export class Env {
         throw new InvalidArgumentError(`randomStart: start ${o.start} + maxFrames ${o.maxFrames} exceeds the ${this.source.frameCount} source frames`);
       this.width = this.source.width;
       this.height = this.source.height;
+      // SVT-AV1 takes even sizes of at least 64x64: say so now rather than at the first reset().
+      if (this.width % 2 || this.height % 2 || this.width < 64 || this.height < 64)
+        throw new InvalidArgumentError(
+          `the source is ${this.width}x${this.height}; SVT-AV1 needs an even width and height of at least 64 (crop or pad the video)`,
+        );
       this.frameCount = this.source.frameCount;
       const grid = superblockGrid(this.width, this.height);
       this.sbRows = grid.rows;
