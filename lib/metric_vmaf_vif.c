@@ -168,17 +168,25 @@ static void vertical_c(VifScratch *sc, const uint16_t *ref, const uint16_t *dis,
 }
 
 #ifdef AGM_X86
-/* AVX2 vertical pass, scale 0 with 8-bit samples (in uint16): 16 columns at a time, pairs of taps through
- * madd. Squares (<= 65025) enter madd as offset-16 values; the offset is added back (2^31 = 32768 * 65536). */
-__attribute__((target("avx2"))) static int vertical_s0_8bit_avx2(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int i) {
-  const uint16_t *filt = vif_filter[0];
-  const uint16_t *r[18], *d[18];
+/* The 17 source rows (mirrored at the borders) the scale-0 vertical filter reads for output row i, plus a
+ * repeated 18th so the AVX2 passes can take the taps in pairs (its coefficient is 0). */
+static void s0_tap_rows(const uint16_t *ref, const uint16_t *dis, int w, int h, int i, const uint16_t *r[18], const uint16_t *d[18]) {
   for (int k = 0; k < 17; k++) {
     const int ii = agm_mirror(i - 8 + k, h);
     r[k] = ref + (size_t)ii * w;
     d[k] = dis + (size_t)ii * w;
   }
   r[17] = r[16], d[17] = d[16];
+}
+#endif
+
+#ifdef AGM_X86
+/* AVX2 vertical pass, scale 0 with 8-bit samples (in uint16): 16 columns at a time, pairs of taps through
+ * madd. Squares (<= 65025) enter madd as offset-16 values; the offset is added back (2^31 = 32768 * 65536). */
+__attribute__((target("avx2"))) static int vertical_s0_8bit_avx2(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int i) {
+  const uint16_t *filt = vif_filter[0];
+  const uint16_t *r[18], *d[18];
+  s0_tap_rows(ref, dis, w, h, i, r, d);
   __m256i fp[9];
   for (int p = 0; p < 9; p++) fp[p] = _mm256_set1_epi32((int)((uint32_t)filt[2 * p + 1] << 16 | filt[2 * p]));
   const __m256i flip = _mm256_set1_epi16((short)0x8000), rnd = _mm256_set1_epi32(128);
@@ -326,12 +334,7 @@ __attribute__((target("avx2"))) static int vertical_s12_avx2(AgmVif *v, VifScrat
 __attribute__((target("avx2"))) static int vertical_s0_hbd_avx2(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int i, int bpc) {
   const uint16_t *filt = vif_filter[0];
   const uint16_t *r[18], *d[18];
-  for (int k = 0; k < 17; k++) {
-    const int ii = agm_mirror(i - 8 + k, h);
-    r[k] = ref + (size_t)ii * w;
-    d[k] = dis + (size_t)ii * w;
-  }
-  r[17] = r[16], d[17] = d[16];
+  s0_tap_rows(ref, dis, w, h, i, r, d);
   __m256i fp[9];
   for (int p = 0; p < 9; p++) fp[p] = _mm256_set1_epi32((int)((uint32_t)filt[2 * p + 1] << 16 | filt[2 * p]));
   const __m256i flip = _mm256_set1_epi16((short)0x8000), m8 = _mm256_set1_epi16(255);
