@@ -181,6 +181,20 @@ static void s0_tap_rows(const uint16_t *ref, const uint16_t *dis, int w, int h, 
 #endif
 
 #ifdef AGM_X86
+/* Stores 16 columns of the scale-0 vertical pass: mu1, mu2 and the xx/yy/xy sums as high and low 16-bit
+ * halves, each offset by 0x8000 (the scratch layout); packus restores the natural column order. */
+__attribute__((target("avx2"))) static inline void store_s0_avx2(VifScratch *sc, int j, __m256i mu[2][2], __m256i sq[3][2]) {
+  const __m256i flip = _mm256_set1_epi16((short)0x8000), lo16 = _mm256_set1_epi32(0xFFFF);
+  _mm256_storeu_si256((__m256i *)(sc->s[S_MU1] + j), _mm256_xor_si256(_mm256_packus_epi32(mu[0][0], mu[0][1]), flip));
+  _mm256_storeu_si256((__m256i *)(sc->s[S_MU2] + j), _mm256_xor_si256(_mm256_packus_epi32(mu[1][0], mu[1][1]), flip));
+  for (int t = 0; t < 3; t++) {
+    const __m256i hi = _mm256_packus_epi32(_mm256_srli_epi32(sq[t][0], 16), _mm256_srli_epi32(sq[t][1], 16));
+    const __m256i lo = _mm256_packus_epi32(_mm256_and_si256(sq[t][0], lo16), _mm256_and_si256(sq[t][1], lo16));
+    _mm256_storeu_si256((__m256i *)(sc->s[S_XXH + 2 * t] + j), _mm256_xor_si256(hi, flip));
+    _mm256_storeu_si256((__m256i *)(sc->s[S_XXL + 2 * t] + j), _mm256_xor_si256(lo, flip));
+  }
+}
+
 /* AVX2 vertical pass, scale 0 with 8-bit samples (in uint16): 16 columns at a time, pairs of taps through
  * madd. Squares (<= 65025) enter madd as offset-16 values; the offset is added back (2^31 = 32768 * 65536). */
 __attribute__((target("avx2"))) static int vertical_s0_8bit_avx2(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int i) {
@@ -278,8 +292,7 @@ __attribute__((target("avx2"))) static int vertical_s12_avx2(AgmVif *v, VifScrat
   for (int k = 0; k < fw; k++) fsum += filt[k];
   for (int p = 0; p < np; p++) fp[p] = _mm256_set1_epi32((int)((uint32_t)filt[2 * p + 1] << 16 | filt[2 * p]));
   const __m256i off = _mm256_set1_epi32((int)(32768u * fsum)), rnd = _mm256_set1_epi32(32768);
-  const __m256i flip = _mm256_set1_epi16((short)0x8000), m7 = _mm256_set1_epi32(127), m8 = _mm256_set1_epi32(255);
-  const __m256i lo16 = _mm256_set1_epi32(0xFFFF);
+  const __m256i m7 = _mm256_set1_epi32(127), m8 = _mm256_set1_epi32(255);
   int j = 0;
   for (; j + 16 <= w; j += 16) {
     __m256i S[12][2];
@@ -312,15 +325,7 @@ __attribute__((target("avx2"))) static int vertical_s12_avx2(AgmVif *v, VifScrat
                                     _mm256_add_epi32(_mm256_srli_epi32(B, 8), _mm256_srli_epi32(low, 16)));
       }
     }
-    /* packus restores the natural column order */
-    _mm256_storeu_si256((__m256i *)(sc->s[S_MU1] + j), _mm256_xor_si256(_mm256_packus_epi32(mu[0][0], mu[0][1]), flip));
-    _mm256_storeu_si256((__m256i *)(sc->s[S_MU2] + j), _mm256_xor_si256(_mm256_packus_epi32(mu[1][0], mu[1][1]), flip));
-    for (int t = 0; t < 3; t++) {
-      const __m256i hi = _mm256_packus_epi32(_mm256_srli_epi32(sq[t][0], 16), _mm256_srli_epi32(sq[t][1], 16));
-      const __m256i lo = _mm256_packus_epi32(_mm256_and_si256(sq[t][0], lo16), _mm256_and_si256(sq[t][1], lo16));
-      _mm256_storeu_si256((__m256i *)(sc->s[S_XXH + 2 * t] + j), _mm256_xor_si256(hi, flip));
-      _mm256_storeu_si256((__m256i *)(sc->s[S_XXL + 2 * t] + j), _mm256_xor_si256(lo, flip));
-    }
+    store_s0_avx2(sc, j, mu, sq);
   }
   return j;
 }
@@ -338,7 +343,7 @@ __attribute__((target("avx2"))) static int vertical_s0_hbd_avx2(VifScratch *sc, 
   __m256i fp[9];
   for (int p = 0; p < 9; p++) fp[p] = _mm256_set1_epi32((int)((uint32_t)filt[2 * p + 1] << 16 | filt[2 * p]));
   const __m256i flip = _mm256_set1_epi16((short)0x8000), m8 = _mm256_set1_epi16(255);
-  const __m256i off = _mm256_set1_epi32((int)0x80000000u), lo16 = _mm256_set1_epi32(0xFFFF);
+  const __m256i off = _mm256_set1_epi32((int)0x80000000u);
   const __m128i sh = _mm_cvtsi32_si128(2 * (bpc - 8)), shm = _mm_cvtsi32_si128(bpc);
   const __m128i sh1 = _mm_cvtsi32_si128(16 - 2 * (bpc - 8)), sh2 = _mm_cvtsi32_si128(8 - 2 * (bpc - 8));
   const __m256i rnd = _mm256_set1_epi32(1 << (2 * (bpc - 8) - 1)), rndm = _mm256_set1_epi32(1 << (bpc - 1));
@@ -392,14 +397,7 @@ __attribute__((target("avx2"))) static int vertical_s0_hbd_avx2(VifScratch *sc, 
       sq[2][k] = _mm256_add_epi32(_mm256_add_epi32(_mm256_sll_epi32(A[8][k], sh1), _mm256_sll_epi32(S2, sh2)),
                                   _mm256_srl_epi32(_mm256_add_epi32(A[11][k], rnd), sh));
     }
-    _mm256_storeu_si256((__m256i *)(sc->s[S_MU1] + j), _mm256_xor_si256(_mm256_packus_epi32(mu[0][0], mu[0][1]), flip));
-    _mm256_storeu_si256((__m256i *)(sc->s[S_MU2] + j), _mm256_xor_si256(_mm256_packus_epi32(mu[1][0], mu[1][1]), flip));
-    for (int t = 0; t < 3; t++) {
-      const __m256i hi = _mm256_packus_epi32(_mm256_srli_epi32(sq[t][0], 16), _mm256_srli_epi32(sq[t][1], 16));
-      const __m256i lo = _mm256_packus_epi32(_mm256_and_si256(sq[t][0], lo16), _mm256_and_si256(sq[t][1], lo16));
-      _mm256_storeu_si256((__m256i *)(sc->s[S_XXH + 2 * t] + j), _mm256_xor_si256(hi, flip));
-      _mm256_storeu_si256((__m256i *)(sc->s[S_XXL + 2 * t] + j), _mm256_xor_si256(lo, flip));
-    }
+    store_s0_avx2(sc, j, mu, sq);
   }
   return j;
 }
