@@ -340,7 +340,9 @@ export class Av1Encoder {
     }
     if (opts.forceKey) flags |= ENC_KEY;
     const recon = this.options.recon;
-    if (recon) this.sources.set(this.framesIn, copyFrame(frame));
+    // The source is kept to measure the reconstruction against. Low delay returns this frame's packet
+    // within this call, while the caller's planes are still intact, so only random access needs a copy.
+    if (recon) this.sources.set(this.framesIn, this.options.predStructure === "low-delay" ? frame : copyFrame(frame));
     this.hookError = undefined;
     this.busy = true;
     let rc: number;
