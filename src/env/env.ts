@@ -8,8 +8,8 @@
  * depend on actions); the encoder runs incrementally; distortion comes from the encoder's reconstruction
  * against the cached source (C SSE per superblock), never from decoding the bitstream.
  */
-import { Av1Encoder } from "../encoder";
-import { analyzeFrame, superblockSse, psnrFromSse, superblockGrid } from "../analysis";
+import { Av1Encoder, type Av1Packet } from "../encoder";
+import { analyzeFrame, superblockGrid } from "../analysis";
 import { EncoderError, EpisodeEndedError, InvalidArgumentError, StateError } from "../errors";
 import type { I420Frame } from "../frame";
 import { decodeAction, levelsToOffsets } from "./actions";
@@ -65,6 +65,13 @@ export interface ResetOptions {
 }
 
 export type StepResult = [obs: Observation, reward: number, terminated: boolean, truncated: boolean, info: StepInfo];
+
+/** One encoded frame with what the reward needs. */
+interface MeasuredFrame {
+  packet: Av1Packet & Required<Pick<Av1Packet, "recon" | "sse" | "psnr">>;
+  d: number;
+  bpp: number;
+}
 
 /** Per-frame zero-offset results by source+settings+window (shared by every Env in the process). */
 interface BaselineEntry {
@@ -257,43 +264,28 @@ export class Env {
     const index = this.start + this.t;
     const src = this.cache.get(index);
     const t0 = performance.now();
-    const packets = this.encoder!.encode(src, { qpOffsets: this.offsets });
-    const encodeMs = performance.now() - t0;
-    if (packets.length !== 1) {
-      this.ended = true;
-      throw new EncoderError(`low-delay encoder returned ${packets.length} packets for one frame (expected 1); the episode is over`);
+    let frame: MeasuredFrame;
+    try {
+      frame = this.encodeAndMeasure(this.encoder!, src, this.offsets, this.prevDist);
+    } catch (e) {
+      if (e instanceof EncoderError) this.ended = true; // the encoder's state is unknown: the episode is over
+      throw e;
     }
-    const p = packets[0]!;
-    if (!p.recon) throw new EncoderError("the encoder returned no reconstruction");
+    const encodeMs = performance.now() - t0;
+    const { packet: p, d, bpp } = frame;
     this.hash = hashPacket(this.hash, p.data);
-
-    // Per-superblock luma SSE: from the packet when the encoder already computed it (it measures recon
-    // against source for its own PSNR), else here in C.
-    const fromEncoder = p.sseSuperblocks;
-    let sse: { y: number; u: number; v: number };
-    if (fromEncoder && p.sse && fromEncoder.length === this.nSb) {
-      this.sbSse.set(fromEncoder);
-      sse = p.sse;
-    } else sse = superblockSse(src, p.recon, this.sbSse);
-    const d = this.distortion.measure(
-      { source: src, recon: p.recon, sseY: sse.y, sbSse: this.sbSse, sbPixels: this.sbPixels, sbRows: this.sbRows, sbCols: this.sbCols },
-      this.prevDist,
-    );
-    const bpp = bitsPerPixel(p.size, this.width, this.height);
     const cost = rdCost(d, bpp, this.lambda);
     const baselineCost = this.baseline ? rdCost(this.baseline.distortion[this.t]!, this.baseline.bpp[this.t]!, this.lambda) : undefined;
     const reward = rewardFromCost(cost, this.baseline ? "baseline" : "absolute", baselineCost);
 
-    const cw = (this.width + 1) >> 1;
-    const ch = (this.height + 1) >> 1;
     const info: StepInfo = {
       frameIndex: index,
       step: this.t,
       bytes: p.size,
       bitsPerPixel: bpp,
-      psnrY: psnrFromSse(sse.y, this.width * this.height),
-      psnrU: psnrFromSse(sse.u, cw * ch),
-      psnrV: psnrFromSse(sse.v, cw * ch),
+      psnrY: p.psnr.y,
+      psnrU: p.psnr.u,
+      psnrV: p.psnr.v,
       qindex: p.qindex,
       frameType: p.frameType,
       isKey: p.isKey,
@@ -445,20 +437,12 @@ export class Env {
     this.distortion.reset?.();
     const enc = this.openEncoder();
     const zero = new Int16Array(this.nSb);
-    const sbSse = new Float64Array(this.nSb);
     const sbOut = new Float32Array(this.nSb);
     try {
       for (let t = 0; t < length; t++) {
-        const src = this.cache.get(start + t);
-        const packets = enc.encode(src, { qpOffsets: zero });
-        if (packets.length !== 1) throw new EncoderError(`baseline encode: ${packets.length} packets for one frame (expected 1)`);
-        const p = packets[0]!;
-        const sse = superblockSse(src, p.recon!, sbSse);
-        entry.distortion[t] = this.distortion.measure(
-          { source: src, recon: p.recon!, sseY: sse.y, sbSse, sbPixels: this.sbPixels, sbRows: this.sbRows, sbCols: this.sbCols },
-          sbOut,
-        );
-        entry.bpp[t] = bitsPerPixel(p.size, this.width, this.height);
+        const { d, bpp } = this.encodeAndMeasure(enc, this.cache.get(start + t), zero, sbOut);
+        entry.distortion[t] = d;
+        entry.bpp[t] = bpp;
       }
     } finally {
       enc.close();
@@ -466,6 +450,21 @@ export class Env {
     baselineCache.set(key, entry);
     while (baselineCache.size > BASELINE_CACHE_MAX) baselineCache.delete(baselineCache.keys().next().value!);
     return entry;
+  }
+
+  /** Encodes one frame (low delay: its packet comes back now) and measures it: D at the reward's metric
+   * (per-superblock values into sbOut) from the encoder's own recon SSE, and bits per pixel. */
+  private encodeAndMeasure(enc: Av1Encoder, src: I420Frame, offsets: Int16Array, sbOut: Float32Array): MeasuredFrame {
+    const packets = enc.encode(src, { qpOffsets: offsets });
+    if (packets.length !== 1) throw new EncoderError(`low-delay encoder returned ${packets.length} packets for one frame (expected 1)`);
+    const p = packets[0]!;
+    if (!p.recon || !p.sse || !p.psnr || !p.sseSuperblocks) throw new EncoderError("the encoder returned no reconstruction or SSE");
+    this.sbSse.set(p.sseSuperblocks);
+    const d = this.distortion.measure(
+      { source: src, recon: p.recon, sseY: p.sse.y, sbSse: this.sbSse, sbPixels: this.sbPixels, sbRows: this.sbRows, sbCols: this.sbCols },
+      sbOut,
+    );
+    return { packet: p as MeasuredFrame["packet"], d, bpp: bitsPerPixel(p.size, this.width, this.height) }; // checked above
   }
 }
 
