@@ -1,5 +1,5 @@
 /**
- * `bun run bench`: runs every bench/*.bench.ts in its own process, one after the other (they all want both
+ * `bun run bench`: runs every .bench.ts file below bench/ in its own process, one after the other (they all want both
  * cores), and passes their output through. Each prints one JSON object per line per measurement, with
  * `ours`, `peer` and `ratio` measured in the same run. `bun run bench <filter>` runs the files whose name
  * contains <filter>.
@@ -8,7 +8,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 
 const filter = process.argv[2] ?? "";
-const files = readdirSync(import.meta.dir)
+const files = (readdirSync(import.meta.dir, { recursive: true }) as string[])
   .filter((f) => f.endsWith(".bench.ts") && f.includes(filter))
   .sort();
 let failed = 0;

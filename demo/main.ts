@@ -5,7 +5,7 @@
  * per pixel over the same frame encoded with all-zero offsets, so 0 = SVT-AV1's own choice).
  */
 import { Env, type Observation } from "../src/env/env";
-import { Rng } from "../src/rng";
+import { Rng } from "../src/core/rng";
 import { heuristicAction } from "../examples/heuristic";
 
 const FRAMES = Number(process.env.AV1GYM_DEMO_FRAMES ?? 60);

@@ -3,7 +3,7 @@
  * `bun run examples/random.ts [frames]`
  */
 import { Env } from "../src/env/env";
-import { Rng } from "../src/rng";
+import { Rng } from "../src/core/rng";
 
 const frames = Number(process.argv[2] ?? process.env.AV1GYM_EXAMPLE_FRAMES ?? 20);
 using env = new Env({ source: { synth: { width: 256, height: 192, frames } }, encoder: { preset: 12 }, reward: { mode: "baseline" } });

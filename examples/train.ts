@@ -12,8 +12,8 @@
  */
 import type { Observation } from "../src/env/env";
 import { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "../src/env/observation";
-import { Rng } from "../src/rng";
-import { VectorEnv } from "../src/env/vector_env";
+import { Rng } from "../src/core/rng";
+import { VectorEnv } from "../src/env/vector/vector_env";
 
 const ITERS = Number(process.env.AV1GYM_TRAIN_ITERS ?? 12);
 const POP = Number(process.env.AV1GYM_TRAIN_POP ?? 16); // including the current mean

@@ -109,22 +109,60 @@ if [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ] && ! pkg-config --atleast-ver
 fi
 
 # ---------------------------------------------------------------- 3. the shim
+# Every lib/**/*.c is compiled to its own object (with a dependency file, so a header change rebuilds
+# exactly what includes it), then linked into one library. compile_commands.json is written for editors.
 SO="$BUILD/libav1gym.so"
-sources=("$ROOT"/lib/*.c)
-headers=("$ROOT"/lib/*.h)
-stale=0
-[ -f "$SO" ] || stale=1
-for f in "${sources[@]}" "${headers[@]}" "$0"; do
-  [ -e "$f" ] && [ "$f" -nt "$SO" ] && stale=1
+OBJ="$BUILD/obj"
+pc() { PKG_CONFIG_PATH="$svt_pc_dir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" pkg-config "$@"; }
+mapfile -t sources < <(cd "$ROOT" && find lib -name '*.c' -not -path 'lib/build/*' | sort)
+# shellcheck disable=SC2207
+CFLAGS=(-std=c11 -D_GNU_SOURCE -O2 -g -fPIC -pthread -Wall -Wextra -Werror -Wno-unused-parameter
+  -fvisibility=hidden -I"$ROOT/lib/include" -I"$ROOT/lib" $(pc --cflags SvtAv1Enc libavformat libavcodec libavutil libswscale))
+# shellcheck disable=SC2207
+LDLIBS=($(pc --libs SvtAv1Enc libavformat libavcodec libavutil libswscale) -lm $svt_rpath)
+flags_file="$OBJ/flags"
+mkdir -p "$OBJ"
+# A change of flags (another SVT-AV1, a sanitizer) rebuilds everything.
+flags_now="${CFLAGS[*]} | ${LDLIBS[*]}"
+[ -f "$flags_file" ] && [ "$(cat "$flags_file")" = "$flags_now" ] || { rm -rf "$OBJ"; mkdir -p "$OBJ"; echo "$flags_now" > "$flags_file"; }
+
+stale_obj() {  # $1 source, $2 object: true when the object or anything it included is older than its inputs
+  local o=$2 d=${2%.o}.d
+  [ -f "$o" ] && [ -f "$d" ] || return 0
+  local dep
+  for dep in $(sed -e 's/^[^:]*://' -e 's/\\$//' "$d"); do
+    [ "$dep" -nt "$o" ] && return 0
+  done
+  return 1
+}
+objects=() jobs=() commands=()
+for src in "${sources[@]}"; do
+  o="$OBJ/${src#lib/}"; o="${o%.c}.o"
+  objects+=("$o")
+  commands+=("$(printf '{"directory":"%s","file":"%s","arguments":["cc",%s,"-c","%s","-o","%s"]}' "$ROOT" "$src" \
+    "$(printf '"%s",' "${CFLAGS[@]}" | sed 's/,$//')" "$src" "$o")")
+  if stale_obj "$ROOT/$src" "$o"; then
+    mkdir -p "$(dirname "$o")"; rm -f "$o"
+    jobs+=("$src")
+    (cd "$ROOT" && cc "${CFLAGS[@]}" -MMD -MP -c "$src" -o "$o") &
+    # at most nproc compilers at once
+    while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
+  fi
 done
-if [ "$stale" = 1 ]; then
-  say "compiling the shim"
-  pc() { PKG_CONFIG_PATH="$svt_pc_dir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" pkg-config "$@"; }
-  # shellcheck disable=SC2046
-  cc -std=c11 -D_GNU_SOURCE -O2 -g -fPIC -shared -pthread -Wall -Wextra -Werror -Wno-unused-parameter \
-    -fvisibility=hidden $(pc --cflags SvtAv1Enc libavformat libavcodec libavutil libswscale) \
-    -o "$SO.$$.tmp" "${sources[@]}" \
-    $(pc --libs SvtAv1Enc libavformat libavcodec libavutil libswscale) -lm $svt_rpath
+failed=0
+for pid in $(jobs -rp); do wait "$pid" || failed=1; done
+# wait -n above may have swallowed a failure: a missing object is one too
+for o in "${objects[@]}"; do [ -f "$o" ] || failed=1; done
+[ "$failed" = 0 ] || die "the shim did not compile (see the compiler's messages above)"
+(IFS=,; echo "[${commands[*]}]") > "$ROOT/compile_commands.json.tmp" && mv "$ROOT/compile_commands.json.tmp" "$ROOT/compile_commands.json"
+
+relink=0
+[ -f "$SO" ] || relink=1
+for o in "${objects[@]}"; do [ "$o" -nt "$SO" ] && relink=1; done
+[ "${#jobs[@]}" -gt 0 ] && relink=1
+if [ "$relink" = 1 ]; then
+  say "linking the shim (${#jobs[@]} of ${#sources[@]} sources compiled)"
+  cc -shared -pthread -fvisibility=hidden -o "$SO.$$.tmp" "${objects[@]}" "${LDLIBS[@]}"
   mv "$SO.$$.tmp" "$SO"   # atomic: a running process never dlopens a half-written file
 fi
 echo "$SO"

@@ -11,11 +11,11 @@
 import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { Av1Encoder } from "../src/encoder";
-import { analyzeFrame } from "../src/analysis";
-import { SynthSource } from "../src/synth";
-import type { I420Frame } from "../src/frame";
-import { HAVE_SHARED, SHARED_DIR, SVT_APP, report } from "./util";
+import { Av1Encoder } from "../../src/codec/av1_encoder";
+import { analyzeFrame } from "../../src/analysis/analysis";
+import { SynthSource } from "../../src/io/synth";
+import type { I420Frame } from "../../src/core/frame";
+import { HAVE_SHARED, SHARED_DIR, SVT_APP, report } from "../util";
 
 const RUNS = 5; // best of 5, ours and the app alternating: the 2 cores are shared
 const PRESET = 10;

@@ -12,12 +12,12 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { Av1Encoder } from "../src/encoder";
-import { Env, type EnvOptions } from "../src/env/env";
-import { VectorEnv } from "../src/env/vector_env";
-import type { I420Frame } from "../src/frame";
-import { VideoReader } from "../src/reader";
-import { HAVE_SHARED, SHARED_DIR, SVT_APP, report } from "./util";
+import { Av1Encoder } from "../../src/codec/av1_encoder";
+import { Env, type EnvOptions } from "../../src/env/env";
+import { VectorEnv } from "../../src/env/vector/vector_env";
+import type { I420Frame } from "../../src/core/frame";
+import { VideoReader } from "../../src/io/reader";
+import { HAVE_SHARED, SHARED_DIR, SVT_APP, report } from "../util";
 
 const RUNS = Number(process.env.AV1GYM_BENCH_RUNS ?? 7);
 const N = 60;
@@ -41,7 +41,7 @@ const frames: I420Frame[] = [];
     using r = new VideoReader(clipPath, { bitDepth: 8 });
     for (let i = 0; i < N; i++) frames.push(r.frame(i));
   } else {
-    const { SynthSource } = await import("../src/synth");
+    const { SynthSource } = await import("../../src/io/synth");
     const s = new SynthSource(w, h, 1);
     for (let i = 0; i < N; i++) frames.push(s.frame(i));
   }
@@ -167,7 +167,7 @@ try {
   `;
   let twoProcS = Infinity;
   for (let r = 0; r < RUNS; r++) {
-    const procs = [0, 1].map(() => Bun.spawn(["bun", "-e", procScript], { cwd: join(import.meta.dir, ".."), stdout: "pipe" }));
+    const procs = [0, 1].map(() => Bun.spawn(["bun", "-e", procScript], { cwd: join(import.meta.dir, "..", ".."), stdout: "pipe" }));
     const outs = await Promise.all(procs.map((p) => new Response(p.stdout).text()));
     twoProcS = Math.min(twoProcS, Math.max(...outs.map((o) => Number(o.trim()))));
   }

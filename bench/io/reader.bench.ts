@@ -13,8 +13,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { VideoReader } from "../src/reader";
-import { HAVE_SHARED, SHARED_DIR, bestOf, report, time } from "./util";
+import { VideoReader } from "../../src/io/reader";
+import { HAVE_SHARED, SHARED_DIR, bestOf, report, time } from "../util";
 
 function ffmpeg(args: string[]): void {
   const p = Bun.spawnSync(["ffmpeg", "-v", "error", "-nostdin", ...args], { stdout: "ignore", stderr: "pipe" });

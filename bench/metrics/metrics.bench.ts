@@ -13,11 +13,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadavg } from "node:os";
-import { bestOf, HAVE_SHARED, report, SHARED_DIR } from "./util";
-import { VideoReader } from "../src/reader";
-import type { I420Frame } from "../src/frame";
-import { psnr, ssim, msSsim, metricsSimdActive } from "../src/metrics";
-import { VmafScorer } from "../src/vmaf";
+import { bestOf, HAVE_SHARED, report, SHARED_DIR } from "../util";
+import { VideoReader } from "../../src/io/reader";
+import type { I420Frame } from "../../src/core/frame";
+import { psnr, ssim, msSsim, metricsSimdActive } from "../../src/metrics/metrics";
+import { VmafScorer } from "../../src/metrics/vmaf";
 
 if (!HAVE_SHARED) {
   console.error("[metrics.bench] ../shared not found: skipped");

@@ -1,6 +1,6 @@
 /* Per-superblock (64x64 luma) analysis of source frames, and per-superblock / per-plane SSE between two
  * frames. 8-bit samples, or 16-bit containers (10-bit etc.: analysed in 8-bit units). Output layout: float[sbRows][sbCols][AG_ANALYSIS_FEATURES], feature order as in
- * av1gym.h (mirrored by ANALYSIS_FEATURES in src/analysis.ts). Partial superblocks at the right and bottom
+ * av1gym.h (mirrored by ANALYSIS_FEATURES in src/analysis/analysis.ts). Partial superblocks at the right and bottom
  * edges are measured over their valid area.
  *
  * Motion: coarse-to-fine block matching against the previous source frame. Full search of +-8 samples on a

@@ -30,7 +30,7 @@ typedef struct {
   uint32_t flags;
   uint8_t *recon; /* tight I420, or NULL */
   double encode_ms;
-  int qindex, temporal_id; /* from the packet's headers (lib/obu.c) */
+  int qindex, temporal_id; /* from the packet's headers (lib/codec/obu.c) */
 } Packet;
 
 typedef struct {

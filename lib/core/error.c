@@ -4,7 +4,7 @@
 
 #include "av1gym.h"
 
-/* Bumped whenever an exported signature changes; src/ffi.ts refuses a library with another value so a stale
+/* Bumped whenever an exported signature changes; src/native/ffi.ts refuses a library with another value so a stale
  * build gives a clear "rebuild" message instead of undefined behaviour. */
 #define AG_ABI_VERSION 1
 

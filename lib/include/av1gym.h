@@ -1,4 +1,4 @@
-/* av1gym shim: the flat C API that src/ffi.ts binds.
+/* av1gym shim: the flat C API that src/native/ffi.ts binds.
  * Conventions: opaque handles; functions return an int status (AG_OK = 0, negative = error code below)
  * or a pointer (NULL = error); on error a per-thread message is left for ag_last_error(). Buffers are passed
  * as pointers with explicit sizes and strides. Nothing here aborts or exits on bad input. */
@@ -10,7 +10,7 @@
 
 #define AG_API __attribute__((visibility("default")))
 
-/* Error codes: mirrored by src/errors.ts. */
+/* Error codes: mirrored by src/core/errors.ts. */
 enum {
   AG_OK = 0,
   AG_E_INVALID = -1,     /* bad argument (size, range, shape, null) */
@@ -28,15 +28,15 @@ AG_API const char *ag_last_error(void);
 AG_API int ag_last_error_code(void); /* the code of the last ag_fail() on this thread */
 AG_API int ag_abi_version(void);
 
-/* ---- encoder (lib/encoder.c, lib/analysis.c, lib/ivf.c) ---- */
+/* ---- encoder (lib/codec/svt.c, lib/analysis/analysis.c, lib/io/ivf.c) ---- */
 
-/* IVF file writer (lib/ivf.c). */
+/* IVF file writer (lib/io/ivf.c). */
 typedef struct AgIvf AgIvf;
 AG_API AgIvf *ag_ivf_open(const char *path, int32_t width, int32_t height, int32_t fps_num, int32_t fps_den);
 AG_API int ag_ivf_write(AgIvf *w, const uint8_t *data, int32_t size, double pts);
 AG_API int ag_ivf_close(AgIvf *w); /* frees w; NULL is fine */
 
-/* Per-superblock analysis (lib/analysis.c): float[sbRows][sbCols][AG_ANALYSIS_FEATURES]. */
+/* Per-superblock analysis (lib/analysis/analysis.c): float[sbRows][sbCols][AG_ANALYSIS_FEATURES]. */
 enum {
   AG_AF_MEAN_LUMA = 0,      /* mean luma, 0..255 */
   AG_AF_LUMA_VARIANCE = 1,  /* luma variance, (8-bit units)^2 */
@@ -66,7 +66,7 @@ void ag_analyzer_undo(AgAnalyzer *a); /* forget the last run */
 void ag_analyzer_push(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth); /* keep as prev, no analysis */
 int ag_analyzer_run(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth, float *out); /* out may be NULL */
 
-/* Internal (lib/obu.c): the sequence-header fields the frame-header parse needs, and a temporal-unit parse
+/* Internal (lib/codec/obu.c): the sequence-header fields the frame-header parse needs, and a temporal-unit parse
  * giving the last coded frame's base_q_idx (-1 if none, -2 if the unit only shows an existing frame) and its
  * OBU temporal id (-1 without extension). */
 typedef struct {
@@ -82,7 +82,7 @@ typedef struct {
 } AgSeqHdr;
 int ag_obu_parse_tu(AgSeqHdr *seq, const uint8_t *data, size_t size, int *base_q_idx, int *temporal_id);
 
-/* One SVT-AV1 encoder session (lib/encoder.c). Parameters are an int32 array indexed by AG_EP_*. */
+/* One SVT-AV1 encoder session (lib/codec/svt.c). Parameters are an int32 array indexed by AG_EP_*. */
 enum {
   AG_EP_WIDTH = 0,
   AG_EP_HEIGHT,
@@ -138,7 +138,7 @@ AG_API int ag_encoder_timing(AgEncoder *e, double *out);
 AG_API void ag_encoder_close(AgEncoder *e);
 /* ---- end encoder ---- */
 
-/* ---- reader (lib/reader.c) ---- */
+/* ---- reader (lib/io/reader.c) ---- */
 typedef struct ag_reader ag_reader;
 /* Opens a video file (anything libavformat opens) or, with force_raw, a raw planar file of raw_width x
  * raw_height in raw_pixfmt (an FFmpeg pixel format name). fps_num/fps_den: 0/0 = the file's (raw: 25).
@@ -155,7 +155,7 @@ AG_API int ag_reader_read(ag_reader *r, int64_t idx, uint8_t *p0, int64_t len0, 
                           int stride1, uint8_t *p2, int64_t len2, int stride2);
 /* ---- end reader ---- */
 
-/* ---- metrics (lib/metric_*.c, lib/vmaf_model.c) ----
+/* ---- metrics (lib/metrics/) ----
  * Planes are passed as pointers with strides in samples; 8-bit planes are uint8, deeper ones uint16. */
 AG_API void ag_metrics_set_simd(int on); /* 0 forces the portable C kernels (results are identical) */
 AG_API int ag_metrics_simd(void);        /* 1 when the AVX2 kernels are in use */
@@ -188,7 +188,7 @@ AG_API void ag_vmaf_model_free(AgVmafModel *m);
 AG_API double ag_vmaf_model_predict(const AgVmafModel *m, const double *features);
 /* ---- end metrics ---- */
 
-/* ---- env (lib/env.c) ---- */
+/* ---- env (lib/core/threads.c) ---- */
 /* Pins the calling thread to one CPU (threads it starts later inherit it); undo with ag_env_unpin_thread. */
 AG_API int ag_env_pin_thread(int32_t cpu);
 AG_API int ag_env_unpin_thread(void);

@@ -1,4 +1,4 @@
-/* Internal declarations shared by the metric files (lib/metric_*.c, lib/vmaf_model.c). Not part of the
+/* Internal declarations shared by the metric files (lib/metrics/). Not part of the
  * exported API: the exported functions are declared in av1gym.h (block "metrics").
  *
  * The VMAF feature code reimplements what libvmaf 3.2.0 computes for its integer features (VIF, ADM,
@@ -23,7 +23,7 @@ static inline int agm_mirror(int i, int n) {
   return i;
 }
 
-/* ---- VIF (lib/metric_vmaf_vif.c) ---- */
+/* ---- VIF (lib/metrics/vmaf_vif.c) ---- */
 typedef struct AgmVif AgmVif;
 typedef struct {
   int64_t num_log, num_log1, den_log, num_non_log, den_non_log;
@@ -40,14 +40,14 @@ void agm_vif_finish(const AgmVifAcc acc[4], double out[4], double *out_egl1);
 /* All of it on one thread (scratch 0). */
 void agm_vif_compute(AgmVif *v, const uint16_t *ref, const uint16_t *dis, int bpc, double out[4], double *out_egl1);
 
-/* ---- ADM (lib/metric_vmaf_adm.c) ---- */
+/* ---- ADM (lib/metrics/vmaf_adm.c) ---- */
 typedef struct AgmAdm AgmAdm;
 AgmAdm *agm_adm_new(int w, int h);
 void agm_adm_free(AgmAdm *a);
 /* out: adm2, adm_scale0..3 (5 doubles); out_egl1 (NULL to skip): the same with gain limit 1. */
 void agm_adm_compute(AgmAdm *a, const uint16_t *ref, const uint16_t *dis, int bpc, double out[5], double *out_egl1);
 
-/* ---- motion (lib/metric_vmaf_motion.c) ---- */
+/* ---- motion (lib/metrics/vmaf_motion.c) ---- */
 /* libvmaf 3.2 motion score between two reference luma planes (blur of the difference, mean |.|). */
 double agm_motion_score(const uint16_t *prev, const uint16_t *cur, int w, int h, int bpc, int32_t *row_buf);
 

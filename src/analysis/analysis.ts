@@ -1,11 +1,11 @@
 /**
- * Per-superblock (64x64 luma) analysis of source frames, computed in C (lib/analysis.c), and per-superblock
+ * Per-superblock (64x64 luma) analysis of source frames, computed in C (lib/analysis/analysis.c), and per-superblock
  * distortion between two frames. 8-bit frames, or 10-bit (Uint16Array planes): the analysis is then in
  * 8-bit units (samples rounded to 8 bits first), the SSE in the frames' own units.
  */
-import { native, check } from "./ffi";
-import { InvalidArgumentError } from "./errors";
-import { validateI420, type I420Frame } from "./frame";
+import { native, check } from "../native/ffi";
+import { InvalidArgumentError } from "../core/errors";
+import { validateI420, type I420Frame } from "../core/frame";
 
 /** Superblock size in luma samples (SVT-AV1 uses 64x64 superblocks at the presets used here). */
 export const SB_SIZE = 64;

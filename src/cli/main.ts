@@ -4,9 +4,9 @@
  *   vmaf   VMAF (and PSNR / SSIM / MS-SSIM) of a distorted video against its reference.
  */
 import { parseArgs } from "node:util";
-import { Av1GymError } from "./errors";
-import { defaultModelPath, DEFAULT_MODEL_ENV } from "./vmaf_model";
-import { scoreFiles } from "./vmaf_files";
+import { Av1GymError } from "../core/errors";
+import { defaultModelPath, DEFAULT_MODEL_ENV } from "../metrics/vmaf_model";
+import { scoreFiles } from "../metrics/score_files";
 
 const USAGE = `usage: av1gym <command> [options]
 

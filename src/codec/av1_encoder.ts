@@ -1,5 +1,5 @@
 /**
- * Av1Encoder: one SVT-AV1 2.3 encoder session over the C shim (lib/encoder.c).
+ * Av1Encoder: one SVT-AV1 2.3 encoder session over the C shim (lib/codec/svt.c).
  *
  * Low delay (the default) is synchronous: `encode()` sends the picture and returns its packet. Random
  * access holds pictures back for a mini-GOP; `flush()` returns the rest. Per-64x64 qindex offsets reach
@@ -9,10 +9,10 @@
  */
 import { JSCallback, FFIType, type Pointer } from "bun:ffi";
 import { z } from "zod";
-import { native, check, checkHandle } from "./ffi";
-import { AG, CallbackError, InvalidArgumentError, StateError, Av1GymError } from "./errors";
-import { allocI420, validateI420, type I420Frame } from "./frame";
-import { ANALYSIS_FEATURES, ANALYSIS_FEATURE_COUNT, psnrFromSse, superblockGrid, superblockSse, type Analysis } from "./analysis";
+import { native, check, checkHandle } from "../native/ffi";
+import { AG, CallbackError, InvalidArgumentError, StateError, Av1GymError } from "../core/errors";
+import { allocI420, validateI420, type I420Frame } from "../core/frame";
+import { ANALYSIS_FEATURES, ANALYSIS_FEATURE_COUNT, psnrFromSse, superblockGrid, superblockSse, type Analysis } from "../analysis/analysis";
 
 /** A NUL-terminated UTF-8 copy of a string, for C. */
 const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");

@@ -3,7 +3,7 @@
  * a qindex offset from `actionLevels`. Everything is checked before anything is encoded, so a bad action
  * leaves the episode exactly as it was.
  */
-import { InvalidArgumentError } from "../errors";
+import { InvalidArgumentError } from "../core/errors";
 
 /** Seven offsets -24..+24 in steps of 8 (qindex units, 0..255 scale). */
 export const DEFAULT_ACTION_LEVELS: readonly number[] = Object.freeze([-24, -16, -8, 0, 8, 16, 24]);

@@ -8,15 +8,15 @@
  * depend on actions); the encoder runs incrementally; distortion comes from the encoder's reconstruction
  * against the cached source (C SSE per superblock), never from decoding the bitstream.
  */
-import { Av1Encoder, type Av1Packet } from "../encoder";
-import { analyzeFrame, superblockGrid } from "../analysis";
-import { EncoderError, EpisodeEndedError, InvalidArgumentError, StateError } from "../errors";
-import type { I420Frame } from "../frame";
+import { Av1Encoder, type Av1Packet } from "../codec/av1_encoder";
+import { analyzeFrame, superblockGrid } from "../analysis/analysis";
+import { EncoderError, EpisodeEndedError, InvalidArgumentError, StateError } from "../core/errors";
+import type { I420Frame } from "../core/frame";
 import { decodeAction, levelsToOffsets } from "./actions";
 import { FRAME_FEATURES, FRAME_G, NUM_ANALYSIS, SB_F, SUPERBLOCK_FEATURES, scaleAnalysisFrame } from "./observation";
 import { parseEnvOptions, type EnvOptions, type ParsedEnvOptions } from "./options";
 import { bitsPerPixel, distortionByName, rdCost, rewardFromCost, type Distortion } from "./reward";
-import { Rng } from "../rng";
+import { Rng } from "../core/rng";
 import { FrameCache, openSource, type FrameSource } from "./source";
 import { Box, Dict, MultiDiscrete } from "./spaces";
 

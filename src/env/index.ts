@@ -1,11 +1,11 @@
 /** The RL environment's public API (src/index.ts re-exports this module). */
 export { Env, clearBaselineCache } from "./env";
 export type { Observation, StepInfo, ResetInfo, ResetOptions, StepResult, EnvOptions } from "./env";
-export { VectorEnv } from "./vector_env";
-export type { VectorEnvOptions, BatchObservation, VectorStepResult } from "./vector_env";
-export type { AutoresetStepInfo } from "./protocol";
+export { VectorEnv } from "./vector/vector_env";
+export type { VectorEnvOptions, BatchObservation, VectorStepResult } from "./vector/vector_env";
+export type { AutoresetStepInfo } from "./vector/protocol";
 export { Box, Discrete, MultiDiscrete, Dict, shapeSize, type Space, type Dtype } from "./spaces";
-export { Rng } from "../rng";
+export { Rng } from "../core/rng";
 export { SUPERBLOCK_FEATURES, FRAME_FEATURES } from "./observation";
 export { DEFAULT_ACTION_LEVELS, MAX_ACTION_LEVELS } from "./actions";
 export {

@@ -47,7 +47,7 @@ const LN256 = Math.log(256);
 const LN511 = Math.log(511);
 
 /**
- * Scales one superblock's raw analysis (7 values in lib/analysis.c order: mean luma, variance, temporal
+ * Scales one superblock's raw analysis (7 values in lib/analysis/analysis.c order: mean luma, variance, temporal
  * MAD, mv x, mv y, motion-compensated MAD, gradient) into `out` at `o`.
  */
 export function scaleAnalysis(raw: Float32Array, r: number, out: Float32Array, o: number): void {

@@ -1,6 +1,6 @@
 /** The Env's option object, validated with zod; failures become InvalidArgumentError naming the field. */
 import { z } from "zod";
-import { InvalidArgumentError } from "../errors";
+import { InvalidArgumentError } from "../core/errors";
 import { DEFAULT_ACTION_LEVELS, MAX_ACTION_LEVELS } from "./actions";
 import type { Distortion } from "./reward";
 import type { SourceSpec } from "./source";

@@ -17,10 +17,10 @@
  * A metric is a `Distortion`: other metrics (VMAF, MS-SSIM from the metrics module) plug in by
  * implementing it and passing the object as `reward.distortion`.
  */
-import type { I420Frame } from "../frame";
-import { InvalidArgumentError } from "../errors";
-import { msSsim } from "../metrics";
-import { VmafScorer, VmafModel, defaultModelPath } from "../vmaf";
+import type { I420Frame } from "../core/frame";
+import { InvalidArgumentError } from "../core/errors";
+import { msSsim } from "../metrics/metrics";
+import { VmafScorer, VmafModel, defaultModelPath } from "../metrics/vmaf";
 import { lumaSsim } from "./ssim";
 
 /** What a distortion metric sees for one encoded frame. */

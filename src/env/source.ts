@@ -2,10 +2,10 @@
  * Where an Env's frames come from, and the cache that makes each source frame decode (and be analysed)
  * once rather than on every step: the Python seed re-seeked the source from frame 0 each step.
  */
-import type { I420Frame } from "../frame";
-import { allocI420 } from "../frame";
-import { InvalidArgumentError } from "../errors";
-import { VideoReader, type ReaderOptions } from "../reader";
+import type { I420Frame } from "../core/frame";
+import { allocI420 } from "../core/frame";
+import { InvalidArgumentError } from "../core/errors";
+import { VideoReader, type ReaderOptions } from "../io/reader";
 import { openSynth, type SynthSpec } from "./synth_source";
 
 export interface FrameSource {

@@ -3,8 +3,8 @@
  * `sample(rng)` (seeded, see rng.ts) and `contains(x)`. Multi-dimensional values are flat typed arrays in
  * row-major order with `shape` saying how to read them (as Gymnasium's numpy arrays would be laid out).
  */
-import { InvalidArgumentError } from "../errors";
-import { Rng } from "../rng";
+import { InvalidArgumentError } from "../core/errors";
+import { Rng } from "../core/rng";
 
 export type Dtype = "float32" | "float64" | "int8" | "uint8" | "int32";
 

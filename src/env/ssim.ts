@@ -5,7 +5,7 @@
  * superblock that holds its top-left sample. Plain TypeScript from 4x4 block sums (about 0.4 ms at 640x272); the
  * metrics module's SSIM can replace it through the reward's Distortion interface.
  */
-import type { I420Frame } from "../frame";
+import type { I420Frame } from "../core/frame";
 
 export interface SsimResult {
   /** Mean SSIM over all windows (1 = identical). */

@@ -1,10 +1,10 @@
 /**
  * The default Env source: deterministic moving textured content from src/synth.ts (no files needed).
  */
-import type { I420Frame } from "../frame";
-import { InvalidArgumentError } from "../errors";
+import type { I420Frame } from "../core/frame";
+import { InvalidArgumentError } from "../core/errors";
 import { z } from "zod";
-import { SynthSource } from "../synth";
+import { SynthSource } from "../io/synth";
 import type { FrameSource } from "./source";
 
 export const SynthSpecSchema = z

@@ -4,8 +4,8 @@
  */
 import type { Pointer } from "bun:ffi";
 import { z } from "zod";
-import { native, check, checkHandle } from "./ffi";
-import { InvalidArgumentError, StateError } from "./errors";
+import { native, check, checkHandle } from "../native/ffi";
+import { InvalidArgumentError, StateError } from "../core/errors";
 
 const IvfOptions = z
   .object({

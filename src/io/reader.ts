@@ -1,7 +1,7 @@
 /**
  * VideoReader: frames out of a video file (anything libavformat opens: MP4, MKV, WebM, IVF, Y4M...) or a raw
  * planar .yuv file, with exact frame indices, exact random access and metadata. Decoding happens in C
- * (lib/reader.c) straight into planes allocated here, so frames cross the FFI boundary without copies.
+ * (lib/io/reader.c) straight into planes allocated here, so frames cross the FFI boundary without copies.
  *
  * Frame i is the frame with the i-th smallest presentation timestamp: on open the container's packets are
  * demuxed once (no decoding) to build that table, so `frameCount` is exact and `frame(i)` is bit-identical
@@ -10,9 +10,9 @@
 import { z } from "zod";
 import type { Pointer } from "bun:ffi";
 import { extname } from "node:path";
-import { check, checkHandle, native } from "./ffi";
-import { InvalidArgumentError, OutOfRangeError, StateError } from "./errors";
-import { allocI420, validateI420, type I420Frame } from "./frame";
+import { check, checkHandle, native } from "../native/ffi";
+import { InvalidArgumentError, OutOfRangeError, StateError } from "../core/errors";
+import { allocI420, validateI420, type I420Frame } from "../core/frame";
 
 export interface Rational {
   num: number;

@@ -3,9 +3,9 @@
  * The same (width, height, seed) always gives the same frames, so tests, the demo and the RL Env have a
  * default source with real motion and texture without any file.
  */
-import { InvalidArgumentError } from "./errors";
-import { allocI420, type I420Frame } from "./frame";
-import { Rng } from "./rng";
+import { InvalidArgumentError } from "../core/errors";
+import { allocI420, type I420Frame } from "../core/frame";
+import { Rng } from "../core/rng";
 
 /** A smooth-ish noise texture: white noise box-blurred once, values spread over +-amp. */
 function texture(w: number, h: number, rand: () => number, amp: number): Int16Array {

@@ -1,12 +1,12 @@
 /**
  * Per-frame-pair quality metrics on I420 frames (8-bit Uint8Array or 10-bit Uint16Array planes), computed in
- * C (lib/metric_psnr.c, lib/metric_ssim.c) with libvmaf's semantics so the numbers can be compared with the
+ * C (lib/metrics/psnr.c, lib/metrics/ssim.c) with libvmaf's semantics so the numbers can be compared with the
  * `vmaf` tool's psnr_y/cb/cr, float_ssim and float_ms_ssim.
  */
 import { ptr } from "bun:ffi";
-import { check, native } from "./ffi";
-import { InvalidArgumentError } from "./errors";
-import { validateI420, type I420Frame } from "./frame";
+import { check, native } from "../native/ffi";
+import { InvalidArgumentError } from "../core/errors";
+import { validateI420, type I420Frame } from "../core/frame";
 
 export interface PsnrResult {
   /** dB; identical planes give the cap 6·bitDepth+12 (60 dB at 8-bit, 72 dB at 10-bit), as libvmaf. */

@@ -5,8 +5,8 @@
 import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
 import { z } from "zod";
-import { FileError, InvalidArgumentError } from "./errors";
-import { VideoReader } from "./reader";
+import { FileError, InvalidArgumentError } from "../core/errors";
+import { VideoReader } from "../io/reader";
 import { parseOptions, percentile, pool, poolFrames, toLibvmafJson, VmafModel, VmafScorer, type PooledMetric, type VmafFrameResult } from "./vmaf";
 
 const RAW = new Set([".yuv", ".raw"]);

@@ -4,9 +4,9 @@
  */
 import { ptr, type Pointer } from "bun:ffi";
 import { z } from "zod";
-import { check, checkHandle, native } from "./ffi";
-import { InvalidArgumentError, StateError } from "./errors";
-import { validateI420, type I420Frame } from "./frame";
+import { check, checkHandle, native } from "../native/ffi";
+import { InvalidArgumentError, StateError } from "../core/errors";
+import { validateI420, type I420Frame } from "../core/frame";
 import { checkPair, msSsim, psnr, ssim } from "./metrics";
 import { defaultModelPath, toModel, VmafModel } from "./vmaf_model";
 

@@ -1,14 +1,14 @@
 /**
  * libvmaf JSON models (vmaf_v0.6.1.json, vmaf_v0.6.1neg.json, vmaf_4k_v0.6.1.json ...): parsed here, the SVM
- * evaluated in C (lib/vmaf_model.c). Only what libvmaf itself reads is used: `model_dict` with
+ * evaluated in C (lib/metrics/vmaf_model.c). Only what libvmaf itself reads is used: `model_dict` with
  * feature_names, feature_opts_dicts (enhancement gain limit), norm_type linear_rescale, slopes, intercepts,
  * score_clip, score_transform (only when `"enabled": true`) and the libsvm text in `model`.
  */
 import { ptr, type Pointer } from "bun:ffi";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { checkHandle, native } from "./ffi";
-import { FileError, FormatError, StateError } from "./errors";
+import { checkHandle, native } from "../native/ffi";
+import { FileError, FormatError, StateError } from "../core/errors";
 
 /** The SVM inputs, in the order the C side expects them. */
 export const MODEL_FEATURES = ["adm2", "motion2", "vif_scale0", "vif_scale1", "vif_scale2", "vif_scale3"] as const;
@@ -16,9 +16,9 @@ export type ModelFeature = (typeof MODEL_FEATURES)[number];
 
 /** Where the CLI and scoreFiles look for the default model when none is given. */
 export const DEFAULT_MODEL_ENV = "AV1GYM_VMAF_MODEL";
-export const DEFAULT_MODEL_FALLBACK = resolve(import.meta.dir, "..", "..", "shared", "vmaf", "models", "vmaf_v0.6.1.json");
+export const DEFAULT_MODEL_FALLBACK = resolve(import.meta.dir, "..", "..", "models", "vmaf_v0.6.1.json");
 
-/** The default model path: $AV1GYM_VMAF_MODEL, else ../shared/vmaf/models/vmaf_v0.6.1.json; FileError if neither exists. */
+/** The default model path: $AV1GYM_VMAF_MODEL, else the package's models/vmaf_v0.6.1.json; FileError if neither exists. */
 export function defaultModelPath(): string {
   const env = process.env[DEFAULT_MODEL_ENV];
   if (env) return env;

@@ -6,12 +6,12 @@
 import { dlopen, FFIType, type Pointer } from "bun:ffi";
 import { existsSync, statSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { errorFromCode, NativeLibraryError } from "./errors";
+import { errorFromCode, NativeLibraryError } from "../core/errors";
 
-/** Must equal AG_ABI_VERSION in lib/error.c. */
+/** Must equal AG_ABI_VERSION in lib/core/error.c. */
 const ABI_VERSION = 1;
 
-const ROOT = resolve(import.meta.dir, "..");
+const ROOT = resolve(import.meta.dir, "..", "..");
 export const LIBRARY_PATH = process.env.AV1GYM_LIB ?? join(ROOT, "lib", "build", "libav1gym.so");
 const BUILD_HINT = "build it with `bash scripts/build-svt.sh` (or just `bun run test` / `bun run demo`, which build it)";
 
@@ -19,13 +19,13 @@ const BUILD_HINT = "build it with `bash scripts/build-svt.sh` (or just `bun run 
 const { ptr, i32, u32, i64, u64, f64, f32, cstring, bool, void: void_ } = FFIType;
 
 const symbols = {
-  // --- common (lib/error.c) ---
+  // --- common (lib/core/error.c) ---
   ag_last_error: { args: [], returns: cstring },
   ag_abi_version: { args: [], returns: i32 },
   ag_last_error_code: { args: [], returns: i32 },
   // --- end common ---
 
-  // --- reader (lib/reader.c) ---
+  // --- reader (lib/io/reader.c) ---
   ag_reader_open: { args: [ptr, i32, i32, ptr, i32, i32, i32, i32, i32, i32], returns: ptr },
   ag_reader_close: { args: [ptr], returns: void_ },
   ag_reader_info: { args: [ptr, ptr, i32], returns: i32 },
@@ -36,7 +36,7 @@ const symbols = {
   ag_reader_read: { args: [ptr, i64, ptr, i64, i32, ptr, i64, i32, ptr, i64, i32], returns: i32 },
   // --- end reader ---
 
-  // --- encoder (lib/encoder.c, lib/analysis.c, lib/ivf.c) ---
+  // --- encoder (lib/codec/svt.c, lib/analysis/analysis.c, lib/io/ivf.c) ---
   ag_ivf_open: { args: [ptr, i32, i32, i32, i32], returns: ptr },
   ag_ivf_write: { args: [ptr, ptr, i32, f64], returns: i32 },
   ag_ivf_close: { args: [ptr], returns: i32 },
@@ -59,7 +59,7 @@ const symbols = {
   ag_encoder_close: { args: [ptr], returns: void_ },
   // --- end encoder ---
 
-  // --- env (lib/env.c) ---
+  // --- env (lib/core/threads.c) ---
   ag_env_pin_thread: { args: [i32], returns: i32 },
   ag_env_unpin_thread: { args: [], returns: i32 },
   ag_env_cpu_count: { args: [], returns: i32 },
@@ -86,7 +86,9 @@ function staleReason(): string | null {
   if (process.env.AV1GYM_LIB) return null;
   const built = statSync(LIBRARY_PATH).mtimeMs;
   const libDir = join(ROOT, "lib");
-  for (const f of readdirSync(libDir)) {
+  // Every C source and header below lib/ (build output aside), as the build collects them.
+  for (const f of readdirSync(libDir, { recursive: true }) as string[]) {
+    if (f.startsWith("build")) continue;
     if ((f.endsWith(".c") || f.endsWith(".h")) && statSync(join(libDir, f)).mtimeMs > built) {
       return `the native library ${LIBRARY_PATH} is older than lib/${f}`;
     }

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { ANALYSIS_FEATURES, FEATURE, analyzeFrame, superblockSse, superblockGrid } from "../src/analysis";
-import { SynthSource, synthFrames } from "../src/synth";
-import { allocI420, type I420Frame } from "../src/frame";
-import { InvalidArgumentError } from "../src/errors";
+import { ANALYSIS_FEATURES, FEATURE, analyzeFrame, superblockSse, superblockGrid } from "../../src/analysis/analysis";
+import { SynthSource, synthFrames } from "../../src/io/synth";
+import { allocI420, type I420Frame } from "../../src/core/frame";
+import { InvalidArgumentError } from "../../src/core/errors";
 import { join } from "node:path";
 
 const F = ANALYSIS_FEATURES.length;
@@ -147,13 +147,13 @@ test("10-bit frames are analysed in 8-bit units", () => {
 
 test("the SSE2 and AVX2 SAD kernels give the same analysis (subprocess with AV1GYM_NO_AVX2)", () => {
   const code = `
-    import { analyzeFrame } from "./src/analysis";
-    import { synthFrames } from "./src/synth";
+    import { analyzeFrame } from "./src/analysis/analysis";
+    import { synthFrames } from "./src/io/synth";
     const [a, b] = [...synthFrames(330, 200, 2, 4)];
     console.log(JSON.stringify(Array.from(analyzeFrame(b, a).data)));
   `;
   const run = (env: Record<string, string>) =>
-    Bun.spawnSync(["bun", "-e", code], { cwd: join(import.meta.dir, ".."), env: { ...process.env, ...env } }).stdout.toString();
+    Bun.spawnSync(["bun", "-e", code], { cwd: join(import.meta.dir, "..", ".."), env: { ...process.env, ...env } }).stdout.toString();
   const sse2 = JSON.parse(run({ AV1GYM_NO_AVX2: "1" }));
   const [a, b] = [...synthFrames(330, 200, 2, 4)];
   expect(sse2).toEqual(Array.from(analyzeFrame(b!, a!).data));

@@ -2,15 +2,15 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Av1Encoder, type Av1Packet, type EncoderOptions } from "../src/encoder";
-import { IvfWriter } from "../src/ivf";
-import { synthFrames } from "../src/synth";
-import { describeShared, sharedPath } from "./shared";
-import { analyzeFrame, FEATURE } from "../src/analysis";
-import { CallbackError, InvalidArgumentError, StateError } from "../src/errors";
-import { allocI420, type I420Frame } from "../src/frame";
+import { Av1Encoder, type Av1Packet, type EncoderOptions } from "../../src/codec/av1_encoder";
+import { IvfWriter } from "../../src/io/ivf";
+import { synthFrames } from "../../src/io/synth";
+import { describeShared, sharedPath } from "../helpers/shared";
+import { analyzeFrame, FEATURE } from "../../src/analysis/analysis";
+import { CallbackError, InvalidArgumentError, StateError } from "../../src/core/errors";
+import { allocI420, type I420Frame } from "../../src/core/frame";
 
-const ROOT = resolve(import.meta.dir, "..");
+const ROOT = resolve(import.meta.dir, "..", "..");
 const TMP = mkdtempSync(join(tmpdir(), "av1gym-encoder-test-"));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
@@ -465,8 +465,8 @@ describe("several encoders in one process", () => {
   test("a preset that would swap SVT-AV1's process-wide tables under a live encoder is refused, then allowed once it closes", () => {
     // In a fresh process, so no encoder another test left open can count.
     const code = `
-      import { Av1Encoder } from "./src/encoder";
-      import { synthFrames } from "./src/synth";
+      import { Av1Encoder } from "./src/codec/av1_encoder";
+      import { synthFrames } from "./src/io/synth";
       const [frame] = [...synthFrames(${W}, ${H}, 1, 1)];
       const a = new Av1Encoder({ width: ${W}, height: ${H}, preset: 12 });
       const out = [];
@@ -577,7 +577,7 @@ describe("bad input", () => {
 
   test("the C layer rejects bad parameters with codes, without crashing (subprocess)", () => {
     const code = `
-      import { native } from "./src/ffi";
+      import { native } from "./src/native/ffi";
       const lib = native();
       const p = new Int32Array([320, 192, 25, 1, 10, 0, 35, 0, 1, -1, 1, 0, 8]);
       const out = [];

@@ -1,12 +1,12 @@
 /** Env contract tests (in the spirit of Gymnasium's env checker) on the real encoder. */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { Env, clearBaselineCache, type Observation } from "../src/env/env";
-import { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "../src/env/observation";
-import { PSNR, frameMetricDistortion, type Distortion } from "../src/env/reward";
-import { Rng } from "../src/rng";
-import { EpisodeEndedError, FileError, InvalidArgumentError, StateError } from "../src/errors";
-import { VideoReader } from "../src/reader";
-import { describeShared, sharedPath } from "./shared";
+import { Env, clearBaselineCache, type Observation } from "../../src/env/env";
+import { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "../../src/env/observation";
+import { PSNR, frameMetricDistortion, type Distortion } from "../../src/env/reward";
+import { Rng } from "../../src/core/rng";
+import { EpisodeEndedError, FileError, InvalidArgumentError, StateError } from "../../src/core/errors";
+import { VideoReader } from "../../src/io/reader";
+import { describeShared, sharedPath } from "../helpers/shared";
 
 setDefaultTimeout(60_000); // real encodes on a loaded 2-core machine
 
@@ -319,9 +319,9 @@ describe("Env rewards", () => {
 });
 
 test("the encoder's per-superblock SSE (used by the Env) equals superblockSse(source, recon)", async () => {
-  const { Av1Encoder } = await import("../src/encoder");
-  const { superblockSse } = await import("../src/analysis");
-  const { SynthSource } = await import("../src/synth");
+  const { Av1Encoder } = await import("../../src/codec/av1_encoder");
+  const { superblockSse } = await import("../../src/analysis/analysis");
+  const { SynthSource } = await import("../../src/io/synth");
   const src = new SynthSource(192, 128, 3);
   using enc = new Av1Encoder({ width: 192, height: 128, preset: 12, recon: true });
   for (let i = 0; i < 3; i++) {
@@ -335,7 +335,7 @@ test("the encoder's per-superblock SSE (used by the Env) equals superblockSse(so
 
 describe("metrics-module rewards", () => {
   test("ms_ssim: D = 100 (1 - MS-SSIM) of the reconstruction; frames under 176x176 are refused up front", async () => {
-    const { msSsim } = await import("../src/metrics");
+    const { msSsim } = await import("../../src/metrics/metrics");
     using env = new Env({ source: { synth: { width: 192, height: 192, frames: 3 } }, encoder: FAST, reward: { distortion: "ms_ssim", lambda: 0 } });
     env.reset();
     const [o, r, , , info] = env.step(new Array(9).fill(3));
@@ -434,7 +434,7 @@ test("200 reset-and-episode cycles: RSS grows < 20 MB, no file descriptor leaks,
     const fd2 = fds();
     console.log(JSON.stringify({ growMB: (rss1 - rss0) / 1048576, fd0, fd1, fd2 }));
   `;
-  const proc = Bun.spawn(["bun", "-e", code], { cwd: `${import.meta.dir}/..`, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(["bun", "-e", code], { cwd: `${import.meta.dir}/../..`, stdout: "pipe", stderr: "pipe" });
   const [out, err, exit] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (exit !== 0) console.error(err);
   expect(exit).toBe(0);

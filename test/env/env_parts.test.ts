@@ -1,12 +1,12 @@
 /** The Env's pure parts: RNG, spaces, action checking, reward math, SSIM. No encoder needed. */
 import { describe, expect, test } from "bun:test";
-import { Rng } from "../src/rng";
-import { Box, Dict, Discrete, MultiDiscrete } from "../src/env/spaces";
-import { decodeAction, levelsToOffsets, DEFAULT_ACTION_LEVELS } from "../src/env/actions";
-import { MSE, PSNR, makeSsim, psnrFromMse, rewardFromCost, rdCost, bitsPerPixel, distortionByName } from "../src/env/reward";
-import { InvalidArgumentError, EpisodeEndedError, Av1GymError } from "../src/errors";
-import { allocI420 } from "../src/frame";
-import { lumaSsim } from "../src/env/ssim";
+import { Rng } from "../../src/core/rng";
+import { Box, Dict, Discrete, MultiDiscrete } from "../../src/env/spaces";
+import { decodeAction, levelsToOffsets, DEFAULT_ACTION_LEVELS } from "../../src/env/actions";
+import { MSE, PSNR, makeSsim, psnrFromMse, rewardFromCost, rdCost, bitsPerPixel, distortionByName } from "../../src/env/reward";
+import { InvalidArgumentError, EpisodeEndedError, Av1GymError } from "../../src/core/errors";
+import { allocI420 } from "../../src/core/frame";
+import { lumaSsim } from "../../src/env/ssim";
 
 describe("Rng", () => {
   test("same seed gives the same stream; different seeds differ", () => {

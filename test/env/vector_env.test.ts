@@ -1,11 +1,11 @@
 /** VectorEnv: N Envs in Bun Workers, batched, same-step autoreset. Compared against single Envs. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { Env } from "../src/env/env";
-import { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "../src/env/observation";
-import { Rng } from "../src/rng";
-import { VectorEnv } from "../src/env/vector_env";
-import { InvalidArgumentError, StateError } from "../src/errors";
-import { VideoReader } from "../src/reader";
+import { Env } from "../../src/env/env";
+import { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "../../src/env/observation";
+import { Rng } from "../../src/core/rng";
+import { VectorEnv } from "../../src/env/vector/vector_env";
+import { InvalidArgumentError, StateError } from "../../src/core/errors";
+import { VideoReader } from "../../src/io/reader";
 
 setDefaultTimeout(60_000); // Workers and encoders on a loaded 2-core machine
 

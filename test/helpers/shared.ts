@@ -6,7 +6,7 @@ import { describe } from "bun:test";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 
-export const SHARED_DIR = resolve(import.meta.dir, "..", "..", "shared");
+export const SHARED_DIR = resolve(import.meta.dir, "..", "..", "..", "shared");
 export const HAVE_SHARED = existsSync(join(SHARED_DIR, "clips"));
 
 /** Path of a file under ../shared, e.g. sharedPath("clips", "bikes_640x272_250f.mp4"). */

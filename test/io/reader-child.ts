@@ -10,9 +10,9 @@
  */
 import { readFileSync, writeFileSync, unlinkSync } from "node:fs";
 import { join, extname } from "node:path";
-import { VideoReader, type ReaderOptions } from "../src/reader";
-import { Av1GymError } from "../src/errors";
-import { Rng } from "../src/rng";
+import { VideoReader, type ReaderOptions } from "../../src/io/reader";
+import { Av1GymError } from "../../src/core/errors";
+import { Rng } from "../../src/core/rng";
 
 /** A uniform [0, 1) source seeded so every mutated file can be rebuilt from its seed. */
 export function prng(seed: number): () => number {

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync, statSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { VideoReader, type VideoFrame, type RgbFrame } from "../src/reader";
-import { FileError, FormatError, InvalidArgumentError, OutOfRangeError, StateError } from "../src/errors";
-import { describeShared, sharedPath } from "./shared";
+import { VideoReader, type VideoFrame, type RgbFrame } from "../../src/io/reader";
+import { FileError, FormatError, InvalidArgumentError, OutOfRangeError, StateError } from "../../src/core/errors";
+import { describeShared, sharedPath } from "../helpers/shared";
 
-const ROOT = resolve(import.meta.dir, "..");
+const ROOT = resolve(import.meta.dir, "..", "..");
 const CHILD = join(import.meta.dir, "reader-child.ts");
 
 // ------------------------------------------------------------------ helpers
@@ -265,7 +265,7 @@ describe("VideoReader on generated content", () => {
 
   test("RGB24 via libswscale: one packed plane, equal to ffmpeg's conversion with the same flags", () => {
     using r = new VideoReader(mp4Path, { format: "rgb24" });
-    // ffmpeg converting with the flags the reader uses (lib/reader.c write_out).
+    // ffmpeg converting with the flags the reader uses (lib/io/reader.c write_out).
     const ref = ffmpegFrames(mp4Path, "rgb24", "bicubic+accurate_rnd+full_chroma_int");
     const size = W * H * 3;
     let n = 0;

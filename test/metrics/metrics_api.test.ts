@@ -6,13 +6,13 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { allocI420, type I420Frame } from "../src/frame";
-import { FileError, FormatError, InvalidArgumentError, StateError } from "../src/errors";
-import { msSsim, psnr, setMetricsSimd, ssim } from "../src/metrics";
-import { percentile, pool, VmafModel, VmafScorer, vmafFeatures } from "../src/vmaf";
-import { describeShared, HAVE_SHARED, sharedPath } from "./shared";
+import { allocI420, type I420Frame } from "../../src/core/frame";
+import { FileError, FormatError, InvalidArgumentError, StateError } from "../../src/core/errors";
+import { msSsim, psnr, setMetricsSimd, ssim } from "../../src/metrics/metrics";
+import { percentile, pool, VmafModel, VmafScorer, vmafFeatures } from "../../src/metrics/vmaf";
+import { describeShared, HAVE_SHARED, sharedPath } from "../helpers/shared";
 
-const SRC = resolve(import.meta.dir, "..", "src");
+const SRC = resolve(import.meta.dir, "..", "..", "src");
 
 /** A frame of smooth structure plus noise (deterministic). */
 function pattern(w: number, h: number, bd: number, seed: number, noise: number): I420Frame {
@@ -39,9 +39,9 @@ describe("odd and tiny sizes", () => {
     const script = join(dir, "child.ts");
     writeFileSync(
       script,
-      `import { allocI420 } from ${JSON.stringify(join(SRC, "frame.ts"))};
-import { psnr, ssim, msSsim } from ${JSON.stringify(join(SRC, "metrics.ts"))};
-import { VmafScorer, vmafFeatures } from ${JSON.stringify(join(SRC, "vmaf.ts"))};
+      `import { allocI420 } from ${JSON.stringify(join(SRC, "core", "frame.ts"))};
+import { psnr, ssim, msSsim } from ${JSON.stringify(join(SRC, "metrics", "metrics.ts"))};
+import { VmafScorer, vmafFeatures } from ${JSON.stringify(join(SRC, "metrics", "vmaf.ts"))};
 const model = process.argv[2]; // a model path, or absent without ../shared: then features only
 const out = [];
 for (const [w, h] of [[1, 1], [2, 2], [3, 5], [16, 16], [17, 9], [33, 33], [175, 143]]) {
@@ -221,7 +221,7 @@ describeShared("models and the scorer", () => {
     const dir = mkdtempSync(join(tmpdir(), "av1gym-cli-"));
     const json = join(dir, "out.json");
     const p = Bun.spawn(
-      ["bun", join(SRC, "cli.ts"), "vmaf", "--ref", sharedPath("clips", "src01_160x90_48f.yuv"), "--dis",
+      ["bun", join(SRC, "cli", "main.ts"), "vmaf", "--ref", sharedPath("clips", "src01_160x90_48f.yuv"), "--dis",
         sharedPath("vmaf", "reference", "src01_160x90_48f__x264crf23.mkv"), "--width", "160", "--height", "90",
         "--model", MODEL, "--json", json, "--quiet", "--psnr"],
       { stdout: "pipe", stderr: "pipe" },
@@ -238,7 +238,7 @@ describeShared("models and the scorer", () => {
     expect(doc.aggregate_metrics).toEqual({});
     // different lengths: scores the common prefix and says so
     const q = Bun.spawn(
-      ["bun", join(SRC, "cli.ts"), "vmaf", "--ref", sharedPath("clips", "bikes_640x272_250f.mp4"), "--dis",
+      ["bun", join(SRC, "cli", "main.ts"), "vmaf", "--ref", sharedPath("clips", "bikes_640x272_250f.mp4"), "--dis",
         sharedPath("vmaf", "holdout", "bikes_640x272_60f__x264crf35.mkv"), "--model", MODEL, "--frames", "3", "--quiet"],
       { stdout: "pipe", stderr: "pipe" },
     );
@@ -247,7 +247,7 @@ describeShared("models and the scorer", () => {
     expect(qerr).toMatch(/differ in length/);
     expect(qout).toMatch(/^3 frames/m);
     // a missing input: a clear message and exit code 2
-    const r = Bun.spawn(["bun", join(SRC, "cli.ts"), "vmaf", "--ref", join(dir, "nope.mp4"), "--dis", join(dir, "nope2.mp4"), "--model", MODEL], { stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawn(["bun", join(SRC, "cli", "main.ts"), "vmaf", "--ref", join(dir, "nope.mp4"), "--dis", join(dir, "nope2.mp4"), "--model", MODEL], { stdout: "pipe", stderr: "pipe" });
     const [rc, rerr] = await Promise.all([r.exited, new Response(r.stderr).text()]);
     expect(rc).toBe(2);
     expect(rerr).toMatch(/FileError/);
@@ -260,7 +260,7 @@ describeShared("scoreFiles", () => {
   const NEG = sharedPath("vmaf", "models", "vmaf_v0.6.1neg.json");
 
   test("10-bit raw reference vs AV1 mkv through VideoReader matches libvmaf; JSON, percentiles, frame limit", async () => {
-    const { scoreFiles } = await import("../src/vmaf_files");
+    const { scoreFiles } = await import("../../src/metrics/score_files");
     const dir = mkdtempSync(join(tmpdir(), "av1gym-sf-"));
     try {
       const expected = JSON.parse(readFileSync(sharedPath("vmaf", "reference", "src01_576x324_3f_10bit__svtav1p8crf40.json"), "utf8"));
@@ -296,7 +296,7 @@ describeShared("scoreFiles", () => {
   }, 60000);
 
   test("bad inputs: raw without a size, different sizes, missing files, bad options", async () => {
-    const { scoreFiles } = await import("../src/vmaf_files");
+    const { scoreFiles } = await import("../../src/metrics/score_files");
     const raw = sharedPath("clips", "src01_160x90_48f.yuv");
     expect(() => scoreFiles(raw, raw, { models: MODEL })).toThrow(InvalidArgumentError);
     expect(() => scoreFiles(sharedPath("clips", "carphone_176x144_120f.mp4"), raw, { models: MODEL, width: 160, height: 90 })).toThrow(/176x144/);

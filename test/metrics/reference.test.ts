@@ -8,9 +8,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describeShared, sharedPath } from "./shared";
-import { allocI420, chromaSize, type I420Frame } from "../src/frame";
-import { VmafScorer } from "../src/vmaf";
+import { describeShared, sharedPath } from "../helpers/shared";
+import { allocI420, chromaSize, type I420Frame } from "../../src/core/frame";
+import { VmafScorer } from "../../src/metrics/vmaf";
 
 /** Reads a raw yuv420p / yuv420p10le file into frames. */
 function readRaw(path: string, w: number, h: number, bitDepth: number, maxFrames = Infinity): I420Frame[] {

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { native, lastError } from "../src/ffi";
+import { native, lastError } from "../../src/native/ffi";
 
 test("the native library loads and reports its ABI", () => {
   expect(native().ag_abi_version()).toBe(1);
@@ -9,12 +9,12 @@ test("the native library loads and reports its ABI", () => {
 
 test("a missing library gives an error that says how to build it", async () => {
   const code = `
-    import { native } from "./src/ffi";
+    import { native } from "./src/native/ffi";
     try { native(); console.log("loaded"); }
     catch (e) { console.log(e.constructor.name + "|" + e.code + "|" + e.message); }
   `;
   const proc = Bun.spawnSync(["bun", "-e", code], {
-    cwd: join(import.meta.dir, ".."),
+    cwd: join(import.meta.dir, "..", ".."),
     env: { ...process.env, AV1GYM_LIB: "/nonexistent/libav1gym.so" },
   });
   const out = proc.stdout.toString().trim();

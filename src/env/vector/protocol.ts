@@ -2,8 +2,8 @@
  * Messages between VectorEnv (main thread) and its workers (worker.ts). One request at a time per worker;
  * each reply carries the request's id. Observation buffers travel in the transfer list (moved, not copied).
  */
-import { Av1GymError, type ErrorCode, EpisodeEndedError, InvalidArgumentError, StateError, errorFromCode } from "../errors";
-import type { EnvOptions, Observation, ResetInfo, StepInfo } from "./env";
+import { Av1GymError, type ErrorCode, EpisodeEndedError, InvalidArgumentError, StateError, errorFromCode } from "../../core/errors";
+import type { EnvOptions, Observation, ResetInfo, StepInfo } from "../env";
 
 export type Request =
   | { id: number; type: "init"; options: EnvOptions; cpu: number | null }

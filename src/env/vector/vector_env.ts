@@ -11,13 +11,13 @@
  *
  * Options must be structured-cloneable: the source is a path or { synth }, the distortion a name.
  */
-import { InvalidArgumentError, StateError } from "../errors";
-import { native } from "../ffi";
-import { decodeAction } from "./actions";
-import type { EnvOptions, Observation, ResetInfo } from "./env";
-import { FRAME_G, SB_F } from "./observation";
+import { InvalidArgumentError, StateError } from "../../core/errors";
+import { native } from "../../native/ffi";
+import { decodeAction } from "../actions";
+import type { EnvOptions, Observation, ResetInfo } from "../env";
+import { FRAME_G, SB_F } from "../observation";
 import { deserializeError, type AutoresetStepInfo, type Reply, type Request, type SpacesInfo } from "./protocol";
-import { Box, Dict, MultiDiscrete } from "./spaces";
+import { Box, Dict, MultiDiscrete } from "../spaces";
 
 export interface VectorEnvOptions {
   /** Number of sub-environments (one Worker each). */

@@ -3,8 +3,8 @@
  * a step ends the episode, the worker resets at once and returns the new episode's first observation,
  * with the final one in `info.finalObservation` (no extra round trip, no wasted step).
  */
-import { Env } from "./env";
-import { check, native } from "../ffi";
+import { Env } from "../env";
+import { check, native } from "../../native/ffi";
 import { serializeError, type AutoresetStepInfo, type Reply, type Request } from "./protocol";
 
 declare const self: Worker;
