@@ -10,3 +10,8 @@ export * from "./metrics/metrics";
 export * from "./metrics/vmaf";
 export * from "./metrics/score_files";
 export * from "./env/index";
+export { VideoEncoder, INPUT_FORMATS, type VideoEncoderOptions, type VideoEncodeOptions, type InputFrame, type Nv12Frame, type PackedFrame } from "./codec/video_encoder";
+export { QUALITY_KNOBS, LOW_LATENCY, KEY_FRAMES, SOFTWARE_ENCODERS, HARDWARE_ENCODERS } from "./codec/encoder_knobs";
+export { codecStringOf } from "./codec/codec_string";
+export { probeEncoders, type ProbeResult } from "./codec/hw_probe";
+export { VideoWriter, LavfMuxer, type VideoWriterOptions, type MuxOptions } from "./io/writer";

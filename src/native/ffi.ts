@@ -59,6 +59,31 @@ const symbols = {
   ag_encoder_close: { args: [ptr], returns: void_ },
   // --- end encoder ---
 
+  // --- libavcodec encoders, muxer, codec strings, hardware probe (lib/codec/lavc.c, lib/io/mux.c, ...) ---
+  ag_lavc_new: { args: [ptr], returns: ptr },
+  ag_lavc_set: { args: [ptr, ptr, ptr], returns: i32 },
+  ag_lavc_open: { args: [ptr], returns: i32 },
+  ag_lavc_encode: { args: [ptr, ptr, i64, i32, ptr, i64, i32, ptr, i64, i32, i64, i32], returns: i32 },
+  ag_lavc_flush: { args: [ptr], returns: i32 },
+  ag_lavc_next_packet: { args: [ptr, ptr, i32], returns: i32 },
+  ag_lavc_take_packet: { args: [ptr, ptr, i32], returns: i32 },
+  ag_lavc_extradata: { args: [ptr, ptr, i32], returns: i32 },
+  ag_lavc_codec: { args: [ptr], returns: cstring },
+  ag_lavc_pix_fmt: { args: [ptr], returns: cstring },
+  ag_lavc_has_encoder: { args: [ptr], returns: i32 },
+  ag_lavc_close: { args: [ptr], returns: void_ },
+  ag_codec_string: { args: [ptr, ptr, i32, i32, i32, i32, ptr, i32], returns: i32 },
+  ag_mux_open: { args: [ptr, ptr, i32, i32], returns: ptr },
+  ag_mux_format: { args: [ptr], returns: cstring },
+  ag_mux_add_video: { args: [ptr, ptr, i32, i32, i32, i32, i32, i32, ptr, i32], returns: i32 },
+  ag_mux_set_stream: { args: [ptr, ptr, ptr], returns: i32 },
+  ag_mux_write: { args: [ptr, ptr, i32, i64, i64, i64, i32], returns: i32 },
+  ag_mux_packets: { args: [ptr], returns: i64 },
+  ag_mux_close: { args: [ptr], returns: i32 },
+  ag_mux_abort: { args: [ptr], returns: void_ },
+  ag_hw_probe: { args: [ptr, i32, i32, ptr, ptr, i32], returns: i32 },
+  // --- end libavcodec encoders ---
+
   // --- env (lib/core/threads.c) ---
   ag_env_pin_thread: { args: [i32], returns: i32 },
   ag_env_unpin_thread: { args: [], returns: i32 },
