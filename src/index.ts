@@ -15,3 +15,4 @@ export { QUALITY_KNOBS, LOW_LATENCY, KEY_FRAMES, SOFTWARE_ENCODERS, HARDWARE_ENC
 export { codecStringOf } from "./codec/codec_string";
 export { probeEncoders, type ProbeResult } from "./codec/hw_probe";
 export { VideoWriter, LavfMuxer, type VideoWriterOptions, type MuxOptions } from "./io/writer";
+export { encodeImages, listImages } from "./io/images";

@@ -112,7 +112,7 @@ export const QUIET: Partial<Record<LavcEncoderName, AvOptions>> = {
 /** Key frames only where asked (gop, or encode(..., { keyFrame: true })): no scene-cut key frames, and forced ones are IDR. */
 export const KEY_FRAMES: Record<LavcEncoderName, AvOptions> = {
   libx264: { "forced-idr": "1", sc_threshold: "0" },
-  libx265: { "forced-idr": "1", "x265-params": "scenecut=0" },
+  libx265: { "forced-idr": "1", "x265-params": "scenecut=0:open-gop=0" },
   "libaom-av1": {},
   "libvpx-vp9": {},
   librav1e: {},
