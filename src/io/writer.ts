@@ -115,7 +115,12 @@ const WriterOptions = z
     faststart: z.boolean().optional(),
   })
   .passthrough();
-export type VideoWriterOptions = VideoEncoderOptions & MuxOptions;
+/**
+ * The encoder's options and the muxer's. `format` here is the container (as for LavfMuxer); the H.264/HEVC
+ * bitstream form follows the container (length-prefixed with avcC/hvcC in MP4/MOV/Matroska, Annex B in raw
+ * .h264/.hevc).
+ */
+export type VideoWriterOptions = Omit<VideoEncoderOptions, "format"> & MuxOptions;
 
 /** Containers that store H.264/HEVC length-prefixed with avcC/hvcC (the rest take Annex B). */
 const LENGTH_PREFIXED = new Set(["mp4", "mov", "matroska", "webm"]);
@@ -133,8 +138,8 @@ export class VideoWriter implements Disposable {
     this.path = path;
     this.muxer = new LavfMuxer(path, { format, fragmented, faststart });
     try {
-      const wantsAvc = LENGTH_PREFIXED.has(this.muxer.format) && (enc as VideoEncoderOptions).format === undefined;
-      this.encoder = new VideoEncoder({ ...(enc as VideoEncoderOptions), ...(wantsAvc && /^(libx26[45]|h264_|hevc_)/.test(String(enc.codec)) ? { format: "avc" } : {}) });
+      const avc = LENGTH_PREFIXED.has(this.muxer.format) && /^(libx26[45]|h264_|hevc_)/.test(String(enc.codec));
+      this.encoder = new VideoEncoder({ ...(enc as VideoEncoderOptions), format: avc ? "avc" : "annexb" });
     } catch (e) {
       this.muxer.abort();
       throw e;
