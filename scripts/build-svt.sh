@@ -126,10 +126,12 @@ fi
 # ---------------------------------------------------------------- 3. the shim
 # Every lib/**/*.c is compiled to its own object (with a dependency file, so a header change rebuilds
 # exactly what includes it), then linked into one library. compile_commands.json is written for editors.
+# Sources are named relative to the root, as the dependency files list them.
+cd "$ROOT"
 SO="$BUILD/libav1gym.so"
 OBJ="$BUILD/obj"
 pc() { PKG_CONFIG_PATH="$svt_pc_dir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" pkg-config "$@"; }
-mapfile -t sources < <(cd "$ROOT" && find lib -name '*.c' -not -path 'lib/build/*' | sort)
+mapfile -t sources < <(find lib -name '*.c' -not -path 'lib/build/*' | sort)
 # shellcheck disable=SC2207
 CFLAGS=(-std=c11 -D_GNU_SOURCE -O2 -g -fPIC -pthread -Wall -Wextra -Werror -Wno-unused-parameter
   -fvisibility=hidden -I"$ROOT/lib/include" -I"$ROOT/lib" $(pc --cflags SvtAv1Enc libavformat libavcodec libavutil libswscale))
@@ -170,7 +172,7 @@ if [ "$relink" = 1 ]; then
   for src in "${stale[@]}"; do
     o="$OBJ/${src#lib/}"; o="${o%.c}.o"
     mkdir -p "$(dirname "$o")"; rm -f "$o" "$o.err"
-    (trap - ERR; cd "$ROOT" && cc "${CFLAGS[@]}" -MMD -MP -c "$src" -o "$o" 2> "$o.err") &
+    (trap - ERR; cc "${CFLAGS[@]}" -MMD -MP -c "$src" -o "$o" 2> "$o.err") &
     # at most nproc compilers at once
     while [ "$(jobs -rp | wc -l)" -ge "$NPROC" ]; do wait -n || true; done
   done
