@@ -10,6 +10,7 @@
 #   WORKDIR/base        the pristine root, made once (about 10 minutes) and reused; AV1GYM_FRESH_NEW_BASE=1 remakes it
 #   WORKDIR/run         this check's copy of it (an overlay over base; kept for a look until the next check)
 #   WORKDIR/*.out       each command's full terminal output
+# AV1GYM_FRESH_BENCH=1 also runs `bun run bench` there and counts its lines (and the skipped ones).
 # The Debian mirror is the host's own (its apt sources), copied into the root with them. Everything runs in a
 # private mount namespace, so the chroot's /proc, /sys and /dev mounts go away with it.
 set -euo pipefail
@@ -135,6 +136,11 @@ run_step() {  # $1 name, $2 directory in the root, $3 command
 run_step demo /work/av1gym "bun run demo"
 run_step test /work/av1gym "bun run test"
 run_step test-solo /work/solo/av1gym "bun run test"
+# Optional (long, and its ratios are only as good as the machine is quiet): every measurement has its peer.
+if [ "${AV1GYM_FRESH_BENCH:-}" = 1 ]; then
+  run_step bench /work/av1gym "bun run bench"
+  say "bench: $(grep -c '^{' "$W/bench.out") JSON lines, $(grep -c '"skipped"' "$W/bench.out") of them skipped"
+fi
 
 say "commit $commit, load average $(cut -d' ' -f1-3 /proc/loadavg) (the machine may be shared: times are indicative)"
 printf '%s\n' "${results[@]}" >&2
