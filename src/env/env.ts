@@ -18,7 +18,7 @@ import { parseEnvOptions, type EnvOptions, type ParsedEnvOptions } from "./optio
 import { bitsPerPixel, distortionByName, rdCost, rewardFromCost, type Distortion } from "./reward";
 import { Rng } from "../core/rng";
 import { FrameCache, openSource, type FrameSource } from "./source";
-import { Box, Dict, MultiDiscrete } from "./spaces";
+import { Box, Dict, MultiDiscrete, entropySeed } from "./spaces";
 
 export interface Observation {
   /** [sbRows, sbCols, SUPERBLOCK_FEATURES.length], row-major. */
@@ -213,7 +213,7 @@ export class Env {
       if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError(`reset: seed must be a safe integer, got ${seed}`);
       this.rng = new Rng(seed);
     }
-    this.rng ??= new Rng((Math.random() * 2 ** 32) >>> 0);
+    this.rng ??= new Rng(entropySeed());
     const o = this.opts;
     const maxFrames = options.maxFrames ?? o.maxFrames;
     if (maxFrames !== undefined && (!Number.isInteger(maxFrames) || maxFrames < 1))
