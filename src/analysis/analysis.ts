@@ -115,10 +115,3 @@ export function superblockSse(a: I420Frame, b: I420Frame, out?: Float64Array): S
   );
   return { y: planes[0]!, u: planes[1]!, v: planes[2]!, rows, cols, superblocks: sb };
 }
-
-/** PSNR in dB of a plane of `samples` samples with the given SSE (peak (2^bitDepth - 1)); 100 when identical. */
-export function psnrFromSse(sse: number, samples: number, bitDepth = 8): number {
-  if (sse <= 0) return 100;
-  const peak = 2 ** bitDepth - 1;
-  return Math.min(100, 10 * Math.log10((peak * peak * samples) / sse));
-}

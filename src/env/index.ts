@@ -12,12 +12,13 @@ export {
   MSE as MseDistortion,
   PSNR as PsnrDistortion,
   makeSsim as makeSsimDistortion,
+  makeSsimBox8 as makeSsimBox8Distortion,
   makeMsSsim as makeMsSsimDistortion,
   makeVmaf as makeVmafDistortion,
   distortionByName,
   frameMetricDistortion,
-  psnrFromMse,
   type Distortion,
   type DistortionInput,
   type RewardMode,
 } from "./reward";
+export { psnrFromMse, psnrFromSse, psnrCap } from "../metrics/psnr_math";
