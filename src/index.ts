@@ -9,6 +9,7 @@ export {
   Av1GymError,
   CallbackError,
   EncoderError,
+  EnvCheckError,
   EpisodeEndedError,
   FileError,
   FormatError,
@@ -95,7 +96,20 @@ export {
   type StepResult,
 } from "./env/env";
 export { Box, Dict, Discrete, MultiDiscrete, shapeSize, type Dtype, type Space } from "./env/spaces";
-export { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "./env/observation";
+export {
+  FRAME_FEATURES,
+  FRAME_FEATURE_TABLE,
+  SUPERBLOCK_FEATURES,
+  SUPERBLOCK_FEATURE_TABLE,
+  type FeatureSpec,
+  type FrameFeature,
+  type SuperblockFeature,
+} from "./env/observation";
+export type { AnyGymEnv, GymEnv, GymResetOptions, GymStepResult } from "./env/gym_env";
+export { Wrapper, unwrap } from "./env/wrappers/wrapper";
+export { TimeLimit } from "./env/wrappers/time_limit";
+export { ClipObservation } from "./env/wrappers/clip_observation";
+export { checkEnv, type CheckEnvOptions, type CheckEnvReport } from "./env/check_env";
 export { DEFAULT_ACTION_LEVELS, MAX_ACTION_LEVELS } from "./env/actions";
 export {
   DISTORTION_NAMES,

@@ -10,11 +10,14 @@ function isDistortion(x: unknown): x is Distortion {
   return !!d && typeof d === "object" && typeof d.name === "string" && typeof d.measure === "function" && typeof d.scale === "function";
 }
 
+/** CRF when the settings give neither crf nor qp. */
+export const DEFAULT_CRF = 35;
+
 export const EncoderSettingsSchema = z
   .object({
     /** SVT-AV1 preset 0 (slowest) .. 13 (fastest). */
     preset: z.number().int().min(0).max(13).default(10),
-    /** Constant rate factor 1..63 (default 35). Mutually exclusive with qp. */
+    /** Constant rate factor 1..63 (default DEFAULT_CRF, 35). Mutually exclusive with qp. */
     crf: z.number().int().min(1).max(63).optional(),
     /** Fixed QP 1..63 (CQP mode) instead of CRF. */
     qp: z.number().int().min(1).max(63).optional(),

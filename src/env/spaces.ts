@@ -65,18 +65,21 @@ function checkShape(shape: readonly number[]): void {
 const FLOAT_CTORS = { float32: Float32Array, float64: Float64Array } as const;
 
 /** A box of real numbers: every element between low[i] and high[i] (±Infinity allowed). */
-export class Box extends SeededSpace<Float32Array | Float64Array> {
+/** The typed array a Box of dtype D holds. */
+export type FloatArrayOf<D extends "float32" | "float64"> = D extends "float64" ? Float64Array : Float32Array;
+
+export class Box<D extends "float32" | "float64" = "float32"> extends SeededSpace<FloatArrayOf<D>> {
   readonly kind = "Box";
   readonly shape: readonly number[];
-  readonly dtype: "float32" | "float64";
+  readonly dtype: D;
   readonly low: Float64Array;
   readonly high: Float64Array;
 
-  constructor(opts: { low: number | ArrayLike<number>; high: number | ArrayLike<number>; shape: readonly number[]; dtype?: "float32" | "float64" }) {
+  constructor(opts: { low: number | ArrayLike<number>; high: number | ArrayLike<number>; shape: readonly number[]; dtype?: D }) {
     super();
     checkShape(opts.shape);
     this.shape = Object.freeze([...opts.shape]);
-    this.dtype = opts.dtype ?? "float32";
+    this.dtype = opts.dtype ?? ("float32" as D);
     const n = shapeSize(this.shape);
     this.low = expand(opts.low, n, "low");
     this.high = expand(opts.high, n, "high");
@@ -85,8 +88,8 @@ export class Box extends SeededSpace<Float32Array | Float64Array> {
   }
 
   /** Uniform inside bounded dimensions; normal / shifted exponential where a side is unbounded. */
-  protected draw(rng: Rng): Float32Array | Float64Array {
-    const out = new FLOAT_CTORS[this.dtype](this.low.length);
+  protected draw(rng: Rng): FloatArrayOf<D> {
+    const out = new FLOAT_CTORS[this.dtype](this.low.length) as FloatArrayOf<D>;
     for (let i = 0; i < out.length; i++) {
       const lo = this.low[i]!;
       const hi = this.high[i]!;

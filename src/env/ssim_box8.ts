@@ -8,6 +8,7 @@
  * the two differ by a few hundredths of SSIM, hence the distinct name. This one costs about a seventh of it
  * (1.5 vs 10 ms at 640x272, measured on a loaded machine) and gives a per-superblock map.
  */
+import { SB_SIZE } from "../analysis/analysis";
 import type { I420Frame } from "../core/frame";
 
 export interface SsimResult {
@@ -19,7 +20,7 @@ export interface SsimResult {
  * Computes windowed SSIM; `sbSum`/`sbCount` (length sbRows*sbCols) receive the per-superblock sums and
  * window counts. Frames smaller than 8x8 fall back to a single window covering the frame.
  */
-export function ssimBox8(a: I420Frame, b: I420Frame, sbCols: number, sbSum: Float64Array, sbCount: Float64Array, sbSize = 64): SsimResult {
+export function ssimBox8(a: I420Frame, b: I420Frame, sbCols: number, sbSum: Float64Array, sbCount: Float64Array, sbSize = SB_SIZE): SsimResult {
   const w = a.width;
   const h = a.height;
   const peak = (1 << (a.bitDepth ?? 8)) - 1;
