@@ -585,11 +585,7 @@ AG_API void ag_reader_close(ag_reader *r);
 AG_API ag_reader *ag_reader_open(const char *path, int raw_width, int raw_height, const char *raw_pixfmt, int fps_num,
                                  int fps_den, int threads, int out_kind, int bit_depth, int force_raw) {
   ag_clear_error();
-  static int log_set;
-  if (!log_set) {
-    av_log_set_level(getenv("AV1GYM_AV_LOG") ? atoi(getenv("AV1GYM_AV_LOG")) : AV_LOG_QUIET);
-    log_set = 1;
-  }
+  ag_av_log_init();
   if (!path || !*path) {
     ag_fail(AG_E_INVALID, "empty path");
     return NULL;

@@ -59,6 +59,13 @@ const symbols = {
   ag_encoder_close: { args: [ptr], returns: void_ },
   // --- end encoder ---
 
+  // --- decoder (lib/codec/decoder.c) ---
+  ag_decoder_open: { args: [ptr, ptr, i32, i32, i32, i32, i32], returns: ptr },
+  ag_decoder_send: { args: [ptr, ptr, i32, i64], returns: i32 },
+  ag_decoder_receive: { args: [ptr, ptr, i32, i64, ptr, i32, i64, ptr, i32, i64, ptr], returns: i32 },
+  ag_decoder_close: { args: [ptr], returns: void_ },
+  // --- end decoder ---
+
   // --- env (lib/core/threads.c) ---
   ag_env_pin_thread: { args: [i32], returns: i32 },
   ag_env_unpin_thread: { args: [], returns: i32 },
