@@ -9,4 +9,5 @@ export * from "./io/synth";
 export * from "./metrics/metrics";
 export * from "./metrics/vmaf";
 export * from "./metrics/score_files";
+export * from "./metrics/bdrate";
 export * from "./env/index";

@@ -124,3 +124,15 @@ export class EpisodeEndedError extends Av1GymError {
     super("END_OF_EPISODE", message, options);
   }
 }
+
+/** Why a Bjøntegaard delta could not be computed (src/metrics/bdrate.ts). */
+export type BdRateFailure = "too-few-points" | "non-monotonic" | "too-little-overlap" | "invalid-point";
+
+/** bdRate / bdMetric were given curves they cannot compare; `reason` says which check failed. */
+export class BdRateError extends InvalidArgumentError {
+  readonly reason: BdRateFailure;
+  constructor(reason: BdRateFailure, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
