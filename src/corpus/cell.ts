@@ -39,7 +39,7 @@ export function errorRow(cell: CellSpec, e: unknown): ErrorRow {
     type: "error",
     cell: cell.id,
     src: cell.source.path,
-    encoder: cell.encoder.name,
+    encoder: cell.encoder.label ?? cell.encoder.name,
     cq: cell.value,
     error: { name: err.name, ...(err instanceof Av1GymError ? { code: err.code } : {}), message: err.message },
   };
@@ -126,7 +126,7 @@ function scoreCell(cell: CellSpec, options: CellOptions): Row[] {
     ivf?.close();
     if (nextScored !== n) throw new FormatError(`only ${nextScored} of ${n} frames came back from the decoder`);
 
-    const base = { cell: cell.id, src: src.path, encoder: cell.encoder.name, cq: cell.value };
+    const base = { cell: cell.id, src: src.path, encoder: cell.encoder.label ?? cell.encoder.name, cq: cell.value };
     const rows: Row[] = results.map((r, k): FrameRow => {
       const row: FrameRow = {
         type: "frame", ...base, enc_bytes: encBytes, enc_time_ms: round3(encMs), frame_index: k, vmaf: r.vmaf,

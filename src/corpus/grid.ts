@@ -31,6 +31,8 @@ export type SourceSpec = z.infer<typeof SourceSchema>;
 const EncoderSchema = z
   .object({
     name: z.string().min(1),
+    /** The name rows carry (default: `name`), to compare one encoder at several settings, e.g. two presets. */
+    label: z.string().min(1).optional(),
     /** Encoder settings beyond the knob (e.g. { preset: 10 } for av1, { preset: "veryfast" } for x264). */
     options: z.record(z.union([z.string(), z.number(), z.boolean()])).default({}),
   })
@@ -67,7 +69,7 @@ export type ParsedCorpusSpec = z.output<typeof CorpusSpecSchema>;
 export interface CellSpec {
   id: string;
   source: SourceSpec & { identity: string };
-  encoder: { name: string; options: Record<string, string | number | boolean> };
+  encoder: { name: string; label?: string; options: Record<string, string | number | boolean> };
   value: number;
   frames?: number;
   metrics: ParsedCorpusSpec["metrics"];
@@ -114,9 +116,12 @@ export function parseCorpusSpec(spec: CorpusSpec): ParsedCorpusSpec {
 export function planCells(spec: CorpusSpec): CellSpec[] {
   const s = parseCorpusSpec(spec);
   const encoders = s.encoders.map((e) => EncoderSchema.parse(typeof e === "string" ? { name: e } : e));
+  const labels = encoders.map((e) => e.label ?? e.name);
+  const dup = labels.find((l, i) => labels.indexOf(l) !== i);
+  if (dup) throw new InvalidArgumentError(`encoder "${dup}" is given twice: give each setting its own label (NAME@LABEL)`);
   for (const name of Object.keys(s.grid))
-    if (!encoders.some((e) => e.name === name))
-      throw new InvalidArgumentError(`--grid names encoder "${name}", which is not among the encoders (${encoders.map((e) => e.name).join(", ")})`);
+    if (!labels.includes(name))
+      throw new InvalidArgumentError(`--grid names encoder "${name}", which is not among the encoders (${labels.join(", ")})`);
   const cells: CellSpec[] = [];
   for (const src0 of s.sources) {
     const src = typeof src0 === "string" ? { path: src0 } : src0;
@@ -129,8 +134,9 @@ export function planCells(spec: CorpusSpec): CellSpec[] {
     const source = { ...src, path: resolve(src.path), identity };
     for (const enc of encoders) {
       const info = corpusEncoder(enc.name); // throws for an unknown encoder
-      const values = s.grid[enc.name] ?? s.cq;
-      if (values.length === 0) throw new InvalidArgumentError(`no quality values for encoder "${enc.name}": give --cq or --grid ${enc.name}=v1,v2,...`);
+      const label = enc.label ?? enc.name;
+      const values = s.grid[label] ?? s.cq;
+      if (values.length === 0) throw new InvalidArgumentError(`no quality values for encoder "${label}": give --cq or --grid ${label}=v1,v2,...`);
       for (const value of values) {
         info.checkValue(value);
         const key = { v: AV1GYM_VERSION, src: source, enc, value, frames: s.frames ?? null, metrics: s.metrics };

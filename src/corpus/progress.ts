@@ -32,7 +32,7 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr): (
     } else {
       stream.write(
         JSON.stringify({
-          event: "cell", cell: p.cell.id, src: p.cell.source.path, encoder: p.cell.encoder.name, cq: p.cell.value,
+          event: "cell", cell: p.cell.id, src: p.cell.source.path, encoder: p.cell.encoder.label ?? p.cell.encoder.name, cq: p.cell.value,
           status: ok ? "ok" : "error", ...(ok ? {} : { error: (summary as { error?: { message: string } })?.error?.message }),
           done: p.done, total: p.total, frames_per_s: Math.round(fps), eta_s: Number.isFinite(eta) ? Math.round(eta) : null,
         }) + "\n",
