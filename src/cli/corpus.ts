@@ -82,11 +82,12 @@ export async function corpusCommand(argv: string[]): Promise<number> {
     if (!a.encoder?.length) return usage("give at least one --encoder");
     if (!a.out) return usage("give --out, the rows file");
     // --width/--height/--pix-fmt/--fps describe the raw (.yuv) sources; containers say their own.
-    const sources = a.source.map((path) =>
-      RAW_EXTENSIONS.has(extname(path).toLowerCase())
-        ? { path, width: num("width", a.width ?? ""), height: num("height", a.height ?? ""), pixelFormat: a["pix-fmt"] ?? "yuv420p", ...(a.fps ? { fps: num("fps", a.fps) } : {}) }
-        : path,
-    );
+    const sources = a.source.map((path) => {
+      if (!RAW_EXTENSIONS.has(extname(path).toLowerCase())) return path;
+      if (a.width === undefined || a.height === undefined)
+        throw new Error(`${path} is raw video with no header: give --width and --height (and --pix-fmt, --fps if not yuv420p at 25)`);
+      return { path, width: num("width", a.width), height: num("height", a.height), pixelFormat: a["pix-fmt"] ?? "yuv420p", ...(a.fps ? { fps: num("fps", a.fps) } : {}) };
+    });
     const grid: Record<string, number[]> = {};
     for (const g of a.grid ?? []) {
       const [name, values] = g.split("=") as [string, string | undefined];
