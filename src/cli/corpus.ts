@@ -25,6 +25,11 @@ export const CORPUS_USAGE = `usage: av1gym corpus --source PATH [--source PATH .
   --psnr --ssim --ms-ssim   more metrics per frame; --model PATH adds a VMAF model (repeatable)
   --force              recompute cells the output already has
   --out PATH           the rows file (JSON Lines); an existing one is resumed: finished cells are skipped
+  --queue redis://HOST:PORT/DB   run the cells as BullMQ jobs on that Redis: this process coordinates and
+                       writes the rows; start workers (on any machine that sees the sources at the same
+                       paths) with: av1gym corpus worker --queue redis://HOST:PORT/DB [--concurrency N]
+  --attempts N         with --queue: tries per cell before it becomes an error row (default 3)
+  --queue-name NAME    with --queue: the BullMQ queue (default av1gym-corpus); workers must use the same
 
 exit status: 0 all cells succeeded; 1..100 that many cells failed; 101 the run could not start`;
 
@@ -55,7 +60,59 @@ export function parseEncoderArg(s: string): { name: string; label?: string; opti
   return { name, ...(label ? { label } : {}), options };
 }
 
+export const WORKER_USAGE = `usage: av1gym corpus worker --queue redis://HOST:PORT/DB [--concurrency N] [--queue-name NAME]
+                           [--lock-ms MS] [--stalled-ms MS]
+
+  Takes corpus cells from the queue and runs them (N at a time, default 1) until stopped (SIGINT/SIGTERM
+  let the running cells finish). Sources are read by path: this machine must see them where the
+  coordinator does. A worker silent for --lock-ms (default 30000) is taken as dead and its cell given to
+  another; workers look for such cells every --stalled-ms (default 5000).`;
+
+async function workerCommand(argv: string[]): Promise<number> {
+  let a;
+  try {
+    a = parseArgs({
+      args: argv,
+      options: {
+        queue: { type: "string" }, "queue-name": { type: "string" }, concurrency: { type: "string" },
+        "lock-ms": { type: "string" }, "stalled-ms": { type: "string" }, help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    console.error(`av1gym corpus worker: ${(e as Error).message}\n${WORKER_USAGE}`);
+    return START_FAILED;
+  }
+  if (a.help) {
+    console.log(WORKER_USAGE);
+    return 0;
+  }
+  if (!a.queue) {
+    console.error(`av1gym corpus worker: give --queue\n${WORKER_USAGE}`);
+    return START_FAILED;
+  }
+  try {
+    const { startQueueWorker } = await import("../corpus/queue");
+    const w = startQueueWorker({
+      url: a.queue,
+      concurrency: a.concurrency ? num("concurrency", a.concurrency) : 1,
+      ...(a["queue-name"] ? { name: a["queue-name"] } : {}),
+      ...(a["lock-ms"] ? { lockDurationMs: num("lock-ms", a["lock-ms"]) } : {}),
+      ...(a["stalled-ms"] ? { stalledIntervalMs: num("stalled-ms", a["stalled-ms"]) } : {}),
+      log: (line) => console.error(`av1gym corpus worker: ${line}`),
+    });
+    for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => void w.close());
+    console.error(`av1gym corpus worker: taking cells from ${a.queue}`);
+    await w.closed;
+    return 0;
+  } catch (e) {
+    console.error(`av1gym corpus worker: ${(e as Error).message}`);
+    return START_FAILED;
+  }
+}
+
 export async function corpusCommand(argv: string[]): Promise<number> {
+  if (argv[0] === "worker") return workerCommand(argv.slice(1));
   let a;
   try {
     a = parseArgs({
@@ -66,7 +123,8 @@ export async function corpusCommand(argv: string[]): Promise<number> {
         width: { type: "string" }, height: { type: "string" }, "pix-fmt": { type: "string" }, fps: { type: "string" },
         frames: { type: "string" }, jobs: { type: "string" }, "keep-encodes": { type: "string" }, out: { type: "string" },
         psnr: { type: "boolean" }, ssim: { type: "boolean" }, "ms-ssim": { type: "boolean" }, model: { type: "string", multiple: true },
-        force: { type: "boolean" }, help: { type: "boolean", short: "h" },
+        force: { type: "boolean" }, queue: { type: "string" }, attempts: { type: "string" }, "queue-name": { type: "string" },
+        help: { type: "boolean", short: "h" },
       },
       strict: true,
     }).values;
@@ -94,7 +152,20 @@ export async function corpusCommand(argv: string[]): Promise<number> {
       if (!name || !values) throw new Error(`--grid ${g}: expected NAME=v1,v2,...`);
       grid[name] = values.split(",").map((v) => num("grid", v));
     }
-    const result = await runCorpus({
+    const run = a.queue
+      ? (o: Parameters<typeof runCorpus>[0]) =>
+          import("../corpus/queue").then((q) =>
+            q.runCorpusQueued({
+              ...o,
+              queue: {
+                url: a.queue!,
+                ...(a.attempts ? { attempts: num("attempts", a.attempts) } : {}),
+                ...(a["queue-name"] ? { name: a["queue-name"] } : {}),
+              },
+            }),
+          )
+      : runCorpus;
+    const result = await run({
       sources,
       encoders: a.encoder.map(parseEncoderArg),
       cq: (a.cq ?? []).flatMap((v) => v.split(",")).map((v) => num("cq", v)),

@@ -2,7 +2,7 @@
  * VideoDecoder: compressed packets (from any encoder) back to I420 frames, in-process, through libavcodec
  * (lib/codec/decoder.c). The corpus uses it to score what a decoder shows without writing files.
  */
-import { ptr } from "bun:ffi";
+import { ptr, type Pointer } from "bun:ffi";
 import { native, check, checkHandle } from "../native/ffi";
 import { AG, InvalidArgumentError, StateError } from "../core/errors";
 import { allocI420, type I420Frame } from "../core/frame";
@@ -46,7 +46,7 @@ export class VideoDecoder {
     const h = native().ag_decoder_open(
       cString(codec), ex && ex.length ? ptr(ex) : null, ex?.length ?? 0, width, height, bitDepth, opts.threads ?? 1,
     );
-    this.#h = checkHandle(h, `decoder (${codec})`) as unknown as number;
+    this.#h = checkHandle(h as Pointer | null, `decoder (${codec})`) as unknown as number;
     finalizer.register(this, this.#h, this);
     this.width = width;
     this.height = height;

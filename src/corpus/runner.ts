@@ -69,7 +69,7 @@ export async function runCorpus(spec: CorpusSpec & RunCorpusOptions): Promise<Co
 }
 
 /** Rewrites the output without the given cells' rows (atomically: a temporary file renamed over it). */
-function dropCells(out: string, ids: Set<string>): void {
+export function dropCells(out: string, ids: Set<string>): void {
   const text = readFileSync(out, "utf8");
   const kept = text.split("\n").filter((line) => {
     if (!line.trim()) return false;
