@@ -13,7 +13,8 @@ export type ErrorCode =
   | "CALLBACK"
   | "STATE"
   | "NATIVE_LIBRARY"
-  | "END_OF_EPISODE";
+  | "END_OF_EPISODE"
+  | "ENV_CHECK";
 
 export class Av1GymError extends Error {
   readonly code: ErrorCode;
@@ -125,6 +126,7 @@ export class EpisodeEndedError extends Av1GymError {
   }
 }
 
+<<<<<<< HEAD
 /** Why a Bjøntegaard delta could not be computed (src/metrics/bdrate.ts). */
 export type BdRateFailure = "too-few-points" | "non-monotonic" | "too-little-overlap" | "invalid-point";
 
@@ -134,5 +136,11 @@ export class BdRateError extends InvalidArgumentError {
   constructor(reason: BdRateFailure, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.reason = reason;
+=======
+/** `checkEnv` found an environment breaking the contract; `problems` lists every finding. */
+export class EnvCheckError extends Av1GymError {
+  constructor(readonly problems: readonly string[]) {
+    super("ENV_CHECK", `the environment breaks the Env contract:\n- ${problems.join("\n- ")}`);
+>>>>>>> main
   }
 }
