@@ -126,7 +126,6 @@ export class EpisodeEndedError extends Av1GymError {
   }
 }
 
-<<<<<<< HEAD
 /** Why a Bjøntegaard delta could not be computed (src/metrics/bdrate.ts). */
 export type BdRateFailure = "too-few-points" | "non-monotonic" | "too-little-overlap" | "invalid-point";
 
@@ -136,11 +135,12 @@ export class BdRateError extends InvalidArgumentError {
   constructor(reason: BdRateFailure, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.reason = reason;
-=======
+  }
+}
+
 /** `checkEnv` found an environment breaking the contract; `problems` lists every finding. */
 export class EnvCheckError extends Av1GymError {
   constructor(readonly problems: readonly string[]) {
     super("ENV_CHECK", `the environment breaks the Env contract:\n- ${problems.join("\n- ")}`);
->>>>>>> main
   }
 }
