@@ -10,3 +10,7 @@ export * from "./metrics/metrics";
 export * from "./metrics/vmaf";
 export * from "./metrics/score_files";
 export * from "./env/index";
+export * from "./core/rational";
+export * from "./codec/packet";
+export * from "./codec/recon";
+export * from "./io/muxer";

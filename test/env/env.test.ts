@@ -327,9 +327,9 @@ test("the encoder's per-superblock SSE (used by the Env) equals superblockSse(so
   for (let i = 0; i < 3; i++) {
     const f = src.frame(i);
     const [p] = enc.encode(f, { qpOffsets: [0, 24, -24, 8, 0, 0] });
-    const mine = superblockSse(f, p!.recon!);
-    expect(Array.from(p!.sseSuperblocks!)).toEqual(Array.from(mine.superblocks));
-    expect(mine.superblocks.reduce((a, b) => a + b, 0)).toBe(p!.sse!.y);
+    const mine = superblockSse(f, p!.recon!.frame);
+    expect(Array.from(p!.recon!.sseSuperblocks)).toEqual(Array.from(mine.superblocks));
+    expect(mine.superblocks.reduce((a, b) => a + b, 0)).toBe(p!.recon!.sse.y);
   }
 });
 
