@@ -5,7 +5,8 @@
  * sources are copied there; low delay returns each within the call, so the caller's frame is used as is).
  */
 import { allocI420, type I420Frame } from "../core/frame";
-import { psnrFromSse, superblockSse } from "../analysis/analysis";
+import { superblockSse } from "../analysis/analysis";
+import { psnrFromSse } from "../metrics/psnr_math";
 
 export interface PlaneStats {
   y: number;
@@ -21,7 +22,7 @@ export interface Reconstruction {
   sse: PlaneStats;
   /** Luma SSE of each 64x64 superblock, row-major; sums to `sse.y`. */
   sseSuperblocks: Float64Array;
-  /** PSNR in dB per plane (peak 255, or 1023 at 10 bits; 100 for identical planes). */
+  /** PSNR in dB per plane (peak 255, or 1023 at 10 bits; capped at 6 x bitDepth + 12 dB as libvmaf: psnr_math.ts). */
   psnr: PlaneStats;
 }
 
