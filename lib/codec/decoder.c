@@ -14,7 +14,7 @@
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
-#include "av1gym.h"
+#include "internal.h"
 
 struct AgDecoder {
   AVCodecContext *ctx;

@@ -5,7 +5,7 @@
 
 #include <libavutil/log.h>
 
-#include "av1gym.h"
+#include "internal.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 

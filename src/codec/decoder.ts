@@ -4,7 +4,9 @@
  */
 import { ptr, type Pointer } from "bun:ffi";
 import { native, check, checkHandle } from "../native/ffi";
-import { AG, InvalidArgumentError, StateError } from "../core/errors";
+import { NativeHandle } from "../native/handle";
+import { InvalidArgumentError } from "../core/errors";
+import { AG } from "../native/abi";
 import { allocI420, type I420Frame } from "../core/frame";
 
 export interface DecoderOptions {
@@ -25,14 +27,12 @@ export interface DecodedFrame {
   pts: number;
 }
 
-const finalizer = new FinalizationRegistry<number>((h) => native().ag_decoder_close(h as never));
 const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");
 
-export class VideoDecoder {
+export class VideoDecoder extends NativeHandle {
   readonly width: number;
   readonly height: number;
   readonly bitDepth: number;
-  #h: number | null;
   #ptsOut = new BigInt64Array(1);
 
   constructor(opts: DecoderOptions) {
@@ -45,9 +45,8 @@ export class VideoDecoder {
     const ex = opts.extradata;
     const h = native().ag_decoder_open(
       cString(codec), ex && ex.length ? ptr(ex) : null, ex?.length ?? 0, width, height, bitDepth, opts.threads ?? 1,
-    );
-    this.#h = checkHandle(h as Pointer | null, `decoder (${codec})`) as unknown as number;
-    finalizer.register(this, this.#h, this);
+    ) as Pointer | null;
+    super("VideoDecoder", checkHandle(h, `decoder (${codec})`), (p) => native().ag_decoder_close(p));
     this.width = width;
     this.height = height;
     this.bitDepth = bitDepth;
@@ -55,42 +54,26 @@ export class VideoDecoder {
 
   /** Sends one packet and returns the frames it completed (usually zero or one). */
   decode(data: Uint8Array, pts = 0): DecodedFrame[] {
-    const h = this.#handle();
+    const h = this.handle("decode");
     if (!(data instanceof Uint8Array) || data.length === 0) throw new InvalidArgumentError("decode() takes a non-empty Uint8Array packet");
-    check(native().ag_decoder_send(h as never, ptr(data), data.length, BigInt(Math.trunc(pts))), "decode");
+    check(native().ag_decoder_send(h, ptr(data), data.length, BigInt(Math.trunc(pts))), "decode");
     return this.#drain(h);
   }
 
   /** Ends the stream and returns the frames still held (reordering, frame threads). */
   flush(): DecodedFrame[] {
-    const h = this.#handle();
-    check(native().ag_decoder_send(h as never, null, 0, 0n), "flush");
+    const h = this.handle("flush");
+    check(native().ag_decoder_send(h, null, 0, 0n), "flush");
     return this.#drain(h);
   }
 
-  close(): void {
-    if (this.#h === null) return;
-    finalizer.unregister(this);
-    native().ag_decoder_close(this.#h as never);
-    this.#h = null;
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  #handle(): number {
-    if (this.#h === null) throw new StateError("VideoDecoder is closed");
-    return this.#h;
-  }
-
-  #drain(h: number): DecodedFrame[] {
+  #drain(h: Pointer): DecodedFrame[] {
     const out: DecodedFrame[] = [];
     const bps = this.bitDepth > 8 ? 2 : 1;
     for (;;) {
       const f = allocI420(this.width, this.height, this.bitDepth);
       const rc = native().ag_decoder_receive(
-        h as never,
+        h,
         ptr(f.y), f.strideY * bps, f.y.byteLength,
         ptr(f.u), f.strideU * bps, f.u.byteLength,
         ptr(f.v), f.strideV * bps, f.v.byteLength,

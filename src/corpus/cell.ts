@@ -10,10 +10,11 @@ import { Av1GymError, FormatError } from "../core/errors";
 import type { I420Frame } from "../core/frame";
 import { VideoReader } from "../io/reader";
 import { VideoDecoder } from "../codec/decoder";
-import { IvfWriter } from "../io/ivf";
+import { IvfMuxer } from "../io/ivf";
+import type { Encoder, Packet } from "../codec/packet";
 import { VmafScorer, poolFrames, type VmafFrameResult } from "../metrics/vmaf";
 import { defaultModelPath } from "../metrics/vmaf_model";
-import { corpusEncoder, type CorpusPacket } from "./encoders";
+import { corpusEncoder } from "./encoders";
 import { AV1GYM_VERSION, type CellSpec } from "./grid";
 import { FEATURE_COLUMNS, type CellRow, type ErrorRow, type FrameRow, type Row } from "./schema";
 
@@ -65,15 +66,19 @@ function scoreCell(cell: CellSpec, options: CellOptions): Row[] {
   const bitDepth = md.bitDepth > 8 ? 10 : 8;
   const info = corpusEncoder(cell.encoder.name);
   const fps = md.frameRate;
-  const session = info.open({ width: md.width, height: md.height, fps, bitDepth, value: cell.value, options: cell.encoder.options });
+  const { encoder, settings } = info.open({ width: md.width, height: md.height, fps, bitDepth, value: cell.value, options: cell.encoder.options });
   try {
-    using decoder = new VideoDecoder({ codec: session.decoderCodec, width: md.width, height: md.height, bitDepth, extradata: session.extradata });
+    using decoder = new VideoDecoder({ codec: encoder.codec, width: md.width, height: md.height, bitDepth, extradata: encoder.extradata });
     using scorer = new VmafScorer({
       width: md.width, height: md.height, bitDepth,
       models: [defaultModelPath(), ...cell.metrics.models],
       psnr: cell.metrics.psnr, ssim: cell.metrics.ssim, msSsim: cell.metrics.msSsim,
     });
-    const ivf = options.keepEncodes ? keepWriter(options.keepEncodes, cell, md.width, md.height, fps) : null;
+    const ivf = options.keepEncodes ? keepWriter(options.keepEncodes, cell, encoder) : null;
+    // Frame i is sent with pts = i frame durations; a packet's (and its decoded frame's) pts gives i back.
+    const tb = encoder.timeBase;
+    const frameDuration = (fps.den * tb.den) / (fps.num * tb.num);
+    const indexOf = (pts: number) => Math.round(pts / frameDuration);
     const pending = new Map<number, I420Frame>(); // source frames waiting for their decoded picture
     const frameBytes = new Float64Array(n);
     const frameType: (string | undefined)[] = new Array(n);
@@ -85,26 +90,29 @@ function scoreCell(cell: CellSpec, options: CellOptions): Row[] {
 
     const score = (decoded: { frame: I420Frame; pts: number }[]) => {
       for (const d of decoded) {
-        const ref = pending.get(d.pts);
-        if (d.pts !== nextScored || !ref)
-          throw new FormatError(`the decoder showed frame ${d.pts} where frame ${nextScored} was due (frames lost or reordered)`);
-        pending.delete(d.pts);
+        const k = indexOf(d.pts);
+        const ref = pending.get(k);
+        if (k !== nextScored || !ref)
+          throw new FormatError(`the decoder showed frame ${k} where frame ${nextScored} was due (frames lost or reordered)`);
+        pending.delete(k);
         nextScored++;
         results.push(...scorer.push(ref, d.frame));
       }
     };
-    const take = (packets: CorpusPacket[]) => {
+    const take = (packets: Packet[]) => {
       for (const p of packets) {
-        if (!(p.frameIndex >= 0 && p.frameIndex < n)) throw new FormatError(`the encoder returned a packet for frame ${p.frameIndex} of ${n}`);
+        const k = indexOf(p.pts);
+        if (!(k >= 0 && k < n)) throw new FormatError(`the encoder returned a packet for frame ${k} of ${n}`);
         encBytes += p.data.length;
-        frameBytes[p.frameIndex]! += p.data.length;
-        // A frame shown from an earlier hidden one keeps the type and qp of the frame that coded it.
-        if (p.frameType !== "SHOW_EXISTING" || frameType[p.frameIndex] === undefined) {
-          frameType[p.frameIndex] = p.frameType;
-          frameQp[p.frameIndex] = p.qp;
+        frameBytes[k]! += p.data.length;
+        // A frame shown from an earlier hidden one keeps the type and qindex of the frame that coded it.
+        const type = p.av1?.frameType ?? (p.isKey ? "KEY" : undefined);
+        if (type !== "SHOW_EXISTING" || frameType[k] === undefined) {
+          frameType[k] = type;
+          frameQp[k] = p.av1?.qindex;
         }
-        ivf?.write(p.data, p.frameIndex);
-        score(decoder.decode(p.data, p.frameIndex));
+        ivf?.write(p);
+        score(decoder.decode(p.data, p.pts));
       }
     };
 
@@ -112,13 +120,13 @@ function scoreCell(cell: CellSpec, options: CellOptions): Row[] {
     for (const frame of reader.frames({ start: 0, end: n })) {
       pending.set(i, frame);
       const t0 = performance.now();
-      const packets = session.encode(frame, i);
+      const packets = encoder.encode(frame, { pts: i * frameDuration });
       encMs += performance.now() - t0;
       take(packets);
       i++;
     }
     const t0 = performance.now();
-    const tail = session.flush();
+    const tail = encoder.flush();
     encMs += performance.now() - t0;
     take(tail);
     score(decoder.flush());
@@ -147,19 +155,21 @@ function scoreCell(cell: CellSpec, options: CellOptions): Row[] {
       bitrate_kbps: (encBytes * 8) / seconds / 1000,
       encode_fps: n / (encMs / 1000),
       pooled: poolFrames(results.map((r) => ({ ...r, metrics: { vmaf: r.vmaf, ...r.metrics } }))),
-      settings: session.settings,
+      settings,
       versions: { av1gym: AV1GYM_VERSION, bun: Bun.version },
     };
     rows.push(summary);
     return rows;
   } finally {
-    session.close();
+    encoder.close();
   }
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-function keepWriter(dir: string, cell: CellSpec, width: number, height: number, fps: { num: number; den: number }): IvfWriter {
+function keepWriter(dir: string, cell: CellSpec, encoder: Encoder): IvfMuxer {
   mkdirSync(dir, { recursive: true });
-  return new IvfWriter(join(dir, `${cell.id}.ivf`), { width, height, fps });
+  const m = new IvfMuxer(join(dir, `${cell.id}.ivf`));
+  m.addVideo(encoder);
+  return m;
 }

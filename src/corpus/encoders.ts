@@ -1,31 +1,16 @@
 /**
  * The encoders a corpus can run, each with its one native quality knob. `av1` is the project's own SVT-AV1
- * session (never libavcodec's libsvtav1: see the hazard in the architecture doc). A session turns frames
- * (with their index) into packets carrying the index of the frame they show, so rows can be paired with
- * the source after decoding.
+ * session (never libavcodec's libsvtav1: see the hazard in the architecture doc). Each opens an `Encoder`
+ * (the common interface: frames in, Packets with timestamps out), so a cell runs the same for every codec.
  */
 import { InvalidArgumentError } from "../core/errors";
-import type { I420Frame } from "../core/frame";
+import type { Encoder } from "../codec/packet";
 import { Av1Encoder, type EncoderOptions as Av1Options } from "../codec/av1_encoder";
 
-export interface CorpusPacket {
-  data: Uint8Array;
-  /** The index of the source frame this packet carries (a frame shown later may come first). */
-  frameIndex: number;
-  frameType?: string;
-  /** The encoder's quantizer for the frame, when it reports one (SVT: qindex 0..255). */
-  qp?: number;
-}
-
+/** An open encoder for one cell, and the settings it was opened with (for the cell's summary row). */
 export interface CorpusSession {
-  encode(frame: I420Frame, index: number): CorpusPacket[];
-  flush(): CorpusPacket[];
-  close(): void;
-  /** libavcodec's name of the codec, for the decoder. */
-  readonly decoderCodec: string;
-  readonly extradata?: Uint8Array;
-  /** The settings actually used, for the cell's summary row. */
-  readonly settings: Record<string, unknown>;
+  encoder: Encoder;
+  settings: Record<string, unknown>;
 }
 
 export interface OpenOptions {
@@ -73,16 +58,7 @@ const av1: CorpusEncoderInfo = {
       threads: Number(opts.threads ?? 1),
       ...(opts.keyInt !== undefined ? { keyInt: Number(opts.keyInt) } : {}),
     };
-    const enc = new Av1Encoder(settings);
-    const toRows = (ps: ReturnType<Av1Encoder["encode"]>): CorpusPacket[] =>
-      ps.map((p) => ({ data: p.data, frameIndex: p.pts, frameType: p.frameType, qp: p.qindex }));
-    return {
-      decoderCodec: "av1",
-      settings: { ...settings, width: undefined, height: undefined, fps: undefined },
-      encode: (frame) => toRows(enc.encode(frame)),
-      flush: () => toRows(enc.flush()),
-      close: () => enc.close(),
-    };
+    return { encoder: new Av1Encoder(settings), settings: { ...settings, width: undefined, height: undefined, fps: undefined } };
   },
 };
 

@@ -14,8 +14,8 @@ describe("VideoDecoder", () => {
         const out = dec.decode(p.data, p.pts);
         for (const d of out) {
           expect(d.pts).toBe(p.pts);
-          expect(Buffer.compare(Buffer.from(d.frame.y as Uint8Array), Buffer.from(p.recon!.y as Uint8Array))).toBe(0);
-          expect(Buffer.compare(Buffer.from(d.frame.v as Uint8Array), Buffer.from(p.recon!.v as Uint8Array))).toBe(0);
+          expect(Buffer.compare(Buffer.from(d.frame.y as Uint8Array), Buffer.from(p.recon!.frame.y as Uint8Array))).toBe(0);
+          expect(Buffer.compare(Buffer.from(d.frame.v as Uint8Array), Buffer.from(p.recon!.frame.v as Uint8Array))).toBe(0);
           n++;
         }
       }
