@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "av1gym.h"
+#include "internal.h"
 #include "codec/bits.h"
 #include "codec/h26x.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "av1gym.h"
+#include "internal.h"
 
 int32_t ag_hw_probe(const char *encoder, int32_t width, int32_t height, int32_t *compiled_in, char *reason, int32_t cap) {
   ag_clear_error();

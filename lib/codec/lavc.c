@@ -19,9 +19,8 @@
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
-#include "av1gym.h"
+#include "internal.h"
 #include "codec/h26x.h"
-#include "core/avlog.h"
 
 struct AgLavc {
   const AVCodec *codec;
@@ -72,7 +71,7 @@ static enum AVHWDeviceType device_type_for(const char *name) {
 
 AgLavc *ag_lavc_new(const char *encoder) {
   ag_clear_error();
-  ag_avlog_init();
+  ag_av_log_init();
   if (!encoder || !*encoder) {
     ag_fail(AG_E_INVALID, "no encoder name");
     return NULL;

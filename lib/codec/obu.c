@@ -4,7 +4,7 @@
  * from a reference (found_ref) are assumed equal to the sequence maximum: SVT-AV1 does not resize here. */
 #include <string.h>
 
-#include "av1gym.h"
+#include "internal.h"
 #include "codec/bits.h"
 
 static uint32_t uvlc(Bits *b) {
@@ -308,7 +308,7 @@ static int leb128(const uint8_t *p, size_t n, size_t *at, uint64_t *out) {
   return -1;
 }
 
-int ag_obu_parse_tu(AgSeqHdr *seq, const uint8_t *data, size_t size, int *base_q_idx, int *temporal_id) {
+int32_t ag_obu_parse_tu(AgSeqHdr *seq, const uint8_t *data, size_t size, int32_t *base_q_idx, int32_t *temporal_id) {
   size_t at = 0;
   *base_q_idx = -1;
   *temporal_id = -1;

@@ -1,5 +1,9 @@
-/* See avlog.h. The callback forwards to libav's default one (which honours av_log_set_level), so capturing
- * never makes libav print more than it would. */
+/* libav's logging, set once per process: quiet by default (corrupt input must not spray stderr), or the
+ * level in $AV1GYM_AV_LOG (e.g. 32 for info) when debugging. Every file that opens libav calls this.
+ *
+ * A callback also captures, per thread and on request, the warnings and errors libav logs during one call
+ * (ag_avlog_capture_begin/end), so an error message can carry libav's own words. It forwards to libav's
+ * default callback, which honours the level, so capturing never makes libav print more. */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,12 +12,12 @@
 
 #include <libavutil/log.h>
 
-#include "core/avlog.h"
+#include "internal.h"
 
+static pthread_once_t once = PTHREAD_ONCE_INIT;
 static _Thread_local int capturing;
 static _Thread_local char captured[768];
 static _Thread_local size_t captured_len;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void callback(void *avcl, int level, const char *fmt, va_list vl) {
   if (capturing && level <= AV_LOG_WARNING && captured_len + 2 < sizeof captured) {
@@ -33,16 +37,16 @@ static void callback(void *avcl, int level, const char *fmt, va_list vl) {
   av_log_default_callback(avcl, level, fmt, vl);
 }
 
-static void init(void) {
+static void set_level(void) {
   const char *env = getenv("AV1GYM_AV_LOG");
   av_log_set_level(env ? atoi(env) : AV_LOG_QUIET);
   av_log_set_callback(callback);
 }
 
-void ag_avlog_init(void) { pthread_once(&once, init); }
+void ag_av_log_init(void) { pthread_once(&once, set_level); }
 
 void ag_avlog_capture_begin(void) {
-  ag_avlog_init();
+  ag_av_log_init();
   captured[0] = 0;
   captured_len = 0;
   capturing = 1;

@@ -21,9 +21,8 @@
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 
-#include "av1gym.h"
+#include "internal.h"
 #include "codec/h26x.h"
-#include "core/avlog.h"
 
 struct AgMux {
   AVFormatContext *oc;
@@ -61,7 +60,7 @@ static void free_mux(AgMux *m) {
  * file is created yet. fragment_frames > 0: fragmented MP4 with a fragment every that many frames. */
 AgMux *ag_mux_open(const char *path, const char *format, int32_t fragment_frames, int32_t faststart) {
   ag_clear_error();
-  ag_avlog_init();
+  ag_av_log_init();
   if (!path || !*path) {
     ag_fail(AG_E_INVALID, "empty output path");
     return NULL;

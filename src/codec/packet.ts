@@ -54,7 +54,7 @@ export interface VideoStreamInfo {
   readonly extradata?: Uint8Array;
 }
 
-export interface EncodeOptions {
+export interface FrameEncodeOptions {
   /** This frame's presentation timestamp in the encoder's timeBase (default: frame index x frame duration). */
   pts?: number;
   /** Make this frame a key frame. */
@@ -64,7 +64,7 @@ export interface EncodeOptions {
 /** An encoder: frames in, packets out. Implemented by Av1Encoder (SVT-AV1). */
 export interface Encoder extends VideoStreamInfo, Disposable {
   /** Encodes one frame; returns the packets that came out (possibly none while the encoder holds frames back). */
-  encode(frame: I420Frame, opts?: EncodeOptions): Packet[];
+  encode(frame: I420Frame, opts?: FrameEncodeOptions): Packet[];
   /** Ends the stream; returns every remaining packet. */
   flush(): Packet[];
   readonly codecString: string;
