@@ -302,7 +302,7 @@ export class VideoEncoder implements Encoder {
     const planes = this.planesOf(frame);
     let out: Packet[];
     if (this.#svt) {
-      out = this.#svt.encode(toI420(frame, this.options.inputFormat), { forceKey: key }).map((p) => this.fromSvt(p));
+      out = this.#svt.encode(toI420(frame, this.options.inputFormat), { forceKey: key, pts }).map((p) => this.fromSvt(p));
     } else {
       this.#lavc!.encode(planes, pts, key);
       out = this.drain();
@@ -339,12 +339,10 @@ export class VideoEncoder implements Encoder {
     return out;
   }
 
-  private fromSvt(p: unknown): Packet {
-    // Av1Encoder's packets: the Packet shape (timeBase set), or the older one with a frame-index pts.
-    const q = p as Packet & { frameType?: string; qindex?: number; qp?: number };
-    if (q.isKey) this.#codecString = codecStringOf("av1", q.data) || this.#codecString;
-    if ("timeBase" in q && q.timeBase) return q;
-    return { data: q.data, pts: q.pts, dts: q.pts, duration: 1, timeBase: this.timeBase, isKey: q.isKey };
+  /** Av1Encoder's packets as they are (same time base, 1/fps), the codec string read from key frames. */
+  private fromSvt(p: Packet): Packet {
+    if (p.isKey) this.#codecString = codecStringOf("av1", p.data) || this.#codecString;
+    return p;
   }
 
   /** Checks a frame against the input format and size; returns its planes with byte strides for C. */
