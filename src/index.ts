@@ -14,7 +14,10 @@ export {
   FileError,
   FormatError,
   InvalidArgumentError,
+  EndOfStreamError,
+  InternalError,
   NativeLibraryError,
+  OutOfMemoryError,
   OutOfRangeError,
   StateError,
   type ErrorCode,
@@ -37,7 +40,8 @@ export {
   type VideoFrame,
   type VideoMetadata,
 } from "./io/reader";
-export { IvfWriter, type IvfOptions } from "./io/ivf";
+export { IvfMuxer, IvfWriter, type IvfOptions } from "./io/ivf";
+export type { Muxer } from "./io/muxer";
 export { SynthSource, synthFrames } from "./io/synth";
 
 // Encoding.
@@ -47,10 +51,10 @@ export {
   type DeltaQHook,
   type EncodeOptions,
   type EncoderOptions,
-  type FrameType,
-  type PlaneStats,
   type RateControl,
 } from "./codec/av1_encoder";
+export type { Av1PacketInfo, Encoder, FrameEncodeOptions, FrameType, Packet, VideoStreamInfo } from "./codec/packet";
+export { ReconPairer, measureReconstruction, type PlaneStats, type Reconstruction } from "./codec/recon";
 
 // Per-superblock analysis.
 export {
