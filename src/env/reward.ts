@@ -191,7 +191,8 @@ export function frameMetricDistortion(
 
 /**
  * D = 100 * (1 - SSIM_Y) with the metrics module's libvmaf-exact float_ssim (the number `ssim()` gives).
- * It costs about 7x `ssim_box8` (10 vs 1.5 ms at 640x272) and has no per-superblock map: the observation's
+ * It costs far more than `ssim_box8` (bench/env/reward_cost.bench.ts: +19 vs +1 ms a 640x272 step over the
+ * psnr reward, on a machine with load 24) and has no per-superblock map: the observation's
  * per-superblock distortion is the superblock's PSNR / 50, as for the other whole-frame metrics.
  */
 export function makeSsim(): Distortion {
