@@ -12,6 +12,8 @@
 /* Leaves code and message for ag_last_error*() on this thread; returns code. */
 int32_t ag_fail(int32_t code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ag_clear_error(void);
+/* libav's log level, set once per process (lib/core/avlog.c): quiet unless $AV1GYM_AV_LOG. */
+void ag_av_log_init(void);
 
 /* ---- config consumption (lib/core/config.c) ----
  * An open function calls ag_config_begin, reads its keys with the getters (a missing key gives the default;

@@ -7,6 +7,7 @@
 // Errors: every failure is one of these (base Av1GymError, with a `code`).
 export {
   Av1GymError,
+  BdRateError,
   CallbackError,
   EncoderError,
   EnvCheckError,
@@ -87,6 +88,20 @@ export {
   type VmafScorerOptions,
 } from "./metrics/vmaf";
 export { scoreFiles, type ScoreFilesOptions, type ScoreFilesResult } from "./metrics/score_files";
+export { bdRate, bdMetric, BD_MIN_POINTS, type BdInterpolation, type BdOptions, type RdPoint } from "./metrics/bdrate";
+
+// Decoding packets (any encoder's) back to frames.
+export { VideoDecoder, type DecodedFrame, type DecoderOptions } from "./codec/decoder";
+
+// The quality corpus: grids of encodes, per-frame rows, BD-rate tables, the HTML report, BullMQ workers.
+export { runCorpus, type CorpusResult, type RunCorpusOptions } from "./corpus/runner";
+export { planCells, type CellSpec, type CorpusSpec, type EncoderSpec, type SourceSpec } from "./corpus/grid";
+export { corpusEncoderNames } from "./corpus/encoders";
+export { readRows, type RowsFile, type RowsProblem } from "./corpus/rows_file";
+export { FEATURE_COLUMNS, type CellRow, type ErrorRow, type FrameRow, type Row } from "./corpus/schema";
+export { bdRateTable, formatBdTable, type BdTable } from "./corpus/bdrate_table";
+export { renderReport, type ReportOptions } from "./corpus/report";
+export { runCorpusQueued, startQueueWorker, type QueueOptions, type WorkerHandle } from "./corpus/queue";
 
 // Reinforcement learning.
 export {

@@ -159,6 +159,20 @@ AG_API int32_t ag_encoder_timing(AgEncoder *e, double *out, int32_t out_len);
 AG_API void ag_encoder_close(AgEncoder *e); /* ends the stream, drops what is queued, frees e; NULL is fine */
 /* ---- end SVT-AV1 encoder ---- */
 
+/* ---- decoder (lib/codec/decoder.c): packets in, planar 4:2:0 out ---- */
+typedef struct AgDecoder AgDecoder;
+/* codec: libavcodec's codec name ("h264", "hevc", "vp9", "av1"...); bit_depth 8 gives uint8 planes, 10/12
+ * uint16 planes with the decoded values. */
+AG_API AgDecoder *ag_decoder_open(const char *codec, const uint8_t *extradata, int32_t extradata_len,
+                                  int32_t width, int32_t height, int32_t bit_depth, int32_t threads);
+/* size 0 ends the stream (drain). */
+AG_API int32_t ag_decoder_send(AgDecoder *d, const uint8_t *data, int32_t size, int64_t pts);
+/* AG_OK: a frame was written and *pts_out set; AG_E_EOF: none ready. Strides and lengths in bytes. */
+AG_API int32_t ag_decoder_receive(AgDecoder *d, uint8_t *y, int32_t sy, int64_t ylen, uint8_t *u, int32_t su,
+                                  int64_t ulen, uint8_t *v, int32_t sv, int64_t vlen, int64_t *pts_out);
+AG_API void ag_decoder_close(AgDecoder *d);
+/* ---- end decoder ---- */
+
 /* ---- reader (lib/io/reader.c) ---- */
 /* Open-time keys; all optional. */
 #define AG_READER_KEY_RAW "raw"                   /* int 0/1: a raw planar file whatever its extension (0) */

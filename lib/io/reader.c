@@ -611,11 +611,7 @@ static int32_t read_params(AgConfig *c, ReaderParams *p) {
 
 AG_API ag_reader *ag_reader_open(const char *path, AgConfig *config) {
   ag_clear_error();
-  static int log_set;
-  if (!log_set) {
-    av_log_set_level(getenv("AV1GYM_AV_LOG") ? atoi(getenv("AV1GYM_AV_LOG")) : AV_LOG_QUIET);
-    log_set = 1;
-  }
+  ag_av_log_init();
   if (!path || !*path) {
     ag_fail(AG_E_INVALID, "empty path");
     return NULL;

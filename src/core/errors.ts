@@ -134,6 +134,18 @@ export class EpisodeEndedError extends Av1GymError {
   }
 }
 
+/** Why a Bjøntegaard delta could not be computed (src/metrics/bdrate.ts). */
+export type BdRateFailure = "too-few-points" | "non-monotonic" | "too-little-overlap" | "invalid-point";
+
+/** bdRate / bdMetric were given curves they cannot compare; `reason` says which check failed. */
+export class BdRateError extends InvalidArgumentError {
+  readonly reason: BdRateFailure;
+  constructor(reason: BdRateFailure, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
+
 /** `checkEnv` found an environment breaking the contract; `problems` lists every finding. */
 export class EnvCheckError extends Av1GymError {
   constructor(readonly problems: readonly string[]) {

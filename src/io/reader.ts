@@ -101,7 +101,7 @@ export interface FramesOptions {
   reuse?: boolean;
 }
 
-const RAW_EXTENSIONS = new Set([".yuv", ".raw"]);
+export const RAW_EXTENSIONS = new Set([".yuv", ".raw"]);
 
 const rational = z.object({ num: z.number().int().positive(), den: z.number().int().positive() }).strict();
 const optionsSchema = z
