@@ -133,9 +133,14 @@ function zodMessage(e: z.ZodError): string {
   return e.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
 }
 
+/** AV1 segmentation: at most this many distinct qindex offsets in one frame's map. */
+export const MAX_OFFSET_SEGMENTS = 8;
+/** Largest |qindex offset| a superblock may take. */
+export const MAX_QINDEX_OFFSET = 255;
+
 /**
- * Checks per-superblock offsets: the length, integers in -255..255, at most 8 distinct values. Throws
- * InvalidArgumentError naming the problem.
+ * Checks per-superblock offsets: the length, integers in -MAX_QINDEX_OFFSET..MAX_QINDEX_OFFSET, at most
+ * MAX_OFFSET_SEGMENTS distinct values. Throws InvalidArgumentError naming the problem.
  */
 export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sbCols: number, what = "qpOffsets"): void {
   if (offsets === null || typeof offsets !== "object" || typeof offsets.length !== "number")
@@ -149,10 +154,11 @@ export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sb
     const where = `${what}[${i}] (row ${Math.floor(i / sbCols)}, col ${i % sbCols})`;
     if (typeof v !== "number" || Number.isNaN(v)) throw new InvalidArgumentError(`${where} is ${String(v)}, not a number`);
     if (!Number.isInteger(v)) throw new InvalidArgumentError(`${where} is ${v}, not an integer`);
-    if (v < -255 || v > 255) throw new InvalidArgumentError(`${where} is ${v}, outside -255..255`);
+    if (v < -MAX_QINDEX_OFFSET || v > MAX_QINDEX_OFFSET)
+      throw new InvalidArgumentError(`${where} is ${v}, outside -${MAX_QINDEX_OFFSET}..${MAX_QINDEX_OFFSET}`);
     distinct.add(v);
-    if (distinct.size > 8)
-      throw new InvalidArgumentError(`${what} has more than 8 distinct values (AV1 has 8 segments): ${[...distinct].join(", ")}`);
+    if (distinct.size > MAX_OFFSET_SEGMENTS)
+      throw new InvalidArgumentError(`${what} has more than ${MAX_OFFSET_SEGMENTS} distinct values (AV1 has ${MAX_OFFSET_SEGMENTS} segments): ${[...distinct].join(", ")}`);
   }
 }
 
