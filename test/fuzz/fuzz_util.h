@@ -1,0 +1,47 @@
+/* Shared by the libFuzzer harnesses: the fuzz input as a file the reader can open by path, without touching
+ * the disk (a memfd, opened through /proc/self/fd so the reader's stat/open/libavformat path is the real one). */
+#ifndef AG_FUZZ_UTIL_H
+#define AG_FUZZ_UTIL_H
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "av1gym.h"
+
+/* Writes the parts into one memfd and returns its fd (path in `path`), or -1. */
+static inline int fuzz_file(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, char *path, size_t pathlen) {
+  int fd = memfd_create("agfuzz", MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  if ((na && write(fd, a, na) != (ssize_t)na) || (nb && write(fd, b, nb) != (ssize_t)nb)) {
+    close(fd);
+    return -1;
+  }
+  snprintf(path, pathlen, "/proc/self/fd/%d", fd);
+  return fd;
+}
+
+/* Reads a bounded set of frames the way users do: sequentially from the start, then random access (the
+ * last frame, the middle, the first again), into tight planes of the reader's output geometry. */
+static inline void fuzz_read_frames(ag_reader *r, int rgb) {
+  int64_t info[10];
+  if (ag_reader_info(r, info, 10) != 10) return;
+  int64_t w = info[0], h = info[1], count = info[4], depth = info[7];
+  if (w <= 0 || h <= 0 || w * h > 4096 * 4096 || count <= 0) return;
+  int bps = depth > 8 ? 2 : 1;
+  int64_t cw = (w + 1) / 2, ch = (h + 1) / 2;
+  int64_t l0 = rgb ? w * h * 3 : w * h * bps, l1 = rgb ? 0 : cw * ch * bps;
+  uint8_t *p0 = malloc((size_t)l0), *p1 = l1 ? malloc((size_t)l1) : NULL, *p2 = l1 ? malloc((size_t)l1) : NULL;
+  if (p0 && (rgb || (p1 && p2))) {
+    int64_t *pts = malloc((size_t)count * sizeof *pts);
+    uint8_t *key = malloc((size_t)count);
+    if (pts && key) ag_reader_timestamps(r, pts, key, count);
+    free(pts), free(key);
+    int64_t order[] = {0, 1, 2, 3, count - 1, count / 2, 0, count + 5, -1};
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++)
+      ag_reader_read(r, order[i], p0, l0, (int)(rgb ? w * 3 : w * bps), p1, l1, (int)(cw * bps), p2, l1, (int)(cw * bps));
+  }
+  free(p0), free(p1), free(p2);
+}
+#endif
