@@ -198,6 +198,8 @@ AG_API int32_t ag_env_cpu_count(void);
 
 /* Internal helpers (not exported). */
 int ag_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* AG_E_INVALID naming the sample when a plane of bpc 9..15 holds a value above 2^bpc - 1 (lib/core/samples.c). */
+int ag_check_samples(const void *plane, int32_t stride, int32_t w, int32_t h, int32_t bpc, const char *what);
 void ag_clear_error(void);
 
 #endif

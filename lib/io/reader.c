@@ -62,6 +62,8 @@ struct ag_reader {
   enum AVPixelFormat out_fmt;
   int out_depth;
   struct SwsContext *sws;
+  uint8_t *sws_out[4];        /* libswscale's output (padded), copied to the caller's planes */
+  int sws_out_stride[4];
   enum AVPixelFormat sws_src;
 
   /* raw */
@@ -226,11 +228,11 @@ static int write_out(ag_reader *r, uint8_t *const src_in[4], const int src_strid
                      const dst_planes *d) {
   uint8_t *split[4] = {src_in[0], src_in[1], src_in[2], src_in[3]};
   int split_stride[4] = {src_stride_in[0], src_stride_in[1], src_stride_in[2], src_stride_in[3]};
-  if (r->twin_of != fmt) {
+  if (fmt != r->out_fmt && r->twin_of != fmt) {
     r->twin_of = fmt;
     r->twin = planar_twin(fmt);
   }
-  if (r->twin != AV_PIX_FMT_NONE) {
+  if (fmt != r->out_fmt && r->twin != AV_PIX_FMT_NONE) {
     int rc = split_chroma(r, src_in, src_stride_in, fmt, r->twin, split, split_stride);
     if (rc) return rc;
     fmt = r->twin;
@@ -257,12 +259,15 @@ static int write_out(ag_reader *r, uint8_t *const src_in[4], const int src_strid
   r->sws = sws_getCachedContext(r->sws, r->width, r->height, fmt, r->width, r->height, r->out_fmt,
                                 SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
   if (!r->sws) return ag_fail(AG_E_FORMAT, "libswscale cannot convert %s to %s", name, av_get_pix_fmt_name(r->out_fmt));
-  uint8_t *dp[4] = {d->p[0], d->p[1], d->p[2], NULL};
-  int ds[4] = {d->stride[0], d->stride[1], d->stride[2], 0};
+  /* libswscale 6 writes past the end of tightly sized planes at odd heights (found by test/fuzz/fuzz_raw_y4m.c
+   * as heap corruption): it converts into a buffer of its own with aligned rows and two spare rows, which
+   * is then copied into the caller's planes. */
+  if (!r->sws_out[0] && av_image_alloc(r->sws_out, r->sws_out_stride, r->width, r->height + 2, r->out_fmt, 64) < 0)
+    return ag_fail(AG_E_NOMEM, "out of memory");
   const uint8_t *sp[4] = {src[0], src[1], src[2], src[3]};
-  int h = sws_scale(r->sws, sp, src_stride, 0, r->height, dp, ds);
+  int h = sws_scale(r->sws, sp, src_stride, 0, r->height, r->sws_out, r->sws_out_stride);
   if (h != r->height) return ag_fail(AG_E_FORMAT, "libswscale failed (%d rows of %d)", h, r->height);
-  return AG_OK;
+  return write_out(r, r->sws_out, r->sws_out_stride, r->out_fmt, d); /* now a plain copy */
 }
 
 /* ------------------------------------------------------------------ raw */
@@ -791,6 +796,7 @@ AG_API void ag_reader_close(ag_reader *r) {
   av_frame_free(&r->frm);
   av_frame_free(&r->last);
   sws_freeContext(r->sws);
+  av_freep(&r->sws_out[0]);
   av_free(r->rawbuf);
   av_free(r->split);
   free(r->pts);

@@ -215,6 +215,8 @@ static void plan(AgVmaf *v) {
 int ag_vmaf_features(AgVmaf *v, const void *ref, int rs, const void *dis, int ds, int flags, double *out) {
   if (!v || !ref || !dis || !out) return ag_fail(AG_E_INVALID, "vmaf: null context, plane or output");
   if (rs < v->w || ds < v->w) return ag_fail(AG_E_INVALID, "vmaf: stride smaller than width %d", v->w);
+  int rc = ag_check_samples(ref, rs, v->w, v->h, v->bpc, "vmaf: reference luma");
+  if (rc || (rc = ag_check_samples(dis, ds, v->w, v->h, v->bpc, "vmaf: distorted luma"))) return rc;
   if (flags & AG_VMAF_RESET) v->have_prev = 0;
   load_luma(v->ref16, ref, rs, v->w, v->h, v->bpc);
   load_luma(v->dis16, dis, ds, v->w, v->h, v->bpc);
@@ -258,6 +260,8 @@ int ag_vmaf_features(AgVmaf *v, const void *ref, int rs, const void *dis, int ds
 int ag_vmaf_set_prev(AgVmaf *v, const void *ref, int rs) {
   if (!v || !ref) return ag_fail(AG_E_INVALID, "vmaf: null context or plane");
   if (rs < v->w) return ag_fail(AG_E_INVALID, "vmaf: stride smaller than width %d", v->w);
+  int rc = ag_check_samples(ref, rs, v->w, v->h, v->bpc, "vmaf: previous reference luma");
+  if (rc) return rc;
   load_luma(v->prev16, ref, rs, v->w, v->h, v->bpc);
   v->have_prev = 1;
   return AG_OK;

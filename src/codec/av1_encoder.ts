@@ -11,11 +11,10 @@ import { JSCallback, FFIType, type Pointer } from "bun:ffi";
 import { z } from "zod";
 import { native, check, checkHandle } from "../native/ffi";
 import { AG, CallbackError, InvalidArgumentError, StateError, Av1GymError } from "../core/errors";
+import { cString } from "../core/cstring";
 import { allocI420, validateI420, type I420Frame } from "../core/frame";
 import { ANALYSIS_FEATURES, ANALYSIS_FEATURE_COUNT, psnrFromSse, superblockGrid, superblockSse, type Analysis } from "../analysis/analysis";
 
-/** A NUL-terminated UTF-8 copy of a string, for C. */
-const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");
 
 // Indices of the C parameter array (AG_EP_* in lib/av1gym.h).
 const EP = { WIDTH: 0, HEIGHT: 1, FPS_NUM: 2, FPS_DEN: 3, PRESET: 4, RC_MODE: 5, QP: 6, BITRATE: 7, PRED: 8, KEYINT: 9, THREADS: 10, RECON: 11, BIT_DEPTH: 12, COUNT: 13 } as const;
@@ -199,7 +198,7 @@ export class Av1Encoder {
   private h: Pointer | null;
   // Buffers C writes (analysis) and reads (offsets), owned here so views stay valid after close.
   private readonly analysisView: Analysis;
-  private readonly offsets: Int16Array;
+  private offsets: Int16Array;
   private readonly info = new Float64Array(PI.COUNT);
   private hook: DeltaQHook | null = null;
   private hookCb: JSCallback | null = null;
@@ -209,6 +208,8 @@ export class Av1Encoder {
   private flushed = false;
   /** True while C is inside encode/flush: the hook must not re-enter or close the encoder. */
   private busy = false;
+  /** The frame inside encode(): C reads its planes after the hook returns. */
+  private sending: I420Frame | null = null;
 
   constructor(options: EncoderOptions) {
     const r = EncoderOptions.safeParse(options);
@@ -237,24 +238,29 @@ export class Av1Encoder {
     p[EP.THREADS] = o.threads;
     p[EP.RECON] = o.recon ? 1 : 0;
     p[EP.BIT_DEPTH] = o.bitDepth;
-    this.h = checkHandle(native().ag_encoder_open(p, EP.COUNT, o.output ? cString(o.output) : null) as Pointer | null, "Av1Encoder");
+    this.h = checkHandle(native().ag_encoder_open(p, EP.COUNT, o.output ? cString(o.output, "output") : null) as Pointer | null, "Av1Encoder");
     finalizer.register(this, this.h, this);
-    // Explicit ArrayBuffers: their storage never moves, so C may keep the pointers until close.
-    const n = this.sbRows * this.sbCols;
-    this.analysisView = {
-      rows: this.sbRows,
-      cols: this.sbCols,
-      features: ANALYSIS_FEATURES,
-      data: new Float32Array(new ArrayBuffer(n * ANALYSIS_FEATURE_COUNT * 4)),
-    };
-    this.offsets = new Int16Array(new ArrayBuffer(n * 2));
+    this.analysisView = { rows: this.sbRows, cols: this.sbCols, features: ANALYSIS_FEATURES, data: new Float32Array(0) };
+    this.offsets = new Int16Array(0);
     try {
-      check(native().ag_encoder_set_buffers(this.h, this.analysisView.data, this.analysisView.data.length, this.offsets, n), "Av1Encoder");
+      this.attachBuffers();
       if (o.analysis) check(native().ag_encoder_set_analysis(this.h, 1), "Av1Encoder");
     } catch (e) {
       this.close();
       throw e;
     }
+  }
+
+  /**
+   * Gives C the analysis and offsets buffers it keeps pointers to. Explicit ArrayBuffers: their storage
+   * never moves. A user can still detach one (`analysis.data.buffer.transfer()`), which frees or moves the
+   * storage under C's pointer: encode() checks first and hands C new buffers.
+   */
+  private attachBuffers(): void {
+    const n = this.sbRows * this.sbCols;
+    this.analysisView.data = new Float32Array(new ArrayBuffer(n * ANALYSIS_FEATURE_COUNT * 4));
+    this.offsets = new Int16Array(new ArrayBuffer(n * 2));
+    check(native().ag_encoder_set_buffers(this.h!, this.analysisView.data, this.analysisView.data.length, this.offsets, n), "Av1Encoder");
   }
 
   /** Frames passed to `encode()` so far (the next frame's index). */
@@ -310,6 +316,14 @@ export class Av1Encoder {
       const hook = this.hook;
       if (!hook) return 0;
       const ret = hook(frameIndex, this.analysisView, this.offsets);
+      // C reads the offsets and the source planes after this returns: detached storage may already be freed.
+      // (A detached analysis buffer is not read again; encode() replaces it.)
+      const f = this.sending;
+      const gone = this.offsets.buffer.detached ? "the offsets buffer" : f && [f.y, f.u, f.v].some((p) => p.buffer.detached) ? "the source frame's planes" : null;
+      if (gone)
+        throw new CallbackError(`the onDeltaQ hook detached ${gone} on frame ${frameIndex} (buffer.transfer()?): the frame is not sent; copy what you keep instead`);
+      if (ret !== undefined && ret !== null && typeof (ret as { then?: unknown }).then === "function")
+        throw new CallbackError(`the onDeltaQ hook returned a Promise on frame ${frameIndex}: it must be synchronous (C calls it inside encode() and sends the frame when it returns); drop async and write the offsets before returning`);
       if (ret !== undefined && ret !== null) {
         validateQpOffsets(ret, this.sbRows, this.sbCols, "the onDeltaQ hook's result");
         this.offsets.set(ret as ArrayLike<number>);
@@ -331,6 +345,7 @@ export class Av1Encoder {
     const h = this.handle("encode");
     if (this.flushed) throw new StateError("Av1Encoder.encode: the stream was flushed; open a new encoder");
     validateI420(frame, { width: this.width, height: this.height, bitDepth: this.options.bitDepth });
+    if (this.analysisView.data.buffer.detached || this.offsets.buffer.detached) this.attachBuffers();
     if (opts === null || typeof opts !== "object") throw new InvalidArgumentError("encode: options must be an object");
     let flags = 0;
     if (opts.qpOffsets !== undefined) {
@@ -345,12 +360,16 @@ export class Av1Encoder {
     if (recon) this.sources.set(this.framesIn, this.options.predStructure === "low-delay" ? frame : copyFrame(frame));
     this.hookError = undefined;
     this.busy = true;
+    this.sending = frame;
     let rc: number;
     try {
       rc = native().ag_encoder_encode(h, frame.y, frame.strideY, frame.u, frame.strideU, frame.v, frame.strideV, flags);
     } finally {
       this.busy = false;
+      this.sending = null;
     }
+    // A hook may have detached the analysis buffer; the next frame gets a fresh one (lastAnalysis included).
+    if (this.analysisView.data.buffer.detached) this.attachBuffers();
     if (rc < 0) {
       if (recon) this.sources.delete(this.framesIn);
       if (rc === AG.E_CALLBACK) {

@@ -2,6 +2,7 @@
  * IVF files (the container aomenc/SvtAv1EncApp write for raw AV1): `IvfWriter` writes one temporal unit
  * per frame; ffmpeg/ffprobe read the result. Av1Encoder writes one itself when given `output`.
  */
+import { cString } from "../core/cstring";
 import type { Pointer } from "bun:ffi";
 import { z } from "zod";
 import { native, check, checkHandle } from "../native/ffi";
@@ -16,10 +17,6 @@ const IvfOptions = z
   .strict();
 export type IvfOptions = z.input<typeof IvfOptions>;
 
-/** A NUL-terminated UTF-8 copy of a string, for C. @internal (not re-exported by src/index.ts' users) */
-function cString(s: string): Buffer {
-  return Buffer.from(s + "\0", "utf8");
-}
 
 export class IvfWriter {
   private h: Pointer | null;
@@ -30,7 +27,7 @@ export class IvfWriter {
     const r = IvfOptions.safeParse(options);
     if (!r.success) throw new InvalidArgumentError(`IvfWriter: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     const o = r.data;
-    this.h = checkHandle(native().ag_ivf_open(cString(path), o.width, o.height, o.fps.num, o.fps.den) as Pointer | null, "IvfWriter");
+    this.h = checkHandle(native().ag_ivf_open(cString(path, "IvfWriter path"), o.width, o.height, o.fps.num, o.fps.den) as Pointer | null, "IvfWriter");
   }
 
   /** Appends one temporal unit; pts defaults to the frame count so far (in units of 1/fps). */

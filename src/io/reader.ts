@@ -12,6 +12,7 @@ import type { Pointer } from "bun:ffi";
 import { extname } from "node:path";
 import { check, checkHandle, native } from "../native/ffi";
 import { InvalidArgumentError, OutOfRangeError, StateError } from "../core/errors";
+import { cString } from "../core/cstring";
 import { allocI420, validateI420, type I420Frame } from "../core/frame";
 
 export interface Rational {
@@ -173,10 +174,10 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
     const n = native();
     const h = checkHandle(
       n.ag_reader_open(
-        Buffer.from(path + "\0"),
+        cString(path),
         o.width ?? 0,
         o.height ?? 0,
-        Buffer.from((o.pixelFormat ?? "yuv420p") + "\0"),
+        cString(o.pixelFormat ?? "yuv420p", "pixelFormat"),
         fps.num,
         fps.den,
         o.threads ?? 1,
