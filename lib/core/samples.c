@@ -1,9 +1,9 @@
 /* Sample range of deep planes. A 10-bit plane holds 0..1023 in the low bits of each uint16; data laid out
  * P010-style (the value shifted left by 6) or otherwise out of range would be encoded or measured as
  * garbage (PSNR -24.7 dB), so the encoder and the metrics refuse it with a message that says which sample. */
-#include "av1gym.h"
+#include "internal.h"
 
-int ag_check_samples(const void *plane, int32_t stride, int32_t w, int32_t h, int32_t bpc, const char *what) {
+int32_t ag_check_samples(const void *plane, int32_t stride, int32_t w, int32_t h, int32_t bpc, const char *what) {
   if (bpc <= 8 || bpc >= 16 || !plane) return AG_OK;
   const uint16_t max = (uint16_t)((1u << bpc) - 1);
   for (int32_t y = 0; y < h; y++) {

@@ -37,7 +37,7 @@ describe("delta-QP hooks that detach buffers", () => {
         for (i = 0; i < frames.length; i++) {
           try {
             const pk = enc.encode(frames[i].y.buffer.detached ? [...synthFrames(${W}, ${H}, i + 1, 1)][i] : frames[i]);
-            out.push(pk.length === 1 && pk[0].pts === enc.framesEncoded - 1 && pk[0].psnr.y > 25 ? "ok" : "bad " + JSON.stringify(pk.map((p) => p.pts)));
+            out.push(pk.length === 1 && pk[0].pts === enc.framesEncoded - 1 && pk[0].recon.psnr.y > 25 ? "ok" : "bad " + JSON.stringify(pk.map((p) => p.pts)));
           } catch (e) { out.push(e.constructor.name + ": " + e.message); }
           if (typeof Bun !== "undefined") Bun.gc(true);
         }

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char path[64];
   int fd = fuzz_file(sig, 4, data + skip, size - skip, path, sizeof path);
   if (fd < 0) return 0;
-  ag_reader *r = ag_reader_open(path, 0, 0, NULL, 0, 0, 1, 0, 0, 0);
+  ag_reader *r = fuzz_open(path, NULL, 0, 0, 0, 0, 1);
   if (r) {
     fuzz_read_frames(r, 0);
     ag_reader_close(r);
@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint32_t len = (uint32_t)p[at] | (uint32_t)p[at + 1] << 8 | (uint32_t)p[at + 2] << 16 | (uint32_t)p[at + 3] << 24;
     at += 12;
     if (len > n - at) len = (uint32_t)(n - at);
-    int q = 0, tid = 0;
+    int32_t q = 0, tid = 0;
     ag_obu_parse_tu(&seq, p + at, len, &q, &tid);
     at += len;
   }

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t *tu = malloc(end - start + 1);
     if (!tu) return 0;
     memcpy(tu, data + start, end - start);
-    int q = 0, tid = 0;
+    int32_t q = 0, tid = 0;
     ag_obu_parse_tu(&seq, tu, end - start, &q, &tid);
     free(tu);
     if (!hit) break;

@@ -22,12 +22,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const uint8_t sig[] = "YUV4MPEG2 ";
     size_t skip = size - 1 >= 10 && memcmp(data + 1, sig, 10) == 0 ? 10 : 0;
     if ((fd = fuzz_file(sig, 10, data + 1 + skip, size - 1 - skip, path, sizeof path)) < 0) return 0;
-    r = ag_reader_open(path, 0, 0, NULL, 0, 0, 1, rgb, to8 ? 8 : 0, 0);
+    r = fuzz_open(path, NULL, 0, 0, rgb, to8, 1);
   } else {
     int w = 1 + (data[1] | (data[2] & 1) << 8) % 128, h = 1 + (data[3] | (data[4] & 1) << 8) % 128;
     const char *fmt = FORMATS[data[5] % (sizeof FORMATS / sizeof *FORMATS)];
     if ((fd = fuzz_file(data + 6, size - 6, NULL, 0, path, sizeof path)) < 0) return 0;
-    r = ag_reader_open(path, w, h, fmt, 0, 0, 1, rgb, to8 ? 8 : 0, 1);
+    r = fuzz_open(path, fmt, w, h, rgb, to8, 1);
   }
   if (r) {
     fuzz_read_frames(r, rgb);

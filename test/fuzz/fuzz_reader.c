@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int fd = fuzz_file(data + 1, size - 1, NULL, 0, path, sizeof path);
   if (fd < 0) return 0;
   int rgb = mode & 1;
-  ag_reader *r = ag_reader_open(path, 0, 0, NULL, 0, 0, (mode & 4) ? 2 : 1, rgb, (mode & 2) ? 8 : 0, 0);
+  ag_reader *r = fuzz_open(path, NULL, 0, 0, rgb, (mode & 2) != 0, (mode & 4) ? 2 : 1);
   if (r) {
     fuzz_read_frames(r, rgb);
     ag_reader_close(r);

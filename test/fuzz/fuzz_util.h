@@ -8,7 +8,25 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "av1gym.h"
+#include "internal.h"
+
+/* ag_reader_open through the config API; raw_fmt NULL = a container. */
+static inline ag_reader *fuzz_open(const char *path, const char *raw_fmt, int w, int h, int rgb, int to8, int threads) {
+  AgConfig *c = ag_config_new();
+  if (!c) return NULL;
+  if (raw_fmt) {
+    ag_config_set_int(c, AG_READER_KEY_RAW, 1);
+    ag_config_set_int(c, AG_READER_KEY_WIDTH, w);
+    ag_config_set_int(c, AG_READER_KEY_HEIGHT, h);
+    ag_config_set_str(c, AG_READER_KEY_PIXEL_FORMAT, raw_fmt);
+  }
+  ag_config_set_int(c, AG_READER_KEY_THREADS, threads);
+  ag_config_set_str(c, AG_READER_KEY_OUTPUT, rgb ? "rgb24" : "yuv420p");
+  ag_config_set_int(c, AG_READER_KEY_BIT_DEPTH, to8 ? 8 : 0);
+  ag_reader *r = ag_reader_open(path, c);
+  ag_config_free(c);
+  return r;
+}
 
 /* Writes the parts into one memfd and returns its fd (path in `path`), or -1. */
 static inline int fuzz_file(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, char *path, size_t pathlen) {
@@ -41,9 +59,9 @@ static inline void guarded_free(uint8_t *p, size_t n, size_t map_len) {
 /* Reads a bounded set of frames the way users do: sequentially from the start, then random access (the
  * last frame, the middle, the first again), into tight planes of the reader's output geometry. */
 static inline void fuzz_read_frames(ag_reader *r, int rgb) {
-  int64_t info[10];
-  if (ag_reader_info(r, info, 10) != 10) return;
-  int64_t w = info[0], h = info[1], count = info[4], depth = info[7];
+  int64_t info[AG_RI_COUNT];
+  if (ag_reader_info(r, info, AG_RI_COUNT) != AG_RI_COUNT) return;
+  int64_t w = info[AG_RI_WIDTH], h = info[AG_RI_HEIGHT], count = info[AG_RI_FRAMES], depth = info[AG_RI_OUT_DEPTH];
   if (w <= 0 || h <= 0 || w * h > 4096 * 4096 || count <= 0) return;
   int bps = depth > 8 ? 2 : 1;
   int64_t cw = (w + 1) / 2, ch = (h + 1) / 2;

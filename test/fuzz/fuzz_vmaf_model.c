@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (m) {
     int finite = 1;
     for (int i = 0; i < AG_VMAF_MODEL_NFEAT; i++) finite &= isfinite(feat[i]) && fabs(feat[i]) < 1e30;
-    double s = ag_vmaf_model_predict(m, feat);
+    double s = ag_vmaf_model_predict(m, feat, AG_VMAF_MODEL_NFEAT);
     if (finite && isnan(s)) abort(); /* an accepted model must score finite features */
     ag_vmaf_model_free(m);
   } else if (!*ag_last_error()) {
