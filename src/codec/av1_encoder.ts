@@ -170,12 +170,33 @@ export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sb
 class HookState {
   hook: DeltaQHook | null = null;
   error: unknown = undefined;
+  /** The frame inside encode(): C reads its planes after the hook returns. */
+  sending: I420Frame | null = null;
+  readonly analysis: Analysis;
+  offsets: Int16Array;
   constructor(
-    readonly analysis: Analysis,
-    readonly offsets: Int16Array,
     readonly sbRows: number,
     readonly sbCols: number,
-  ) {}
+  ) {
+    this.analysis = { rows: sbRows, cols: sbCols, features: ANALYSIS_FEATURES, data: new Float32Array(0) };
+    this.offsets = new Int16Array(0);
+  }
+
+  /** Whether a buffer C keeps a pointer to was detached (`buffer.transfer()`): its storage may be freed. */
+  get detached(): boolean {
+    return this.analysis.data.buffer.detached || this.offsets.buffer.detached;
+  }
+
+  /**
+   * New analysis and offsets buffers for C (at construction, and after a user detached one). Explicit
+   * ArrayBuffers: their storage never moves, so C may keep the pointers until the next call here.
+   */
+  attach(h: Pointer): void {
+    const n = this.sbRows * this.sbCols;
+    this.analysis.data = new Float32Array(new ArrayBuffer(n * AF.COUNT * 4));
+    this.offsets = new Int16Array(new ArrayBuffer(n * 2));
+    check(native().ag_encoder_set_buffers(h, this.analysis.data, this.analysis.data.length, this.offsets, n), "Av1Encoder");
+  }
 
   /** Called from C inside encode(); never throws into C (bun:ffi would hand C a 0 and skip later calls). */
   run(frameIndex: number): number {
@@ -183,6 +204,14 @@ class HookState {
       const hook = this.hook;
       if (!hook) return 0;
       const ret = hook(frameIndex, this.analysis, this.offsets);
+      // C reads the offsets and the source planes after this returns: detached storage may already be freed.
+      // (A detached analysis buffer is not read again; encode() replaces it.)
+      const f = this.sending;
+      const gone = this.offsets.buffer.detached ? "the offsets buffer" : f && [f.y, f.u, f.v].some((p) => p.buffer.detached) ? "the source frame's planes" : null;
+      if (gone)
+        throw new CallbackError(`the onDeltaQ hook detached ${gone} on frame ${frameIndex} (buffer.transfer()?): the frame is not sent; copy what you keep instead`);
+      if (ret !== undefined && ret !== null && typeof (ret as { then?: unknown }).then === "function")
+        throw new CallbackError(`the onDeltaQ hook returned a Promise on frame ${frameIndex}: it must be synchronous (C calls it inside encode() and sends the frame when it returns); drop async and write the offsets before returning`);
       if (ret !== undefined && ret !== null) {
         validateQpOffsets(ret, this.sbRows, this.sbCols, "the onDeltaQ hook's result");
         this.offsets.set(ret as ArrayLike<number>);
@@ -293,12 +322,9 @@ export class Av1Encoder extends NativeHandle implements Encoder {
     this.sbRows = g.rows;
     // Low delay returns each frame's packet within the call, while the caller's planes are intact: no copy.
     this.pairer = new ReconPairer(o.predStructure !== "low-delay");
-    // Explicit ArrayBuffers: their storage never moves, so C may keep the pointers until close.
-    const n = this.sbRows * this.sbCols;
-    const analysis = { rows: this.sbRows, cols: this.sbCols, features: ANALYSIS_FEATURES, data: new Float32Array(new ArrayBuffer(n * AF.COUNT * 4)) };
-    this.hookState = new HookState(analysis, new Int16Array(new ArrayBuffer(n * 2)), this.sbRows, this.sbCols);
+    this.hookState = new HookState(this.sbRows, this.sbCols);
     try {
-      check(native().ag_encoder_set_buffers(h, analysis.data, analysis.data.length, this.hookState.offsets, n), "Av1Encoder");
+      this.hookState.attach(h);
       if (o.analysis) check(native().ag_encoder_set_analysis(h, 1), "Av1Encoder");
       if (o.output) {
         this.muxer = new IvfMuxer(o.output);
@@ -389,6 +415,8 @@ export class Av1Encoder extends NativeHandle implements Encoder {
     if (pts <= this.lastPts) throw new InvalidArgumentError(`encode: pts ${pts} is not after the previous frame's ${this.lastPts}`);
     let flags = 0;
     const state = this.hookState;
+    // A user may have detached a buffer C writes or reads (e.g. lastAnalysis.data.buffer.transfer()).
+    if (state.detached) state.attach(h);
     if (opts.qpOffsets !== undefined) {
       validateQpOffsets(opts.qpOffsets, this.sbRows, this.sbCols);
       state.offsets.set(opts.qpOffsets);
@@ -399,12 +427,16 @@ export class Av1Encoder extends NativeHandle implements Encoder {
     if (recon) this.pairer.keep(index, frame);
     state.error = undefined;
     this.busy = true;
+    state.sending = frame;
     let rc: number;
     try {
       rc = native().ag_encoder_encode(h, frame.y, frame.strideY, frame.u, frame.strideU, frame.v, frame.strideV, flags);
     } finally {
       this.busy = false;
+      state.sending = null;
     }
+    // A hook may have detached the analysis buffer; the next frame gets a fresh one (lastAnalysis included).
+    if (state.analysis.data.buffer.detached) state.attach(h);
     if (rc < 0) {
       if (recon) this.pairer.drop(index);
       if (rc === AG.E_CALLBACK) {
