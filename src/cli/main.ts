@@ -16,6 +16,7 @@ commands:
   corpus  encoders x quality grid over sources: per-frame VMAF rows (JSONL), resumable
   bdrate  BD-rate table of a corpus's rows against an anchor encoder
   report  a self-contained HTML report of a corpus (RD curves, BD-rates, per-frame VMAF)
+  record-demo  record 2 generated cameras in real time, two episodes, joined by stream copy
 
 run "av1gym <command> --help" for its options`;
 
@@ -109,6 +110,7 @@ function main(argv: string[]): void {
     corpus: async () => (await import("./corpus")).corpusCommand(rest),
     bdrate: async () => (await import("./bdrate")).bdrateCommand(rest),
     report: async () => (await import("./report")).reportCommand(rest),
+    "record-demo": async () => (await import("./record_demo")).recordDemoCommand(rest),
   };
   if (lazy[cmd]) {
     lazy[cmd]().then((code) => process.exit(code));
