@@ -21,6 +21,9 @@ export {
   OutOfMemoryError,
   OutOfRangeError,
   StateError,
+  StreamError,
+  FrameTimestampError,
+  type TimestampProblem,
   type ErrorCode,
 } from "./core/errors";
 
@@ -89,6 +92,15 @@ export {
 } from "./metrics/vmaf";
 export { scoreFiles, type ScoreFilesOptions, type ScoreFilesResult } from "./metrics/score_files";
 export { bdRate, bdMetric, BD_MIN_POINTS, type BdInterpolation, type BdOptions, type RdPoint } from "./metrics/bdrate";
+
+// Recording several cameras; stream copy (probe, remux, concat).
+export { StreamingEncoder, type CameraFrame, type FeedFrame, type StreamResult, type StreamingEncoderOptions } from "./codec/streaming";
+export type { ChannelSummary } from "./codec/channel_stats";
+export {
+  probe, remux, concat,
+  type ProbeResult as MediaProbe, type VideoStreamProbe, type AudioStreamProbe, type RemuxOptions, type CopyResult,
+} from "./io/remux";
+export type { FramesAt } from "./io/reader";
 
 // Decoding packets (any encoder's) back to frames.
 export { VideoDecoder, type DecodedFrame, type DecoderOptions } from "./codec/decoder";
