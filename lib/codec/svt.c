@@ -50,6 +50,7 @@ struct AgEncoder {
   int registered; /* counted in live_encoders (see svt_global_lock) */
   int32_t w, h, cw, ch, cols, rows;
   int pred, recon_on;
+  int frame_qp_on, frame_qp, cfg_qp; /* AG_EP_FRAME_QP; the next picture's qp (-1: cfg_qp) */
   int depth, bps;     /* bit depth, bytes per sample */
   size_t frame_bytes;
   int64_t next_pts;
@@ -156,6 +157,48 @@ static int roi_build(AgEncoder *e, const int16_t *off, RoiSlot *s, int *nonzero)
     while (vals[k] != v) k++;
     s->map[i] = (uint8_t)k;
   }
+  return AG_OK;
+}
+
+/* Switching a ROI map off. SVT-AV1 2.3 keeps the last event's map for every later picture
+ * (resource_coordination_process.c, update_frame_event: enc_ctx->roi_map_evt is only ever replaced), and a
+ * picture with a map always gets segmentation (segmentation.c: per-block segment ids, per-segment loop-filter
+ * data, no EncDec bypass), even when every offset is zero: the "ROI tax". The API has no "no map" event,
+ * but update_frame_event stores the event's data pointer as the map after an assert-only check
+ * (svt_aom_assert_err: assert() plus an error log line), so an event with a NULL map puts SVT back on its own
+ * path, bit for bit. With asserts compiled in (a Debug build, or a distribution's build without NDEBUG) that
+ * event would abort the process, so it is used only with an SVT-AV1 build known to define NDEBUG: the
+ * Release build scripts/build-svt.sh makes (it passes AG_SVT_NDEBUG=1). SVT logs the event as an error, so
+ * the shim keeps SVT's log at "fatal" unless SVT_LOG says otherwise (see quiet_svt_log). */
+int32_t ag_encoder_roi_switch_off(void) {
+#if defined(AG_SVT_NDEBUG) && AG_SVT_NDEBUG
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+static EbPrivDataNode roi_switch_off_node(void) {
+  return (EbPrivDataNode){.node_type = ROI_MAP_EVENT, .data = NULL, .size = sizeof(SvtAv1RoiMapEvt *), .next = NULL};
+}
+
+/* Frame-level qp: a qp per picture (use_qp_file, read from each input header's qp), or fixed qindex offsets
+ * per temporal layer added to the default's own base qindex (use_fixed_qindex_offsets = 2 keeps SVT's qp
+ * scaling, so all-zero offsets encode as the default). */
+static void set_frame_level_qp(EbSvtAv1EncConfiguration *cfg, const int32_t *p) {
+  if (p[AG_EP_FRAME_QP]) cfg->use_qp_file = 1;
+  if (p[AG_EP_LAYER_OFFSETS]) {
+    cfg->use_fixed_qindex_offsets = 2;
+    for (int l = 0; l < 6; l++) cfg->qindex_offsets[l] = p[AG_EP_LAYER_OFFSET_0 + l];
+    cfg->key_frame_qindex_offset = p[AG_EP_KEY_OFFSET];
+  }
+}
+
+int ag_encoder_set_frame_qp(AgEncoder *e, int32_t qp) {
+  if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
+  if (!e->frame_qp_on) return ag_fail(AG_E_STATE, "per-frame qp needs an encoder opened with frame qp on");
+  if (qp != -1 && (qp < 1 || qp > 63)) return ag_fail(AG_E_INVALID, "frame qp %d is outside 1..63", qp);
+  e->frame_qp = qp;
   return AG_OK;
 }
 
@@ -333,11 +376,13 @@ static void geometry_key(const int32_t *p, char *out, size_t n) {
 
 /* SVT logs through its own logger, level from SVT_LOG (0 fatal .. 4 debug), read when a handle is
  * created: keep errors only unless the user chose a level. Once per process (setenv is not thread-safe). */
-static void quiet_svt_log(void) { setenv("SVT_LOG", "1", 0); }
+static void quiet_svt_log(void) { setenv("SVT_LOG", ag_encoder_roi_switch_off() ? "0" : "1", 0); }
 
 static const char *param_name(int i) {
   static const char *names[AG_EP_COUNT] = {"width", "height", "fps numerator", "fps denominator", "preset", "rate control mode",
-                                           "qp", "bitrate", "prediction structure", "key-frame interval", "threads", "recon", "bit depth"};
+                                           "qp", "bitrate", "prediction structure", "key-frame interval", "threads", "recon", "bit depth",
+                                           "frame qp", "layer offsets", "layer 0 offset", "layer 1 offset", "layer 2 offset",
+                                           "layer 3 offset", "layer 4 offset", "layer 5 offset", "key-frame offset"};
   return i >= 0 && i < AG_EP_COUNT ? names[i] : "?";
 }
 
@@ -348,7 +393,10 @@ static int check_params(const int32_t *p) {
   } r[] = {{AG_EP_WIDTH, 64, 16384},  {AG_EP_HEIGHT, 64, 8704},   {AG_EP_FPS_NUM, 1, INT32_MAX}, {AG_EP_FPS_DEN, 1, INT32_MAX},
            {AG_EP_PRESET, -1, 13},    {AG_EP_RC_MODE, 0, 3},     {AG_EP_QP, 1, 63},             {AG_EP_BITRATE_KBPS, 0, 100000},
            {AG_EP_PRED, 1, 2},        {AG_EP_KEYINT, -2, INT32_MAX}, {AG_EP_THREADS, 0, 1024},  {AG_EP_RECON, 0, 1},
-           {AG_EP_BIT_DEPTH, 8, 10}};
+           {AG_EP_BIT_DEPTH, 8, 10},  {AG_EP_FRAME_QP, 0, 1},     {AG_EP_LAYER_OFFSETS, 0, 1},
+           {AG_EP_LAYER_OFFSET_0, -255, 255}, {AG_EP_LAYER_OFFSET_1, -255, 255}, {AG_EP_LAYER_OFFSET_2, -255, 255},
+           {AG_EP_LAYER_OFFSET_3, -255, 255}, {AG_EP_LAYER_OFFSET_4, -255, 255}, {AG_EP_LAYER_OFFSET_5, -255, 255},
+           {AG_EP_KEY_OFFSET, -255, 255}};
   for (size_t k = 0; k < sizeof r / sizeof r[0]; k++)
     if (p[r[k].i] < r[k].lo || p[r[k].i] > r[k].hi)
       return ag_fail(AG_E_INVALID, "encoder %s %d is outside %d..%d", param_name(r[k].i), p[r[k].i], r[k].lo, r[k].hi);
@@ -356,6 +404,10 @@ static int check_params(const int32_t *p) {
     return ag_fail(AG_E_INVALID, "SVT-AV1 needs an even width and height for 4:2:0 (got %dx%d)", p[AG_EP_WIDTH], p[AG_EP_HEIGHT]);
   if (p[AG_EP_BIT_DEPTH] != 8 && p[AG_EP_BIT_DEPTH] != 10) return ag_fail(AG_E_INVALID, "bit depth %d: SVT-AV1 takes 8 or 10", p[AG_EP_BIT_DEPTH]);
   if (p[AG_EP_KEYINT] == 0) return ag_fail(AG_E_INVALID, "key-frame interval 0 is not valid (use -1 for none)");
+  if ((p[AG_EP_FRAME_QP] || p[AG_EP_LAYER_OFFSETS]) && p[AG_EP_RC_MODE] > 1)
+    return ag_fail(AG_E_INVALID, "frame qp and layer offsets need crf or cqp rate control");
+  if (p[AG_EP_FRAME_QP] && p[AG_EP_LAYER_OFFSETS])
+    return ag_fail(AG_E_INVALID, "frame qp and layer offsets exclude each other (SVT-AV1 turns use_qp_file off with fixed offsets)");
   return AG_OK;
 }
 
@@ -382,6 +434,9 @@ AgEncoder *ag_encoder_open(const int32_t *p, int32_t n, const char *ivf_path) {
   e->frame_bytes = ((size_t)e->w * e->h + 2 * (size_t)e->cw * e->ch) * (size_t)e->bps;
   e->pred = p[AG_EP_PRED];
   e->recon_on = p[AG_EP_RECON];
+  e->frame_qp_on = p[AG_EP_FRAME_QP];
+  e->frame_qp = -1;
+  e->cfg_qp = p[AG_EP_QP];
 
   static pthread_once_t log_once = PTHREAD_ONCE_INIT;
   pthread_once(&log_once, quiet_svt_log);
@@ -447,6 +502,7 @@ AgEncoder *ag_encoder_open(const int32_t *p, int32_t n, const char *ivf_path) {
   cfg.recon_enabled = (Bool)e->recon_on;
   /* With no event sent SVT encodes exactly as without ROI (only update_frame_event reads the flag). */
   cfg.enable_roi_map = 1;
+  set_frame_level_qp(&cfg, p);
   EbErrorType r = svt_av1_enc_set_parameter(e->svt, &cfg);
   if (r != EB_ErrorNone) {
     ag_fail(AG_E_ENCODER, "SVT-AV1 rejected the configuration (0x%x); run with SVT_LOG=2 to see its reason", (unsigned)r);
@@ -536,6 +592,7 @@ int ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u, in
   }
 
   RoiSlot *slot = NULL;
+  int switch_off = 0;
   if (use_offsets || e->hook || e->roi_started) {
     slot = roi_acquire(e);
     if (!slot) {
@@ -547,7 +604,15 @@ int ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u, in
       if (analyse) ag_analyzer_undo(e->an);
       return AG_E_INVALID;
     }
-    if (!nonzero && !e->roi_started) slot = NULL; /* nothing to say yet: encode exactly as without ROI */
+    if (!nonzero && !(flags & AG_ENC_KEEP_MAP)) {
+      /* Nothing to say: before any map, encode exactly as without ROI; with a map in force, switch it off
+       * where the build allows (else the zero map keeps segmentation on, as SVT has no other way back). */
+      if (!e->roi_started) slot = NULL;
+      else if (ag_encoder_roi_switch_off()) {
+        slot = NULL;
+        switch_off = 1;
+      }
+    }
   }
 
   EbSvtIOFormat io;
@@ -569,6 +634,8 @@ int ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u, in
   hdr.n_filled_len = hdr.n_alloc_len = (uint32_t)e->frame_bytes;
   hdr.pts = e->next_pts;
   hdr.pic_type = (flags & AG_ENC_KEY) ? EB_AV1_KEY_PICTURE : EB_AV1_INVALID_PICTURE;
+  /* With use_qp_file every picture must carry a valid qp: SVT indexes its qp-to-qindex table with it. */
+  if (e->frame_qp_on) hdr.qp = (uint32_t)(e->frame_qp >= 0 ? e->frame_qp : e->cfg_qp);
   EbPrivDataNode node;
   if (slot) {
     slot->pts = e->next_pts;
@@ -576,6 +643,9 @@ int ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u, in
     slot->in_use = 1;
     slot->out = 0;
     node = (EbPrivDataNode){.node_type = ROI_MAP_EVENT, .data = &slot->evt, .size = sizeof(SvtAv1RoiMapEvt *), .next = NULL};
+    hdr.p_app_private = &node;
+  } else if (switch_off) {
+    node = roi_switch_off_node();
     hdr.p_app_private = &node;
   }
   e->t_sent[(uint64_t)e->next_pts % TIME_RING] = now_ms();
@@ -588,7 +658,12 @@ int ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u, in
     e->roi_started = 1;
     e->last_sent = slot;
     roi_release_done(e);
+  } else if (switch_off) {
+    e->roi_started = 0; /* the map is off: the slot in force is freed once its picture is out */
+    e->last_sent = NULL;
+    roi_release_done(e);
   }
+  e->frame_qp = -1;
   if (!analyse) ag_analyzer_push(e->an, y, sy, e->depth); /* the previous frame, should analysis start later */
   e->next_pts++;
   int rc = collect(e, 1, 0);

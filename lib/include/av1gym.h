@@ -97,6 +97,15 @@ enum {
   AG_EP_THREADS,      /* level_of_parallelism; 0 = SVT's choice */
   AG_EP_RECON,        /* 1: reconstructed frames on request */
   AG_EP_BIT_DEPTH,    /* 8 or 10 (10: planes are uint16_t, strides in samples) */
+  AG_EP_FRAME_QP,     /* 1: every picture's qp comes from ag_encoder_set_frame_qp (SVT's use_qp_file); crf/cqp */
+  AG_EP_LAYER_OFFSETS, /* 1: add AG_EP_LAYER_OFFSET_0..5 / AG_EP_KEY_OFFSET to the default base qindex (crf/cqp) */
+  AG_EP_LAYER_OFFSET_0, /* qindex offset of temporal layer 0 (-255..255); layers 1..5 follow */
+  AG_EP_LAYER_OFFSET_1,
+  AG_EP_LAYER_OFFSET_2,
+  AG_EP_LAYER_OFFSET_3,
+  AG_EP_LAYER_OFFSET_4,
+  AG_EP_LAYER_OFFSET_5,
+  AG_EP_KEY_OFFSET,   /* qindex offset of key frames */
   AG_EP_COUNT,
 };
 /* Packet info (double[AG_PI_COUNT]) filled by ag_encoder_next_packet. */
@@ -122,9 +131,11 @@ AG_API int ag_encoder_set_buffers(AgEncoder *e, float *analysis, int32_t analysi
                                   int32_t offsets_len);
 AG_API int ag_encoder_set_hook(AgEncoder *e, ag_delta_q_hook hook); /* NULL removes it */
 AG_API int ag_encoder_set_analysis(AgEncoder *e, int32_t on);        /* analyse every frame even without hook */
-/* flags: AG_ENC_OFFSETS (use the offsets buffer as written by the caller), AG_ENC_KEY (force a key frame).
- * Returns the number of packets now queued. */
-enum { AG_ENC_OFFSETS = 1, AG_ENC_KEY = 2 };
+/* flags: AG_ENC_OFFSETS (use the offsets buffer as written by the caller), AG_ENC_KEY (force a key frame),
+ * AG_ENC_KEEP_MAP (send the offsets as a ROI map even when all are zero: SVT-AV1's segmentation then stays on,
+ * the "ROI tax"; without it an all-zero frame switches a map in force off where the build allows, see
+ * ag_encoder_roi_switch_off). Returns the number of packets now queued. */
+enum { AG_ENC_OFFSETS = 1, AG_ENC_KEY = 2, AG_ENC_KEEP_MAP = 4 };
 AG_API int ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u, int32_t su, const void *v,
                              int32_t sv, int32_t flags);
 AG_API int ag_encoder_flush(AgEncoder *e); /* end of stream; returns the number of packets now queued */
@@ -133,6 +144,11 @@ AG_API int ag_encoder_next_packet(AgEncoder *e, double *info); /* 1 = info fille
  * reconstruction (tight planes w*h, cw*ch, cw*ch); then drops it. */
 AG_API int ag_encoder_take_packet(AgEncoder *e, uint8_t *dst, int32_t cap, void *ry, void *ru, void *rv);
 AG_API int32_t ag_encoder_frames_sent(AgEncoder *e);
+/* The next picture's qp (1..63; base_q_idx = SVT's qp-to-qindex table, 4*qp below 63), for an encoder opened
+ * with AG_EP_FRAME_QP; -1: the configured qp. */
+AG_API int ag_encoder_set_frame_qp(AgEncoder *e, int32_t qp);
+/* 1 when an all-zero frame can switch a ROI map in force off (see lib/codec/svt.c), else 0. */
+AG_API int32_t ag_encoder_roi_switch_off(void);
 /* out[4]: total ms in analysis, frames analysed, total ms in the hook (JS included), hook calls. */
 AG_API int ag_encoder_timing(AgEncoder *e, double *out);
 AG_API void ag_encoder_close(AgEncoder *e);

@@ -18,11 +18,12 @@ import { ANALYSIS_FEATURES, ANALYSIS_FEATURE_COUNT, psnrFromSse, superblockGrid,
 const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");
 
 // Indices of the C parameter array (AG_EP_* in lib/av1gym.h).
-const EP = { WIDTH: 0, HEIGHT: 1, FPS_NUM: 2, FPS_DEN: 3, PRESET: 4, RC_MODE: 5, QP: 6, BITRATE: 7, PRED: 8, KEYINT: 9, THREADS: 10, RECON: 11, BIT_DEPTH: 12, COUNT: 13 } as const;
+const EP = { WIDTH: 0, HEIGHT: 1, FPS_NUM: 2, FPS_DEN: 3, PRESET: 4, RC_MODE: 5, QP: 6, BITRATE: 7, PRED: 8, KEYINT: 9, THREADS: 10, RECON: 11, BIT_DEPTH: 12, FRAME_QP: 13, LAYER_OFFSETS: 14, LAYER_OFFSET_0: 15, KEY_OFFSET: 21, COUNT: 22 } as const;
 // Packet info fields (AG_PI_* in lib/av1gym.h).
 const PI = { SIZE: 0, PTS: 1, PIC_TYPE: 2, QP: 3, FLAGS: 4, HAS_RECON: 5, ENCODE_MS: 6, QINDEX: 7, TEMPORAL_ID: 8, COUNT: 9 } as const;
 const ENC_OFFSETS = 1;
 const ENC_KEY = 2;
+const ENC_KEEP_MAP = 4;
 
 const int = (what: string) => z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be an integer`);
 const kbps = int("bitrateKbps").min(1, "bitrateKbps must be at least 1").max(100000, "bitrateKbps must be at most 100000 (SVT-AV1's limit)");
@@ -70,6 +71,18 @@ const EncoderOptions = z
     output: z.string().min(1).optional(),
     /** Compute the per-superblock analysis for every frame (`lastAnalysis`) even without a hook. */
     analysis: z.boolean().default(false),
+    /**
+     * Per-picture qp (`encode(frame, { frameQp })`, SVT-AV1's use_qp_file): every frame is coded at the qp it is
+     * given, or at the configured crf/qp when it gives none (SVT's own per-layer qp scaling is then off). crf/cqp only.
+     */
+    frameQp: z.boolean().default(false),
+    /**
+     * qindex offsets added to the default's base qindex per temporal layer (index 0 = base layer, up to 6),
+     * SVT-AV1's use_fixed_qindex_offsets = 2; all zeros encode exactly as without. crf/cqp only.
+     */
+    layerQindexOffsets: z.array(int("layerQindexOffsets[i]").min(-255).max(255)).max(6, "layerQindexOffsets: at most 6 temporal layers").optional(),
+    /** qindex offset of key frames, with `layerQindexOffsets`. */
+    keyFrameQindexOffset: int("keyFrameQindexOffset").min(-255).max(255).optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -78,6 +91,10 @@ const EncoderOptions = z
       ctx.addIssue({ code: "custom", path: ["rateControl"], message: "SVT-AV1 2.3 has no VBR with low-delay prediction: use cbr, or predStructure \"random-access\"" });
     if (rc === "cbr" && o.predStructure === "random-access")
       ctx.addIssue({ code: "custom", path: ["rateControl"], message: "SVT-AV1 2.3 has no CBR with random-access prediction: use vbr, or predStructure \"low-delay\"" });
+    if ((o.frameQp || o.layerQindexOffsets || o.keyFrameQindexOffset !== undefined) && rc !== "crf" && rc !== "cqp")
+      ctx.addIssue({ code: "custom", path: ["rateControl"], message: "frameQp and layerQindexOffsets need crf or cqp rate control" });
+    if (o.frameQp && (o.layerQindexOffsets || o.keyFrameQindexOffset !== undefined))
+      ctx.addIssue({ code: "custom", path: ["frameQp"], message: "frameQp and layerQindexOffsets exclude each other in SVT-AV1" });
     if (rc === "vbr" && o.keyInt === -1)
       ctx.addIssue({ code: "custom", path: ["keyInt"], message: "VBR needs a positive keyInt in SVT-AV1 (it does not take -1)" });
   });
@@ -144,6 +161,16 @@ export interface EncodeOptions {
   qpOffsets?: ArrayLike<number>;
   /** Make this frame a key frame. */
   forceKey?: boolean;
+  /**
+   * This frame's qp, 1..63 (base_q_idx 4*qp, 255 at 63), for an encoder opened with `frameQp: true`; without
+   * it the frame gets the configured crf/qp.
+   */
+  frameQp?: number;
+  /**
+   * Send `qpOffsets` as a ROI map even when all are zero. SVT-AV1 then keeps segmentation on (the "ROI tax"),
+   * as it does for every frame after a map when `Av1Encoder.roiSwitchOff` is false. For measurements.
+   */
+  keepMap?: boolean;
 }
 
 /**
@@ -237,6 +264,12 @@ export class Av1Encoder {
     p[EP.THREADS] = o.threads;
     p[EP.RECON] = o.recon ? 1 : 0;
     p[EP.BIT_DEPTH] = o.bitDepth;
+    p[EP.FRAME_QP] = o.frameQp ? 1 : 0;
+    if (o.layerQindexOffsets || o.keyFrameQindexOffset !== undefined) {
+      p[EP.LAYER_OFFSETS] = 1;
+      (o.layerQindexOffsets ?? []).forEach((v, l) => (p[EP.LAYER_OFFSET_0 + l] = v));
+      p[EP.KEY_OFFSET] = o.keyFrameQindexOffset ?? 0;
+    }
     this.h = checkHandle(native().ag_encoder_open(p, EP.COUNT, o.output ? cString(o.output) : null) as Pointer | null, "Av1Encoder");
     finalizer.register(this, this.h, this);
     // Explicit ArrayBuffers: their storage never moves, so C may keep the pointers until close.
@@ -270,6 +303,15 @@ export class Av1Encoder {
     const t = new Float64Array(4);
     check(native().ag_encoder_timing(this.handle("timing"), t), "Av1Encoder.timing");
     return { analysisMs: t[0]!, analysedFrames: t[1]!, hookMs: t[2]!, hookCalls: t[3]! };
+  }
+
+  /**
+   * True when an all-zero frame after a ROI map puts SVT-AV1 back on its own path (no segmentation): needs an
+   * SVT-AV1 build without asserts, as scripts/build-svt.sh makes (see lib/codec/svt.c). When false, a map
+   * once sent stays in force (zeros included) for the rest of the stream.
+   */
+  static get roiSwitchOff(): boolean {
+    return native().ag_encoder_roi_switch_off() === 1;
   }
 
   get closed(): boolean {
@@ -339,6 +381,13 @@ export class Av1Encoder {
       flags |= ENC_OFFSETS;
     }
     if (opts.forceKey) flags |= ENC_KEY;
+    if (opts.keepMap) flags |= ENC_KEEP_MAP;
+    if (opts.frameQp !== undefined) {
+      const q = opts.frameQp;
+      if (!this.options.frameQp) throw new InvalidArgumentError("encode: frameQp needs an encoder opened with frameQp: true");
+      if (typeof q !== "number" || !Number.isInteger(q) || q < 1 || q > 63) throw new InvalidArgumentError(`encode: frameQp must be an integer 1..63, got ${String(q)}`);
+    }
+    if (this.options.frameQp) check(native().ag_encoder_set_frame_qp(h, opts.frameQp ?? -1), "Av1Encoder.encode");
     const recon = this.options.recon;
     // The source is kept to measure the reconstruction against. Low delay returns this frame's packet
     // within this call, while the caller's planes are still intact, so only random access needs a copy.

@@ -55,6 +55,8 @@ const symbols = {
   ag_encoder_next_packet: { args: [ptr, ptr], returns: i32 },
   ag_encoder_take_packet: { args: [ptr, ptr, i32, ptr, ptr, ptr], returns: i32 },
   ag_encoder_frames_sent: { args: [ptr], returns: i32 },
+  ag_encoder_set_frame_qp: { args: [ptr, i32], returns: i32 },
+  ag_encoder_roi_switch_off: { args: [], returns: i32 },
   ag_encoder_timing: { args: [ptr, ptr], returns: i32 },
   ag_encoder_close: { args: [ptr], returns: void_ },
   // --- end encoder ---
