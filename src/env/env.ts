@@ -49,6 +49,9 @@ export interface StepInfo {
   cost: number;
   /** The zero-offset encode's cost at this frame index (baseline mode only). */
   baselineCost?: number;
+  /** The reconstruction (what a decoder shows) and the source frame, with the `recon` option. */
+  recon?: I420Frame;
+  source?: I420Frame;
 }
 
 export interface ResetInfo {
@@ -294,6 +297,10 @@ export class Env {
       cost,
     };
     if (baselineCost !== undefined) info.baselineCost = baselineCost;
+    if (this.opts.recon) {
+      info.recon = p.recon;
+      info.source = src;
+    }
 
     // State the next observation reports.
     this.prevLevels.set(this.levelScratch);

@@ -67,6 +67,8 @@ export const EnvOptionsSchema = z
       .strict()
       .default({}),
     reward: RewardSchema.default({}),
+    /** Put each step's reconstruction and source frame in its info (`recon`, `source`), e.g. to score them. */
+    recon: z.boolean().default(false),
     /** Memory for decoded source frames, MB (default 256). Windows that fit decode once for all episodes. */
     cacheMB: z.number().min(0).max(65536).default(256),
   })

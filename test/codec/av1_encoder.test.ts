@@ -569,10 +569,10 @@ describe("bad input", () => {
     const code = `
       import { native } from "./src/native/ffi";
       const lib = native();
-      const p = new Int32Array([320, 192, 25, 1, 10, 0, 35, 0, 1, -1, 1, 0, 8]);
+      const p = new Int32Array([320, 192, 25, 1, 10, 0, 35, 0, 1, -1, 1, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
       const out = [];
-      const bad = (i, v) => { const q = p.slice(); q[i] = v; return lib.ag_encoder_open(q, 13, null) ? "opened" : lib.ag_last_error_code() + ":" + String(lib.ag_last_error()); };
-      out.push(bad(0, 63), bad(0, 321), bad(6, 0), bad(8, 3), bad(12, 12));
+      const bad = (i, v) => { const q = p.slice(); q[i] = v; return lib.ag_encoder_open(q, 22, null) ? "opened" : lib.ag_last_error_code() + ":" + String(lib.ag_last_error()); };
+      out.push(bad(0, 63), bad(0, 321), bad(6, 0), bad(8, 3), bad(12, 12), bad(15, 300));
       out.push(lib.ag_encoder_open(p, 5, null) ? "opened" : String(lib.ag_last_error()));
       out.push(lib.ag_analyze_frame(new Uint8Array(64 * 64), 64, null, 0, 64, 64, new Float32Array(3), 3) + ":" + String(lib.ag_last_error()));
       out.push(lib.ag_analyze_frame(null, 64, null, 0, 64, 64, new Float32Array(7), 7));
@@ -591,9 +591,10 @@ describe("bad input", () => {
     expect(out[2]).toContain("qp 0");
     expect(out[3]).toContain("prediction structure");
     expect(out[4]).toContain("bit depth");
-    expect(out[5]).toContain("expected 13 values");
-    expect(out[6]).toStartWith("-1:");
-    expect(out.slice(7, 11)).toEqual([-1, -8, -8, -8]);
-    expect(out[11]).toBe(-2);
+    expect(out[5]).toContain("layer 0 offset 300");
+    expect(out[6]).toContain("expected 22 values");
+    expect(out[7]).toStartWith("-1:");
+    expect(out.slice(8, 12)).toEqual([-1, -8, -8, -8]);
+    expect(out[12]).toBe(-2);
   });
 });
