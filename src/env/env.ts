@@ -69,6 +69,16 @@ export interface ResetOptions {
 
 export type StepResult = [obs: Observation, reward: number, terminated: boolean, truncated: boolean, info: StepInfo];
 
+/** A frame-level action: the frame's qp (needs `encoder.frameQp`), and/or superblock level indices. */
+export interface FrameAction {
+  /** SVT-AV1 qp 1..63 for this frame (base_q_idx 4*qp, 255 at 63). */
+  frameQp?: number;
+  /** One action-level index per superblock, as the plain-array form. */
+  superblocks?: ArrayLike<number>;
+}
+/** What `step` takes: superblock level indices, or a FrameAction. */
+export type StepAction = ArrayLike<number> | Int8Array | Uint8Array | FrameAction;
+
 /** One encoded frame with what the reward needs. */
 interface MeasuredFrame {
   packet: Av1Packet & Required<Pick<Av1Packet, "recon" | "sse" | "psnr">>;
@@ -76,10 +86,14 @@ interface MeasuredFrame {
   bpp: number;
 }
 
-/** Per-frame zero-offset results by source+settings+window (shared by every Env in the process). */
+/** Per-frame results of SVT-AV1's default (no map, no frame qp) by source+settings+window (shared by every Env in
+ * the process): the reward's anchor and the observation's "what the default would do". */
 interface BaselineEntry {
   distortion: Float64Array;
   bpp: Float64Array;
+  qindex: Int16Array;
+  /** 1 when the default coded the frame as a reference (not NON_REF). */
+  referenced: Uint8Array;
 }
 const baselineCache = new Map<string, BaselineEntry>();
 const BASELINE_CACHE_MAX = 64;
@@ -106,7 +120,9 @@ export class Env {
   private analysis: Map<number, Float32Array>;
   private distortion: Distortion;
   private ownsDistortion = false;
+  /** The rate weight in force this episode (the window's slope when reward.lambda is "slope"). */
   private lambda: number;
+  private readonly lambdaSpec: number | "slope" | "budget";
   private settingsKey: string;
   private rng: Rng | null = null;
   private encoder: Av1Encoder | null = null;
@@ -119,6 +135,8 @@ export class Env {
   private ended = true;
   private started = false;
   private baseline: BaselineEntry | null = null;
+  private bitsUsed = 0;
+  private bitsBudget = 0;
   private prevQindex = 0;
   private prevBpp = 0;
   private prevIsKey = 0;
@@ -164,7 +182,8 @@ export class Env {
         throw new InvalidArgumentError(`the ms_ssim reward needs frames of at least 176x176 (5 scales), the source is ${this.source.width}x${this.source.height}`);
       this.ownsDistortion = typeof o.reward.distortion === "string";
       this.distortion = typeof o.reward.distortion === "string" ? distortionByName(o.reward.distortion, o.reward) : o.reward.distortion;
-      this.lambda = o.reward.lambda ?? this.distortion.defaultLambda;
+      this.lambdaSpec = o.reward.budget ? "budget" : o.reward.lambda ?? (o.reward.mode === "baseline" ? "slope" : this.distortion.defaultLambda);
+      this.lambda = typeof this.lambdaSpec === "number" ? this.lambdaSpec : 0;
       this.actionLevels = Object.freeze([...o.actionLevels]);
       this.maxAbsLevel = Math.max(1, ...o.actionLevels.map(Math.abs));
       this.settingsKey = JSON.stringify(o.encoder);
@@ -198,6 +217,11 @@ export class Env {
   /** A running hash of every packet's bytes this episode (determinism checks). */
   get bitstreamHash(): bigint {
     return this.hash;
+  }
+
+  /** The source's frame rate, frames per second. */
+  get fps(): number {
+    return this.source.fps.num / this.source.fps.den;
   }
 
   /** Frames encoded so far in this episode. */
@@ -239,7 +263,11 @@ export class Env {
     this.start = start;
     this.length = length;
     this.cache.setWindow(start, start + length);
-    this.baseline = o.reward.mode === "baseline" ? this.baselineFor(start, length) : null;
+    // The default's run on this window: the baseline reward's anchor and the observation's next-frame facts.
+    this.baseline = this.baselineFor(start, length);
+    if (this.lambdaSpec === "slope") this.lambda = this.slopeFor(start, length);
+    this.bitsUsed = 0;
+    this.bitsBudget = o.reward.budget ? o.reward.budget.factor * sum(this.baseline.bpp) * this.width * this.height : 0;
     this.distortion.reset?.();
     this.encoder = this.openEncoder();
     this.t = 0;
@@ -256,20 +284,35 @@ export class Env {
     return [this.observe(), { frameIndex: start, start, episodeLength: length, sbRows: this.sbRows, sbCols: this.sbCols }];
   }
 
-  step(action: ArrayLike<number> | Int8Array | Uint8Array): StepResult {
+  /** The lambda in force this episode (the window's RD slope with reward.lambda "slope"; 0 in budget mode). */
+  get rateWeight(): number {
+    return this.lambda;
+  }
+
+  /** Bits spent this episode, and the episode's budget (0 outside budget mode). */
+  get budget(): { used: number; total: number } {
+    return { used: this.bitsUsed, total: this.bitsBudget };
+  }
+
+  /** The default encoder's base qindex for frame `step` of this episode (what frameQp competes with). */
+  defaultQindex(step = this.t): number {
+    if (!this.baseline || step < 0 || step >= this.length) throw new StateError(`defaultQindex: no frame ${step} in this episode`);
+    return this.baseline.qindex[step]!;
+  }
+
+  step(action: StepAction): StepResult {
     this.live();
     if (!this.started) throw new StateError("call reset() before step()");
     if (this.ended) throw new EpisodeEndedError(`the episode ended after ${this.t} frames; call reset() to start another`);
     // Validate before anything is encoded: a bad action leaves the episode as it was.
-    decodeAction(action, this.actionLevels.length, this.levelScratch, [this.sbRows, this.sbCols]);
-    levelsToOffsets(this.levelScratch, this.actionLevels, this.offsets);
+    const frameQp = this.parseAction(action);
 
     const index = this.start + this.t;
     const src = this.cache.get(index);
     const t0 = performance.now();
     let frame: MeasuredFrame;
     try {
-      frame = this.encodeAndMeasure(this.encoder!, src, this.offsets, this.prevDist);
+      frame = this.encodeAndMeasure(this.encoder!, src, this.offsets, this.prevDist, frameQp);
     } catch (e) {
       if (e instanceof EncoderError) this.ended = true; // the encoder's state is unknown: the episode is over
       throw e;
@@ -278,8 +321,13 @@ export class Env {
     const { packet: p, d, bpp } = frame;
     this.hash = hashPacket(this.hash, p.data);
     const cost = rdCost(d, bpp, this.lambda);
-    const baselineCost = this.baseline ? rdCost(this.baseline.distortion[this.t]!, this.baseline.bpp[this.t]!, this.lambda) : undefined;
-    const reward = rewardFromCost(cost, this.baseline ? "baseline" : "absolute", baselineCost);
+    const baseMode = this.opts.reward.mode === "baseline";
+    const baselineCost = baseMode ? rdCost(this.baseline!.distortion[this.t]!, this.baseline!.bpp[this.t]!, this.lambda) : undefined;
+    let reward = rewardFromCost(cost, baseMode ? "baseline" : "absolute", baselineCost);
+    this.bitsUsed += bpp * this.width * this.height;
+    const budget = this.opts.reward.budget;
+    if (budget && this.t + 1 >= this.length && this.bitsUsed > this.bitsBudget)
+      reward -= budget.overshootPenalty * ((this.bitsUsed - this.bitsBudget) / this.bitsBudget) * this.length;
 
     const info: StepInfo = {
       frameIndex: index,
@@ -347,19 +395,44 @@ export class Env {
     if (this.closed) throw new StateError("the Env is closed");
   }
 
-  private openEncoder(): Av1Encoder {
+  /** The episode's encoder; `defaultAt` opens SVT-AV1's default instead (no frame qp, no layer offsets), at
+   * another rate setting if given (the baseline and the slope). */
+  private openEncoder(defaultAt?: number): Av1Encoder {
     const e = this.opts.encoder;
+    const rate = defaultAt ?? e.qp ?? e.crf ?? 35;
     return new Av1Encoder({
       width: this.width,
       height: this.height,
       fps: this.source.fps,
       preset: e.preset,
-      rateControl: e.qp !== undefined ? { mode: "cqp", qp: e.qp } : { mode: "crf", crf: e.crf ?? 35 },
+      rateControl: e.qp !== undefined ? { mode: "cqp", qp: rate } : { mode: "crf", crf: rate },
       predStructure: "low-delay",
       keyInt: e.keyInt,
       threads: e.threads,
       recon: true,
+      ...(defaultAt === undefined
+        ? { frameQp: e.frameQp, layerQindexOffsets: e.layerQindexOffsets, keyFrameQindexOffset: e.keyFrameQindexOffset }
+        : {}),
     });
+  }
+
+  /** Checks an action and leaves its offsets in this.offsets; returns the frame qp to send (or undefined). */
+  private parseAction(action: StepAction): number | undefined {
+    const isFrame = action !== null && typeof action === "object" && !ArrayBuffer.isView(action) && !Array.isArray(action) && ("frameQp" in action || "superblocks" in action);
+    const sb = isFrame ? (action as FrameAction).superblocks : (action as ArrayLike<number>);
+    let frameQp = isFrame ? (action as FrameAction).frameQp : undefined;
+    if (frameQp !== undefined) {
+      if (!this.opts.encoder.frameQp) throw new InvalidArgumentError("step: frameQp needs an Env with encoder.frameQp: true");
+      if (typeof frameQp !== "number" || !Number.isInteger(frameQp) || frameQp < 1 || frameQp > 63)
+        throw new InvalidArgumentError(`step: frameQp must be an integer 1..63, got ${String(frameQp)}`);
+    }
+    if (sb === undefined) {
+      this.levelScratch.fill(Math.max(0, this.actionLevels.indexOf(0)));
+      if (this.actionLevels.indexOf(0) < 0 && isFrame) throw new InvalidArgumentError("step: superblocks are required when actionLevels has no 0");
+    } else decodeAction(sb, this.actionLevels.length, this.levelScratch, [this.sbRows, this.sbCols]);
+    levelsToOffsets(this.levelScratch, this.actionLevels, this.offsets);
+    if (this.opts.encoder.frameQp && frameQp === undefined) frameQp = qpForQindex(this.baseline!.qindex[this.t]!);
+    return frameQp;
   }
 
   private closeEncoder(): void {
@@ -391,6 +464,7 @@ export class Env {
     const a = this.t < this.length ? this.analysisOf(next) : this.zeroAnalysis;
     let lumaSum = 0;
     let madSum = 0;
+    let varSum = 0;
     for (let i = 0; i < nSb; i++) {
       const o = i * SB_F;
       const r = i * NUM_ANALYSIS;
@@ -399,6 +473,7 @@ export class Env {
       sb[o + NUM_ANALYSIS + 1] = this.t > 0 ? this.actionLevels[this.prevLevels[i]!]! / this.maxAbsLevel : 0;
       lumaSum += a[r]! * this.sbPixels[i]!;
       madSum += a[r + 2]! * this.sbPixels[i]!;
+      varSum += a[r + 1]! * this.sbPixels[i]!;
     }
     const px = this.width * this.height;
     const keyInt = this.opts.encoder.keyInt;
@@ -423,6 +498,15 @@ export class Env {
     fr[12] = (this.opts.encoder.qp ?? this.opts.encoder.crf ?? 35) / 63;
     fr[13] = lumaSum / px;
     fr[14] = madSum / px;
+    const has = this.t < this.length;
+    fr[15] = has ? lowDelayLayer(sinceKey) / 2 : 0;
+    fr[16] = has ? this.baseline!.referenced[this.t]! : 0;
+    fr[17] = has ? this.baseline!.qindex[this.t]! / 255 : 0;
+    fr[18] = varSum / px;
+    if (this.bitsBudget > 0) {
+      fr[19] = this.bitsUsed / this.bitsBudget;
+      fr[20] = 1 - this.bitsUsed / this.bitsBudget;
+    }
     const clip = this.opts.observation.clip;
     if (clip !== undefined) {
       clipInPlace(sb, clip);
@@ -431,25 +515,43 @@ export class Env {
     return { superblocks: sb, frame: fr };
   }
 
-  /** Zero-offset per-frame D and bpp of this window, computed once and cached (see README: baseline). */
-  private baselineFor(start: number, length: number): BaselineEntry {
-    const key = `${this.source.key}|${this.settingsKey}|${this.distortion.name}|${this.distortion.unit}|${start}|${length}|${this.width}x${this.height}`;
+  /** The RD slope (distortion per bit per pixel) of the default encoder on this window: the window encoded at
+   * the rate setting -slopeStep and +slopeStep (cached like the baseline). */
+  private slopeFor(start: number, length: number): number {
+    const e = this.opts.encoder;
+    const rate = e.qp ?? e.crf ?? 35;
+    const step = this.opts.reward.slopeStep;
+    const lo = this.baselineFor(start, length, Math.max(1, rate - step));
+    const hi = this.baselineFor(start, length, Math.min(63, rate + step));
+    const dR = mean(lo.bpp) - mean(hi.bpp);
+    const dD = mean(hi.distortion) - mean(lo.distortion);
+    return dR > 0 && dD > 0 ? dD / dR : this.distortion.defaultLambda; // a flat or inverted curve: fall back
+  }
+
+  /** SVT-AV1's default per-frame D, bpp, qindex and reference flag on this window, computed once and cached
+   * (see README: baseline); at another rate setting for the slope. */
+  private baselineFor(start: number, length: number, rate?: number): BaselineEntry {
+    const e = this.opts.encoder;
+    const defaults = JSON.stringify({ preset: e.preset, crf: e.crf, qp: e.qp, keyInt: e.keyInt, threads: e.threads, rate: rate ?? e.qp ?? e.crf ?? 35 });
+    const key = `${this.source.key}|${defaults}|${this.distortion.name}|${this.distortion.unit}|${start}|${length}|${this.width}x${this.height}`;
     const hit = baselineCache.get(key);
     if (hit) {
       baselineCache.delete(key); // LRU: move to the end
       baselineCache.set(key, hit);
       return hit;
     }
-    const entry: BaselineEntry = { distortion: new Float64Array(length), bpp: new Float64Array(length) };
+    const entry: BaselineEntry = { distortion: new Float64Array(length), bpp: new Float64Array(length), qindex: new Int16Array(length), referenced: new Uint8Array(length) };
     this.distortion.reset?.();
-    const enc = this.openEncoder();
+    const enc = this.openEncoder(rate ?? e.qp ?? e.crf ?? 35);
     const zero = new Int16Array(this.nSb);
     const sbOut = new Float32Array(this.nSb);
     try {
       for (let t = 0; t < length; t++) {
-        const { d, bpp } = this.encodeAndMeasure(enc, this.cache.get(start + t), zero, sbOut);
+        const { d, bpp, packet } = this.encodeAndMeasure(enc, this.cache.get(start + t), zero, sbOut);
         entry.distortion[t] = d;
         entry.bpp[t] = bpp;
+        entry.qindex[t] = packet.qindex;
+        entry.referenced[t] = packet.frameType === "NON_REF" ? 0 : 1;
       }
     } finally {
       enc.close();
@@ -461,8 +563,8 @@ export class Env {
 
   /** Encodes one frame (low delay: its packet comes back now) and measures it: D at the reward's metric
    * (per-superblock values into sbOut) from the encoder's own recon SSE, and bits per pixel. */
-  private encodeAndMeasure(enc: Av1Encoder, src: I420Frame, offsets: Int16Array, sbOut: Float32Array): MeasuredFrame {
-    const packets = enc.encode(src, { qpOffsets: offsets });
+  private encodeAndMeasure(enc: Av1Encoder, src: I420Frame, offsets: Int16Array, sbOut: Float32Array, frameQp?: number): MeasuredFrame {
+    const packets = enc.encode(src, frameQp === undefined ? { qpOffsets: offsets } : { qpOffsets: offsets, frameQp });
     if (packets.length !== 1) throw new EncoderError(`low-delay encoder returned ${packets.length} packets for one frame (expected 1)`);
     const p = packets[0]!;
     if (!p.recon || !p.sse || !p.psnr || !p.sseSuperblocks) throw new EncoderError("the encoder returned no reconstruction or SSE");
@@ -473,6 +575,25 @@ export class Env {
     );
     return { packet: p as MeasuredFrame["packet"], d, bpp: bitsPerPixel(p.size, this.width, this.height) }; // checked above
   }
+}
+
+const sum = (a: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return s;
+};
+const mean = (a: ArrayLike<number>) => (a.length ? sum(a) / a.length : 0);
+
+/** The SVT-AV1 qp (1..63) whose qindex (4*qp, 255 at 63) is nearest to `qindex`. */
+export function qpForQindex(qindex: number): number {
+  if (qindex >= 254) return 63;
+  return Math.max(1, Math.min(62, Math.round(qindex / 4)));
+}
+
+/** Temporal layer of the frame `sinceKey` frames after a key frame in SVT-AV1's low-delay structure (always
+ * 2 hierarchical levels in single pass: mini-GOPs of 4, layers 2 1 2 0; key frames are layer 0). */
+export function lowDelayLayer(sinceKey: number): number {
+  return sinceKey % 4 === 0 ? 0 : sinceKey % 2 === 0 ? 1 : 2;
 }
 
 function clipInPlace(a: Float32Array, c: number): void {
@@ -495,8 +616,8 @@ function sbBounds(nSb: number, clip?: number): { low: Float64Array; high: Float6
 }
 
 function frameBounds(clip?: number): { low: Float64Array; high: Float64Array } {
-  const lo = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -Infinity, -1, 0, 0, 0];
-  const hi = [1, 1, 1, 1, 1, 1, 1, 1, 1, Infinity, Infinity, 1, 1, 1, 1];
+  const lo = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -Infinity, -1, 0, 0, 0, 0, 0, 0, 0, 0, -Infinity];
+  const hi = [1, 1, 1, 1, 1, 1, 1, 1, 1, Infinity, Infinity, 1, 1, 1, 1, 1, 1, 1, 1.25, Infinity, 1];
   return {
     low: Float64Array.from(lo, (v) => (clip !== undefined ? Math.max(-clip, v) : v)),
     high: Float64Array.from(hi, (v) => (clip !== undefined ? Math.min(clip, v) : v)),

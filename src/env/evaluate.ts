@@ -195,9 +195,7 @@ function encodeWithPolicy(policy: Policy, clip: { path: string; start: number },
   if (env.frameCount - clip.start < o.frames)
     throw new InvalidArgumentError(`${clip.path} has ${env.frameCount} frames; ${o.frames} from ${clip.start} are needed`);
   const wantScorer = o.metrics.includes("vmaf") || o.metrics.includes("ssim");
-  using scorer = wantScorer ? new VmafScorer({ width: env.width, height: env.height, ssim: true, ...(o.vmafModel ? { models: o.vmafModel } : {}) }) : null;
-  let [obs, reset] = env.reset({ seed: 0, options: { start: clip.start } });
-  policy.reset?.({ env, reset });
+  const scorer = wantScorer ? new VmafScorer({ width: env.width, height: env.height, ssim: true, ...(o.vmafModel ? { models: o.vmafModel } : {}) }) : null;
   let bytes = 0, psnrSum = 0, vmafSum = 0, ssimSum = 0, scored = 0;
   const add = (fr: { vmaf: number; metrics: Record<string, number> }[]) => {
     for (const f of fr) {
@@ -206,18 +204,24 @@ function encodeWithPolicy(policy: Policy, clip: { path: string; start: number },
       scored++;
     }
   };
-  let info: StepInfo | undefined;
-  for (let t = 0; t < o.frames; t++) {
-    const action = policy.act(obs, { env, step: t, reset, info });
-    const [next, , terminated, truncated, stepInfo] = env.step(action);
-    bytes += stepInfo.bytes;
-    psnrSum += stepInfo.psnrY;
-    if (scorer) add(scorer.push(stepInfo.source!, stepInfo.recon!));
-    info = stepInfo;
-    obs = next;
-    if (terminated || truncated) break;
+  try {
+    let [obs, reset] = env.reset({ seed: 0, options: { start: clip.start } });
+    policy.reset?.({ env, reset });
+    let info: StepInfo | undefined;
+    for (let t = 0; t < o.frames; t++) {
+      const action = policy.act(obs, { env, step: t, reset, info });
+      const [next, , terminated, truncated, stepInfo] = env.step(action);
+      bytes += stepInfo.bytes;
+      psnrSum += stepInfo.psnrY;
+      if (scorer) add(scorer.push(stepInfo.source!, stepInfo.recon!));
+      info = stepInfo;
+      obs = next;
+      if (terminated || truncated) break;
+    }
+    if (scorer) add(scorer.flush());
+  } finally {
+    scorer?.close();
   }
-  if (scorer) add(scorer.flush());
   const fps = env.fps;
   const row: RdRow = { crf, bytes, kbps: (bytes * 8 * fps) / o.frames / 1000 };
   if (o.metrics.includes("psnr_y")) row.psnr_y = psnrSum / o.frames;

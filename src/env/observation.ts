@@ -37,6 +37,12 @@ export const FRAME_FEATURES = [
   "rate_setting", //       CRF or QP of the encoder settings / 63
   "frame_mean_luma", //    mean luma of the frame to be encoded / 255
   "frame_temporal_mad", // its mean temporal MAD (same scaling as the per-superblock one)
+  "next_temporal_layer", // temporal layer of the frame to be encoded / 2 (SVT-AV1 low delay: 0 base .. 2 top)
+  "next_is_referenced", //  1 if SVT-AV1's default codes it as a reference for later frames (0: NON_REF)
+  "next_default_qindex", // the base qindex SVT-AV1's default gives it (its own encode of the window) / 255
+  "frame_log_variance", //  its mean spatial complexity: mean per-superblock log_variance (as scaled there)
+  "budget_used", //         budget mode: bits spent so far / the episode's budget (0 otherwise)
+  "budget_left", //         budget mode: bits left / budget (negative once overspent; 0 otherwise)
 ] as const;
 
 export const NUM_ANALYSIS = 7;
