@@ -1,17 +1,20 @@
 #!/usr/bin/env bun
 /**
  * The av1gym command line: `av1gym <command> [options]`. Commands:
- *   vmaf   VMAF (and PSNR / SSIM / MS-SSIM) of a distorted video against its reference.
+ *   vmaf     VMAF (and PSNR / SSIM / MS-SSIM) of a distorted video against its reference.
+ *   rl-eval  a policy's BD-rates against SVT-AV1's default (src/cli/rl_eval.ts).
  */
 import { parseArgs } from "node:util";
 import { Av1GymError } from "../core/errors";
 import { defaultModelPath, DEFAULT_MODEL_ENV } from "../metrics/vmaf_model";
 import { scoreFiles } from "../metrics/score_files";
+import { rlEvalCommand } from "./rl_eval";
 
 const USAGE = `usage: av1gym <command> [options]
 
 commands:
-  vmaf    score a distorted video against its reference (libvmaf 3.2.0-compatible VMAF)
+  vmaf     score a distorted video against its reference (libvmaf 3.2.0-compatible VMAF)
+  rl-eval  encode clips with a policy and with SVT-AV1's default; RD points and BD-rates
 
 run "av1gym <command> --help" for its options`;
 
@@ -94,7 +97,7 @@ function vmafCommand(argv: string[]): void {
   console.log(`${res.scored} frames in ${secs.toFixed(2)} s (${(res.scored / secs).toFixed(1)} frames/s)${a.json ? `; JSON written to ${a.json}` : ""}`);
 }
 
-function main(argv: string[]): void {
+async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
     console.log(USAGE);
@@ -102,6 +105,7 @@ function main(argv: string[]): void {
   }
   try {
     if (cmd === "vmaf") return vmafCommand(rest);
+    if (cmd === "rl-eval") return await rlEvalCommand(rest);
   } catch (e) {
     if (e instanceof Av1GymError) fail(`${e.name}: ${e.message}`);
     throw e;
@@ -109,4 +113,4 @@ function main(argv: string[]): void {
   fail(`unknown command "${cmd}"`, USAGE);
 }
 
-main(process.argv.slice(2));
+await main(process.argv.slice(2));

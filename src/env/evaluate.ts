@@ -31,6 +31,9 @@ export interface Policy {
   name?: string;
   /** Env options the policy needs (action levels, action kind); source, encoder and reward are the harness's. */
   env?: Omit<EnvOptions, "source" | "encoder" | "reward" | "start" | "maxFrames" | "randomStart" | "recon">;
+  /** Encoder settings the policy's actions need (frame qp actions, fixed per-layer offsets); preset and rate are
+   * the harness's. */
+  encoder?: { frameQp?: boolean; layerQindexOffsets?: number[]; keyFrameQindexOffset?: number };
   /** Called at the start of every clip and rate point. */
   reset?(ctx: { env: Env; reset: ResetInfo }): void;
   act: PolicyFn;
@@ -49,6 +52,8 @@ export function sharedClip(name: string): string {
   return resolve(import.meta.dir, "..", "..", "..", "shared", "clips", name);
 }
 
+export type ProgressFn = (e: { clip: string; crf: number; side: "policy" | "anchor"; row: RdRow }) => void;
+
 const ClipSpec = z.union([z.string().min(1), z.object({ path: z.string().min(1), start: z.number().int().min(0).default(0) }).strict()]);
 const EvaluateOptionsSchema = z
   .object({
@@ -63,7 +68,7 @@ const EvaluateOptionsSchema = z
     /** libvmaf JSON model for VMAF (default: the package's vmaf_v0.6.1.json). */
     vmafModel: z.string().min(1).optional(),
     /** Called after each encode (clip, rate, which side) for progress output. */
-    onProgress: z.function().optional(),
+    onProgress: z.custom<ProgressFn>((f) => typeof f === "function", "a function").optional(),
   })
   .strict()
   .refine((o) => new Set(o.rates).size === o.rates.length, { message: "rates must be distinct", path: ["rates"] });
@@ -133,7 +138,7 @@ export function evaluatePolicy(policyIn: Policy | PolicyFn, options: EvaluateOpt
   const policy = toPolicy(policyIn);
   const clips = (o.clips ?? HELD_OUT_CLIPS.map(sharedClip)).map((c) => (typeof c === "string" ? { path: c, start: 0 } : { path: c.path, start: c.start ?? 0 }));
   const rates = [...o.rates].sort((a, b) => a - b);
-  const progress = o.onProgress as ((e: { clip: string; crf: number; side: "policy" | "anchor"; row: RdRow }) => void) | undefined;
+  const progress = o.onProgress;
   const out: ClipEvaluation[] = [];
   for (const clip of clips) {
     const polRows: RdRow[] = [];
@@ -188,7 +193,7 @@ function encodeWithPolicy(policy: Policy, clip: { path: string; start: number },
     source: clip.path,
     start: clip.start,
     maxFrames: o.frames,
-    encoder: { preset: o.preset, crf },
+    encoder: { ...(policy.encoder ?? {}), preset: o.preset, crf },
     reward: { mode: "absolute", distortion: "psnr" },
     recon: true,
   });
