@@ -8,6 +8,7 @@
  * `bun run examples/heuristic.ts [frames]`
  */
 import { Env, type Observation } from "../src/env/env";
+import type { Policy } from "../src/env/evaluate";
 import { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "../src/env/observation";
 
 const F = SUPERBLOCK_FEATURES.length;
@@ -32,6 +33,10 @@ export function heuristicAction(obs: Observation, levels: readonly number[], out
   }
   return out;
 }
+
+/** As a policy module for the harness (`av1gym rl-eval --policy examples/heuristic.ts`). */
+const policy: Policy = { name: "heuristic", act: (obs, { env }) => heuristicAction(obs, env.actionLevels) };
+export default policy;
 
 if (import.meta.main) {
   const frames = Number(process.argv[2] ?? process.env.AV1GYM_EXAMPLE_FRAMES ?? 20);
