@@ -15,7 +15,7 @@
  * AV1GYM_HELDOUT_EVERY (0: never), AV1GYM_HELDOUT_FRAMES to change the size). Prints one line per iteration and
  * a JSON summary last.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Env } from "../src/env/env";
 import { evaluatePolicy, sharedClip, HELD_OUT_CLIPS, TRAINING_CLIPS } from "../src/env/evaluate";
 import { Rng } from "../src/core/rng";
@@ -27,6 +27,8 @@ const FRAMES = Number(process.env.AV1GYM_TRAIN_FRAMES ?? 60);
 const HELDOUT_EVERY = Number(process.env.AV1GYM_HELDOUT_EVERY ?? 2);
 const HELDOUT_FRAMES = Number(process.env.AV1GYM_HELDOUT_FRAMES ?? 60);
 const OUT = process.argv[2] ?? WEIGHTS_FILE;
+/** Warm start: a weights JSON (missing trailing inputs start at 0); its policy is the first elite. */
+const INIT = process.env.AV1GYM_TRAIN_INIT;
 const DIM = FRAME_QP_INPUTS.length;
 const ELITE = Math.max(2, Math.round(POP / 4));
 
@@ -68,8 +70,9 @@ function heldOut(w: Float64Array): number | null {
 try {
   const rng = new Rng(8);
   const mu = new Float64Array(DIM);
+  if (INIT) (JSON.parse(readFileSync(INIT, "utf8")).weights as number[]).slice(0, DIM).forEach((w, i) => (mu[i] = w));
   const sigma = new Float64Array(DIM).fill(1.5);
-  let best = new Float64Array(DIM); // all zero: the default's own qp
+  let best = Float64Array.from(mu); // all zero (the default's own qp) unless warm-started
   let bestFit = fitness(best);
   const curve: { iter: number; mean: number; best: number; heldout_bdrate_psnr_y?: number | null }[] = [];
   console.log(`windows: ${envs.map((e) => `${e.clip}@${e.start}+${e.frames} crf ${e.crf}`).join(", ")}`);

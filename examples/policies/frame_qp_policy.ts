@@ -17,7 +17,7 @@ const IS_KEY = G("next_is_key"), LAYER = G("next_temporal_layer"), DEFQ = G("nex
 const LOGVAR = G("frame_log_variance"), TMAD = G("frame_temporal_mad");
 
 /** Names of the policy's inputs, in weight order. */
-export const FRAME_QP_INPUTS = ["key", "layer0", "layer1", "layer2", "log_variance", "temporal_mad", "default_qindex"] as const;
+export const FRAME_QP_INPUTS = ["key", "layer0", "layer1", "layer2", "log_variance", "temporal_mad", "default_qindex", "key_x_qindex", "layer2_x_qindex"] as const;
 /** Largest qp change the policy makes (in SVT-AV1 qp units: 4 qindex each). */
 export const MAX_QP_DELTA = 8;
 
@@ -25,7 +25,8 @@ export function frameQpInputs(obs: Observation): number[] {
   const f = obs.frame;
   const key = f[IS_KEY]! === 1 ? 1 : 0;
   const layer = Math.round(f[LAYER]! * 2);
-  return [key, key ? 0 : +(layer === 0), +(layer === 1), +(layer === 2), f[LOGVAR]! - 0.6, f[TMAD]! - 0.2, f[DEFQ]! - 0.5];
+  const q = f[DEFQ]! - 0.5; // the operating point: the rate decides how much a layer's quality is worth
+  return [key, key ? 0 : +(layer === 0), +(layer === 1), +(layer === 2), f[LOGVAR]! - 0.6, f[TMAD]! - 0.2, q, key * q, +(layer === 2) * q];
 }
 
 /** The qp for the frame: the default's (nearest qp to its base qindex) plus the policy's change. */
