@@ -68,12 +68,13 @@ function heldOut(w: Float64Array): number | null {
 }
 
 try {
-  const rng = new Rng(8);
+  const rng = new Rng(Number(process.env.AV1GYM_TRAIN_SEED ?? 8));
   const mu = new Float64Array(DIM);
   if (INIT) (JSON.parse(readFileSync(INIT, "utf8")).weights as number[]).slice(0, DIM).forEach((w, i) => (mu[i] = w));
   const sigma = new Float64Array(DIM).fill(1.5);
   let best = Float64Array.from(mu); // all zero (the default's own qp) unless warm-started
   let bestFit = fitness(best);
+  const startFit = bestFit; // the all-zero (or warm-start) policy: the floor the best never falls below
   const curve: { iter: number; mean: number; best: number; heldout_bdrate_psnr_y?: number | null }[] = [];
   console.log(`windows: ${envs.map((e) => `${e.clip}@${e.start}+${e.frames} crf ${e.crf}`).join(", ")}`);
   console.log("iteration  mean_fitness  best_fitness  held-out BD-rate PSNR-Y");
@@ -99,7 +100,7 @@ try {
   const weights = Array.from(best, (x) => Math.round(x * 1000) / 1000);
   writeFileSync(
     OUT,
-    JSON.stringify({ inputs: FRAME_QP_INPUTS, weights, trained: { windows: WINDOWS, frames: FRAMES, iterations: ITERS, population: POP, fitness: bestFit, curve } }, null, 1) + "\n",
+    JSON.stringify({ inputs: FRAME_QP_INPUTS, weights, trained: { windows: WINDOWS, frames: FRAMES, iterations: ITERS, population: POP, start_fitness: startFit, fitness: bestFit, curve } }, null, 1) + "\n",
   );
   console.log(JSON.stringify({ curve, best: bestFit, weights, saved: OUT }));
 } finally {
