@@ -15,7 +15,10 @@ export {
   FileError,
   FormatError,
   InvalidArgumentError,
+  EndOfStreamError,
+  InternalError,
   NativeLibraryError,
+  OutOfMemoryError,
   OutOfRangeError,
   StateError,
   type BdRateFailure,
@@ -39,7 +42,8 @@ export {
   type VideoFrame,
   type VideoMetadata,
 } from "./io/reader";
-export { IvfWriter, type IvfOptions } from "./io/ivf";
+export { IvfMuxer, IvfWriter, type IvfOptions } from "./io/ivf";
+export type { Muxer } from "./io/muxer";
 export { SynthSource, synthFrames } from "./io/synth";
 
 // Encoding.
@@ -49,10 +53,10 @@ export {
   type DeltaQHook,
   type EncodeOptions,
   type EncoderOptions,
-  type FrameType,
-  type PlaneStats,
   type RateControl,
 } from "./codec/av1_encoder";
+export type { Av1PacketInfo, Encoder, FrameEncodeOptions, FrameType, Packet, VideoStreamInfo } from "./codec/packet";
+export { ReconPairer, measureReconstruction, type PlaneStats, type Reconstruction } from "./codec/recon";
 
 // Per-superblock analysis.
 export {
@@ -86,6 +90,19 @@ export {
 } from "./metrics/vmaf";
 export { scoreFiles, type ScoreFilesOptions, type ScoreFilesResult } from "./metrics/score_files";
 export { bdRate, bdMetric, BD_MIN_POINTS, type BdInterpolation, type BdOptions, type RdPoint } from "./metrics/bdrate";
+
+// Decoding packets (any encoder's) back to frames.
+export { VideoDecoder, type DecodedFrame, type DecoderOptions } from "./codec/decoder";
+
+// The quality corpus: grids of encodes, per-frame rows, BD-rate tables, the HTML report, BullMQ workers.
+export { runCorpus, type CorpusResult, type RunCorpusOptions } from "./corpus/runner";
+export { planCells, type CellSpec, type CorpusSpec, type EncoderSpec, type SourceSpec } from "./corpus/grid";
+export { corpusEncoderNames } from "./corpus/encoders";
+export { readRows, type RowsFile, type RowsProblem } from "./corpus/rows_file";
+export { FEATURE_COLUMNS, type CellRow, type ErrorRow, type FrameRow, type Row } from "./corpus/schema";
+export { bdRateTable, formatBdTable, type BdTable } from "./corpus/bdrate_table";
+export { renderReport, type ReportOptions } from "./corpus/report";
+export { runCorpusQueued, startQueueWorker, type QueueOptions, type WorkerHandle } from "./corpus/queue";
 
 // Reinforcement learning.
 export {

@@ -36,8 +36,8 @@ function encode(frames: I420Frame[], crf: number, mode: Mode): { bytes: number; 
       : mode === "zero-map" ? { qpOffsets: new Array(n).fill(0), keepMap: true }
       : { qpOffsets: new Array(n).fill(i === 0 ? 8 : 0), keepMap: mode === "after-map-kept" };
     const [p] = enc.encode(f, opts);
-    bytes += p!.size;
-    psnr += p!.psnr!.y;
+    bytes += p!.data.length;
+    psnr += p!.recon!.psnr.y;
   });
   return { bytes, psnr: psnr / frames.length };
 }

@@ -1,20 +1,23 @@
 #!/usr/bin/env bun
 /**
  * The av1gym command line: `av1gym <command> [options]`. Commands:
- *   vmaf     VMAF (and PSNR / SSIM / MS-SSIM) of a distorted video against its reference.
+ *   vmaf    VMAF (and PSNR / SSIM / MS-SSIM) of a distorted video against its reference.
+ *   corpus, bdrate, report   the quality corpus (src/cli/corpus.ts, bdrate.ts, report.ts).
  *   rl-eval  a policy's BD-rates against SVT-AV1's default (src/cli/rl_eval.ts).
  */
 import { parseArgs } from "node:util";
 import { Av1GymError } from "../core/errors";
 import { defaultModelPath, DEFAULT_MODEL_ENV } from "../metrics/vmaf_model";
 import { scoreFiles } from "../metrics/score_files";
-import { rlEvalCommand } from "./rl_eval";
 
 const USAGE = `usage: av1gym <command> [options]
 
 commands:
-  vmaf     score a distorted video against its reference (libvmaf 3.2.0-compatible VMAF)
-  rl-eval  encode clips with a policy and with SVT-AV1's default; RD points and BD-rates
+  vmaf    score a distorted video against its reference (libvmaf 3.2.0-compatible VMAF)
+  corpus  encoders x quality grid over sources: per-frame VMAF rows (JSONL), resumable
+  bdrate  BD-rate table of a corpus's rows against an anchor encoder
+  report  a self-contained HTML report of a corpus (RD curves, BD-rates, per-frame VMAF)
+  rl-eval encode clips with a policy and with SVT-AV1's default; RD points and BD-rates
 
 run "av1gym <command> --help" for its options`;
 
@@ -97,15 +100,33 @@ function vmafCommand(argv: string[]): void {
   console.log(`${res.scored} frames in ${secs.toFixed(2)} s (${(res.scored / secs).toFixed(1)} frames/s)${a.json ? `; JSON written to ${a.json}` : ""}`);
 }
 
-async function main(argv: string[]): Promise<void> {
+function main(argv: string[]): void {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
     console.log(USAGE);
     return;
   }
+  // Commands in files of their own are imported on use, so one command's start-up never pays for another's.
+  const lazy: Record<string, () => Promise<number>> = {
+    corpus: async () => (await import("./corpus")).corpusCommand(rest),
+    bdrate: async () => (await import("./bdrate")).bdrateCommand(rest),
+    report: async () => (await import("./report")).reportCommand(rest),
+  };
+  if (lazy[cmd]) {
+    lazy[cmd]().then((code) => process.exit(code));
+    return;
+  }
+  if (cmd === "rl-eval") {
+    import("./rl_eval")
+      .then((m) => m.rlEvalCommand(rest))
+      .catch((e) => {
+        if (e instanceof Av1GymError) fail(`${e.name}: ${e.message}`);
+        throw e;
+      });
+    return;
+  }
   try {
     if (cmd === "vmaf") return vmafCommand(rest);
-    if (cmd === "rl-eval") return await rlEvalCommand(rest);
   } catch (e) {
     if (e instanceof Av1GymError) fail(`${e.name}: ${e.message}`);
     throw e;
@@ -113,4 +134,4 @@ async function main(argv: string[]): Promise<void> {
   fail(`unknown command "${cmd}"`, USAGE);
 }
 
-await main(process.argv.slice(2));
+main(process.argv.slice(2));

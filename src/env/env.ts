@@ -9,6 +9,7 @@
  * against the cached source (C SSE per superblock), never from decoding the bitstream.
  */
 import { Av1Encoder, type Av1Packet } from "../codec/av1_encoder";
+import type { Reconstruction } from "../codec/recon";
 import { SB_SIZE, analyzeFrame, superblockGrid } from "../analysis/analysis";
 import { EncoderError, EpisodeEndedError, InvalidArgumentError, StateError } from "../core/errors";
 import type { I420Frame } from "../core/frame";
@@ -97,7 +98,8 @@ export type StepAction = ArrayLike<number> | Int8Array | Uint8Array | FrameActio
 
 /** One encoded frame with what the reward needs. */
 interface MeasuredFrame {
-  packet: Av1Packet & Required<Pick<Av1Packet, "recon" | "sse" | "psnr">>;
+  packet: Av1Packet;
+  recon: Reconstruction;
   d: number;
   bpp: number;
 }
@@ -337,7 +339,7 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
       throw e;
     }
     const encodeMs = performance.now() - t0;
-    const { packet: p, d, bpp } = frame;
+    const { packet: p, recon, d, bpp } = frame;
     this.hash = hashPacket(this.hash, p.data);
     const cost = rdCost(d, bpp, this.lambda);
     const baseMode = this.opts.reward.mode === "baseline";
@@ -351,13 +353,13 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     const info: StepInfo = {
       frameIndex: index,
       step: this.t,
-      bytes: p.size,
+      bytes: p.data.length,
       bitsPerPixel: bpp,
-      psnrY: p.psnr.y,
-      psnrU: p.psnr.u,
-      psnrV: p.psnr.v,
-      qindex: p.qindex,
-      frameType: p.frameType,
+      psnrY: recon.psnr.y,
+      psnrU: recon.psnr.u,
+      psnrV: recon.psnr.v,
+      qindex: p.av1.qindex,
+      frameType: p.av1.frameType,
       isKey: p.isKey,
       encodeMs,
       distortion: d,
@@ -365,16 +367,16 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     };
     if (baselineCost !== undefined) info.baselineCost = baselineCost;
     if (this.opts.recon) {
-      info.recon = p.recon;
+      info.recon = p.recon!.frame;
       info.source = src;
     }
 
     // State the next observation reports.
     this.prevLevels.set(this.levelScratch);
-    this.prevQindex = p.qindex;
+    this.prevQindex = p.av1.qindex;
     this.prevBpp = bpp;
     this.prevIsKey = p.isKey ? 1 : 0;
-    this.prevIsNonRef = p.frameType === "NON_REF" ? 1 : 0;
+    this.prevIsNonRef = p.av1.frameType === "NON_REF" ? 1 : 0;
     this.prevFrameD = d;
     this.t++;
 
@@ -565,8 +567,8 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
         const { d, bpp, packet } = this.encodeAndMeasure(enc, this.cache.get(start + t), zero, sbOut);
         entry.distortion[t] = d;
         entry.bpp[t] = bpp;
-        entry.qindex[t] = packet.qindex;
-        entry.referenced[t] = packet.frameType === "NON_REF" ? 0 : 1;
+        entry.qindex[t] = packet.av1.qindex;
+        entry.referenced[t] = packet.av1.frameType === "NON_REF" ? 0 : 1;
       }
     } finally {
       enc.close();
@@ -582,13 +584,14 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     const packets = enc.encode(src, frameQp === undefined ? { qpOffsets: offsets } : { qpOffsets: offsets, frameQp });
     if (packets.length !== 1) throw new EncoderError(`low-delay encoder returned ${packets.length} packets for one frame (expected 1)`);
     const p = packets[0]!;
-    if (!p.recon || !p.sse || !p.psnr || !p.sseSuperblocks) throw new EncoderError("the encoder returned no reconstruction or SSE");
-    this.sbSse.set(p.sseSuperblocks);
+    const recon = p.recon;
+    if (!recon) throw new EncoderError("the encoder returned no reconstruction");
+    this.sbSse.set(recon.sseSuperblocks);
     const d = this.distortion.measure(
-      { source: src, recon: p.recon, sseY: p.sse.y, sbSse: this.sbSse, sbPixels: this.sbPixels, sbRows: this.sbRows, sbCols: this.sbCols },
+      { source: src, recon: recon.frame, sseY: recon.sse.y, sbSse: this.sbSse, sbPixels: this.sbPixels, sbRows: this.sbRows, sbCols: this.sbCols },
       sbOut,
     );
-    return { packet: p as MeasuredFrame["packet"], d, bpp: bitsPerPixel(p.size, this.width, this.height) }; // checked above
+    return { packet: p, recon, d, bpp: bitsPerPixel(p.data.length, this.width, this.height) };
   }
 }
 

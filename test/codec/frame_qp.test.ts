@@ -31,7 +31,7 @@ describe("per-picture qp (frameQp)", () => {
     // SVT-AV1's qp-to-qindex table: 4 * qp, except 255 at 63.
     const want = qps.map((q) => (q === 63 ? 255 : 4 * q));
     expect(trace.map((t) => t.baseQIdx)).toEqual(want);
-    expect(packets.map((p) => p.qindex)).toEqual(want);
+    expect(packets.map((p) => p.av1.qindex)).toEqual(want);
   });
   test("frames without a frameQp get the configured crf as a fixed qp", () => {
     const { path } = encode("frameqp-default", { frameQp: true, rateControl: { mode: "crf", crf: 30 } }, (i) => (i === 3 ? { frameQp: 50 } : {}));
@@ -40,7 +40,7 @@ describe("per-picture qp (frameQp)", () => {
   test("bad uses are typed errors and leave the encoder usable", () => {
     using enc = new Av1Encoder({ width: W, height: H, frameQp: true });
     for (const q of [0, 64, 2.5, Number.NaN]) expect(() => enc.encode(frames[0]!, { frameQp: q })).toThrow(InvalidArgumentError);
-    expect(enc.encode(frames[0]!, { frameQp: 30 })[0]!.qindex).toBe(120);
+    expect(enc.encode(frames[0]!, { frameQp: 30 })[0]!.av1.qindex).toBe(120);
     using plain = new Av1Encoder({ width: W, height: H });
     expect(() => plain.encode(frames[0]!, { frameQp: 30 })).toThrow(/frameQp: true/);
     expect(() => new Av1Encoder({ width: W, height: H, frameQp: true, rateControl: { mode: "cbr", bitrateKbps: 500 } })).toThrow(InvalidArgumentError);
