@@ -132,8 +132,13 @@ SO="$BUILD/libav1gym.so"
 OBJ="$BUILD/obj"
 pc() { PKG_CONFIG_PATH="$svt_pc_dir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" pkg-config "$@"; }
 mapfile -t sources < <(find lib -name '*.c' -not -path 'lib/build/*' | sort)
+# An SVT-AV1 built without asserts (NDEBUG: it imports no __assert_fail) lets lib/codec/svt.c switch a ROI map
+# off with a NULL event; with asserts in, that event would abort, so the shim must not send it.
+svt_lib=$(ls "$(pc --variable=libdir SvtAv1Enc)"/libSvtAv1Enc.so* 2>/dev/null | head -n1 || true)
+svt_ndebug=0
+if [ -n "$svt_lib" ] && command -v nm >/dev/null && ! nm -D "$svt_lib" | grep -q __assert_fail; then svt_ndebug=1; fi
 # shellcheck disable=SC2207
-CFLAGS=(-std=c11 -D_GNU_SOURCE -O2 -g -fPIC -pthread -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS=(-std=c11 -D_GNU_SOURCE -O2 -g -fPIC -pthread -Wall -Wextra -Werror -Wno-unused-parameter -DAG_SVT_NDEBUG=${svt_ndebug:-0}
   -fvisibility=hidden -I"$ROOT/lib/include" -I"$ROOT/lib" $(pc --cflags SvtAv1Enc libavformat libavcodec libavutil libswscale))
 # shellcheck disable=SC2207
 LDLIBS=($(pc --libs SvtAv1Enc libavformat libavcodec libavutil libswscale) -lm $svt_rpath)

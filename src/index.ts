@@ -24,6 +24,7 @@ export {
   StreamError,
   FrameTimestampError,
   type TimestampProblem,
+  type BdRateFailure,
   type ErrorCode,
 } from "./core/errors";
 
@@ -125,7 +126,32 @@ export {
   type ResetOptions,
   type StepInfo,
   type StepResult,
+  type StepAction,
+  type FrameAction,
+  lowDelayLayer,
+  qpForQindex,
 } from "./env/env";
+export {
+  evaluatePolicy,
+  formatEvaluation,
+  loadPolicy,
+  toPolicy,
+  clearAnchorCache,
+  sharedClip,
+  ZERO_POLICY,
+  HELD_OUT_CLIPS,
+  TRAINING_CLIPS,
+  METRICS,
+  type ClipEvaluation,
+  type Evaluation,
+  type EvaluateOptions,
+  type MetricName,
+  type Policy,
+  type PolicyContext,
+  type PolicyFn,
+  type ProgressFn,
+  type RdRow,
+} from "./env/evaluate";
 export { Box, Dict, Discrete, MultiDiscrete, shapeSize, type Dtype, type Space } from "./env/spaces";
 export {
   FRAME_FEATURES,
