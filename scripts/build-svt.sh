@@ -105,7 +105,7 @@ else
     fi
     [ -f "$src/CMakeLists.txt" ] || die "$src does not look like SVT-AV1 source (no CMakeLists.txt)"
     stage_end
-    stage_begin "building $what (once; about 2 minutes on 2 cores)"
+    stage_begin "building $what (once; a few minutes)"
     logged cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_DEC=OFF -DBUILD_TESTING=OFF \
       -DBUILD_APPS=ON -DBUILD_SHARED_LIBS=ON -DCMAKE_INSTALL_PREFIX="$cached" -DCMAKE_INSTALL_LIBDIR=lib \
       -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib' || die "cmake could not configure SVT-AV1"
