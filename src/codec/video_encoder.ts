@@ -12,6 +12,8 @@ import type { Pointer } from "bun:ffi";
 import { z } from "zod";
 import { native, check, checkHandle } from "../native/ffi";
 import { NativeHandle } from "../native/handle";
+import { cString, withConfig, type ConfigEntries } from "../native/config";
+import { LAVC_FLAG, LAVC_KEY, LP } from "../native/abi";
 import { InvalidArgumentError, StateError } from "../core/errors";
 import { validateI420, type I420Frame } from "../core/frame";
 import type { Rational } from "../core/rational";
@@ -34,8 +36,6 @@ import {
   type LavcEncoderName,
 } from "./encoder_knobs";
 import { firstAvailableHardware } from "./hw_probe";
-
-const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");
 
 export const INPUT_FORMATS = ["yuv420p", "nv12", "rgb24", "rgba", "yuv420p10le"] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
@@ -153,19 +153,13 @@ class LavcSession extends NativeHandle {
   readonly codec: string;
   readonly pixFmt: string;
   readonly extradata?: Uint8Array;
-  private readonly info = new Float64Array(5);
+  private readonly info = new Float64Array(LP.COUNT);
 
-  constructor(name: string, settings: AvOptions) {
+  /** settings: the shim's keys (LAVC_KEY: width, height, fps_num, fps_den, input, format) and AVOptions. */
+  constructor(name: string, settings: ConfigEntries) {
     const lib = native();
-    const h = checkHandle(lib.ag_lavc_new(cString(name)) as Pointer | null, "VideoEncoder");
+    const h = checkHandle(withConfig(settings, (cfg) => lib.ag_lavc_open(cString(name), cfg)) as Pointer | null, "VideoEncoder");
     super("VideoEncoder", h, (p) => lib.ag_lavc_close(p));
-    try {
-      for (const [k, v] of Object.entries(settings)) check(lib.ag_lavc_set(h, cString(k), cString(v)), "VideoEncoder");
-      check(lib.ag_lavc_open(h), "VideoEncoder");
-    } catch (e) {
-      this.close();
-      throw e;
-    }
     this.codec = String(lib.ag_lavc_codec(h));
     this.pixFmt = String(lib.ag_lavc_pix_fmt(h));
     const n = lib.ag_lavc_extradata(h, null, 0);
@@ -180,7 +174,7 @@ class LavcSession extends NativeHandle {
     const p = (i: number) => planes[i] ?? [null, 0];
     const [a, sa] = p(0), [b, sb] = p(1), [c, sc] = p(2);
     return check(
-      native().ag_lavc_encode(h, a, a?.byteLength ?? 0, sa, b, b?.byteLength ?? 0, sb, c, c?.byteLength ?? 0, sc, pts, key ? 1 : 0),
+      native().ag_lavc_encode(h, a, a?.byteLength ?? 0, sa, b, b?.byteLength ?? 0, sb, c, c?.byteLength ?? 0, sc, pts, key ? LAVC_FLAG.KEYFRAME : 0),
       "VideoEncoder.encode",
     );
   }
@@ -194,9 +188,9 @@ class LavcSession extends NativeHandle {
     const h = this.handle("packets");
     const lib = native();
     while (check(lib.ag_lavc_next_packet(h, this.info, this.info.length)) === 1) {
-      const data = new Uint8Array(this.info[0]!);
+      const data = new Uint8Array(this.info[LP.SIZE]!);
       check(lib.ag_lavc_take_packet(h, data, data.length), "VideoEncoder");
-      yield [data, this.info[1]!, this.info[2]!, this.info[3]!, this.info[4] === 1];
+      yield [data, this.info[LP.PTS]!, this.info[LP.DTS]!, this.info[LP.DURATION]!, this.info[LP.KEY] === 1];
     }
   }
 }
@@ -260,12 +254,13 @@ export class VideoEncoder implements Encoder {
     }
     const lname = name as LavcEncoderName;
     const av = avOptionsFor(lname, o);
-    const settings: AvOptions = {
-      "ag:width": String(o.width),
-      "ag:height": String(o.height),
-      "ag:fps": `${o.fps.num}/${o.fps.den}`,
-      "ag:input": o.inputFormat,
-      ...(/^(h264|hevc)$/.test(codecOf(lname)) ? { "ag:format": o.format } : {}),
+    const settings: ConfigEntries = {
+      [LAVC_KEY.WIDTH]: o.width,
+      [LAVC_KEY.HEIGHT]: o.height,
+      [LAVC_KEY.FPS_NUM]: o.fps.num,
+      [LAVC_KEY.FPS_DEN]: o.fps.den,
+      [LAVC_KEY.INPUT]: o.inputFormat,
+      [LAVC_KEY.FORMAT]: /^(h264|hevc)$/.test(codecOf(lname)) ? o.format : undefined,
       ...av,
     };
     this.#lavc = new LavcSession(lname, settings);
