@@ -10,6 +10,7 @@
  */
 import type { Pointer } from "bun:ffi";
 import { z } from "zod";
+import { zodMessage } from "../core/validation";
 import { native, check, checkHandle } from "../native/ffi";
 import { NativeHandle } from "../native/handle";
 import { cString, withConfig, type ConfigEntries } from "../native/config";
@@ -103,10 +104,6 @@ export const VideoEncoderOptions = z
   });
 export type VideoEncoderOptions = z.input<typeof VideoEncoderOptions>;
 type Resolved = z.output<typeof VideoEncoderOptions>;
-
-function zodMessage(e: z.ZodError): string {
-  return e.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
-}
 
 /**
  * Everything a libavcodec encoder receives, in order (later sets win): colour, threads, GOP, B-frames, the

@@ -8,6 +8,7 @@
  */
 import type { Pointer } from "bun:ffi";
 import { z } from "zod";
+import { zodMessage } from "../core/validation";
 import { cString } from "../native/config";
 import { native, check, checkHandle } from "../native/ffi";
 import { NativeHandle } from "../native/handle";
@@ -28,10 +29,6 @@ const MuxOptions = z
   })
   .strict();
 export type MuxOptions = z.input<typeof MuxOptions>;
-
-function zodMessage(e: z.ZodError): string {
-  return e.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
-}
 
 export class LavfMuxer extends NativeHandle implements Muxer {
   readonly path: string;
