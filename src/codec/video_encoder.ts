@@ -219,9 +219,12 @@ export class VideoEncoder implements Encoder {
   get pixelFormat(): string {
     return this.encodedPixelFormat;
   }
-  /** Colour signalled in the stream (libav names), for containers. */
+  /**
+   * Colour (libav names), for containers: what a libavcodec stream signals in its VUI/headers. SVT-AV1's
+   * sequence header carries no colour description, so for `av1` only the container records it.
+   */
   readonly colour: Readonly<Record<"color_range" | "color_space" | "color_primaries" | "color_trc", string>>;
-  readonly extradata?: Uint8Array;
+  #extradata?: Uint8Array;
   #codecString = "";
   #lavc: LavcSession | null = null;
   #svt: Av1Encoder | null = null;
@@ -246,7 +249,7 @@ export class VideoEncoder implements Encoder {
       this.codec = "av1";
       this.nativeOptions = {};
       this.encodedPixelFormat = o.inputFormat === "yuv420p10le" ? "yuv420p10le" : "yuv420p";
-      this.nativeQuality = o.bitrateKbps !== undefined ? `cbr ${o.bitrateKbps} kbps` : `crf=${Math.max(1, Math.round(o.quality?.crf ?? 35))}`;
+      this.nativeQuality = o.bitrateKbps !== undefined ? `${o.latency === "low" ? "cbr" : "vbr"} ${o.bitrateKbps} kbps` : `crf=${Math.max(1, Math.round(o.quality?.crf ?? 35))}`;
       return;
     }
     const lname = name as LavcEncoderName;
@@ -264,10 +267,15 @@ export class VideoEncoder implements Encoder {
     this.codec = this.#lavc.codec;
     this.nativeOptions = Object.freeze(av);
     this.encodedPixelFormat = this.#lavc.pixFmt;
-    this.extradata = this.#lavc.extradata;
+    this.#extradata = this.#lavc.extradata;
     const knob = QUALITY_KNOBS[lname];
     this.nativeQuality = o.bitrateKbps !== undefined ? `b:v ${o.bitrateKbps}k` : `${knob?.native} (${Object.entries(qualityOptions(lname, o.quality?.crf ?? 23)).map(([k, v]) => `${k}=${v}`).join(", ")})`;
-    if (this.extradata && this.codec !== "vp9") this.#codecString = codecStringOf(this.codec as CodecStringCodec, this.extradata, { fps: o.fps });
+    if (this.#extradata && this.codec !== "vp9") this.#codecString = codecStringOf(this.codec as CodecStringCodec, this.#extradata, { fps: o.fps });
+  }
+
+  /** avcC/hvcC (format "avc"), the encoder's global header, or SVT-AV1's sequence header once it is out. */
+  get extradata(): Uint8Array | undefined {
+    return this.#svt ? this.#svt.extradata : this.#extradata;
   }
 
   /** Read from the stream's own headers; "" until the first key frame (or the avcC/hvcC extradata) showed them. */
@@ -276,7 +284,7 @@ export class VideoEncoder implements Encoder {
   }
 
   get closed(): boolean {
-    return !this.#lavc && !this.#svt ? true : this.#lavc ? this.#lavc.closed : this.#svt!.closed;
+    return (this.#lavc?.closed ?? true) && (this.#svt?.closed ?? true);
   }
 
   /** Frames passed to encode() so far. */
@@ -324,7 +332,10 @@ export class VideoEncoder implements Encoder {
   private drain(): Packet[] {
     const out: Packet[] = [];
     for (const [data, pts, dts, duration, isKey] of this.#lavc!.packets()) {
-      if (isKey && this.codec !== "h264" && this.codec !== "hevc" || (isKey && this.options.format === "annexb"))
+      // Key frames carry the headers (Annex B parameter sets, AV1 sequence header, VP9 key frame header); in
+      // the "avc" format the parameter sets are in extradata, read at construction.
+      const headersInBand = this.options.format === "annexb" || (this.codec !== "h264" && this.codec !== "hevc");
+      if (isKey && headersInBand)
         this.#codecString = codecStringOf(this.codec as CodecStringCodec, data, { fps: this.frameRate }) || this.#codecString;
       out.push({ data, pts, dts, duration, timeBase: this.timeBase, isKey });
     }
