@@ -12,6 +12,8 @@
 /* Leaves code and message for ag_last_error*() on this thread; returns code. */
 int32_t ag_fail(int32_t code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ag_clear_error(void);
+/* AG_E_INVALID naming the sample when a plane of bpc 9..15 holds a value above 2^bpc - 1 (lib/core/samples.c). */
+int32_t ag_check_samples(const void *plane, int32_t stride, int32_t w, int32_t h, int32_t bpc, const char *what);
 /* libav's log level, set once per process (lib/core/avlog.c): quiet unless $AV1GYM_AV_LOG. */
 void ag_av_log_init(void);
 /* A per-thread capture of the warnings and errors libav logs during one call, so an error can say what

@@ -145,8 +145,10 @@ export {
   type DistortionName,
   type RewardMode,
 } from "./env/reward";
-export { VectorEnv, type BatchObservation, type VectorEnvOptions, type VectorStepResult } from "./env/vector/vector_env";
-export type { AutoresetStepInfo } from "./env/vector/protocol";
+export { VectorEnv, type VectorEnvOptions, type VectorStepResult } from "./env/vector/vector_env";
+export { SyncVectorEnv, type BatchableEnv, type SyncVectorEnvOptions } from "./env/vector/sync_vector_env";
+export type { BatchObservation } from "./env/vector/batch";
+export type { AutoresetStepInfo } from "./env/vector/autoreset";
 
 // Encoding with any codec (libavcodec), codec strings, hardware probing; writing files (libavformat).
 export {

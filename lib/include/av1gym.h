@@ -261,6 +261,18 @@ AG_API void ag_vmaf_model_free(AgVmafModel *m);
 AG_API double ag_vmaf_model_predict(const AgVmafModel *m, const double *features, int32_t nfeatures);
 /* ---- end metrics ---- */
 
+/* ---- stream copy (lib/io/remux.c): probe, remux, concat ---- */
+/* The file's container, duration, bit rate and video/audio streams as JSON in json[cap]; returns the JSON's
+ * length (call again with a larger buffer when it is >= cap). */
+AG_API int32_t ag_probe(const char *path, char *json, int32_t cap);
+/* Every video and audio stream of `in` copied into `out` (container from format, or from out's extension);
+ * written to out.part and renamed when complete. *packets (optional) = packets written. */
+AG_API int32_t ag_remux(const char *in, const char *out, const char *format, int64_t *packets);
+/* inputs[0..n-1] joined by stream copy (timestamps continued across files); AG_E_FORMAT naming the first
+ * input and property that differ when they cannot be joined. */
+AG_API int32_t ag_concat(const char *const *inputs, int32_t n, const char *out, const char *format, int64_t *packets);
+/* ---- end stream copy ---- */
+
 /* ---- threads (lib/core/threads.c) ---- */
 /* Pins the calling thread to one CPU (threads it starts later inherit it); undo with ag_env_unpin_thread. */
 AG_API int32_t ag_env_pin_thread(int32_t cpu);

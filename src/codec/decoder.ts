@@ -5,6 +5,7 @@
 import { ptr, type Pointer } from "bun:ffi";
 import { native, check, checkHandle } from "../native/ffi";
 import { NativeHandle } from "../native/handle";
+import { cString } from "../native/config";
 import { InvalidArgumentError } from "../core/errors";
 import { AG } from "../native/abi";
 import { allocI420, type I420Frame } from "../core/frame";
@@ -27,7 +28,6 @@ export interface DecodedFrame {
   pts: number;
 }
 
-const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");
 
 export class VideoDecoder extends NativeHandle {
   readonly width: number;
