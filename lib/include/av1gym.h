@@ -303,16 +303,21 @@ AG_API int32_t ag_env_cpu_count(void);
 /* ---- libavcodec encoders, muxing, codec strings, hardware probe (lib/codec/lavc.c, lib/io/mux.c,
  *      lib/codec/codec_string.c, lib/codec/hw_probe.c) ---- */
 typedef struct AgLavc AgLavc;
-/* An encoder by libavcodec name ("libx264", "libvpx-vp9", "h264_vaapi"...); libsvtav1 is refused. */
-AG_API AgLavc *ag_lavc_new(const char *encoder);
-/* Before open: "ag:width", "ag:height", "ag:fps" ("num/den"), "ag:input" (the caller's pixel format name),
- * "ag:format" ("annexb" | "avc", H.264/HEVC), "ag:global_header" ("0" | "1"); any other key is an AVOption of
- * the codec context or the encoder (an unknown key or a rejected value: AG_E_INVALID naming it). */
-AG_API int32_t ag_lavc_set(AgLavc *e, const char *key, const char *value);
-AG_API int32_t ag_lavc_open(AgLavc *e);
+/* Open-time keys (ag_config_set_*): the shim's own below; every other key is forwarded as an AVOption of the
+ * codec context or of the encoder ("crf", "preset", "x264-params", "g", "bf", "colorspace"...), an unknown key
+ * or a rejected value failing with AG_E_INVALID naming it. */
+#define AG_LAVC_KEY_WIDTH "width"                 /* int, required */
+#define AG_LAVC_KEY_HEIGHT "height"               /* int, required */
+#define AG_LAVC_KEY_FPS_NUM "fps_num"             /* int >= 1 (30); the time base is fps_den/fps_num */
+#define AG_LAVC_KEY_FPS_DEN "fps_den"             /* int >= 1 (1) */
+#define AG_LAVC_KEY_INPUT "input"                 /* str: the caller's pixel format name ("yuv420p") */
+#define AG_LAVC_KEY_FORMAT "format"               /* str "annexb" (default) | "avc" (H.264/HEVC) */
+#define AG_LAVC_KEY_GLOBAL_HEADER "global_header" /* int 0/1 (0): parameter sets as extradata */
+/* An encoder by libavcodec name ("libx264", "libvpx-vp9", "h264_vaapi"...), opened; libsvtav1 is refused. */
+AG_API AgLavc *ag_lavc_open(const char *encoder, AgConfig *config);
 /* Planes of the input pixel format (unused ones NULL), each with its length in bytes and stride in bytes;
  * flags: AG_LAVC_KEY forces a key frame. Returns the number of packets now queued. */
-enum { AG_LAVC_KEY = 1 };
+enum { AG_LAVC_FLAG_KEYFRAME = 1 };
 AG_API int32_t ag_lavc_encode(AgLavc *e, const uint8_t *p0, int64_t l0, int32_t s0, const uint8_t *p1, int64_t l1,
                               int32_t s1, const uint8_t *p2, int64_t l2, int32_t s2, int64_t pts, int32_t flags);
 AG_API int32_t ag_lavc_flush(AgLavc *e);

@@ -103,8 +103,8 @@ export const VMAF_MODEL = {
   NFEAT: 6,
 } as const;
 
-export const LAVC = {
-  KEY: 1,
+export const LAVC_FLAG = {
+  KEYFRAME: 1,
 } as const;
 
 export const LP = {
@@ -150,6 +150,16 @@ export const READER_KEY = {
   THREADS: "threads",
   OUTPUT: "output",
   BIT_DEPTH: "bit_depth",
+} as const;
+
+export const LAVC_KEY = {
+  WIDTH: "width",
+  HEIGHT: "height",
+  FPS_NUM: "fps_num",
+  FPS_DEN: "fps_den",
+  INPUT: "input",
+  FORMAT: "format",
+  GLOBAL_HEADER: "global_header",
 } as const;
 
 /** Every exported function, as bun:ffi's dlopen takes it. */
@@ -211,9 +221,7 @@ export const SYMBOLS = {
   ag_env_pin_thread: { args: ["i32"], returns: "i32" },
   ag_env_unpin_thread: { args: [], returns: "i32" },
   ag_env_cpu_count: { args: [], returns: "i32" },
-  ag_lavc_new: { args: ["ptr"], returns: "ptr" },
-  ag_lavc_set: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
-  ag_lavc_open: { args: ["ptr"], returns: "i32" },
+  ag_lavc_open: { args: ["ptr", "ptr"], returns: "ptr" },
   ag_lavc_encode: { args: ["ptr", "ptr", "i64", "i32", "ptr", "i64", "i32", "ptr", "i64", "i32", "i64", "i32"], returns: "i32" },
   ag_lavc_flush: { args: ["ptr"], returns: "i32" },
   ag_lavc_next_packet: { args: ["ptr", "ptr", "i32"], returns: "i32" },
