@@ -11,6 +11,7 @@
  *
  * Options must be structured-cloneable: the source is a path or { synth }, the distortion a name.
  */
+import { describeValue } from "../../core/describe";
 import { VideoReader } from "../../io/reader";
 import { InvalidArgumentError, StateError } from "../../core/errors";
 import { native } from "../../native/ffi";
@@ -173,7 +174,7 @@ export class VectorEnv {
   /** Starts `numEnvs` workers, each with an Env built from `env`. Rejects (and stops them) if any fails. */
   static async create(options: VectorEnvOptions): Promise<VectorEnv> {
     const n = options?.numEnvs;
-    if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError(`numEnvs must be an integer in 1..64, got ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError(`numEnvs must be an integer in 1..64, got ${describeValue(n)}`);
     const perEnv = Array.isArray(options.env) ? options.env : new Array<EnvOptions>(n).fill(options.env ?? {});
     if (perEnv.length !== n) throw new InvalidArgumentError(`VectorEnv: env has ${perEnv.length} option objects for ${n} sub-environments`);
     perEnv.forEach((o, i) => {
@@ -216,7 +217,7 @@ export class VectorEnv {
     this.enter();
     try {
       const { seed, options } = args ?? {};
-      if (seed !== undefined && !Number.isSafeInteger(seed)) throw new InvalidArgumentError(`reset: seed must be a safe integer, got ${seed}`);
+      if (seed !== undefined && !Number.isSafeInteger(seed)) throw new InvalidArgumentError(`reset: seed must be a safe integer, got ${describeValue(seed)}`);
       const replies = await this.batch((l, i) => l.call({ type: "reset", seed: seed === undefined ? undefined : seed + i, options }));
       this.outOfStep = null;
       return [this.stack(replies.map((r) => r.obs)), replies.map((r) => r.info)];
