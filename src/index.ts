@@ -145,5 +145,24 @@ export {
   type DistortionName,
   type RewardMode,
 } from "./env/reward";
-export { VectorEnv, type BatchObservation, type VectorEnvOptions, type VectorStepResult } from "./env/vector/vector_env";
-export type { AutoresetStepInfo } from "./env/vector/protocol";
+export { VectorEnv, type VectorEnvOptions, type VectorStepResult } from "./env/vector/vector_env";
+export { SyncVectorEnv, type BatchableEnv, type SyncVectorEnvOptions } from "./env/vector/sync_vector_env";
+export type { BatchObservation } from "./env/vector/batch";
+export type { AutoresetStepInfo } from "./env/vector/autoreset";
+
+// Encoding with any codec (libavcodec), codec strings, hardware probing; writing files (libavformat).
+export {
+  VideoEncoder,
+  INPUT_FORMATS,
+  type VideoEncoderOptions,
+  type VideoEncodeOptions,
+  type InputFormat,
+  type InputFrame,
+  type Nv12Frame,
+  type PackedFrame,
+} from "./codec/video_encoder";
+export { QUALITY_KNOBS, LOW_LATENCY, KEY_FRAMES, SOFTWARE_ENCODERS, HARDWARE_ENCODERS } from "./codec/encoder_knobs";
+export { codecStringOf, type CodecStringCodec } from "./codec/codec_string";
+export { probeEncoders, type ProbeResult } from "./codec/hw_probe";
+export { VideoWriter, LavfMuxer, type VideoWriterOptions, type MuxOptions } from "./io/writer";
+export { encodeImages, listImages } from "./io/images";

@@ -22,6 +22,9 @@ import type { Muxer } from "../io/muxer";
 import { ReconPairer, type Reconstruction } from "./recon";
 import type { Av1PacketInfo, FrameEncodeOptions, Encoder, FrameType, Packet } from "./packet";
 
+/** Whether an ArrayBuffer was detached (`transfer()`): its storage may have been freed under C's feet. */
+const isDetached = (b: ArrayBufferLike): boolean => (b as ArrayBuffer).detached === true;
+
 const int = (what: string) => z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be an integer`);
 const kbps = int("bitrateKbps").min(1, "bitrateKbps must be at least 1").max(100000, "bitrateKbps must be at most 100000 (SVT-AV1's limit)");
 
@@ -135,9 +138,14 @@ function zodMessage(e: z.ZodError): string {
   return e.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
 }
 
+/** AV1 segmentation: at most this many distinct qindex offsets in one frame's map. */
+export const MAX_OFFSET_SEGMENTS = 8;
+/** Largest |qindex offset| a superblock may take. */
+export const MAX_QINDEX_OFFSET = 255;
+
 /**
- * Checks per-superblock offsets: the length, integers in -255..255, at most 8 distinct values. Throws
- * InvalidArgumentError naming the problem.
+ * Checks per-superblock offsets: the length, integers in -MAX_QINDEX_OFFSET..MAX_QINDEX_OFFSET, at most
+ * MAX_OFFSET_SEGMENTS distinct values. Throws InvalidArgumentError naming the problem.
  */
 export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sbCols: number, what = "qpOffsets"): void {
   if (offsets === null || typeof offsets !== "object" || typeof offsets.length !== "number")
@@ -151,10 +159,11 @@ export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sb
     const where = `${what}[${i}] (row ${Math.floor(i / sbCols)}, col ${i % sbCols})`;
     if (typeof v !== "number" || Number.isNaN(v)) throw new InvalidArgumentError(`${where} is ${String(v)}, not a number`);
     if (!Number.isInteger(v)) throw new InvalidArgumentError(`${where} is ${v}, not an integer`);
-    if (v < -255 || v > 255) throw new InvalidArgumentError(`${where} is ${v}, outside -255..255`);
+    if (v < -MAX_QINDEX_OFFSET || v > MAX_QINDEX_OFFSET)
+      throw new InvalidArgumentError(`${where} is ${v}, outside -${MAX_QINDEX_OFFSET}..${MAX_QINDEX_OFFSET}`);
     distinct.add(v);
-    if (distinct.size > 8)
-      throw new InvalidArgumentError(`${what} has more than 8 distinct values (AV1 has 8 segments): ${[...distinct].join(", ")}`);
+    if (distinct.size > MAX_OFFSET_SEGMENTS)
+      throw new InvalidArgumentError(`${what} has more than ${MAX_OFFSET_SEGMENTS} distinct values (AV1 has ${MAX_OFFSET_SEGMENTS} segments): ${[...distinct].join(", ")}`);
   }
 }
 
@@ -180,7 +189,7 @@ class HookState {
 
   /** Whether a buffer C keeps a pointer to was detached (`buffer.transfer()`): its storage may be freed. */
   get detached(): boolean {
-    return this.analysis.data.buffer.detached || this.offsets.buffer.detached;
+    return isDetached(this.analysis.data.buffer) || isDetached(this.offsets.buffer);
   }
 
   /**
@@ -203,7 +212,7 @@ class HookState {
       // C reads the offsets and the source planes after this returns: detached storage may already be freed.
       // (A detached analysis buffer is not read again; encode() replaces it.)
       const f = this.sending;
-      const gone = this.offsets.buffer.detached ? "the offsets buffer" : f && [f.y, f.u, f.v].some((p) => p.buffer.detached) ? "the source frame's planes" : null;
+      const gone = isDetached(this.offsets.buffer) ? "the offsets buffer" : f && [f.y, f.u, f.v].some((p) => isDetached(p.buffer)) ? "the source frame's planes" : null;
       if (gone)
         throw new CallbackError(`the onDeltaQ hook detached ${gone} on frame ${frameIndex} (buffer.transfer()?): the frame is not sent; copy what you keep instead`);
       if (ret !== undefined && ret !== null && typeof (ret as { then?: unknown }).then === "function")
@@ -432,7 +441,7 @@ export class Av1Encoder extends NativeHandle implements Encoder {
       state.sending = null;
     }
     // A hook may have detached the analysis buffer; the next frame gets a fresh one (lastAnalysis included).
-    if (state.analysis.data.buffer.detached) state.attach(h);
+    if (isDetached(state.analysis.data.buffer)) state.attach(h);
     if (rc < 0) {
       if (recon) this.pairer.drop(index);
       if (rc === AG.E_CALLBACK) {
