@@ -142,6 +142,16 @@ CFLAGS=(-std=c11 -D_GNU_SOURCE -O2 -g -fPIC -pthread -Wall -Wextra -Werror -Wno-
   -fvisibility=hidden -I"$ROOT/lib/include" -I"$ROOT/lib" $(pc --cflags SvtAv1Enc libavformat libavcodec libavutil libswscale))
 # shellcheck disable=SC2207
 LDLIBS=($(pc --libs SvtAv1Enc libavformat libavcodec libavutil libswscale) -lm $svt_rpath)
+# AV1GYM_SANITIZE=address,undefined (any -fsanitize= list): the shim with those sanitizers, built apart in
+# lib/build/san/ (its own objects and libav1gym.so, so the normal build is untouched). Any UB report aborts.
+# scripts/test-sanitized.sh builds it and runs tests on it with the runtime preloaded into bun.
+if [ -n "${AV1GYM_SANITIZE:-}" ]; then
+  [[ $AV1GYM_SANITIZE =~ ^[a-z]+(,[a-z]+)*$ ]] || die "AV1GYM_SANITIZE=$AV1GYM_SANITIZE: give a sanitizer list such as address,undefined"
+  SO="$BUILD/san/libav1gym.so"
+  OBJ="$BUILD/san/obj"
+  CFLAGS+=(-fsanitize="$AV1GYM_SANITIZE" -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  LDLIBS=("${LDLIBS[@]/\$ORIGIN\/svt/\$ORIGIN/../svt}" -fsanitize="$AV1GYM_SANITIZE")
+fi
 flags_file="$OBJ/flags"
 mkdir -p "$OBJ"
 # A change of flags (another SVT-AV1, a sanitizer) rebuilds everything.
@@ -166,7 +176,7 @@ for src in "${sources[@]}"; do
   commands+=("{\"directory\":\"$ROOT\",\"file\":\"$src\",\"arguments\":[\"cc\",${args_json%,},\"-c\",\"$src\",\"-o\",\"$o\"]}")
   stale_obj "$o" && stale+=("$src")
 done
-(IFS=,; echo "[${commands[*]}]") > "$ROOT/compile_commands.json.tmp" && mv "$ROOT/compile_commands.json.tmp" "$ROOT/compile_commands.json"
+[ -n "${AV1GYM_SANITIZE:-}" ] || { (IFS=,; echo "[${commands[*]}]") > "$ROOT/compile_commands.json.tmp" && mv "$ROOT/compile_commands.json.tmp" "$ROOT/compile_commands.json"; }
 
 relink=0
 [ -f "$SO" ] || relink=1

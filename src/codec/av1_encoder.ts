@@ -49,6 +49,8 @@ const EncoderOptions = z
       .object({ num: int("fps.num").min(1).max(2 ** 31 - 1), den: int("fps.den").min(1).max(2 ** 31 - 1) })
       .strict()
       .refine((f) => f.num / f.den <= 240, "SVT-AV1 takes at most 240 frames per second")
+      // SVT-AV1 keeps the rate in 1/256 steps and refuses 0 with a bare error code: say it here.
+      .refine((f) => f.num * 256 >= f.den, (f) => ({ message: `SVT-AV1 takes at least 1/256 frame per second (one frame every 256 s); got ${f.num}/${f.den}` }))
       .default({ num: 25, den: 1 }),
     /** 0 (slowest, best) .. 13 (fastest). */
     preset: int("preset").min(0, "preset must be 0..13").max(13, "preset must be 0..13").default(10),

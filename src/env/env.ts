@@ -8,6 +8,7 @@
  * depend on actions); the encoder runs incrementally; distortion comes from the encoder's reconstruction
  * against the cached source (C SSE per superblock), never from decoding the bitstream.
  */
+import { describeValue } from "../core/describe";
 import { Av1Encoder, type Av1Packet } from "../codec/av1_encoder";
 import type { Reconstruction } from "../codec/recon";
 import { SB_SIZE, analyzeFrame, superblockGrid } from "../analysis/analysis";
@@ -260,17 +261,17 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     this.live();
     const { seed, options = {} } = args ?? {};
     if (seed !== undefined) {
-      if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError(`reset: seed must be a safe integer, got ${seed}`);
+      if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError(`reset: seed must be a safe integer, got ${describeValue(seed)}`);
       this.rng = new Rng(seed);
     }
     this.rng ??= new Rng(entropySeed());
     const o = this.opts;
     const maxFrames = options.maxFrames ?? o.maxFrames;
     if (maxFrames !== undefined && (!Number.isInteger(maxFrames) || maxFrames < 1))
-      throw new InvalidArgumentError(`reset: maxFrames must be a positive integer, got ${maxFrames}`);
+      throw new InvalidArgumentError(`reset: maxFrames must be a positive integer, got ${describeValue(maxFrames)}`);
     let start = options.start ?? o.start;
     if (!Number.isInteger(start) || start < 0 || start >= this.frameCount)
-      throw new InvalidArgumentError(`reset: start must be an integer in 0..${this.frameCount - 1}, got ${start}`);
+      throw new InvalidArgumentError(`reset: start must be an integer in 0..${this.frameCount - 1}, got ${describeValue(start)}`);
     if (options.start === undefined && o.randomStart) {
       const span = this.frameCount - maxFrames! - o.start;
       if (span < 0) throw new InvalidArgumentError(`reset: randomStart needs start ${o.start} + maxFrames ${maxFrames} <= ${this.frameCount} source frames`);
