@@ -20,6 +20,8 @@ import { allocI420, chromaSize, validateI420, type I420Frame } from "../core/fra
 
 export type { Rational } from "../core/rational";
 import type { Rational } from "../core/rational";
+import { decodeAhead } from "./decode_ahead";
+import type { AheadStats } from "./decode_ahead_protocol";
 
 /** Output sample layout: planar 4:2:0 (I420), or packed 8-bit RGB converted by libswscale. */
 export type ReaderFormat = "yuv420p" | "rgb24";
@@ -100,7 +102,16 @@ export interface FramesOptions {
   end?: number;
   /** Yield the same frame object each time, overwritten in place (no allocation per frame). */
   reuse?: boolean;
+  /**
+   * Decode ahead on another thread into a ring of this many frames (the same frames, bit for bit); the
+   * iterator's `stats()` says how it went. With `reuse`, each frame is a view into the ring, valid until the
+   * next one is asked for.
+   */
+  ahead?: number;
 }
+
+/** What `frames()` returns: the frames, and (with `ahead`) how decoding ahead went. */
+export type FrameIterator<F extends ReaderFormat> = Generator<FrameOf<F>, void, undefined> & { stats(): AheadStats };
 
 export const RAW_EXTENSIONS = new Set([".yuv", ".raw"]);
 
@@ -150,6 +161,8 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> extends NativeHandl
   #key: Uint8Array;
   #times: Float64Array;
   #format: ReaderFormat;
+  /** The options it was opened with (decode-ahead opens the file again with them). */
+  #options: Record<string, unknown>;
   #bps: number;
 
   constructor(path: string, options: ReaderOptions & { format?: F } = {}) {
@@ -187,6 +200,7 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> extends NativeHandl
     super("VideoReader", h, freeReader);
     this.#format = format;
     this.path = path;
+    this.#options = { ...(options ?? {}) } as Record<string, unknown>;
 
     const info = new BigInt64Array(RI.COUNT);
     check(n.ag_reader_info(h, info, info.length));
@@ -385,7 +399,7 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> extends NativeHandl
   }
 
   /** Frames start..end-1 in order (decoded sequentially: no seeking after the first). */
-  *frames(options: FramesOptions = {}): Generator<FrameOf<F>, void, undefined> {
+  frames(options: FramesOptions = {}): FrameIterator<F> {
     const h = this.#live();
     const count = this.frameCount;
     const start = options?.start ?? 0;
@@ -394,13 +408,39 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> extends NativeHandl
       if (typeof v !== "number" || !Number.isInteger(v)) throw new InvalidArgumentError(`${name} must be an integer (got ${describeValue(v)})`);
     if (start < 0 || end > count || start > end)
       throw new OutOfRangeError(`frames ${start}..${end} are outside the file (0..${count}, end exclusive)`);
-    const shared = options?.reuse ? this.allocFrame() : undefined;
+    const ahead = options?.ahead;
+    if (ahead !== undefined && (!Number.isInteger(ahead) || ahead < 1 || ahead > 1024))
+      throw new InvalidArgumentError(`ahead must be an integer 1..1024 (frames to decode ahead; got ${describeValue(ahead)})`);
+    const stats: AheadStats = { decoded: 0, delivered: 0, maxDepth: 0, waitedMs: 0 };
+    const gen = ahead
+      ? decodeAhead(this, { path: this.path, options: this.#options, start, end, slots: ahead, frameBytes: this.frameBytes }, !!options?.reuse, stats)
+      : this.#sequential(h, start, end, !!options?.reuse, stats);
+    return Object.assign(gen, { stats: () => ({ ...stats }) });
+  }
+
+  *#sequential(h: Pointer, start: number, end: number, reuse: boolean, stats: AheadStats): Generator<FrameOf<F>, void, undefined> {
+    const shared = reuse ? this.allocFrame() : undefined;
     for (let i = start; i < end; i++) {
       if (this.closed) throw new StateError(`VideoReader for ${this.path} was closed during iteration`);
       const f = shared ?? this.allocFrame();
       this.#read(h, i, f);
+      stats.decoded++;
+      stats.delivered++;
       yield f;
     }
+  }
+
+  /** @internal A frame whose planes live in a SharedArrayBuffer (decode-ahead's ring: src/io/decode_ahead). */
+  frameOnShared(buf: SharedArrayBuffer, off: number): FrameOf<F> {
+    return this.#frameOn(buf as unknown as ArrayBuffer, off);
+  }
+
+  /** @internal Sets a frame's index and timing to frame i's (pixels decoded on another thread). */
+  stampFrame(f: FrameOf<F>, i: number): void {
+    f.index = i;
+    f.pts = this.#pts[i];
+    f.time = this.#times[i];
+    f.timeBase = this.metadata.timeBase;
   }
 
   [Symbol.iterator](): Iterator<FrameOf<F>> {
