@@ -6,6 +6,7 @@
  */
 import { VideoWriter, type VideoWriterOptions } from "../io/writer";
 import type { InputFormat } from "./video_encoder";
+import { allocI420, type I420Frame } from "../core/frame";
 import { ChannelStats } from "./channel_stats";
 import { IN_FLIGHT, writeFailure, type StreamMessage, type StreamReply, type FrameMessage } from "./streaming_protocol";
 
@@ -46,7 +47,38 @@ function toInput(m: FrameMessage): { format: InputFormat; frame: Parameters<Vide
         hwc[p * c + k] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
       }
   }
+  // SVT-AV1 takes YUV only: convert here (BT.601 limited range, as libswscale does by default).
+  if (options?.codec === "av1") return { format: "yuv420p", frame: rgbToI420(hwc, w, h, c), hwc };
   return { format: c === 4 ? "rgba" : "rgb24", frame: { width: w, height: h, data: hwc, stride: w * c }, hwc };
+}
+
+/** Packed RGB(A) to I420, BT.601 limited range; chroma from the 2x2 average. */
+function rgbToI420(rgb: Uint8Array, w: number, h: number, c: number): I420Frame {
+  const f = allocI420(w, h);
+  const y = f.y as Uint8Array, u = f.u as Uint8Array, v = f.v as Uint8Array;
+  for (let p = 0, q = 0; p < w * h; p++, q += c)
+    y[p] = (66 * rgb[q]! + 129 * rgb[q + 1]! + 25 * rgb[q + 2]! + 128 + 4096) >> 8;
+  const cw = (w + 1) >> 1, ch = (h + 1) >> 1;
+  for (let j = 0; j < ch; j++)
+    for (let i = 0; i < cw; i++) {
+      let r = 0, g = 0, b = 0, n = 0;
+      for (let dy = 0; dy < 2; dy++)
+        for (let dx = 0; dx < 2; dx++) {
+          const yy = 2 * j + dy, xx = 2 * i + dx;
+          if (yy >= h || xx >= w) continue;
+          const q = (yy * w + xx) * c;
+          r += rgb[q]!;
+          g += rgb[q + 1]!;
+          b += rgb[q + 2]!;
+          n++;
+        }
+      r /= n;
+      g /= n;
+      b /= n;
+      u[j * cw + i] = Math.round((-38 * r - 74 * g + 112 * b) / 256 + 128);
+      v[j * cw + i] = Math.round((112 * r - 94 * g - 18 * b) / 256 + 128);
+    }
+  return f;
 }
 
 function release(): void {
