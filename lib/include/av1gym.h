@@ -157,8 +157,10 @@ AG_API int ag_reader_read(ag_reader *r, int64_t idx, uint8_t *p0, int64_t len0, 
 
 /* ---- metrics (lib/metrics/) ----
  * Planes are passed as pointers with strides in samples; 8-bit planes are uint8, deeper ones uint16. */
-AG_API void ag_metrics_set_simd(int on); /* 0 forces the portable C kernels (results are identical) */
-AG_API int ag_metrics_simd(void);        /* 1 when the AVX2 kernels are in use */
+/* Highest SIMD level the metric kernels may use: 0 portable C, 1 AVX2, 2 AVX-512 (the default: the best the
+ * CPU has). Results are identical at every level. ag_metrics_simd() returns the level in use. */
+AG_API void ag_metrics_set_simd(int level);
+AG_API int ag_metrics_simd(void);
 /* out[4]: PSNR of Y, Cb, Cr and of all samples pooled (dB, capped at 6*bpc+12 as libvmaf). */
 AG_API int ag_psnr(const void *ry, int rys, const void *ru, int rus, const void *rv, int rvs, const void *dy, int dys,
                    const void *du, int dus, const void *dv, int dvs, int w, int h, int bpc, double *out);

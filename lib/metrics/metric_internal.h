@@ -12,6 +12,9 @@
 
 /* 1 when the AVX2 kernels are used (CPU supports them and not disabled by ag_metrics_set_simd(0)). */
 int agm_use_avx2(void);
+/* 1 when the AVX-512 kernels are used: AVX512 F/BW/DQ/VL/CD and VNNI, and ag_metrics_set_simd() allows them
+ * (level 2). Where they are used, the AVX2 ones are too for what has no AVX-512 version. */
+int agm_use_avx512(void);
 
 /* Mirror an index into [0, n): -i -> i and n-1+i -> n-1-i (no repeated edge), clamped for tiny n. */
 static inline int agm_mirror(int i, int n) {
@@ -37,6 +40,14 @@ void agm_vif_stripe(AgmVif *v, int tid, const uint16_t *ref, const uint16_t *dis
 void agm_vif_rest(AgmVif *v, int tid, const uint16_t *ref, const uint16_t *dis, int bpc, AgmVifAcc acc[3], int want_egl1);
 /* vif_scale0..3 for gain limit 100 (out) and 1 (out_egl1, may be NULL). */
 void agm_vif_finish(const AgmVifAcc acc[4], double out[4], double *out_egl1);
+/* AVX-512 (vmaf_vif_avx512.c). s: the 8 row-buffer streams (mu1, mu2, xx/yy/xy high and low halves, offset
+ * 16-bit, margins mirrored); r, d: the 18 tap rows (the 18th tap is 0). Both return the first column not
+ * done (a multiple of 32); the caller does the rest portably. */
+int agm_vif_vertical_s0_8bit_avx512(int16_t *const *s, const uint16_t *const *r, const uint16_t *const *d,
+                                    const uint16_t *filt, int w);
+/* Horizontal pass (taps < 2^15, fw <= 17, filt zero-padded to an even count) fused with the statistic. */
+int agm_vif_hstat_avx512(int16_t *const *s, const uint16_t *filt, int fw, int w, const uint16_t *log2_table,
+                         AgmVifAcc *acc, int want_egl1);
 /* All of it on one thread (scratch 0). */
 void agm_vif_compute(AgmVif *v, const uint16_t *ref, const uint16_t *dis, int bpc, double out[4], double *out_egl1);
 

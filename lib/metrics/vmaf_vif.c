@@ -408,7 +408,14 @@ static void vertical(AgmVif *v, VifScratch *sc, const uint16_t *ref, const uint1
                      int bpc, int have_prod) {
   int done = 0;
 #ifdef AGM_X86
-  if (scale == 0 && bpc == 8 && agm_use_avx2()) done = vertical_s0_8bit_avx2(sc, ref, dis, w, h, i);
+  if (scale == 0 && bpc == 8 && agm_use_avx512()) {
+    const uint16_t *r[18], *d[18];
+    s0_tap_rows(ref, dis, w, h, i, r, d);
+    done = agm_vif_vertical_s0_8bit_avx512(sc->s, r, d, vif_filter[0], w);
+  }
+  if (done) {
+    /* the tail below */
+  } else if (scale == 0 && bpc == 8 && agm_use_avx2()) done = vertical_s0_8bit_avx2(sc, ref, dis, w, h, i);
   else if (scale == 0 && bpc > 8 && bpc <= 12 && agm_use_avx2()) done = vertical_s0_hbd_avx2(sc, ref, dis, w, h, i, bpc);
   else if (have_prod) done = vertical_s12_avx2(v, sc, w, h, i, scale);
 #else
@@ -779,10 +786,15 @@ static void scale_rows(AgmVif *v, VifScratch *sc, const uint16_t *ref, const uin
 #endif
   for (int i = y0; i < y1; i++) {
     vertical(v, sc, ref, dis, w, h, i, scale, bpc, have_prod);
-    horizontal(sc, w, scale);
     int j0 = 0;
 #ifdef AGM_X86
-    if (agm_use_avx2()) j0 = stat_row_avx2(v->log2_table, sc, w, acc, want_egl1);
+    /* AVX-512: horizontal pass and statistic in one, the row sums never stored */
+    if (scale < 3 && agm_use_avx512()) j0 = agm_vif_hstat_avx512(sc->s, vif_filter[scale], vif_filter_width[scale], w, v->log2_table, acc, want_egl1);
+#endif
+    if (j0 == 0) horizontal(sc, w, scale);
+    else if (j0 < w) horizontal_c(sc, w, scale, j0);
+#ifdef AGM_X86
+    if (j0 == 0 && agm_use_avx2()) j0 = stat_row_avx2(v->log2_table, sc, w, acc, want_egl1);
 #endif
     stat_row_c(v->log2_table, sc, w, acc, want_egl1, j0);
   }
