@@ -61,5 +61,7 @@ void agm_adm_compute(AgmAdm *a, const uint16_t *ref, const uint16_t *dis, int bp
 /* ---- motion (lib/metrics/vmaf_motion.c) ---- */
 /* libvmaf 3.2 motion score between two reference luma planes (blur of the difference, mean |.|). */
 double agm_motion_score(const uint16_t *prev, const uint16_t *cur, int w, int h, int bpc, int32_t *row_buf);
+/* AVX-512 (vmaf_motion_avx512.c, bpc <= 12): the sum of |blurred difference| over the frame. */
+uint64_t agm_motion_sad_avx512(const uint16_t *prev, const uint16_t *cur, int w, int h, int bpc, int32_t *row_buf);
 
 #endif

@@ -105,6 +105,10 @@ __attribute__((target("avx2"))) static uint64_t motion_avx2(const uint16_t *prev
 double agm_motion_score(const uint16_t *prev, const uint16_t *cur, int w, int h, int bpc, int32_t *row) {
   uint64_t sad = 0;
 #ifdef AGM_X86
+  if (agm_use_avx512() && bpc <= 12) {
+    sad = agm_motion_sad_avx512(prev, cur, w, h, bpc, row);
+    goto done;
+  }
   if (agm_use_avx2() && bpc <= 12) {
     sad = motion_avx2(prev, cur, w, h, bpc, row);
     goto done;

@@ -1,0 +1,72 @@
+/**
+ * VMAF side by side with libvmaf 3.2.0's `vmaf` tool (LIBVMAF_VMAF=/path/to/vmaf): the same raw yuv420p files,
+ * the same model (vmaf_v0.6.1), both as command lines (ours: `av1gym vmaf`), alternating, medians, start-up
+ * removed (N and 2N frames, see side_by_side.ts). Pairs: bikes 640x272 against its x264 crf35 holdout, and the
+ * same pair upscaled to 1280x720 with ffmpeg. 1 and 2 threads; at each SIMD level: the best of both
+ * (AVX-512 where the CPU has it) and AVX2 only (libvmaf --cpumask 48, ours --simd avx2). Also checks that the
+ * per-frame scores agree (largest difference over every frame and feature of the two JSON outputs).
+ */
+import { rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { HAVE_SHARED, report, ROOT, SHARED_DIR } from "../util";
+import { LIBVMAF_VMAF, maxFrameDiff, PEER_ABSENT, rawPair, run, sideBySide } from "./side_by_side";
+
+if (!HAVE_SHARED) {
+  console.error("[vmaf.bench] ../shared not found: skipped");
+  process.exit(0);
+}
+
+const MODEL = join(SHARED_DIR, "vmaf", "models", "vmaf_v0.6.1.json");
+const REF = join(SHARED_DIR, "clips", "bikes_640x272_250f.mp4");
+const DIS = join(SHARED_DIR, "vmaf", "holdout", "bikes_640x272_60f__x264crf35.mkv");
+const N = 30; // and 2N = 60 frames, the holdout's length
+const CLI = join(ROOT, "src", "cli", "main.ts");
+const SIMD_LEVEL = (() => {
+  const r = Bun.spawnSync([process.execPath, "-e", `import { metricsSimdLevel } from ${JSON.stringify(join(ROOT, "src", "metrics", "metrics.ts"))}; console.log(metricsSimdLevel())`]);
+  return r.stdout.toString().trim();
+})();
+
+type Party = "ours" | "peer";
+const parties: Party[] = LIBVMAF_VMAF ? ["ours", "peer"] : ["ours"];
+
+for (const size of [{ width: 640, height: 272 }, { width: 1280, height: 720 }]) {
+  const scaled = size.width !== 640;
+  const pair = rawPair(REF, DIS, 2 * N, scaled ? size : undefined);
+  const clip = `bikes ${size.width}x${size.height} vs x264crf35${scaled ? " (ffmpeg-upscaled)" : ""}, raw yuv420p`;
+  try {
+    for (const level of SIMD_LEVEL === "avx512" ? ["avx512", "avx2"] : [SIMD_LEVEL]) {
+      for (const threads of [1, 2]) {
+        const cmd = (p: Party, frames: number, json?: string): string[] =>
+          p === "ours"
+            ? [process.execPath, CLI, "vmaf", "--ref", pair.ref, "--dis", pair.dis, "--width", String(size.width), "--height", String(size.height),
+               "--frames", String(frames), "--threads", String(threads), "--model", MODEL, "--quiet", "--simd", level, ...(json ? ["--json", json] : [])]
+            : [LIBVMAF_VMAF!, "-r", pair.ref, "-d", pair.dis, "-w", String(size.width), "-h", String(size.height), "-p", "420", "-b", "8",
+               "-m", `path=${MODEL}`, "--threads", String(threads), "--frame_cnt", String(frames), "-q", "--json", "-o", json ?? "/dev/null",
+               ...(level === "avx2" ? ["--cpumask", "48"] : [])];
+        const m = sideBySide(parties, (p, frames) => cmd(p, frames), N);
+        const line: Parameters<typeof report>[0] = {
+          bench: `vmaf_${size.width}x${size.height}_${threads}thread${threads > 1 ? "s" : ""}_${level}`,
+          clip, unit: "fps", ours: m.ours.fps, threads, simd: level, frames: `${N} and ${2 * N}`,
+          ours_startup_ms: Math.round(m.ours.startupMs), ours_peak_rss_mb: Math.round(m.ours.rssMb * 10) / 10,
+          loadavg_1min: Math.round(loadavg()[0]! * 100) / 100, cpus: cpus().length,
+        };
+        if (LIBVMAF_VMAF) {
+          const a = join(tmpdir(), `av1gym-vmafbench-ours-${process.pid}.json`), b = join(tmpdir(), `av1gym-vmafbench-peer-${process.pid}.json`);
+          run(cmd("ours", 2 * N, a));
+          run(cmd("peer", 2 * N, b));
+          const d = maxFrameDiff(a, b);
+          rmSync(a, { force: true }), rmSync(b, { force: true });
+          Object.assign(line, {
+            peer: m.peer.fps, peer_source: `libvmaf 3.2.0 vmaf tool${level === "avx2" ? " --cpumask 48 (AVX2)" : ""}, measured in this run`,
+            peer_startup_ms: Math.round(m.peer.startupMs), peer_peak_rss_mb: Math.round(m.peer.rssMb * 10) / 10,
+            max_abs_diff: d.maxDiff, compared: `${d.frames} frames x ${d.metrics} metrics`,
+          });
+        } else line.peer_absent = PEER_ABSENT;
+        report(line);
+      }
+    }
+  } finally {
+    pair.cleanup();
+  }
+}
