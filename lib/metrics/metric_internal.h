@@ -45,6 +45,9 @@ void agm_vif_finish(const AgmVifAcc acc[4], double out[4], double *out_egl1);
  * done (a multiple of 32); the caller does the rest portably. */
 int agm_vif_vertical_s0_8bit_avx512(int16_t *const *s, const uint16_t *const *r, const uint16_t *const *d,
                                     const uint16_t *filt, int w);
+/* Vertical pass at scales 1-2 (fw 9 or 5 tap rows r, d of samples up to 16 bits). */
+int agm_vif_vertical_s12_avx512(int16_t *const *s, const uint16_t *const *r, const uint16_t *const *d, const uint16_t *filt,
+                                int fw, int w);
 /* Horizontal pass (taps < 2^15, fw <= 17, filt zero-padded to an even count) fused with the statistic. */
 int agm_vif_hstat_avx512(int16_t *const *s, const uint16_t *filt, int fw, int w, const uint16_t *log2_table,
                          AgmVifAcc *acc, int want_egl1);
@@ -57,6 +60,12 @@ AgmAdm *agm_adm_new(int w, int h);
 void agm_adm_free(AgmAdm *a);
 /* out: adm2, adm_scale0..3 (5 doubles); out_egl1 (NULL to skip): the same with gain limit 1. */
 void agm_adm_compute(AgmAdm *a, const uint16_t *ref, const uint16_t *dis, int bpc, double out[5], double *out_egl1);
+/* AVX-512 decoupling (vmaf_adm_avx512.c): 16 pixels at scale 0, 8 at scales 1..3, from element off of the
+ * H/V/D bands o (reference) and t (distorted) into r (restored) and a (additive). 0: not done (overflow risk). */
+int agm_adm_decouple16_s0_avx512(const int32_t *const *o, const int32_t *const *t, int32_t *const *r, int32_t *const *a,
+                                 size_t off, const int32_t *div_lookup, int egl);
+int agm_adm_decouple8_s123_avx512(const int32_t *const *o, const int32_t *const *t, int32_t *const *r, int32_t *const *a,
+                                  size_t off, const int32_t *div_lookup, int egl);
 
 /* ---- motion (lib/metrics/vmaf_motion.c) ---- */
 /* libvmaf 3.2 motion score between two reference luma planes (blur of the difference, mean |.|). */

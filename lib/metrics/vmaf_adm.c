@@ -389,7 +389,12 @@ static void decouple(AgmAdm *s, int w, int h, double egl, int is16) {
   const Rect e = ext_rect(w, h);
   const int32_t *div = s->div_lookup;
   const int simd = (egl == 1.0 || egl == 100.0) && agm_use_avx2();
-  (void)simd;
+  const int wide = simd && agm_use_avx512();
+  /* pixels per vector chunk: AVX-512 16 (scale 0) or 8, AVX2 8 or 4 */
+  const int chunk = (is16 ? 8 : 4) << wide;
+  const int32_t *O[3] = {s->ref[B_H], s->ref[B_V], s->ref[B_D]}, *T[3] = {s->dis[B_H], s->dis[B_V], s->dis[B_D]};
+  int32_t *R[3] = {s->r[0], s->r[1], s->r[2]}, *A[3] = {s->a[0], s->a[1], s->a[2]};
+  (void)simd, (void)chunk, (void)O, (void)T, (void)R, (void)A;
   for (int i = e.t; i < e.b; i++) {
     const size_t row = (size_t)i * w;
     const int32_t *RH = s->ref[B_H] + row, *RV = s->ref[B_V] + row, *RD = s->ref[B_D] + row;
@@ -400,9 +405,11 @@ static void decouple(AgmAdm *s, int w, int h, double egl, int is16) {
     for (; j < e.r; j++) {
 #ifdef AGM_X86
       /* vector chunks; a chunk the vector code declines is done here, then vectors resume */
-      if (simd && ((j - e.l) & (is16 ? 7 : 3)) == 0 && j + (is16 ? 8 : 4) <= e.r &&
-          (is16 ? decouple8_s0_avx2(s, row + j, (int)egl) : decouple4_s123_avx2(s, row + j, (int)egl))) {
-        j += (is16 ? 8 : 4) - 1;
+      if (simd && ((j - e.l) & (chunk - 1)) == 0 && j + chunk <= e.r &&
+          (wide ? (is16 ? agm_adm_decouple16_s0_avx512(O, T, R, A, row + j, div, (int)egl)
+                        : agm_adm_decouple8_s123_avx512(O, T, R, A, row + j, div, (int)egl))
+                : (is16 ? decouple8_s0_avx2(s, row + j, (int)egl) : decouple4_s123_avx2(s, row + j, (int)egl)))) {
+        j += chunk - 1;
         continue;
       }
 #endif

@@ -413,6 +413,16 @@ static void vertical(AgmVif *v, VifScratch *sc, const uint16_t *ref, const uint1
     s0_tap_rows(ref, dis, w, h, i, r, d);
     done = agm_vif_vertical_s0_8bit_avx512(sc->s, r, d, vif_filter[0], w);
   }
+  if (!done && (scale == 1 || scale == 2) && agm_use_avx512()) {
+    const int fw = vif_filter_width[scale], half = fw / 2;
+    const uint16_t *r[9], *d[9];
+    for (int k = 0; k < fw; k++) {
+      const int ii = agm_mirror(i - half + k, h);
+      r[k] = ref + (size_t)ii * w;
+      d[k] = dis + (size_t)ii * w;
+    }
+    done = agm_vif_vertical_s12_avx512(sc->s, r, d, vif_filter[scale], fw, w);
+  }
   if (done) {
     /* the tail below */
   } else if (scale == 0 && bpc == 8 && agm_use_avx2()) done = vertical_s0_8bit_avx2(sc, ref, dis, w, h, i);
@@ -770,7 +780,7 @@ static void scale_rows(AgmVif *v, VifScratch *sc, const uint16_t *ref, const uin
   int have_prod = 0;
 #ifdef AGM_X86
   /* scales 1-2 (taps < 2^15): build the product planes once for the scale */
-  if ((scale == 1 || scale == 2) && agm_use_avx2()) {
+  if ((scale == 1 || scale == 2) && agm_use_avx2() && !agm_use_avx512()) {
     if (!v->prod[0]) { /* allocated on first use (scale 1 is the largest); without memory: portable pass */
       const size_t n = (size_t)(v->w / 2 > 0 ? v->w / 2 : 1) * (size_t)(v->h / 2 > 0 ? v->h / 2 : 1);
       int ok = 1;

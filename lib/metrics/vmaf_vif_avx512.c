@@ -70,6 +70,55 @@ AVX512 int agm_vif_vertical_s0_8bit_avx512(int16_t *const *s, const uint16_t *co
   return j;
 }
 
+/* Scales 1-2 vertical pass straight from the (up to 16-bit) samples, 16 columns a step: f*x in 32 bits, the
+ * squares' sums in 64-bit lanes (even and odd columns apart), then vertical_c's shifts (>> 16, rounded) and
+ * the offset-16 stream layout. fw taps (9 or 5) of rows r, d. */
+AVX512 static inline __attribute__((always_inline)) int vertical_s12(int16_t *const *s, const uint16_t *const *r, const uint16_t *const *d,
+                                                                    const uint16_t *filt, const int fw, int w) {
+  const __m512i rnd = _mm512_set1_epi32(32768), rnd64 = _mm512_set1_epi64(32768);
+  const __m256i flip = _mm256_set1_epi16((short)0x8000);
+  int j = 0;
+  for (; j + 16 <= w; j += 16) {
+    __m512i m1 = _mm512_setzero_si512(), m2 = m1, xe = m1, xo = m1, ye = m1, yo = m1, ce = m1, co = m1;
+#pragma GCC unroll 9
+    for (int k = 0; k < fw; k++) {
+      const __m512i f = _mm512_set1_epi32(filt[k]);
+      const __m512i x = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(r[k] + j)));
+      const __m512i y = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(d[k] + j)));
+      const __m512i fx = _mm512_mullo_epi32(x, f), fy = _mm512_mullo_epi32(y, f);
+      m1 = _mm512_add_epi32(m1, fx);
+      m2 = _mm512_add_epi32(m2, fy);
+      const __m512i fxo = _mm512_srli_epi64(fx, 32), fyo = _mm512_srli_epi64(fy, 32);
+      const __m512i xo_ = _mm512_srli_epi64(x, 32), yo_ = _mm512_srli_epi64(y, 32);
+      xe = _mm512_add_epi64(xe, _mm512_mul_epu32(fx, x));
+      xo = _mm512_add_epi64(xo, _mm512_mul_epu32(fxo, xo_));
+      ye = _mm512_add_epi64(ye, _mm512_mul_epu32(fy, y));
+      yo = _mm512_add_epi64(yo, _mm512_mul_epu32(fyo, yo_));
+      ce = _mm512_add_epi64(ce, _mm512_mul_epu32(fx, y));
+      co = _mm512_add_epi64(co, _mm512_mul_epu32(fxo, yo_));
+    }
+    _mm256_storeu_si256((__m256i *)(s[S_MU1] + j), _mm256_xor_si256(_mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_add_epi32(m1, rnd), 16)), flip));
+    _mm256_storeu_si256((__m256i *)(s[S_MU2] + j), _mm256_xor_si256(_mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_add_epi32(m2, rnd), 16)), flip));
+    const __m512i ev[3] = {xe, ye, ce}, od[3] = {xo, yo, co};
+    for (int q = 0; q < 3; q++) {
+      const __m512i e = _mm512_srli_epi64(_mm512_add_epi64(ev[q], rnd64), 16), o = _mm512_srli_epi64(_mm512_add_epi64(od[q], rnd64), 16);
+      const __m512i v = _mm512_mask_blend_epi32(0xAAAA, e, _mm512_slli_epi64(o, 32)); /* (uint32) of each, in column order */
+      _mm256_storeu_si256((__m256i *)(s[S_XXH + 2 * q] + j), _mm256_xor_si256(_mm512_cvtepi32_epi16(_mm512_srli_epi32(v, 16)), flip));
+      _mm256_storeu_si256((__m256i *)(s[S_XXL + 2 * q] + j), _mm256_xor_si256(_mm512_cvtepi32_epi16(v), flip));
+    }
+  }
+  return j;
+}
+
+AVX512 int agm_vif_vertical_s12_avx512(int16_t *const *s, const uint16_t *const *r, const uint16_t *const *d, const uint16_t *filt,
+                                       int fw, int w) {
+  switch (fw) {
+  case 9: return vertical_s12(s, r, d, filt, 9, w);
+  case 5: return vertical_s12(s, r, d, filt, 5, w);
+  default: return 0;
+  }
+}
+
 /* High 32 bits of (a * b + 2^31) per uint32 lane (libvmaf's mu products). */
 AVX512 static inline __m512i mulhi_rnd(__m512i a, __m512i b) {
   const __m512i r = _mm512_set1_epi64(2147483648LL);
