@@ -765,13 +765,7 @@ __attribute__((target("avx2"))) static inline __m256i to_i32(__m256i v) {
   return _mm256_cvtepi32_epi64(_mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6))));
 }
 
-typedef struct {
-  int scale;
-  int32_t i_rf16[3];
-  uint32_t i_rf32[3];
-  int sh_sub[3], sh_sq[3], sh_cub[3];
-  int64_t add_sq[3], add_cub[3];
-} CmParams;
+typedef AgmCmParams CmParams;
 
 /* AVX2 masking sums of row i, columns [j0, j1) (4 at a time, all with both neighbours inside the row),
  * added to in[3]; the same integer steps as adm_cm's loop. Returns the first column not done. */
@@ -889,7 +883,11 @@ static float adm_cm(AgmAdm *s, int w, int h, int scale) {
     /* interior columns (both neighbours inside) in vectors, the rest here */
     int vj0 = c.l > 1 ? c.l : 1, vj1 = c.r < w - 1 ? c.r : w - 1, vdone = vj0;
 #ifdef AGM_X86
-    if (simd && vj1 > vj0) vdone = cm_row_avx2(s, w, i, ic, id, vj0, vj1, &cp, in);
+    if (simd && vj1 > vj0 && agm_use_avx512()) {
+      const int32_t *R[3] = {s->r[0], s->r[1], s->r[2]};
+      vdone = agm_adm_cm_row_avx512(cf, ca, R, w, i, ic, id, vj0, vj1, &cp, in);
+      if (vdone < vj1) vdone = cm_row_avx2(s, w, i, ic, id, vdone, vj1, &cp, in);
+    } else if (simd && vj1 > vj0) vdone = cm_row_avx2(s, w, i, ic, id, vj0, vj1, &cp, in);
 #endif
     for (int j = c.l; j < c.r; j++) {
       if (j >= vj0 && j < vdone) continue;

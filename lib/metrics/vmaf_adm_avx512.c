@@ -108,4 +108,50 @@ AVX512 int agm_adm_decouple8_s123_avx512(const int32_t *const *o, const int32_t 
   }
   return 1;
 }
+AVX512 int agm_adm_cm_row_avx512(const int32_t *const *csf_f, const int32_t *const *csf_a, const int32_t *const *r, int w, int i, int ic,
+                                 int id, int j0, int j1, const AgmCmParams *p, int64_t in[3]) {
+  const size_t ro = (size_t)i * w, ru = (size_t)ic * w, rd = (size_t)id * w;
+  __m512i acc[3] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+#define LD(ptr) _mm256_loadu_si256((const __m256i *)(ptr))
+  int j = j0;
+  for (; j + 8 <= j1; j += 8) {
+    __m256i thr = _mm256_setzero_si256();
+    for (int th = 0; th < 3; th++) {
+      const int32_t *f = csf_f[th];
+      __m256i sum = _mm256_add_epi32(_mm256_add_epi32(LD(f + ru + j - 1), LD(f + ru + j)), LD(f + ru + j + 1));
+      sum = _mm256_add_epi32(sum, _mm256_add_epi32(LD(f + ro + j - 1), LD(f + ro + j + 1)));
+      sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm256_add_epi32(LD(f + rd + j - 1), LD(f + rd + j)), LD(f + rd + j + 1)));
+      const __m256i av = _mm256_abs_epi32(LD(csf_a[th] + ro + j));
+      __m256i c;
+      if (p->scale == 0) {
+        c = _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(av, _mm256_set1_epi32(8738)), _mm256_set1_epi32(2048)), 12);
+        c = _mm256_srai_epi32(_mm256_slli_epi32(c, 16), 16); /* int16 */
+      } else {
+        const __m512i prod = _mm512_add_epi64(_mm512_mul_epi32(_mm512_cvtepi32_epi64(av), _mm512_set1_epi64(286331153)), _mm512_set1_epi64(INT32_MIN));
+        c = _mm512_cvtepi64_epi32(_mm512_srai_epi64(prod, 32));
+      }
+      thr = _mm256_add_epi32(thr, _mm256_add_epi32(sum, c));
+    }
+    for (int b = 0; b < 3; b++) {
+      const __m256i rv = LD(r[b] + ro + j);
+      __m256i x;
+      if (p->scale == 0) {
+        x = _mm256_mullo_epi32(rv, _mm256_set1_epi32(p->i_rf16[b]));
+      } else {
+        const __m512i v = _mm512_add_epi64(_mm512_mul_epi32(_mm512_cvtepi32_epi64(rv), _mm512_set1_epi64(p->i_rf32[b])), _mm512_set1_epi64(1 << 27));
+        x = _mm512_cvtepi64_epi32(_mm512_srai_epi64(v, 28));
+      }
+      x = _mm256_sub_epi32(_mm256_abs_epi32(x), _mm256_sll_epi32(thr, _mm_cvtsi32_si128(p->sh_sub[b])));
+      x = _mm256_max_epi32(x, _mm256_setzero_si256());
+      const __m512i x64 = _mm512_cvtepi32_epi64(x);
+      const __m512i xsq = _mm512_cvtepi32_epi64(_mm512_cvtepi64_epi32(
+          _mm512_srl_epi64(_mm512_add_epi64(_mm512_mul_epu32(x64, x64), _mm512_set1_epi64(p->add_sq[b])), _mm_cvtsi32_si128(p->sh_sq[b]))));
+      const __m512i val = _mm512_sra_epi64(_mm512_add_epi64(_mm512_mul_epi32(xsq, x64), _mm512_set1_epi64(p->add_cub[b])), _mm_cvtsi32_si128(p->sh_cub[b]));
+      acc[b] = _mm512_add_epi64(acc[b], val);
+    }
+  }
+#undef LD
+  for (int b = 0; b < 3; b++) in[b] += _mm512_reduce_add_epi64(acc[b]);
+  return j;
+}
 #endif
