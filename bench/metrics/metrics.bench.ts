@@ -12,19 +12,20 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bestOf, HAVE_SHARED, report, SHARED_DIR, time } from "../util";
+import { bestOf, HAVE_FFMPEG, HAVE_SHARED, MISSING, report, SHARED_DIR, skipped, time } from "../util";
 import { LIBVMAF_VMAF, median, PEER_ABSENT, ROUNDS, sideBySide } from "./side_by_side";
 import { VideoReader } from "../../src/io/reader";
 import type { I420Frame } from "../../src/core/frame";
 import { psnr, ssim, msSsim, metricsSimdLevel } from "../../src/metrics/metrics";
 
+const N = 60;
+const CLIP = "bikes_640x272 vs x264crf35";
 if (!HAVE_SHARED) {
-  console.error("[metrics.bench] ../shared not found: skipped");
+  // the clips are in ../shared
+  skipped(["ssim_vs_libvmaf", "ms_ssim_vs_libvmaf", "psnr", "ssim"].map((bench) => ({ bench, clip: CLIP })), MISSING.shared);
   process.exit(0);
 }
 
-const N = 60;
-const CLIP = "bikes_640x272 vs x264crf35";
 const REF = join(SHARED_DIR, "clips", "bikes_640x272_250f.mp4");
 const DIS = join(SHARED_DIR, "vmaf", "holdout", "bikes_640x272_60f__x264crf35.mkv");
 const MODEL = join(SHARED_DIR, "vmaf", "models", "vmaf_v0.6.1.json");
@@ -62,8 +63,8 @@ function ffmpegFilter(filter: string): number {
   return secs;
 }
 // FFmpeg's time includes its start-up and reading the raw files (a few ms of ~100+): reported as is.
-const tPsnrFf = await bestOf(3, () => ffmpegFilter("psnr"));
-const tSsimFf = await bestOf(3, () => ffmpegFilter("ssim"));
+const tPsnrFf = HAVE_FFMPEG ? await bestOf(3, () => ffmpegFilter("psnr")) : null;
+const tSsimFf = HAVE_FFMPEG ? await bestOf(3, () => ffmpegFilter("ssim")) : null;
 
 // libvmaf's float_ssim / float_ms_ssim on the same raw files (marginal, start-up removed), alternating with ours
 const half = Math.floor(n / 2);
@@ -87,7 +88,7 @@ for (const [name, fn, feature] of [["ssim", ssim, "float_ssim"], ["ms_ssim", msS
   } else for (let r = 0; r < ROUNDS; r++) ours.push(await time(oursPerFrame(fn)));
   report({
     bench: `${name}_vs_libvmaf`, clip: CLIP, ours: n / median(ours), unit: "fps", simd,
-    ...(peerFps !== undefined ? { peer: peerFps, peer_source: `libvmaf 3.2.0 vmaf tool --feature ${feature}, marginal (start-up removed), measured in this run` } : { peer_absent: PEER_ABSENT }),
+    ...(peerFps !== undefined ? { peer: peerFps, peer_source: `libvmaf 3.2.0 vmaf tool --feature ${feature}, marginal (start-up removed), measured in this run` } : { peer: null, peer_missing: PEER_ABSENT }),
   });
 }
 rmSync(dir, { recursive: true, force: true });
@@ -98,5 +99,7 @@ const tPsnr = await bestOf(5, () => {
 const tSsim = await bestOf(3, () => {
   for (let i = 0; i < n; i++) ssim(ref[i]!, dis[i]!);
 });
-report({ bench: "psnr", clip: CLIP, ours: n / tPsnr, peer: n / tPsnrFf, unit: "fps", peer_source: "ffmpeg 5.1 psnr filter on raw files (process time)" });
-report({ bench: "ssim", clip: CLIP, ours: n / tSsim, peer: n / tSsimFf, unit: "fps", peer_source: "ffmpeg 5.1 ssim filter on raw files (process time; 8x8 blocks, ours: libvmaf float_ssim)" });
+// Without the ffmpeg CLI ours is still measured; the line says the peer is missing.
+const ffPeer = (t: number | null) => (t === null ? { peer: null, peer_missing: MISSING.ffmpeg } : { peer: n / t });
+report({ bench: "psnr", clip: CLIP, ours: n / tPsnr, ...ffPeer(tPsnrFf), unit: "fps", peer_source: "ffmpeg 5.1 psnr filter on raw files (process time)" });
+report({ bench: "ssim", clip: CLIP, ours: n / tSsim, ...ffPeer(tSsimFf), unit: "fps", peer_source: "ffmpeg 5.1 ssim filter on raw files (process time; 8x8 blocks, ours: libvmaf float_ssim)" });

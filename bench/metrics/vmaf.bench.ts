@@ -9,11 +9,14 @@
 import { rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { HAVE_SHARED, report, ROOT, SHARED_DIR } from "../util";
+import { HAVE_FFMPEG, HAVE_SHARED, MISSING, report, ROOT, SHARED_DIR, skipped } from "../util";
 import { LIBVMAF_VMAF, maxFrameDiff, PEER_ABSENT, rawPair, run, sideBySide } from "./side_by_side";
 
-if (!HAVE_SHARED) {
-  console.error("[vmaf.bench] ../shared not found: skipped");
+const SIZES = [{ width: 640, height: 272 }, { width: 1280, height: 720 }];
+if (!HAVE_SHARED || !HAVE_FFMPEG) {
+  // the clips and the model are in ../shared; the raw files are made with the ffmpeg CLI
+  const names = SIZES.flatMap((s) => [1, 2].map((t) => `vmaf_${s.width}x${s.height}_${t}thread${t > 1 ? "s" : ""}`));
+  skipped(names.map((bench) => ({ bench })), HAVE_SHARED ? MISSING.ffmpeg : MISSING.shared);
   process.exit(0);
 }
 
@@ -30,7 +33,7 @@ const SIMD_LEVEL = (() => {
 type Party = "ours" | "peer";
 const parties: Party[] = LIBVMAF_VMAF ? ["ours", "peer"] : ["ours"];
 
-for (const size of [{ width: 640, height: 272 }, { width: 1280, height: 720 }]) {
+for (const size of SIZES) {
   const scaled = size.width !== 640;
   const pair = rawPair(REF, DIS, 2 * N, scaled ? size : undefined);
   const clip = `bikes ${size.width}x${size.height} vs x264crf35${scaled ? " (ffmpeg-upscaled)" : ""}, raw yuv420p`;
@@ -62,7 +65,7 @@ for (const size of [{ width: 640, height: 272 }, { width: 1280, height: 720 }]) 
             peer_startup_ms: Math.round(m.peer.startupMs), peer_peak_rss_mb: Math.round(m.peer.rssMb * 10) / 10,
             max_abs_diff: d.maxDiff, compared: `${d.frames} frames x ${d.metrics} metrics`,
           });
-        } else line.peer_absent = PEER_ABSENT;
+        } else Object.assign(line, { peer: null, peer_missing: PEER_ABSENT });
         report(line);
       }
     }

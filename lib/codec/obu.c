@@ -4,7 +4,7 @@
  * from a reference (found_ref) are assumed equal to the sequence maximum: SVT-AV1 does not resize here. */
 #include <string.h>
 
-#include "av1gym.h"
+#include "internal.h"
 
 typedef struct {
   const uint8_t *p;
@@ -50,11 +50,11 @@ static int tile_log2(int blk, int target) {
 /* 5.5: the fields the frame header parse depends on */
 static int parse_seq(AgSeqHdr *s, Bits *b) {
   memset(s, 0, sizeof *s);
-  f(b, 3); /* seq_profile */
+  s->profile = (int)f(b, 3);
   f(b, 1); /* still_picture */
   s->reduced = (int)f(b, 1);
   if (s->reduced) {
-    f(b, 5);
+    s->level0 = (int)f(b, 5);
   } else {
     if (f(b, 1)) { /* timing_info_present_flag */
       f(b, 32);
@@ -73,8 +73,12 @@ static int parse_seq(AgSeqHdr *s, Bits *b) {
     s->op_count = (int)f(b, 5) + 1;
     for (int i = 0; i < s->op_count; i++) {
       uint32_t idc = f(b, 12);
-      uint32_t level = f(b, 5);
-      if (level > 7) f(b, 1);
+      uint32_t level = f(b, 5), tier = 0;
+      if (level > 7) tier = f(b, 1);
+      if (i == 0) {
+        s->level0 = (int)level;
+        s->tier0 = (int)tier;
+      }
       int model = 0;
       if (s->decoder_model_info_present) {
         model = (int)f(b, 1);
@@ -281,7 +285,7 @@ static int leb128(const uint8_t *p, size_t n, size_t *at, uint64_t *out) {
   return -1;
 }
 
-int ag_obu_parse_tu(AgSeqHdr *seq, const uint8_t *data, size_t size, int *base_q_idx, int *temporal_id) {
+int32_t ag_obu_parse_tu(AgSeqHdr *seq, const uint8_t *data, size_t size, int32_t *base_q_idx, int32_t *temporal_id) {
   size_t at = 0;
   *base_q_idx = -1;
   *temporal_id = -1;

@@ -28,7 +28,7 @@
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
-#include "av1gym.h"
+#include "internal.h"
 
 /* Longest a single open or read may take before libav I/O is interrupted (corrupt files must not hang). */
 #define AG_READER_CALL_SECONDS 30.0
@@ -582,8 +582,34 @@ static int decode_to(ag_reader *r, int64_t idx) {
 
 AG_API void ag_reader_close(ag_reader *r);
 
-AG_API ag_reader *ag_reader_open(const char *path, int raw_width, int raw_height, const char *raw_pixfmt, int fps_num,
-                                 int fps_den, int threads, int out_kind, int bit_depth, int force_raw) {
+/* The open-time settings (AG_READER_KEY_* in av1gym.h); every error names its key. */
+typedef struct {
+  int32_t raw, width, height, fps_num, fps_den, threads, out_kind, bit_depth;
+  const char *pixfmt;
+} ReaderParams;
+
+static int32_t read_params(AgConfig *c, ReaderParams *p) {
+  static const char *const outputs[] = {"yuv420p", "rgb24", NULL}; /* OUT_YUV, OUT_RGB24 */
+  int32_t rc;
+  ag_config_begin(c);
+  if ((rc = ag_config_int32(c, AG_READER_KEY_RAW, 0, 1, 0, &p->raw)) ||
+      (rc = ag_config_int32(c, AG_READER_KEY_WIDTH, 1, 1 << 16, 0, &p->width)) ||
+      (rc = ag_config_int32(c, AG_READER_KEY_HEIGHT, 1, 1 << 16, 0, &p->height)) ||
+      (rc = ag_config_str(c, AG_READER_KEY_PIXEL_FORMAT, "yuv420p", &p->pixfmt)) ||
+      (rc = ag_config_int32(c, AG_READER_KEY_FPS_NUM, 1, INT32_MAX, 0, &p->fps_num)) ||
+      (rc = ag_config_int32(c, AG_READER_KEY_FPS_DEN, 1, INT32_MAX, 0, &p->fps_den)) ||
+      (rc = ag_config_int32(c, AG_READER_KEY_THREADS, 1, 64, 1, &p->threads)) ||
+      (rc = ag_config_choice(c, AG_READER_KEY_OUTPUT, outputs, 0, &p->out_kind)) ||
+      (rc = ag_config_int32(c, AG_READER_KEY_BIT_DEPTH, 0, 8, 0, &p->bit_depth)) || (rc = ag_config_end(c, "the reader")))
+    return rc;
+  p->out_kind = p->out_kind == 0 ? OUT_YUV : OUT_RGB24;
+  if ((p->fps_num > 0) != (p->fps_den > 0))
+    return ag_fail(AG_E_INVALID, "options %s and %s go together", AG_READER_KEY_FPS_NUM, AG_READER_KEY_FPS_DEN);
+  if (p->bit_depth != 0 && p->bit_depth != 8) return ag_fail(AG_E_INVALID, "option %s must be 0 or 8", AG_READER_KEY_BIT_DEPTH);
+  return AG_OK;
+}
+
+AG_API ag_reader *ag_reader_open(const char *path, AgConfig *config) {
   ag_clear_error();
   static int log_set;
   if (!log_set) {
@@ -594,11 +620,9 @@ AG_API ag_reader *ag_reader_open(const char *path, int raw_width, int raw_height
     ag_fail(AG_E_INVALID, "empty path");
     return NULL;
   }
-  if (threads < 1 || threads > 64 || (out_kind != OUT_YUV && out_kind != OUT_RGB24) || (bit_depth != 0 && bit_depth != 8) ||
-      fps_num < 0 || fps_den < 0 || (fps_num > 0) != (fps_den > 0)) {
-    ag_fail(AG_E_INVALID, "invalid reader options");
-    return NULL;
-  }
+  ReaderParams prm;
+  if (read_params(config, &prm) != AG_OK) return NULL;
+  const int32_t threads = prm.threads;
   struct stat sb;
   if (stat(path, &sb) != 0) {
     ag_fail(AG_E_IO, "%s: %s", path, strerror(errno));
@@ -630,26 +654,26 @@ AG_API ag_reader *ag_reader_open(const char *path, int raw_width, int raw_height
   r->si = -1;
   r->last_idx = -1;
   r->threads = threads;
-  r->fps_num = fps_num;
-  r->fps_den = fps_den;
+  r->fps_num = prm.fps_num;
+  r->fps_den = prm.fps_den;
   start_call(r);
   int rc;
-  if (force_raw) {
+  if (prm.raw) {
     r->raw = 1;
-    r->width = raw_width;
-    r->height = raw_height;
+    r->width = prm.width;
+    r->height = prm.height;
     if (r->fps_num <= 0) {
       r->fps_num = 25;
       r->fps_den = 1;
     }
-    rc = open_raw(r, raw_pixfmt, sb.st_size);
+    rc = open_raw(r, prm.pixfmt, sb.st_size);
   } else {
     r->pkt = av_packet_alloc();
     r->frm = av_frame_alloc();
     r->last = av_frame_alloc();
     rc = !r->pkt || !r->frm || !r->last ? ag_fail(AG_E_NOMEM, "out of memory") : open_libav(r, threads);
   }
-  if (rc == AG_OK) rc = choose_output(r, out_kind, bit_depth);
+  if (rc == AG_OK) rc = choose_output(r, prm.out_kind, prm.bit_depth);
   r->deadline = 0;
   if (rc != AG_OK) {
     ag_reader_close(r);
@@ -676,15 +700,21 @@ AG_API void ag_reader_close(ag_reader *r) {
   free(r);
 }
 
-/* Integer metadata, in this order: width, height, fps_num, fps_den, count, tb_num, tb_den, out_depth,
- * src_depth, counting (1 = no usable timestamps). Returns how many were written. */
-AG_API int ag_reader_info(const ag_reader *r, int64_t *out, int n) {
-  if (!r || !out || n < 0) return ag_fail(AG_E_INVALID, "null reader or buffer");
-  int64_t v[] = {r->width, r->height, r->fps_num, r->fps_den, r->count, r->tb_num, r->tb_den, r->out_depth, r->src_depth, r->counting};
-  int m = (int)(sizeof v / sizeof v[0]);
-  if (n < m) m = n;
-  memcpy(out, v, (size_t)m * sizeof *out);
-  return m;
+/* Integer metadata (AG_RI_* order). Returns how many were written. */
+AG_API int32_t ag_reader_info(const ag_reader *r, int64_t *out, int32_t out_len) {
+  if (!r) return ag_fail(AG_E_INVALID, "null reader");
+  if (!out || out_len < AG_RI_COUNT) return ag_fail(AG_E_INVALID, "reader info holds %d values, needs %d", out_len, AG_RI_COUNT);
+  out[AG_RI_WIDTH] = r->width;
+  out[AG_RI_HEIGHT] = r->height;
+  out[AG_RI_FPS_NUM] = r->fps_num;
+  out[AG_RI_FPS_DEN] = r->fps_den;
+  out[AG_RI_FRAMES] = r->count;
+  out[AG_RI_TB_NUM] = r->tb_num;
+  out[AG_RI_TB_DEN] = r->tb_den;
+  out[AG_RI_OUT_DEPTH] = r->out_depth;
+  out[AG_RI_SRC_DEPTH] = r->src_depth;
+  out[AG_RI_COUNTING] = r->counting;
+  return AG_RI_COUNT;
 }
 
 AG_API double ag_reader_duration(const ag_reader *r) { return r ? r->duration : 0; }
@@ -697,7 +727,7 @@ AG_API const char *ag_reader_pixfmt(const ag_reader *r) {
 }
 
 /* Copies the per-frame pts (in the time base of ag_reader_info) and key flags; n must be the frame count. */
-AG_API int ag_reader_timestamps(const ag_reader *r, int64_t *pts, uint8_t *key, int64_t n) {
+AG_API int32_t ag_reader_timestamps(const ag_reader *r, int64_t *pts, uint8_t *key, int64_t n) {
   if (!r || !pts || !key) return ag_fail(AG_E_INVALID, "null reader or buffer");
   if (n != r->count) return ag_fail(AG_E_INVALID, "buffers hold %lld entries, the file has %lld frames", (long long)n, (long long)r->count);
   if (r->raw) {
@@ -713,8 +743,8 @@ AG_API int ag_reader_timestamps(const ag_reader *r, int64_t *pts, uint8_t *key, 
 }
 
 /* Decodes frame idx into the caller's planes (byte strides and lengths; for RGB24 only plane 0). */
-AG_API int ag_reader_read(ag_reader *r, int64_t idx, uint8_t *p0, int64_t len0, int stride0, uint8_t *p1, int64_t len1,
-                          int stride1, uint8_t *p2, int64_t len2, int stride2) {
+AG_API int32_t ag_reader_read(ag_reader *r, int64_t idx, uint8_t *p0, int64_t len0, int32_t stride0, uint8_t *p1,
+                              int64_t len1, int32_t stride1, uint8_t *p2, int64_t len2, int32_t stride2) {
   if (!r) return ag_fail(AG_E_INVALID, "null reader");
   if (idx < 0 || idx >= r->count)
     return ag_fail(AG_E_RANGE, "frame %lld is outside the file (frames 0..%lld)", (long long)idx, (long long)r->count - 1);

@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "av1gym.h"
+#include "internal.h"
 #include "metric_internal.h"
 
 /* The highest SIMD level the kernels may use: 0 portable C, 1 AVX2, 2 AVX-512. */
 static int simd_max = 2;
 
-void ag_metrics_set_simd(int level) { simd_max = level < 0 ? 0 : level > 2 ? 2 : level; }
+void ag_metrics_set_simd(int32_t level) { simd_max = level < 0 ? 0 : level > 2 ? 2 : level; }
 
 int agm_use_avx2(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -36,7 +36,7 @@ int agm_use_avx512(void) {
 #endif
 }
 
-int ag_metrics_simd(void) { return agm_use_avx512() ? 2 : agm_use_avx2() ? 1 : 0; }
+int32_t ag_metrics_simd(void) { return agm_use_avx512() ? 2 : agm_use_avx2() ? 1 : 0; }
 
 #define MAX_THREADS 64
 #define MAX_TASKS (MAX_THREADS + 3)
@@ -103,7 +103,7 @@ static void run_task(AgVmaf *v, int t, int tid) {
   const int neg = (v->flags & AG_VMAF_NEG) != 0;
   switch (v->kind[t]) {
   case T_ADM:
-    agm_adm_compute(v->adm, v->ref16, v->dis16, v->bpc, v->out, neg ? v->out + 10 : NULL);
+    agm_adm_compute(v->adm, v->ref16, v->dis16, v->bpc, v->out, neg ? v->out + AG_VF_EGL1_ADM2 : NULL);
     break;
   case T_VIF_STRIPE:
     agm_vif_stripe(v->vif, tid, v->ref16, v->dis16, v->bpc, v->y0[t], v->y1[t], &v->acc[3 + t], neg);
@@ -112,7 +112,7 @@ static void run_task(AgVmaf *v, int t, int tid) {
     agm_vif_rest(v->vif, tid, v->ref16, v->dis16, v->bpc, &v->acc[0], neg);
     break;
   case T_MOTION:
-    v->out[9] = v->have_prev ? agm_motion_score(v->prev16, v->ref16, v->w, v->h, v->bpc, v->motion_row) : 0.0;
+    v->out[AG_VF_MOTION] = v->have_prev ? agm_motion_score(v->prev16, v->ref16, v->w, v->h, v->bpc, v->motion_row) : 0.0;
     break;
   }
 }
@@ -164,7 +164,7 @@ void ag_vmaf_free(AgVmaf *v) {
   free(v);
 }
 
-AgVmaf *ag_vmaf_new(int w, int h, int bpc, int threads) {
+AgVmaf *ag_vmaf_new(int32_t w, int32_t h, int32_t bpc, int32_t threads) {
   if (w <= 0 || h <= 0 || w > 16384 || h > 16384) {
     ag_fail(AG_E_INVALID, "vmaf: frame size %dx%d outside 1..16384", w, h);
     return NULL;
@@ -223,13 +223,15 @@ static void plan(AgVmaf *v) {
   v->ntasks = n;
 }
 
-int ag_vmaf_features(AgVmaf *v, const void *ref, int rs, const void *dis, int ds, int flags, double *out) {
-  if (!v || !ref || !dis || !out) return ag_fail(AG_E_INVALID, "vmaf: null context, plane or output");
+int32_t ag_vmaf_features(AgVmaf *v, const void *ref, int32_t rs, const void *dis, int32_t ds, int32_t flags, double *out,
+                         int32_t out_len) {
+  if (!v || !ref || !dis) return ag_fail(AG_E_INVALID, "vmaf: null context or plane");
+  if (!out || out_len < AG_VF_COUNT) return ag_fail(AG_E_INVALID, "vmaf: output holds %d values, needs %d", out_len, AG_VF_COUNT);
   if (rs < v->w || ds < v->w) return ag_fail(AG_E_INVALID, "vmaf: stride smaller than width %d", v->w);
   if (flags & AG_VMAF_RESET) v->have_prev = 0;
   load_luma(v->ref16, ref, rs, v->w, v->h, v->bpc);
   load_luma(v->dis16, dis, ds, v->w, v->h, v->bpc);
-  for (int i = 0; i < AG_VMAF_NOUT; i++) out[i] = 0;
+  for (int i = 0; i < AG_VF_COUNT; i++) out[i] = 0;
   v->flags = flags;
   v->out = out;
   plan(v);
@@ -257,7 +259,7 @@ int ag_vmaf_features(AgVmaf *v, const void *ref, int rs, const void *dis, int ds
       acc[0].num_non_log += a->num_non_log, acc[0].den_non_log += a->den_non_log;
     }
   acc[1] = v->acc[0], acc[2] = v->acc[1], acc[3] = v->acc[2];
-  agm_vif_finish(acc, out + 5, (flags & AG_VMAF_NEG) ? out + 15 : NULL);
+  agm_vif_finish(acc, out + AG_VF_VIF_SCALE0, (flags & AG_VMAF_NEG) ? out + AG_VF_EGL1_VIF_SCALE0 : NULL);
   /* this reference is the previous one of the next call */
   uint16_t *t = v->prev16;
   v->prev16 = v->ref16;
@@ -266,7 +268,7 @@ int ag_vmaf_features(AgVmaf *v, const void *ref, int rs, const void *dis, int ds
   return AG_OK;
 }
 
-int ag_vmaf_set_prev(AgVmaf *v, const void *ref, int rs) {
+int32_t ag_vmaf_set_prev(AgVmaf *v, const void *ref, int32_t rs) {
   if (!v || !ref) return ag_fail(AG_E_INVALID, "vmaf: null context or plane");
   if (rs < v->w) return ag_fail(AG_E_INVALID, "vmaf: stride smaller than width %d", v->w);
   load_luma(v->prev16, ref, rs, v->w, v->h, v->bpc);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "av1gym.h"
+#include "internal.h"
 
 struct AgVmafModel {
   int n_sv;
@@ -14,7 +14,7 @@ struct AgVmafModel {
   double slopes[AG_VMAF_MODEL_NFEAT + 1], intercepts[AG_VMAF_MODEL_NFEAT + 1];
 };
 
-AgVmafModel *ag_vmaf_model_new(int n_sv, const double *sv, const double *coef, double gamma, double rho,
+AgVmafModel *ag_vmaf_model_new(int32_t n_sv, const double *sv, const double *coef, double gamma, double rho,
                                const double *slopes, const double *intercepts, double clip_lo, double clip_hi) {
   if (n_sv <= 0 || n_sv > 1000000 || !sv || !coef || !slopes || !intercepts) {
     ag_fail(AG_E_INVALID, "vmaf model: need 1..1000000 support vectors and slope/intercept arrays (got %d)", n_sv);
@@ -50,8 +50,8 @@ void ag_vmaf_model_free(AgVmafModel *m) {
   free(m);
 }
 
-double ag_vmaf_model_predict(const AgVmafModel *m, const double *features) {
-  if (!m || !features) return NAN;
+double ag_vmaf_model_predict(const AgVmafModel *m, const double *features, int32_t nfeatures) {
+  if (!m || !features || nfeatures < AG_VMAF_MODEL_NFEAT) return NAN;
   double x[AG_VMAF_MODEL_NFEAT];
   for (int i = 0; i < AG_VMAF_MODEL_NFEAT; i++) x[i] = m->slopes[i + 1] * features[i] + m->intercepts[i + 1];
   double sum = 0;

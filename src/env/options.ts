@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { InvalidArgumentError } from "../core/errors";
 import { DEFAULT_ACTION_LEVELS, MAX_ACTION_LEVELS } from "./actions";
-import type { Distortion } from "./reward";
+import { DISTORTION_NAMES, type Distortion } from "./reward";
 import type { SourceSpec } from "./source";
 
 function isDistortion(x: unknown): x is Distortion {
@@ -10,11 +10,14 @@ function isDistortion(x: unknown): x is Distortion {
   return !!d && typeof d === "object" && typeof d.name === "string" && typeof d.measure === "function" && typeof d.scale === "function";
 }
 
+/** CRF when the settings give neither crf nor qp. */
+export const DEFAULT_CRF = 35;
+
 export const EncoderSettingsSchema = z
   .object({
     /** SVT-AV1 preset 0 (slowest) .. 13 (fastest). */
     preset: z.number().int().min(0).max(13).default(10),
-    /** Constant rate factor 1..63 (default 35). Mutually exclusive with qp. */
+    /** Constant rate factor 1..63 (default DEFAULT_CRF, 35). Mutually exclusive with qp. */
     crf: z.number().int().min(1).max(63).optional(),
     /** Fixed QP 1..63 (CQP mode) instead of CRF. */
     qp: z.number().int().min(1).max(63).optional(),
@@ -28,9 +31,9 @@ export const EncoderSettingsSchema = z
 
 export const RewardSchema = z
   .object({
-    /** mse | psnr | ssim | ms_ssim | vmaf, or a Distortion object (see reward.ts). Default psnr. */
-    distortion: z.union([z.enum(["mse", "psnr", "ssim", "ms_ssim", "vmaf"]), z.custom<Distortion>(isDistortion, "a Distortion object (name, measure, scale)")]).default("psnr"),
-    /** Weight of bits per pixel; default per metric (mse 50, psnr 10, ssim 5, ms_ssim 2, vmaf 20). */
+    /** mse | psnr | ssim | ssim_box8 | ms_ssim | vmaf, or a Distortion object (see reward.ts). Default psnr. */
+    distortion: z.union([z.enum(DISTORTION_NAMES), z.custom<Distortion>(isDistortion, "a Distortion object (name, measure, scale)")]).default("psnr"),
+    /** Weight of bits per pixel; default per metric (mse 50, psnr 10, ssim and ssim_box8 5, ms_ssim 2, vmaf 20). */
     lambda: z.number().finite().min(0).optional(),
     /** absolute: -(D + lambda R); baseline: improvement over the zero-offset encode of the same frame. */
     mode: z.enum(["absolute", "baseline"]).default("absolute"),

@@ -11,13 +11,14 @@ import { z } from "zod";
 import type { Pointer } from "bun:ffi";
 import { extname } from "node:path";
 import { check, checkHandle, native } from "../native/ffi";
+import { READER_KEY, RI } from "../native/abi";
+import { cString, withConfig } from "../native/config";
+import { NativeHandle } from "../native/handle";
 import { InvalidArgumentError, OutOfRangeError, StateError } from "../core/errors";
 import { allocI420, validateI420, type I420Frame } from "../core/frame";
 
-export interface Rational {
-  num: number;
-  den: number;
-}
+export type { Rational } from "../core/rational";
+import type { Rational } from "../core/rational";
 
 /** Output sample layout: planar 4:2:0 (I420), or packed 8-bit RGB converted by libswscale. */
 export type ReaderFormat = "yuv420p" | "rgb24";
@@ -138,13 +139,12 @@ function checkIndex(i: number, count: number): void {
   if (i < 0 || i >= count) throw new OutOfRangeError(`frame ${i} is outside the file (frames 0..${count - 1})`);
 }
 
-// Native handles of readers that were never closed are freed when the reader is collected.
-const finalizer = new FinalizationRegistry<number>((h) => native().ag_reader_close(h as never));
+const freeReader = (h: Pointer) => native().ag_reader_close(h);
 
-export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable<FrameOf<F>> {
+/** Readers never closed are freed (decoder and file) when collected. */
+export class VideoReader<F extends ReaderFormat = "yuv420p"> extends NativeHandle implements Iterable<FrameOf<F>> {
   readonly path: string;
   readonly metadata: VideoMetadata;
-  #handle: number | null;
   #pts: Float64Array;
   #key: Uint8Array;
   #times: Float64Array;
@@ -167,33 +167,34 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
         `width, height and pixelFormat are for raw .yuv files; ${path} has a container that says them (pass raw: true to read it as raw)`,
       );
     const fps = o.fps === undefined ? { num: 0, den: 0 } : toRational(o.fps);
-    this.#format = o.format ?? "yuv420p";
+    const format = o.format ?? "yuv420p";
+    const n = native();
+    const h = withConfig(
+      {
+        [READER_KEY.RAW]: raw,
+        [READER_KEY.WIDTH]: raw ? o.width : undefined,
+        [READER_KEY.HEIGHT]: raw ? o.height : undefined,
+        [READER_KEY.PIXEL_FORMAT]: raw ? (o.pixelFormat ?? "yuv420p") : undefined,
+        [READER_KEY.FPS_NUM]: fps.num || undefined,
+        [READER_KEY.FPS_DEN]: fps.den || undefined,
+        [READER_KEY.THREADS]: o.threads ?? 1,
+        [READER_KEY.OUTPUT]: format,
+        [READER_KEY.BIT_DEPTH]: o.bitDepth,
+      },
+      (cfg) => checkHandle(n.ag_reader_open(cString(path), cfg) as Pointer | null), // the native messages name the file
+    );
+    super("VideoReader", h, freeReader);
+    this.#format = format;
     this.path = path;
 
-    const n = native();
-    const h = checkHandle(
-      n.ag_reader_open(
-        Buffer.from(path + "\0"),
-        o.width ?? 0,
-        o.height ?? 0,
-        Buffer.from((o.pixelFormat ?? "yuv420p") + "\0"),
-        fps.num,
-        fps.den,
-        o.threads ?? 1,
-        this.#format === "rgb24" ? 1 : 0,
-        o.bitDepth ?? 0,
-        raw ? 1 : 0,
-      ) as Pointer | null,
-    ) as unknown as number; // the native messages name the file
-    this.#handle = h;
-    finalizer.register(this, h, this);
-
-    const info = new BigInt64Array(10);
-    check(n.ag_reader_info(h as never, info, info.length));
-    const [width, height, fpsNum, fpsDen, count, tbNum, tbDen, outDepth, srcDepth, counting] = Array.from(info, Number);
+    const info = new BigInt64Array(RI.COUNT);
+    check(n.ag_reader_info(h, info, info.length));
+    const at = (k: number) => Number(info[k]);
+    const [width, height, fpsNum, fpsDen, count] = [at(RI.WIDTH), at(RI.HEIGHT), at(RI.FPS_NUM), at(RI.FPS_DEN), at(RI.FRAMES)];
+    const [tbNum, tbDen, outDepth, srcDepth, counting] = [at(RI.TB_NUM), at(RI.TB_DEN), at(RI.OUT_DEPTH), at(RI.SRC_DEPTH), at(RI.COUNTING)];
     const pts = new BigInt64Array(count);
     this.#key = new Uint8Array(count);
-    check(n.ag_reader_timestamps(h as never, pts, this.#key, count));
+    check(n.ag_reader_timestamps(h, pts, this.#key, count));
     this.#pts = Float64Array.from(pts, Number);
     const tb = tbNum / tbDen;
     const p0 = count > 0 ? this.#pts[0] : 0;
@@ -207,9 +208,9 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
       fps: fpsNum / fpsDen,
       frameRate: Object.freeze({ num: fpsNum, den: fpsDen }),
       frameCount: count,
-      duration: n.ag_reader_duration(h as never),
-      codec: String(n.ag_reader_codec(h as never)),
-      pixelFormat: String(n.ag_reader_pixfmt(h as never)),
+      duration: n.ag_reader_duration(h),
+      codec: String(n.ag_reader_codec(h)),
+      pixelFormat: String(n.ag_reader_pixfmt(h)),
       bitDepth: srcDepth,
       format: this.#format,
       outputBitDepth: outDepth,
@@ -233,13 +234,9 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
   get duration(): number {
     return this.metadata.duration;
   }
-  get closed(): boolean {
-    return this.#handle === null;
-  }
-
-  #live(): number {
-    if (this.#handle === null) throw new StateError(`VideoReader for ${this.path} is closed`);
-    return this.#handle;
+  #live(): Pointer {
+    if (this.closed) throw new StateError(`VideoReader for ${this.path} is closed`);
+    return this.handle("read");
   }
 
   /** Presentation time (seconds from the first frame) of frame i. */
@@ -330,7 +327,7 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
       throw new OutOfRangeError(`frames ${start}..${end} are outside the file (0..${count}, end exclusive)`);
     const shared = options?.reuse ? this.allocFrame() : undefined;
     for (let i = start; i < end; i++) {
-      if (this.#handle !== h) throw new StateError(`VideoReader for ${this.path} was closed during iteration`);
+      if (this.closed) throw new StateError(`VideoReader for ${this.path} was closed during iteration`);
       const f = shared ?? this.allocFrame();
       this.#read(h, i, f);
       yield f;
@@ -341,16 +338,16 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
     return this.frames();
   }
 
-  #read(h: number, i: number, f: FrameOf<F>): void {
+  #read(h: Pointer, i: number, f: FrameOf<F>): void {
     const b = this.#bps;
     let rc: number;
     if (this.#format === "rgb24") {
       const r = f as RgbFrame;
-      rc = native().ag_reader_read(h as never, i, r.data, r.data.byteLength, r.stride, null, 0, 0, null, 0, 0);
+      rc = native().ag_reader_read(h, i, r.data, r.data.byteLength, r.stride, null, 0, 0, null, 0, 0);
     } else {
       const v = f as VideoFrame;
       rc = native().ag_reader_read(
-        h as never,
+        h,
         i,
         v.y,
         v.y.byteLength,
@@ -377,18 +374,5 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
       if (!r || !(r.data instanceof Uint8Array) || r.width !== width || r.height !== height || !Number.isInteger(r.stride) || r.stride < width * 3 || r.data.length < r.stride * (height - 1) + width * 3)
         throw new InvalidArgumentError(`into must be a ${width}x${height} RGB24 frame (use reader.allocFrame())`);
     } else validateI420(f as VideoFrame, { width, height, bitDepth: outputBitDepth });
-  }
-
-  /** Frees the decoder and file. Idempotent; any later call throws StateError. */
-  close(): void {
-    if (this.#handle === null) return;
-    const h = this.#handle;
-    this.#handle = null;
-    finalizer.unregister(this);
-    native().ag_reader_close(h as never);
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }
