@@ -48,6 +48,11 @@ int agm_vif_vertical_s0_8bit_avx512(int16_t *const *s, const uint16_t *const *r,
 /* Vertical pass at scales 1-2 (fw 9 or 5 tap rows r, d of samples up to 16 bits). */
 int agm_vif_vertical_s12_avx512(int16_t *const *s, const uint16_t *const *r, const uint16_t *const *d, const uint16_t *filt,
                                 int fw, int w);
+/* One output row of the low-pass-and-decimate step into scales 1-2 (fw 9 or 5 rows r, d; shift sh of the
+ * vertical pass); m1, m2: offset-16 row buffers with margins. Returns the first output column not done (-1:
+ * nothing done, fw unsupported). */
+int agm_vif_decimate_row_avx512(const uint16_t *const *r, const uint16_t *const *d, const uint16_t *filt, int fw, int w, int sh,
+                                int16_t *m1, int16_t *m2, uint16_t *oref, uint16_t *odis);
 /* Horizontal pass (taps < 2^15, fw <= 17, filt zero-padded to an even count) fused with the statistic. */
 int agm_vif_hstat_avx512(int16_t *const *s, const uint16_t *filt, int fw, int w, const uint16_t *log2_table,
                          AgmVifAcc *acc, int want_egl1);

@@ -405,12 +405,15 @@ static void decouple(AgmAdm *s, int w, int h, double egl, int is16) {
     for (; j < e.r; j++) {
 #ifdef AGM_X86
       /* vector chunks; a chunk the vector code declines is done here, then vectors resume */
-      if (simd && ((j - e.l) & (chunk - 1)) == 0 && j + chunk <= e.r &&
-          (wide ? (is16 ? agm_adm_decouple16_s0_avx512(O, T, R, A, row + j, div, (int)egl)
-                        : agm_adm_decouple8_s123_avx512(O, T, R, A, row + j, div, (int)egl))
-                : (is16 ? decouple8_s0_avx2(s, row + j, (int)egl) : decouple4_s123_avx2(s, row + j, (int)egl)))) {
-        j += chunk - 1;
-        continue;
+      if (simd && ((j - e.l) & (chunk - 1)) == 0 && e.r - e.l >= chunk) {
+        /* the last chunk is moved back to end at e.r: it redoes a few pixels, with the same result */
+        const int at = j + chunk <= e.r ? j : e.r - chunk;
+        if (wide ? (is16 ? agm_adm_decouple16_s0_avx512(O, T, R, A, row + at, div, (int)egl)
+                         : agm_adm_decouple8_s123_avx512(O, T, R, A, row + at, div, (int)egl))
+                 : (is16 ? decouple8_s0_avx2(s, row + at, (int)egl) : decouple4_s123_avx2(s, row + at, (int)egl))) {
+          j = at + chunk - 1;
+          continue;
+        }
       }
 #endif
       const int32_t o[3] = {RH[j], RV[j], RD[j]}, t[3] = {TH[j], TV[j], TD[j]};

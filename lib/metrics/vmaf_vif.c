@@ -736,6 +736,18 @@ static void subsample(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, 
     }
     int j0 = 0;
 #ifdef AGM_X86
+    if (next_scale < 3 && agm_use_avx512()) {
+      const int done = agm_vif_decimate_row_avx512(rr, dd, filt, fw, w, sh, m1, m2, oref + (size_t)oi * ow, odis + (size_t)oi * ow);
+      if (done >= 0) {
+        for (int oj = done; oj < ow; oj++) { /* the last columns from the row buffers */
+          uint32_t a = 0, b = 0;
+          for (int k = 0; k < fw; k++) a += filt[k] * un16(m1[2 * oj - half + k]), b += filt[k] * un16(m2[2 * oj - half + k]);
+          oref[(size_t)oi * ow + oj] = (uint16_t)((a + 32768) >> 16);
+          odis[(size_t)oi * ow + oj] = (uint16_t)((b + 32768) >> 16);
+        }
+        continue;
+      }
+    }
     if (simd) {
       j0 = vsum_avx2(rr, filt, fw, w, a1);
       vsum_avx2(dd, filt, fw, w, a2);

@@ -119,6 +119,71 @@ AVX512 int agm_vif_vertical_s12_avx512(int16_t *const *s, const uint16_t *const 
   }
 }
 
+/* One output row of the low-pass-and-decimate step for scales 1-2 (vmaf_vif.c's subsample(), same values): the
+ * vertical pass of fw rows into offset-16 row buffers m1, m2 (with margins), then only the even columns of the
+ * horizontal pass (a vector loaded at j - half + 2p holds taps 2p, 2p+1 of outputs j, j+2, ...). Returns the
+ * first output column not done; m1/m2 are complete (margins mirrored) whatever it returns. */
+AVX512 static inline __attribute__((always_inline)) int decimate_row(const uint16_t *const *r, const uint16_t *const *d, const uint16_t *filt,
+                                                                    const int fw, int w, int sh, int16_t *m1, int16_t *m2,
+                                                                    uint16_t *oref, uint16_t *odis) {
+  const int np = (fw + 1) / 2, half = fw / 2;
+  __m512i fp[5];
+  uint32_t fsum = 0;
+  for (int k = 0; k < fw; k++) fsum += filt[k];
+  for (int p = 0; p < np; p++) fp[p] = _mm512_set1_epi32((int)((uint32_t)(2 * p + 1 < fw ? filt[2 * p + 1] : 0) << 16 | filt[2 * p]));
+  const __m512i off = _mm512_set1_epi32((int)(32768u * fsum)), flip = _mm512_set1_epi16((short)0x8000);
+  const __m512i rd = _mm512_set1_epi32((int)(1u << (sh - 1))), r16 = _mm512_set1_epi32(32768);
+  const __m128i shc = _mm_cvtsi32_si128(sh);
+  int j = 0;
+  for (; j + 32 <= w; j += 32) {
+    for (int img = 0; img < 2; img++) {
+      const uint16_t *const *rows = img ? d : r;
+      __m512i lo = off, hi = off;
+#pragma GCC unroll 5
+      for (int p = 0; p < np; p++) {
+        const __m512i x0 = _mm512_xor_si512(_mm512_loadu_si512(rows[2 * p] + j), flip);
+        const __m512i x1 = 2 * p + 1 < fw ? _mm512_xor_si512(_mm512_loadu_si512(rows[2 * p + 1] + j), flip) : _mm512_setzero_si512();
+        lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(x0, x1), fp[p]);
+        hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(x0, x1), fp[p]);
+      }
+      lo = _mm512_srl_epi32(_mm512_add_epi32(lo, rd), shc);
+      hi = _mm512_srl_epi32(_mm512_add_epi32(hi, rd), shc);
+      _mm512_storeu_si512((img ? m2 : m1) + j, _mm512_xor_si512(_mm512_packus_epi32(lo, hi), flip));
+    }
+  }
+  for (; j < w; j++) {
+    uint32_t x = 0, y = 0;
+    for (int k = 0; k < fw; k++) x += filt[k] * r[k][j], y += filt[k] * d[k][j];
+    m1[j] = (int16_t)(uint16_t)(((x + (1u << (sh - 1))) >> sh) ^ 0x8000);
+    m2[j] = (int16_t)(uint16_t)(((y + (1u << (sh - 1))) >> sh) ^ 0x8000);
+  }
+  for (int f = 1; f <= half; f++) {
+    m1[-f] = m1[agm_mirror(-f, w)], m1[w - 1 + f] = m1[agm_mirror(w - 1 + f, w)];
+    m2[-f] = m2[agm_mirror(-f, w)], m2[w - 1 + f] = m2[agm_mirror(w - 1 + f, w)];
+  }
+  const int ow = w / 2;
+  int oj = 0;
+  for (; oj + 16 <= ow; oj += 16) {
+    for (int img = 0; img < 2; img++) {
+      const int16_t *b = (img ? m2 : m1) + 2 * oj - half;
+      __m512i e = off;
+#pragma GCC unroll 5
+      for (int p = 0; p < np; p++) e = _mm512_dpwssd_epi32(e, _mm512_loadu_si512(b + 2 * p), fp[p]);
+      _mm256_storeu_si256((__m256i *)((img ? odis : oref) + oj), _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_add_epi32(e, r16), 16)));
+    }
+  }
+  return oj;
+}
+
+AVX512 int agm_vif_decimate_row_avx512(const uint16_t *const *r, const uint16_t *const *d, const uint16_t *filt, int fw, int w, int sh,
+                                       int16_t *m1, int16_t *m2, uint16_t *oref, uint16_t *odis) {
+  switch (fw) {
+  case 9: return decimate_row(r, d, filt, 9, w, sh, m1, m2, oref, odis);
+  case 5: return decimate_row(r, d, filt, 5, w, sh, m1, m2, oref, odis);
+  default: return -1;
+  }
+}
+
 /* High 32 bits of (a * b + 2^31) per uint32 lane (libvmaf's mu products). */
 AVX512 static inline __m512i mulhi_rnd(__m512i a, __m512i b) {
   const __m512i r = _mm512_set1_epi64(2147483648LL);
