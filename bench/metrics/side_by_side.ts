@@ -17,16 +17,24 @@ export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 export interface Run {
   wall: number;
+  /** peak RSS in MB, or NaN when GNU time is missing */
   maxRssMb: number;
 }
 
+// Peak RSS through GNU time: the rusage Bun reports for a child also counts the copy of Bun it was forked from
+// (`true` shows ~24 MB), so it cannot tell a 10 MB process from a 70 MB one.
+const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
+
 /** Runs a command to completion; wall seconds and peak RSS. Throws on failure. */
 export function run(cmd: string[]): Run {
+  const full = GNU_TIME ? [GNU_TIME, "-f", "maxrss_kb=%M", ...cmd] : cmd;
   const t0 = performance.now();
-  const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync(full, { stdout: "pipe", stderr: "pipe" });
   const wall = (performance.now() - t0) / 1000;
-  if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed (${r.exitCode}): ${r.stderr.toString().slice(0, 500)}`);
-  return { wall, maxRssMb: Number(r.resourceUsage?.maxRSS ?? 0) / 1048576 };
+  const err = r.stderr.toString();
+  if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed (${r.exitCode}): ${err.slice(0, 500)}`);
+  const kb = /maxrss_kb=(\d+)\s*$/.exec(err);
+  return { wall, maxRssMb: kb ? Number(kb[1]) / 1024 : NaN };
 }
 
 export const median = (xs: number[]) => {

@@ -10,7 +10,7 @@ import { rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { HAVE_FFMPEG, HAVE_SHARED, MISSING, report, ROOT, SHARED_DIR, skipped } from "../util";
-import { LIBVMAF_VMAF, maxFrameDiff, PEER_ABSENT, rawPair, run, sideBySide } from "./side_by_side";
+import { LIBVMAF_VMAF, maxFrameDiff, median, PEER_ABSENT, rawPair, ROUNDS, run, sideBySide } from "./side_by_side";
 
 const SIZES = [{ width: 640, height: 272 }, { width: 1280, height: 720 }];
 if (!HAVE_SHARED || !HAVE_FFMPEG) {
@@ -51,7 +51,7 @@ for (const size of SIZES) {
         const line: Parameters<typeof report>[0] = {
           bench: `vmaf_${size.width}x${size.height}_${threads}thread${threads > 1 ? "s" : ""}_${level}`,
           clip, unit: "fps", ours: m.ours.fps, threads, simd: level, frames: `${N} and ${2 * N}`,
-          ours_startup_ms: Math.round(m.ours.startupMs), ours_peak_rss_mb: Math.round(m.ours.rssMb * 10) / 10,
+          ours_startup_ms: Math.round(m.ours.startupMs), ours_peak_rss_mb: Math.round(m.ours.rssMb * 10) / 10 || null,
           loadavg_1min: Math.round(loadavg()[0]! * 100) / 100, cpus: cpus().length,
         };
         if (LIBVMAF_VMAF) {
@@ -62,13 +62,39 @@ for (const size of SIZES) {
           rmSync(a, { force: true }), rmSync(b, { force: true });
           Object.assign(line, {
             peer: m.peer.fps, peer_source: `libvmaf 3.2.0 vmaf tool${level === "avx2" ? " --cpumask 48 (AVX2)" : ""}, measured in this run`,
-            peer_startup_ms: Math.round(m.peer.startupMs), peer_peak_rss_mb: Math.round(m.peer.rssMb * 10) / 10,
+            peer_startup_ms: Math.round(m.peer.startupMs), peer_peak_rss_mb: Math.round(m.peer.rssMb * 10) / 10 || null,
             max_abs_diff: d.maxDiff, compared: `${d.frames} frames x ${d.metrics} metrics`,
           });
         } else Object.assign(line, { peer: null, peer_missing: PEER_ABSENT });
         report(line);
       }
     }
+  } finally {
+    pair.cleanup();
+  }
+}
+
+// CLI start-up beyond Bun's own: `bun -e ""`, `av1gym --help` and `av1gym vmaf` on one frame, alternating (medians);
+// the peer is libvmaf's tool on one frame. One frame of 640x272 costs a few ms on either side.
+{
+  const pair = rawPair(REF, DIS, 1);
+  try {
+    const one = (p: "bun" | "help" | "ours" | "peer"): string[] =>
+      p === "bun" ? [process.execPath, "-e", ""]
+      : p === "help" ? [process.execPath, CLI, "--help"]
+      : p === "ours" ? [process.execPath, CLI, "vmaf", "--ref", pair.ref, "--dis", pair.dis, "--width", "640", "--height", "272", "--frames", "1", "--model", MODEL, "--quiet"]
+      : [LIBVMAF_VMAF!, "-r", pair.ref, "-d", pair.dis, "-w", "640", "-h", "272", "-p", "420", "-b", "8", "-m", `path=${MODEL}`, "--frame_cnt", "1", "-q", "-o", "/dev/null"];
+    const who: ("bun" | "help" | "ours" | "peer")[] = LIBVMAF_VMAF ? ["bun", "help", "ours", "peer"] : ["bun", "help", "ours"];
+    const t: Record<string, number[]> = {};
+    for (const w of who) t[w] = [];
+    for (let r = 0; r < 3 * ROUNDS; r++) for (const w of [...who.slice(r % who.length), ...who.slice(0, r % who.length)]) t[w]!.push(run(one(w)).wall * 1000);
+    const bun = median(t.bun!);
+    report({
+      bench: "cli_startup_beyond_bun", clip: "one 640x272 frame", unit: "ms", ours: median(t.ours!) - bun,
+      help_ms: Math.round(median(t.help!) - bun), bun_ms: Math.round(bun),
+      ...(LIBVMAF_VMAF ? { peer: median(t.peer!), peer_source: "libvmaf 3.2.0 vmaf tool, one frame, whole process" } : { peer: null, peer_missing: PEER_ABSENT }),
+      loadavg_1min: Math.round(loadavg()[0]! * 100) / 100,
+    });
   } finally {
     pair.cleanup();
   }
