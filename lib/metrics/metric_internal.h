@@ -65,6 +65,10 @@ AgmAdm *agm_adm_new(int w, int h);
 void agm_adm_free(AgmAdm *a);
 /* out: adm2, adm_scale0..3 (5 doubles); out_egl1 (NULL to skip): the same with gain limit 1. */
 void agm_adm_compute(AgmAdm *a, const uint16_t *ref, const uint16_t *dis, int bpc, double out[5], double *out_egl1);
+/* AVX-512 cube sums of csf_den over n values of one band row, added to *sum (scale 0: (uint16)|x|^3; scales 1..3:
+ * (((|x|^2 + add_sq) >> shift_sq) |x| + add_cub) >> shift_cub). Returns how many values were done. */
+int agm_adm_cube_row_avx512(const int32_t *p, int n, int scale, int shift_sq, uint64_t add_sq, int shift_cub, uint64_t add_cub,
+                            uint64_t *sum);
 /* Fixed-point parameters of one scale's contrast masking (adm_cm in vmaf_adm.c). */
 typedef struct {
   int scale;

@@ -713,12 +713,18 @@ static float csf_den(AgmAdm *s, int w, int h, int scale) {
     int32_t sa = (int32_t)ceil(log2((double)area) - 20);
     if (sa < 0) sa = 0;
     const uint64_t add = sa > 0 ? (uint64_t)1 << (sa - 1) : 0;
+    const int wide = agm_use_avx512();
+    (void)wide;
     for (int i = c.t; i < c.b; i++) {
       uint64_t in[3] = {0, 0, 0};
-      for (int j = c.l; j < c.r; j++) {
-        const size_t o = (size_t)i * w + j;
-        for (int b = 0; b < 3; b++) {
-          const uint64_t v = (uint16_t)abs(s->ref[B_H + b][o]);
+      for (int b = 0; b < 3; b++) {
+        const int32_t *row = s->ref[B_H + b] + (size_t)i * w;
+        int j = c.l;
+#ifdef AGM_X86
+        if (wide) j += agm_adm_cube_row_avx512(row + j, c.r - j, 0, 0, 0, 0, 0, &in[b]);
+#endif
+        for (; j < c.r; j++) {
+          const uint64_t v = (uint16_t)abs(row[j]);
           in[b] += v * v * v;
         }
       }
@@ -734,12 +740,18 @@ static float csf_den(AgmAdm *s, int w, int h, int scale) {
     const uint64_t add_cub = (uint32_t)pow(2, (double)shift_cub - 1);
     const uint32_t shift_acc = ceil_log2_shift(log2((double)(c.b - c.t)));
     const uint64_t add_acc = (uint32_t)pow(2, (double)shift_acc - 1);
+    const int wide = agm_use_avx512();
+    (void)wide;
     for (int i = c.t; i < c.b; i++) {
       uint64_t in[3] = {0, 0, 0};
-      for (int j = c.l; j < c.r; j++) {
-        const size_t o = (size_t)i * w + j;
-        for (int b = 0; b < 3; b++) {
-          const uint64_t v = (uint32_t)abs(s->ref[B_H + b][o]);
+      for (int b = 0; b < 3; b++) {
+        const int32_t *row = s->ref[B_H + b] + (size_t)i * w;
+        int j = c.l;
+#ifdef AGM_X86
+        if (wide) j += agm_adm_cube_row_avx512(row + j, c.r - j, scale, (int)shift_sq[k], add_sq, (int)shift_cub, add_cub, &in[b]);
+#endif
+        for (; j < c.r; j++) {
+          const uint64_t v = (uint32_t)abs(row[j]);
           in[b] += ((((v * v) + add_sq) >> shift_sq[k]) * v + add_cub) >> shift_cub;
         }
       }

@@ -154,4 +154,24 @@ AVX512 int agm_adm_cm_row_avx512(const int32_t *const *csf_f, const int32_t *con
   for (int b = 0; b < 3; b++) in[b] += _mm512_reduce_add_epi64(acc[b]);
   return j;
 }
+AVX512 int agm_adm_cube_row_avx512(const int32_t *p, int n, int scale, int shift_sq, uint64_t add_sq, int shift_cub, uint64_t add_cub,
+                                   uint64_t *sum) {
+  __m512i acc = _mm512_setzero_si512();
+  const __m512i asq = _mm512_set1_epi64((long long)add_sq), acub = _mm512_set1_epi64((long long)add_cub);
+  const __m128i ssq = _mm_cvtsi32_si128(shift_sq), scub = _mm_cvtsi32_si128(shift_cub);
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m512i v = _mm512_abs_epi64(_mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(p + j))));
+    if (scale == 0) {
+      v = _mm512_and_si512(v, _mm512_set1_epi64(0xFFFF)); /* (uint16_t)abs(x) */
+      acc = _mm512_add_epi64(acc, _mm512_mul_epu32(_mm512_mul_epu32(v, v), v));
+    } else {
+      if (_mm512_cmpgt_epu64_mask(v, _mm512_set1_epi64((1 << 30) - 1))) break; /* 32-bit multiplies must hold */
+      const __m512i t = _mm512_srl_epi64(_mm512_add_epi64(_mm512_mul_epu32(v, v), asq), ssq);
+      acc = _mm512_add_epi64(acc, _mm512_srl_epi64(_mm512_add_epi64(_mm512_mul_epu32(t, v), acub), scub));
+    }
+  }
+  *sum += (uint64_t)_mm512_reduce_add_epi64(acc);
+  return j;
+}
 #endif
