@@ -1,7 +1,9 @@
 /**
  * Side-by-side timing of two command lines on the same inputs (ours and libvmaf's `vmaf` tool): runs alternate
  * (the order rotates every round), medians are taken, and start-up is removed by timing N and 2N frames:
- * marginal speed = N / (t(2N) - t(N)), start-up = t(N) - N / speed. Peak RSS comes from the 2N runs.
+ * marginal speed = N / (t(2N) - t(N)), start-up = t(N) - N / speed. Peak RSS comes from the 2N runs. With GNU time
+ * the same is done with each run's CPU time (user + system, all threads): on a shared, busy machine that is
+ * the steadier figure, while wall time is what a user waits for (and what shows the threads' gain).
  *
  * The peer is libvmaf's `vmaf` tool named by LIBVMAF_VMAF (build libvmaf yourself; nothing here builds it).
  * Without it the bench lines say the peer is absent; no peer figure is ever written into the code.
@@ -17,6 +19,8 @@ export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 export interface Run {
   wall: number;
+  /** user + system CPU seconds, or NaN when GNU time is missing */
+  cpu: number;
   /** peak RSS in MB, or NaN when GNU time is missing */
   maxRssMb: number;
 }
@@ -27,14 +31,14 @@ const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 
 /** Runs a command to completion; wall seconds and peak RSS. Throws on failure. */
 export function run(cmd: string[]): Run {
-  const full = GNU_TIME ? [GNU_TIME, "-f", "maxrss_kb=%M", ...cmd] : cmd;
+  const full = GNU_TIME ? [GNU_TIME, "-f", "cpu_s=%U+%S maxrss_kb=%M", ...cmd] : cmd;
   const t0 = performance.now();
   const r = Bun.spawnSync(full, { stdout: "pipe", stderr: "pipe" });
   const wall = (performance.now() - t0) / 1000;
   const err = r.stderr.toString();
   if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed (${r.exitCode}): ${err.slice(0, 500)}`);
-  const kb = /maxrss_kb=(\d+)\s*$/.exec(err);
-  return { wall, maxRssMb: kb ? Number(kb[1]) / 1024 : NaN };
+  const m = /cpu_s=([\d.]+)\+([\d.]+) maxrss_kb=(\d+)\s*$/.exec(err);
+  return { wall, cpu: m ? Number(m[1]) + Number(m[2]) : NaN, maxRssMb: m ? Number(m[3]) / 1024 : NaN };
 }
 
 export const median = (xs: number[]) => {
@@ -44,8 +48,11 @@ export const median = (xs: number[]) => {
 };
 
 export interface Marginal {
+  /** frames per second of wall time, start-up removed */
   fps: number;
   startupMs: number;
+  /** frames per CPU second (all threads), start-up removed: far less sensitive to other load than wall time */
+  cpuFps: number;
   rssMb: number;
 }
 
@@ -54,23 +61,24 @@ export interface Marginal {
  * cmd(party, frames) gives the command line.
  */
 export function sideBySide<P extends string>(parties: P[], cmd: (party: P, frames: number) => string[], n: number, rounds = ROUNDS): Record<P, Marginal> {
-  const t: Record<string, { n: number[]; n2: number[]; rss: number[] }> = {};
-  for (const p of parties) t[p] = { n: [], n2: [], rss: [] };
+  const t: Record<string, { n: number[]; n2: number[]; cn: number[]; cn2: number[]; rss: number[] }> = {};
+  for (const p of parties) t[p] = { n: [], n2: [], cn: [], cn2: [], rss: [] };
   for (let r = 0; r < rounds; r++) {
     const jobs: [P, number][] = [];
     for (const p of parties) jobs.push([p, n], [p, 2 * n]);
     const k = r % jobs.length; // rotate the order so no party always runs first
     for (const [p, frames] of [...jobs.slice(k), ...jobs.slice(0, k)]) {
       const res = run(cmd(p, frames));
-      if (frames === n) t[p]!.n.push(res.wall);
-      else (t[p]!.n2.push(res.wall), t[p]!.rss.push(res.maxRssMb));
+      if (frames === n) t[p]!.n.push(res.wall), t[p]!.cn.push(res.cpu);
+      else t[p]!.n2.push(res.wall), t[p]!.cn2.push(res.cpu), t[p]!.rss.push(res.maxRssMb);
     }
   }
   const out = {} as Record<P, Marginal>;
   for (const p of parties) {
     const tn = median(t[p]!.n), t2n = median(t[p]!.n2);
     const per = Math.max(1e-6, t2n - tn) / n;
-    out[p] = { fps: 1 / per, startupMs: Math.max(0, tn - n * per) * 1000, rssMb: median(t[p]!.rss) };
+    const cpuPer = Math.max(1e-6, median(t[p]!.cn2) - median(t[p]!.cn)) / n;
+    out[p] = { fps: 1 / per, startupMs: Math.max(0, tn - n * per) * 1000, cpuFps: 1 / cpuPer, rssMb: median(t[p]!.rss) };
   }
   return out;
 }

@@ -51,7 +51,7 @@ for (const size of SIZES) {
         const line: Parameters<typeof report>[0] = {
           bench: `vmaf_${size.width}x${size.height}_${threads}thread${threads > 1 ? "s" : ""}_${level}`,
           clip, unit: "fps", ours: m.ours.fps, threads, simd: level, frames: `${N} and ${2 * N}`,
-          ours_startup_ms: Math.round(m.ours.startupMs), ours_peak_rss_mb: Math.round(m.ours.rssMb * 10) / 10 || null,
+          ours_startup_ms: Math.round(m.ours.startupMs), ours_cpu_fps: Math.round(m.ours.cpuFps * 10) / 10 || null, ours_peak_rss_mb: Math.round(m.ours.rssMb * 10) / 10 || null,
           loadavg_1min: Math.round(loadavg()[0]! * 100) / 100, cpus: cpus().length,
         };
         if (LIBVMAF_VMAF) {
@@ -62,7 +62,8 @@ for (const size of SIZES) {
           rmSync(a, { force: true }), rmSync(b, { force: true });
           Object.assign(line, {
             peer: m.peer.fps, peer_source: `libvmaf 3.2.0 vmaf tool${level === "avx2" ? " --cpumask 48 (AVX2)" : ""}, measured in this run`,
-            peer_startup_ms: Math.round(m.peer.startupMs), peer_peak_rss_mb: Math.round(m.peer.rssMb * 10) / 10 || null,
+            peer_startup_ms: Math.round(m.peer.startupMs), peer_cpu_fps: Math.round(m.peer.cpuFps * 10) / 10 || null,
+            cpu_ratio: Math.round((m.ours.cpuFps / m.peer.cpuFps) * 1000) / 1000 || null, peer_peak_rss_mb: Math.round(m.peer.rssMb * 10) / 10 || null,
             max_abs_diff: d.maxDiff, compared: `${d.frames} frames x ${d.metrics} metrics`,
           });
         } else Object.assign(line, { peer: null, peer_missing: PEER_ABSENT });
