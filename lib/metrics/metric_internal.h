@@ -91,6 +91,12 @@ int agm_adm_decouple8_s123_avx512(const int32_t *const *o, const int32_t *const 
 /* ---- motion (lib/metrics/vmaf_motion.c) ---- */
 /* libvmaf 3.2 motion score between two reference luma planes (blur of the difference, mean |.|). */
 double agm_motion_score(const uint16_t *prev, const uint16_t *cur, int w, int h, int bpc, int32_t *row_buf);
+/* Parts shared by the motion kernels: the 5 mirrored tap rows of output row i; the portable vertical pass of
+ * columns [j0, w) into row (returns the OR of the values: 0 when the row is all zero); the portable
+ * horizontal pass's sum of |.| over the columns outside [skip0, skip1), modulo 2^32 as libvmaf's row sum. */
+void agm_motion_tap_rows(const uint16_t *prev, const uint16_t *cur, int w, int h, int i, const uint16_t *p[5], const uint16_t *c[5]);
+int32_t agm_motion_vertical_c(const uint16_t *const p[5], const uint16_t *const c[5], int w, int bpc, int j0, int32_t *row);
+uint32_t agm_motion_hsad_c(const int32_t *row, int w, int skip0, int skip1);
 /* AVX-512 (vmaf_motion_avx512.c, bpc <= 12): the sum of |blurred difference| over the frame. */
 uint64_t agm_motion_sad_avx512(const uint16_t *prev, const uint16_t *cur, int w, int h, int bpc, int32_t *row_buf);
 

@@ -1,15 +1,11 @@
 /* AVX-512 motion kernel: the arithmetic of vmaf_motion.c's AVX2 one (see there), 32 columns a step in the
  * vertical pass (VNNI multiply-adds on the 16-bit differences) and 16 in the horizontal one. */
-#include <stdlib.h>
-
 #include "metric_internal.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512cd,avx512vnni")))
-
-static const int32_t motion_filter[5] = {3571, 16004, 26386, 16004, 3571};
 
 AVX512 uint64_t agm_motion_sad_avx512(const uint16_t *prev, const uint16_t *cur, int w, int h, int bpc, int32_t *row) {
   const __m512i f01 = _mm512_set1_epi32(16004 << 16 | 3571), f23 = _mm512_set1_epi32(16004 << 16 | 26386);
@@ -23,11 +19,7 @@ AVX512 uint64_t agm_motion_sad_avx512(const uint16_t *prev, const uint16_t *cur,
   uint64_t sad = 0;
   for (int i = 0; i < h; i++) {
     const uint16_t *p[5], *c[5];
-    for (int k = 0; k < 5; k++) {
-      const int r = agm_mirror(i - 2 + k, h);
-      p[k] = prev + (size_t)r * w;
-      c[k] = cur + (size_t)r * w;
-    }
+    agm_motion_tap_rows(prev, cur, w, h, i, p, c);
     int j = 0;
     __m512i any = _mm512_setzero_si512();
     for (; j + 32 <= w; j += 32) {
@@ -44,13 +36,7 @@ AVX512 uint64_t agm_motion_sad_avx512(const uint16_t *prev, const uint16_t *cur,
       _mm512_storeu_si512(row + j, _mm512_permutex2var_epi64(lo, nat0, hi));
       _mm512_storeu_si512(row + j + 16, _mm512_permutex2var_epi64(lo, nat1, hi));
     }
-    int32_t any_tail = 0;
-    for (int jj = j; jj < w; jj++) {
-      int64_t acc = 0;
-      for (int k = 0; k < 5; k++) acc += (int64_t)motion_filter[k] * ((int32_t)p[k][jj] - (int32_t)c[k][jj]);
-      row[jj] = (int32_t)((acc + (1 << (bpc - 1))) >> bpc);
-      any_tail |= row[jj];
-    }
+    const int32_t any_tail = agm_motion_vertical_c(p, c, w, bpc, j, row);
     if (!_mm512_test_epi32_mask(any, any) && !any_tail) continue;
     /* horizontal: interior columns 2 .. w-3 need no mirroring; y = 256 yh + yl keeps the 32-bit sums exact */
     uint32_t rs = 0;
@@ -68,14 +54,7 @@ AVX512 uint64_t agm_motion_sad_avx512(const uint16_t *prev, const uint16_t *cur,
       acc32 = _mm512_add_epi32(acc32, _mm512_abs_epi32(v));
     }
     rs += (uint32_t)_mm512_reduce_add_epi32(acc32); /* modulo 2^32, as the uint32 row sum */
-    /* borders and the remainder */
-    for (int jj = 0; jj < w; jj++) {
-      if (jj >= 2 && jj < jx) continue;
-      int64_t a = 0;
-      for (int k = 0; k < 5; k++) a += (int64_t)motion_filter[k] * row[agm_mirror(jj - 2 + k, w)];
-      rs += (uint32_t)abs((int32_t)((a + 32768) >> 16));
-    }
-    sad += rs;
+    sad += rs + agm_motion_hsad_c(row, w, 2, jx); /* borders and the remainder (uint32, as the row sum) */
   }
   return sad;
 }
