@@ -9,7 +9,7 @@
  * Without it the bench lines say the peer is absent; no peer figure is ever written into the code.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -76,15 +76,21 @@ export function sideBySide<P extends string>(parties: P[], cmd: (party: P, frame
   const out = {} as Record<P, Marginal>;
   for (const p of parties) {
     const tn = median(t[p]!.n), t2n = median(t[p]!.n2);
-    const per = Math.max(1e-6, t2n - tn) / n;
-    const cpuPer = Math.max(1e-6, median(t[p]!.cn2) - median(t[p]!.cn)) / n;
-    out[p] = { fps: 1 / per, startupMs: Math.max(0, tn - n * per) * 1000, cpuFps: 1 / cpuPer, rssMb: median(t[p]!.rss) };
+    // a 2N run no slower than the N run (other load swamped the difference) gives no figure (NaN: null in JSON)
+    const per = (t2n - tn) / n, cpuPer = (median(t[p]!.cn2) - median(t[p]!.cn)) / n;
+    out[p] = {
+      fps: per > 0 ? 1 / per : NaN, startupMs: per > 0 ? Math.max(0, tn - n * per) * 1000 : NaN,
+      cpuFps: cpuPer > 0 ? 1 / cpuPer : NaN, rssMb: median(t[p]!.rss),
+    };
   }
   return out;
 }
 
-/** Raw yuv420p files of a pair, made with the ffmpeg CLI (optionally scaled), in a temp dir removed by cleanup(). */
-export function rawPair(ref: string, dis: string, frames: number, size?: { width: number; height: number }) {
+/**
+ * Raw yuv420p files of a pair, made with the ffmpeg CLI (optionally scaled) from their first `frames` frames and
+ * repeated `loops` times (long runs keep CPU-time granularity small), in a temp dir removed by cleanup().
+ */
+export function rawPair(ref: string, dis: string, frames: number, size?: { width: number; height: number }, loops = 1) {
   const dir = mkdtempSync(join(tmpdir(), "av1gym-vmafbench-"));
   const conv = (src: string, dst: string) => {
     const args = ["-v", "error", "-y", "-i", src, "-frames:v", String(frames)];
@@ -92,6 +98,10 @@ export function rawPair(ref: string, dis: string, frames: number, size?: { width
     args.push("-f", "rawvideo", "-pix_fmt", "yuv420p", dst);
     const r = spawnSync("ffmpeg", args);
     if (r.status !== 0) throw new Error(`ffmpeg failed on ${src}: ${r.stderr}`);
+    if (loops > 1) {
+      const once = readFileSync(dst);
+      writeFileSync(dst, Buffer.concat(Array.from({ length: loops }, () => once)));
+    }
   };
   const pair = { ref: join(dir, "ref.yuv"), dis: join(dir, "dis.yuv"), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
   conv(ref, pair.ref);
