@@ -12,6 +12,15 @@
 /* Leaves code and message for ag_last_error*() on this thread; returns code. */
 int32_t ag_fail(int32_t code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ag_clear_error(void);
+/* AG_E_INVALID naming the sample when a plane of bpc 9..15 holds a value above 2^bpc - 1 (lib/core/samples.c). */
+int32_t ag_check_samples(const void *plane, int32_t stride, int32_t w, int32_t h, int32_t bpc, const char *what);
+/* libav's log level, set once per process (lib/core/avlog.c): quiet unless $AV1GYM_AV_LOG. */
+void ag_av_log_init(void);
+/* A per-thread capture of the warnings and errors libav logs during one call, so an error can say what
+ * libavcodec/libavformat (or the encoder library) objected to. end returns "" if none; valid until the next
+ * begin on this thread. */
+void ag_avlog_capture_begin(void);
+const char *ag_avlog_capture_end(void);
 
 /* ---- config consumption (lib/core/config.c) ----
  * An open function calls ag_config_begin, reads its keys with the getters (a missing key gives the default;
@@ -57,6 +66,8 @@ typedef struct {
   int32_t frame_id_numbers_present, delta_frame_id_length, frame_id_length;
   int32_t use_128, enable_order_hint, enable_ref_frame_mvs, order_hint_bits;
   int32_t force_sct, force_int_mv, enable_superres;
+  /* color_config() and still_picture, for the codec string (lib/codec/codec_string.c) */
+  int32_t still, bit_depth, mono, ssx, ssy, csp, color_described, cp, tc, mc, full_range;
 } AgSeqHdr;
 int32_t ag_obu_parse_tu(AgSeqHdr *seq, const uint8_t *data, size_t size, int32_t *base_q_idx, int32_t *temporal_id);
 

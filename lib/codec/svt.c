@@ -60,6 +60,8 @@ struct AgEncoder {
   size_t frame_bytes;
   int64_t next_pts;
   int eos_sent, eos_seen, broken;
+  int all_key; /* key-frame interval 1: SVT's intra period 0 gives INTRA_ONLY frames after the first, so
+                  every picture is sent as a forced key frame (each one a random-access point) */
   AgSeqHdr seq; /* the stream's sequence header, for reading frame headers */
 
   AgAnalyzer *an;
@@ -452,6 +454,7 @@ AgEncoder *ag_encoder_open(AgConfig *config) {
     break;
   }
   cfg.intra_period_length = p->keyint < 0 ? p->keyint : p->keyint - 1;
+  e->all_key = p->keyint == 1;
   cfg.level_of_parallelism = (uint32_t)p->threads;
   cfg.recon_enabled = (Bool)e->recon_on;
   /* With no event sent SVT encodes exactly as without ROI (only update_frame_event reads the flag). */
@@ -516,6 +519,12 @@ int32_t ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u
   if (!y || !u || !v) return ag_fail(AG_E_INVALID, "a plane pointer is null");
   if (sy < e->w || su < e->cw || sv < e->cw)
     return ag_fail(AG_E_INVALID, "strides %d/%d/%d are smaller than the plane widths %d/%d", sy, su, sv, e->w, e->cw);
+  if (e->depth > 8) {
+    int rc = ag_check_samples(y, sy, e->w, e->h, e->depth, "encode: plane y");
+    if (!rc) rc = ag_check_samples(u, su, e->cw, e->ch, e->depth, "encode: plane u");
+    if (!rc) rc = ag_check_samples(v, sv, e->cw, e->ch, e->depth, "encode: plane v");
+    if (rc) return rc;
+  }
   const int use_offsets = (flags & AG_ENC_OFFSETS) != 0;
   if ((use_offsets || e->hook) && !e->offsets) return ag_fail(AG_E_STATE, "offsets need the buffers set");
 
@@ -573,7 +582,7 @@ int32_t ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u
   hdr.p_buffer = (uint8_t *)&io;
   hdr.n_filled_len = hdr.n_alloc_len = (uint32_t)e->frame_bytes;
   hdr.pts = e->next_pts;
-  hdr.pic_type = (flags & AG_ENC_KEY) ? EB_AV1_KEY_PICTURE : EB_AV1_INVALID_PICTURE;
+  hdr.pic_type = (flags & AG_ENC_KEY) || e->all_key ? EB_AV1_KEY_PICTURE : EB_AV1_INVALID_PICTURE;
   EbPrivDataNode node;
   if (slot) {
     slot->pts = e->next_pts;

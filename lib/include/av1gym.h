@@ -159,6 +159,20 @@ AG_API int32_t ag_encoder_timing(AgEncoder *e, double *out, int32_t out_len);
 AG_API void ag_encoder_close(AgEncoder *e); /* ends the stream, drops what is queued, frees e; NULL is fine */
 /* ---- end SVT-AV1 encoder ---- */
 
+/* ---- decoder (lib/codec/decoder.c): packets in, planar 4:2:0 out ---- */
+typedef struct AgDecoder AgDecoder;
+/* codec: libavcodec's codec name ("h264", "hevc", "vp9", "av1"...); bit_depth 8 gives uint8 planes, 10/12
+ * uint16 planes with the decoded values. */
+AG_API AgDecoder *ag_decoder_open(const char *codec, const uint8_t *extradata, int32_t extradata_len,
+                                  int32_t width, int32_t height, int32_t bit_depth, int32_t threads);
+/* size 0 ends the stream (drain). */
+AG_API int32_t ag_decoder_send(AgDecoder *d, const uint8_t *data, int32_t size, int64_t pts);
+/* AG_OK: a frame was written and *pts_out set; AG_E_EOF: none ready. Strides and lengths in bytes. */
+AG_API int32_t ag_decoder_receive(AgDecoder *d, uint8_t *y, int32_t sy, int64_t ylen, uint8_t *u, int32_t su,
+                                  int64_t ulen, uint8_t *v, int32_t sv, int64_t vlen, int64_t *pts_out);
+AG_API void ag_decoder_close(AgDecoder *d);
+/* ---- end decoder ---- */
+
 /* ---- reader (lib/io/reader.c) ---- */
 /* Open-time keys; all optional. */
 #define AG_READER_KEY_RAW "raw"                   /* int 0/1: a raw planar file whatever its extension (0) */
@@ -249,6 +263,18 @@ AG_API void ag_vmaf_model_free(AgVmafModel *m);
 AG_API double ag_vmaf_model_predict(const AgVmafModel *m, const double *features, int32_t nfeatures);
 /* ---- end metrics ---- */
 
+/* ---- stream copy (lib/io/remux.c): probe, remux, concat ---- */
+/* The file's container, duration, bit rate and video/audio streams as JSON in json[cap]; returns the JSON's
+ * length (call again with a larger buffer when it is >= cap). */
+AG_API int32_t ag_probe(const char *path, char *json, int32_t cap);
+/* Every video and audio stream of `in` copied into `out` (container from format, or from out's extension);
+ * written to out.part and renamed when complete. *packets (optional) = packets written. */
+AG_API int32_t ag_remux(const char *in, const char *out, const char *format, int64_t *packets);
+/* inputs[0..n-1] joined by stream copy (timestamps continued across files); AG_E_FORMAT naming the first
+ * input and property that differ when they cannot be joined. */
+AG_API int32_t ag_concat(const char *const *inputs, int32_t n, const char *out, const char *format, int64_t *packets);
+/* ---- end stream copy ---- */
+
 /* ---- threads (lib/core/threads.c) ---- */
 /* Pins the calling thread to one CPU (threads it starts later inherit it); undo with ag_env_unpin_thread. */
 AG_API int32_t ag_env_pin_thread(int32_t cpu);
@@ -256,5 +282,63 @@ AG_API int32_t ag_env_unpin_thread(void);
 /* CPUs this process may run on (its affinity mask). */
 AG_API int32_t ag_env_cpu_count(void);
 /* ---- end threads ---- */
+
+/* ---- libavcodec encoders, muxing, codec strings, hardware probe (lib/codec/lavc.c, lib/io/mux.c,
+ *      lib/codec/codec_string.c, lib/codec/hw_probe.c) ---- */
+typedef struct AgLavc AgLavc;
+/* An encoder by libavcodec name ("libx264", "libvpx-vp9", "h264_vaapi"...); libsvtav1 is refused. */
+AG_API AgLavc *ag_lavc_new(const char *encoder);
+/* Before open: "ag:width", "ag:height", "ag:fps" ("num/den"), "ag:input" (the caller's pixel format name),
+ * "ag:format" ("annexb" | "avc", H.264/HEVC), "ag:global_header" ("0" | "1"); any other key is an AVOption of
+ * the codec context or the encoder (an unknown key or a rejected value: AG_E_INVALID naming it). */
+AG_API int32_t ag_lavc_set(AgLavc *e, const char *key, const char *value);
+AG_API int32_t ag_lavc_open(AgLavc *e);
+/* Planes of the input pixel format (unused ones NULL), each with its length in bytes and stride in bytes;
+ * flags: AG_LAVC_KEY forces a key frame. Returns the number of packets now queued. */
+enum { AG_LAVC_KEY = 1 };
+AG_API int32_t ag_lavc_encode(AgLavc *e, const uint8_t *p0, int64_t l0, int32_t s0, const uint8_t *p1, int64_t l1,
+                              int32_t s1, const uint8_t *p2, int64_t l2, int32_t s2, int64_t pts, int32_t flags);
+AG_API int32_t ag_lavc_flush(AgLavc *e);
+enum { AG_LP_SIZE = 0, AG_LP_PTS, AG_LP_DTS, AG_LP_DURATION, AG_LP_KEY, AG_LP_COUNT };
+AG_API int32_t ag_lavc_next_packet(AgLavc *e, double *info, int32_t n);
+AG_API int32_t ag_lavc_take_packet(AgLavc *e, uint8_t *dst, int32_t cap);
+/* Extradata (avcC/hvcC in the "avc" format, else the encoder's global header); returns its size. */
+AG_API int32_t ag_lavc_extradata(AgLavc *e, uint8_t *dst, int32_t cap);
+AG_API const char *ag_lavc_codec(AgLavc *e);
+AG_API const char *ag_lavc_pix_fmt(AgLavc *e);
+AG_API int32_t ag_lavc_has_encoder(const char *name);
+AG_API void ag_lavc_close(AgLavc *e);
+
+/* Codec string (avc1/hvc1/av01/vp09) read from an access unit or parameter sets of codec "h264", "hevc",
+ * "av1" or "vp9"; length_size 0 = Annex B, 4 = 4-byte lengths; fps for the VP9 level. 1 = written, 0 = the
+ * data carries no SPS / sequence header / key frame. */
+AG_API int32_t ag_codec_string(const char *codec, const uint8_t *data, int32_t size, int32_t length_size,
+                               int32_t fps_num, int32_t fps_den, char *out, int32_t cap);
+
+/* libavformat muxer, one video stream (lib/io/mux.c). format NULL/"": from the path's extension. Nothing is
+ * created before ag_mux_add_video (which checks the container can hold the codec). Non-fragmented files are
+ * written to "<path>.part" and renamed on a successful close; fragment_frames > 0 writes a fragmented MP4 in
+ * place, one fragment per that many packets. Timestamps are in the time base given to add_video. */
+typedef struct AgMux AgMux;
+AG_API AgMux *ag_mux_open(const char *path, const char *format, int32_t fragment_frames, int32_t faststart);
+AG_API const char *ag_mux_format(AgMux *m);
+AG_API int32_t ag_mux_add_video(AgMux *m, const char *codec, int32_t width, int32_t height, int32_t tb_num,
+                                int32_t tb_den, int32_t fps_num, int32_t fps_den, const uint8_t *extradata,
+                                int32_t extradata_size);
+/* "pix_fmt", "color_range", "color_space", "color_primaries", "color_trc" (libav names), before the first write. */
+AG_API int32_t ag_mux_set_stream(AgMux *m, const char *key, const char *value);
+AG_API int32_t ag_mux_write(AgMux *m, const uint8_t *data, int32_t size, int64_t pts, int64_t dts, int64_t duration,
+                            int32_t key);
+AG_API int64_t ag_mux_packets(AgMux *m);
+AG_API int32_t ag_mux_close(AgMux *m); /* frees m */
+AG_API void ag_mux_abort(AgMux *m);    /* frees m; no file is left */
+
+/* Hardware encoder probe (lib/codec/hw_probe.c): 1 = a device context was created, the encoder opened at
+ * width x height and one frame gave a packet; 0 = not, with the real reason in reason; compiled_in says whether
+ * this libavcodec has the encoder at all. */
+AG_API int32_t ag_hw_probe(const char *encoder, int32_t width, int32_t height, int32_t *compiled_in, char *reason,
+                           int32_t cap);
+/* ---- end libavcodec encoders ---- */
+
 
 #endif

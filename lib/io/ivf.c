@@ -33,7 +33,7 @@ static int32_t write_header(AgIvf *w, int32_t width, int32_t height, int32_t rat
   put_le32(h + 16, (uint32_t)rate);  /* time base denominator */
   put_le32(h + 20, (uint32_t)scale); /* time base numerator */
   put_le32(h + 24, w->frames);
-  return fwrite(h, 1, sizeof h, w->f) == sizeof h ? AG_OK : AG_E_IO;
+  return fwrite(h, 1, sizeof h, w->f) == sizeof h && fflush(w->f) == 0 ? AG_OK : AG_E_IO;
 }
 
 AgIvf *ag_ivf_open(const char *path, int32_t width, int32_t height, int32_t tb_num, int32_t tb_den) {
@@ -78,7 +78,9 @@ int32_t ag_ivf_write(AgIvf *w, const uint8_t *data, int32_t size, int64_t pts) {
   put_le32(h, (uint32_t)size);
   put_le32(h + 4, (uint32_t)((uint64_t)p & 0xffffffffu));
   put_le32(h + 8, (uint32_t)((uint64_t)p >> 32));
-  if (fwrite(h, 1, sizeof h, w->f) != sizeof h || fwrite(data, 1, (size_t)size, w->f) != (size_t)size)
+  /* Flushed per frame: a full disk (ENOSPC) or a file-size limit is reported by the write that hit it, not
+   * lost in a buffer that only fclose() would have found. */
+  if (fwrite(h, 1, sizeof h, w->f) != sizeof h || fwrite(data, 1, (size_t)size, w->f) != (size_t)size || fflush(w->f) != 0)
     return ag_fail(AG_E_IO, "IVF write failed: %s", strerror(errno));
   w->frames++;
   return AG_OK;

@@ -47,6 +47,14 @@ int32_t ag_psnr(const void *ry, int32_t rys, const void *ru, int32_t rus, const 
   if (w <= 0 || h <= 0 || bpc < 8 || bpc > 16) return ag_fail(AG_E_INVALID, "psnr: bad size %dx%d or bit depth %d", w, h, bpc);
   const int cw = (w + 1) / 2, ch = (h + 1) / 2;
   if (rys < w || dys < w || rus < cw || dus < cw || rvs < cw || dvs < cw) return ag_fail(AG_E_INVALID, "psnr: stride smaller than width");
+  const void *planes[6] = {ry, ru, rv, dy, du, dv};
+  const int strides[6] = {rys, rus, rvs, dys, dus, dvs};
+  static const char *const names[6] = {"psnr: reference y", "psnr: reference u", "psnr: reference v",
+                                        "psnr: distorted y", "psnr: distorted u", "psnr: distorted v"};
+  for (int i = 0; i < 6; i++) {
+    int rc = ag_check_samples(planes[i], strides[i], i % 3 ? cw : w, i % 3 ? ch : h, bpc, names[i]);
+    if (rc) return rc;
+  }
   const double sy = (double)plane_sse(ry, rys, dy, dys, w, h, bpc);
   const double su = (double)plane_sse(ru, rus, du, dus, cw, ch, bpc);
   const double sv = (double)plane_sse(rv, rvs, dv, dvs, cw, ch, bpc);

@@ -254,7 +254,8 @@ static int check_args(const char *name, const void *ref, int rs, const void *dis
   if (!ref || !dis || !out) return ag_fail(AG_E_INVALID, "%s: null plane or output", name);
   if (w <= 0 || h <= 0 || bpc < 8 || bpc > 16) return ag_fail(AG_E_INVALID, "%s: bad size %dx%d or bit depth %d", name, w, h, bpc);
   if (rs < w || ds < w) return ag_fail(AG_E_INVALID, "%s: stride smaller than width", name);
-  return AG_OK;
+  int rc = ag_check_samples(ref, rs, w, h, bpc, "reference luma");
+  return rc ? rc : ag_check_samples(dis, ds, w, h, bpc, "distorted luma");
 }
 
 int32_t ag_ssim(const void *ref, int32_t rs, const void *dis, int32_t ds, int32_t w, int32_t h, int32_t bpc, double *out,

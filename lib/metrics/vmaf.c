@@ -228,6 +228,8 @@ int32_t ag_vmaf_features(AgVmaf *v, const void *ref, int32_t rs, const void *dis
   if (!v || !ref || !dis) return ag_fail(AG_E_INVALID, "vmaf: null context or plane");
   if (!out || out_len < AG_VF_COUNT) return ag_fail(AG_E_INVALID, "vmaf: output holds %d values, needs %d", out_len, AG_VF_COUNT);
   if (rs < v->w || ds < v->w) return ag_fail(AG_E_INVALID, "vmaf: stride smaller than width %d", v->w);
+  int rc = ag_check_samples(ref, rs, v->w, v->h, v->bpc, "vmaf: reference luma");
+  if (rc || (rc = ag_check_samples(dis, ds, v->w, v->h, v->bpc, "vmaf: distorted luma"))) return rc;
   if (flags & AG_VMAF_RESET) v->have_prev = 0;
   load_luma(v->ref16, ref, rs, v->w, v->h, v->bpc);
   load_luma(v->dis16, dis, ds, v->w, v->h, v->bpc);
@@ -271,6 +273,8 @@ int32_t ag_vmaf_features(AgVmaf *v, const void *ref, int32_t rs, const void *dis
 int32_t ag_vmaf_set_prev(AgVmaf *v, const void *ref, int32_t rs) {
   if (!v || !ref) return ag_fail(AG_E_INVALID, "vmaf: null context or plane");
   if (rs < v->w) return ag_fail(AG_E_INVALID, "vmaf: stride smaller than width %d", v->w);
+  int rc = ag_check_samples(ref, rs, v->w, v->h, v->bpc, "vmaf: previous reference luma");
+  if (rc) return rc;
   load_luma(v->prev16, ref, rs, v->w, v->h, v->bpc);
   v->have_prev = 1;
   return AG_OK;

@@ -7,6 +7,9 @@
 
 #include "internal.h"
 
+#define AG_MODEL_MAX 1e30
+static int model_num(double x) { return isfinite(x) && fabs(x) <= AG_MODEL_MAX; }
+
 struct AgVmafModel {
   int n_sv;
   double *sv, *coef;
@@ -20,8 +23,27 @@ AgVmafModel *ag_vmaf_model_new(int32_t n_sv, const double *sv, const double *coe
     ag_fail(AG_E_INVALID, "vmaf model: need 1..1000000 support vectors and slope/intercept arrays (got %d)", n_sv);
     return NULL;
   }
-  if (!isfinite(gamma) || !isfinite(rho) || slopes[0] == 0.0 || !isfinite(slopes[0])) {
-    ag_fail(AG_E_FORMAT, "vmaf model: gamma, rho and slopes[0] must be finite (slopes[0] non-zero)");
+  /* Every number bounded, so that no sum in predict() can overflow into inf - inf = NaN: an accepted model
+   * scores finite features as a number (found by test/fuzz/fuzz_vmaf_model.c). Real models stay below 1e4. */
+  if (!model_num(gamma) || !(gamma > 0) || !model_num(rho) || !model_num(slopes[0]) || slopes[0] == 0.0) {
+    ag_fail(AG_E_FORMAT, "vmaf model: gamma (> 0), rho and slopes[0] (non-zero) must be finite numbers below %g", AG_MODEL_MAX);
+    return NULL;
+  }
+  for (int i = 0; i <= AG_VMAF_MODEL_NFEAT; i++)
+    if (!model_num(slopes[i]) || !model_num(intercepts[i])) {
+      ag_fail(AG_E_FORMAT, "vmaf model: slope/intercept %d is not a finite number below %g", i, AG_MODEL_MAX);
+      return NULL;
+    }
+  for (int j = 0; j < n_sv; j++) {
+    int ok = model_num(coef[j]);
+    for (int i = 0; i < AG_VMAF_MODEL_NFEAT; i++) ok &= model_num(sv[(size_t)j * AG_VMAF_MODEL_NFEAT + i]);
+    if (!ok) {
+      ag_fail(AG_E_FORMAT, "vmaf model: support vector %d has a value that is not a finite number below %g", j, AG_MODEL_MAX);
+      return NULL;
+    }
+  }
+  if (isnan(clip_lo) || isnan(clip_hi) || clip_lo > clip_hi) {
+    ag_fail(AG_E_FORMAT, "vmaf model: score clip [%g, %g] is not a range", clip_lo, clip_hi);
     return NULL;
   }
   AgVmafModel *m = calloc(1, sizeof *m);

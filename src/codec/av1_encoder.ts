@@ -22,6 +22,9 @@ import type { Muxer } from "../io/muxer";
 import { ReconPairer, type Reconstruction } from "./recon";
 import type { Av1PacketInfo, FrameEncodeOptions, Encoder, FrameType, Packet } from "./packet";
 
+/** Whether an ArrayBuffer was detached (`transfer()`): its storage may have been freed under C's feet. */
+const isDetached = (b: ArrayBufferLike): boolean => (b as ArrayBuffer).detached === true;
+
 const int = (what: string) => z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be an integer`);
 const kbps = int("bitrateKbps").min(1, "bitrateKbps must be at least 1").max(100000, "bitrateKbps must be at most 100000 (SVT-AV1's limit)");
 
@@ -133,9 +136,14 @@ function zodMessage(e: z.ZodError): string {
   return e.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
 }
 
+/** AV1 segmentation: at most this many distinct qindex offsets in one frame's map. */
+export const MAX_OFFSET_SEGMENTS = 8;
+/** Largest |qindex offset| a superblock may take. */
+export const MAX_QINDEX_OFFSET = 255;
+
 /**
- * Checks per-superblock offsets: the length, integers in -255..255, at most 8 distinct values. Throws
- * InvalidArgumentError naming the problem.
+ * Checks per-superblock offsets: the length, integers in -MAX_QINDEX_OFFSET..MAX_QINDEX_OFFSET, at most
+ * MAX_OFFSET_SEGMENTS distinct values. Throws InvalidArgumentError naming the problem.
  */
 export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sbCols: number, what = "qpOffsets"): void {
   if (offsets === null || typeof offsets !== "object" || typeof offsets.length !== "number")
@@ -149,10 +157,11 @@ export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sb
     const where = `${what}[${i}] (row ${Math.floor(i / sbCols)}, col ${i % sbCols})`;
     if (typeof v !== "number" || Number.isNaN(v)) throw new InvalidArgumentError(`${where} is ${String(v)}, not a number`);
     if (!Number.isInteger(v)) throw new InvalidArgumentError(`${where} is ${v}, not an integer`);
-    if (v < -255 || v > 255) throw new InvalidArgumentError(`${where} is ${v}, outside -255..255`);
+    if (v < -MAX_QINDEX_OFFSET || v > MAX_QINDEX_OFFSET)
+      throw new InvalidArgumentError(`${where} is ${v}, outside -${MAX_QINDEX_OFFSET}..${MAX_QINDEX_OFFSET}`);
     distinct.add(v);
-    if (distinct.size > 8)
-      throw new InvalidArgumentError(`${what} has more than 8 distinct values (AV1 has 8 segments): ${[...distinct].join(", ")}`);
+    if (distinct.size > MAX_OFFSET_SEGMENTS)
+      throw new InvalidArgumentError(`${what} has more than ${MAX_OFFSET_SEGMENTS} distinct values (AV1 has ${MAX_OFFSET_SEGMENTS} segments): ${[...distinct].join(", ")}`);
   }
 }
 
@@ -164,12 +173,33 @@ export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sb
 class HookState {
   hook: DeltaQHook | null = null;
   error: unknown = undefined;
+  /** The frame inside encode(): C reads its planes after the hook returns. */
+  sending: I420Frame | null = null;
+  readonly analysis: Analysis;
+  offsets: Int16Array;
   constructor(
-    readonly analysis: Analysis,
-    readonly offsets: Int16Array,
     readonly sbRows: number,
     readonly sbCols: number,
-  ) {}
+  ) {
+    this.analysis = { rows: sbRows, cols: sbCols, features: ANALYSIS_FEATURES, data: new Float32Array(0) };
+    this.offsets = new Int16Array(0);
+  }
+
+  /** Whether a buffer C keeps a pointer to was detached (`buffer.transfer()`): its storage may be freed. */
+  get detached(): boolean {
+    return isDetached(this.analysis.data.buffer) || isDetached(this.offsets.buffer);
+  }
+
+  /**
+   * New analysis and offsets buffers for C (at construction, and after a user detached one). Explicit
+   * ArrayBuffers: their storage never moves, so C may keep the pointers until the next call here.
+   */
+  attach(h: Pointer): void {
+    const n = this.sbRows * this.sbCols;
+    this.analysis.data = new Float32Array(new ArrayBuffer(n * AF.COUNT * 4));
+    this.offsets = new Int16Array(new ArrayBuffer(n * 2));
+    check(native().ag_encoder_set_buffers(h, this.analysis.data, this.analysis.data.length, this.offsets, n), "Av1Encoder");
+  }
 
   /** Called from C inside encode(); never throws into C (bun:ffi would hand C a 0 and skip later calls). */
   run(frameIndex: number): number {
@@ -177,6 +207,14 @@ class HookState {
       const hook = this.hook;
       if (!hook) return 0;
       const ret = hook(frameIndex, this.analysis, this.offsets);
+      // C reads the offsets and the source planes after this returns: detached storage may already be freed.
+      // (A detached analysis buffer is not read again; encode() replaces it.)
+      const f = this.sending;
+      const gone = isDetached(this.offsets.buffer) ? "the offsets buffer" : f && [f.y, f.u, f.v].some((p) => isDetached(p.buffer)) ? "the source frame's planes" : null;
+      if (gone)
+        throw new CallbackError(`the onDeltaQ hook detached ${gone} on frame ${frameIndex} (buffer.transfer()?): the frame is not sent; copy what you keep instead`);
+      if (ret !== undefined && ret !== null && typeof (ret as { then?: unknown }).then === "function")
+        throw new CallbackError(`the onDeltaQ hook returned a Promise on frame ${frameIndex}: it must be synchronous (C calls it inside encode() and sends the frame when it returns); drop async and write the offsets before returning`);
       if (ret !== undefined && ret !== null) {
         validateQpOffsets(ret, this.sbRows, this.sbCols, "the onDeltaQ hook's result");
         this.offsets.set(ret as ArrayLike<number>);
@@ -287,12 +325,9 @@ export class Av1Encoder extends NativeHandle implements Encoder {
     this.sbRows = g.rows;
     // Low delay returns each frame's packet within the call, while the caller's planes are intact: no copy.
     this.pairer = new ReconPairer(o.predStructure !== "low-delay");
-    // Explicit ArrayBuffers: their storage never moves, so C may keep the pointers until close.
-    const n = this.sbRows * this.sbCols;
-    const analysis = { rows: this.sbRows, cols: this.sbCols, features: ANALYSIS_FEATURES, data: new Float32Array(new ArrayBuffer(n * AF.COUNT * 4)) };
-    this.hookState = new HookState(analysis, new Int16Array(new ArrayBuffer(n * 2)), this.sbRows, this.sbCols);
+    this.hookState = new HookState(this.sbRows, this.sbCols);
     try {
-      check(native().ag_encoder_set_buffers(h, analysis.data, analysis.data.length, this.hookState.offsets, n), "Av1Encoder");
+      this.hookState.attach(h);
       if (o.analysis) check(native().ag_encoder_set_analysis(h, 1), "Av1Encoder");
       if (o.output) {
         this.muxer = new IvfMuxer(o.output);
@@ -383,6 +418,8 @@ export class Av1Encoder extends NativeHandle implements Encoder {
     if (pts <= this.lastPts) throw new InvalidArgumentError(`encode: pts ${pts} is not after the previous frame's ${this.lastPts}`);
     let flags = 0;
     const state = this.hookState;
+    // A user may have detached a buffer C writes or reads (e.g. lastAnalysis.data.buffer.transfer()).
+    if (state.detached) state.attach(h);
     if (opts.qpOffsets !== undefined) {
       validateQpOffsets(opts.qpOffsets, this.sbRows, this.sbCols);
       state.offsets.set(opts.qpOffsets);
@@ -393,12 +430,16 @@ export class Av1Encoder extends NativeHandle implements Encoder {
     if (recon) this.pairer.keep(index, frame);
     state.error = undefined;
     this.busy = true;
+    state.sending = frame;
     let rc: number;
     try {
       rc = native().ag_encoder_encode(h, frame.y, frame.strideY, frame.u, frame.strideU, frame.v, frame.strideV, flags);
     } finally {
       this.busy = false;
+      state.sending = null;
     }
+    // A hook may have detached the analysis buffer; the next frame gets a fresh one (lastAnalysis included).
+    if (isDetached(state.analysis.data.buffer)) state.attach(h);
     if (rc < 0) {
       if (recon) this.pairer.drop(index);
       if (rc === AG.E_CALLBACK) {

@@ -57,6 +57,28 @@ export class OutOfRangeError extends Av1GymError {
   }
 }
 
+/** One timestamp `framesAt` could not serve: what was asked, and the nearest frame the file has. */
+export interface TimestampProblem {
+  /** Position of the timestamp in the query list. */
+  query: number;
+  requested: number;
+  /** Time (s) of the nearest frame, when the request was a number at all. */
+  nearest?: number;
+  reason: string;
+}
+
+/** Some requested timestamps have no frame within the tolerance; `problems` lists every one of them. */
+export class FrameTimestampError extends OutOfRangeError {
+  readonly problems: readonly TimestampProblem[];
+  constructor(problems: TimestampProblem[], toleranceS: number) {
+    const shown = problems.slice(0, 10).map((p) => `#${p.query} ${p.requested} s: ${p.reason}`);
+    super(
+      `${problems.length} timestamp(s) have no frame within ${toleranceS} s: ${shown.join("; ")}${problems.length > 10 ? `; and ${problems.length - 10} more (see .problems)` : ""}`,
+    );
+    this.problems = problems;
+  }
+}
+
 /** SVT-AV1 (or libavcodec) refused a configuration or failed to encode. */
 export class EncoderError extends Av1GymError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -131,6 +153,18 @@ export function errorFromCode(code: number, message: string): Av1GymError {
 export class EpisodeEndedError extends Av1GymError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("END_OF_EPISODE", message, options);
+  }
+}
+
+/** Why a Bjøntegaard delta could not be computed (src/metrics/bdrate.ts). */
+export type BdRateFailure = "too-few-points" | "non-monotonic" | "too-little-overlap" | "invalid-point";
+
+/** bdRate / bdMetric were given curves they cannot compare; `reason` says which check failed. */
+export class BdRateError extends InvalidArgumentError {
+  readonly reason: BdRateFailure;
+  constructor(reason: BdRateFailure, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
   }
 }
 

@@ -132,6 +132,8 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
   private length = 0;
   private t = 0;
   private ended = true;
+  /** Why the episode ended early (a step failed after its frame was encoded), for step()'s error. */
+  private failure: string | null = null;
   private started = false;
   private baseline: BaselineEntry | null = null;
   private prevQindex = 0;
@@ -253,6 +255,7 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     // failure below (e.g. the encoder refusing) leaves step() refusing rather than half-working.
     this.closeEncoder();
     this.ended = true;
+    this.failure = null;
     this.started = false;
     this.start = start;
     this.length = length;
@@ -277,19 +280,36 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
   step(action: ArrayLike<number> | Int8Array | Uint8Array): StepResult {
     this.live();
     if (!this.started) throw new StateError("call reset() before step()");
-    if (this.ended) throw new EpisodeEndedError(`the episode ended after ${this.t} frames; call reset() to start another`);
+    if (this.ended)
+      throw new EpisodeEndedError(
+        this.failure
+          ? `the episode ended at step ${this.t} because a step failed after its frame was encoded (${this.failure}); call reset() to start another`
+          : `the episode ended after ${this.t} frames; call reset() to start another`,
+      );
     // Validate before anything is encoded: a bad action leaves the episode as it was.
     decodeAction(action, this.actionLevels.length, this.levelScratch, [this.sbRows, this.sbCols]);
     levelsToOffsets(this.levelScratch, this.actionLevels, this.offsets);
 
+    // Everything that can fail without touching the encoder comes first, so such a failure (e.g. a source
+    // that became unreadable) leaves the episode exactly as it was and the step can be retried: this frame,
+    // and the next one with its analysis (the observation this step returns).
     const index = this.start + this.t;
     const src = this.cache.get(index);
+    if (this.t + 1 < this.length) this.analysisOf(index + 1);
+    const enc = this.encoder!;
+    const sent = enc.framesEncoded;
     const t0 = performance.now();
     let frame: MeasuredFrame;
     try {
-      frame = this.encodeAndMeasure(this.encoder!, src, this.offsets, this.prevDist);
+      frame = this.encodeAndMeasure(enc, src, this.offsets, this.prevDist);
     } catch (e) {
-      if (e instanceof EncoderError) this.ended = true; // the encoder's state is unknown: the episode is over
+      // Once the frame is inside the encoder the step cannot be taken back (a retry would encode it twice):
+      // the episode ends here, explicitly. An encoder error leaves its state unknown: the same.
+      if (enc.framesEncoded !== sent || e instanceof EncoderError) {
+        this.ended = true;
+        this.failure = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+        this.closeEncoder();
+      }
       throw e;
     }
     const encodeMs = performance.now() - t0;

@@ -14,8 +14,8 @@ import { check, checkHandle, native } from "../native/ffi";
 import { READER_KEY, RI } from "../native/abi";
 import { cString, withConfig } from "../native/config";
 import { NativeHandle } from "../native/handle";
-import { InvalidArgumentError, OutOfRangeError, StateError } from "../core/errors";
-import { allocI420, validateI420, type I420Frame } from "../core/frame";
+import { FrameTimestampError, InvalidArgumentError, OutOfRangeError, StateError, type TimestampProblem } from "../core/errors";
+import { allocI420, chromaSize, validateI420, type I420Frame } from "../core/frame";
 
 export type { Rational } from "../core/rational";
 import type { Rational } from "../core/rational";
@@ -101,7 +101,7 @@ export interface FramesOptions {
   reuse?: boolean;
 }
 
-const RAW_EXTENSIONS = new Set([".yuv", ".raw"]);
+export const RAW_EXTENSIONS = new Set([".yuv", ".raw"]);
 
 const rational = z.object({ num: z.number().int().positive(), den: z.number().int().positive() }).strict();
 const optionsSchema = z
@@ -263,15 +263,7 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> extends NativeHandl
     if (typeof tol !== "number" || !(tol >= 0) || !Number.isFinite(tol))
       throw new InvalidArgumentError(`toleranceS must be a finite number >= 0 (got ${String(tol)})`);
     const t = this.#times;
-    let lo = 0;
-    let hi = t.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (t[mid] < seconds) lo = mid + 1;
-      else hi = mid;
-    }
-    let best = lo;
-    if (lo > 0 && Math.abs(t[lo - 1] - seconds) <= Math.abs(t[lo] - seconds)) best = lo - 1;
+    const best = nearestIndex(t, seconds);
     const dist = Math.abs(t[best] - seconds);
     if (dist > tol)
       throw new OutOfRangeError(
@@ -282,14 +274,90 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> extends NativeHandl
 
   /** A new frame of this reader's output shape, for `frame(i, into)`. */
   allocFrame(): FrameOf<F> {
+    return this.#frameOn(new ArrayBuffer(this.frameBytes), 0);
+  }
+
+  /** Bytes one output frame takes (tight planes). */
+  get frameBytes(): number {
+    const { width, height, outputBitDepth } = this.metadata;
+    if (this.#format === "rgb24") return width * height * 3;
+    const c = chromaSize(width, height);
+    return (width * height + 2 * c.width * c.height) * (outputBitDepth > 8 ? 2 : 1);
+  }
+
+  /** A frame whose tight planes live in `buf` from byte `off` (frameBytes long). */
+  #frameOn(buf: ArrayBuffer, off: number): FrameOf<F> {
     const { width, height, outputBitDepth } = this.metadata;
     const timing = { index: -1, time: NaN, pts: NaN, timeBase: this.metadata.timeBase };
     if (this.#format === "rgb24") {
-      const f: RgbFrame = { ...timing, format: "rgb24", width, height, bitDepth: 8, data: new Uint8Array(width * height * 3), stride: width * 3 };
+      const f: RgbFrame = { ...timing, format: "rgb24", width, height, bitDepth: 8, data: new Uint8Array(buf, off, width * height * 3), stride: width * 3 };
       return f as FrameOf<F>;
     }
-    const f: VideoFrame = { ...timing, ...allocI420(width, height, outputBitDepth) };
+    const c = chromaSize(width, height);
+    const Ctor = outputBitDepth > 8 ? Uint16Array : Uint8Array;
+    const bps = Ctor.BYTES_PER_ELEMENT;
+    const ys = width * height, cs = c.width * c.height;
+    const f: VideoFrame = {
+      ...timing, width, height, bitDepth: outputBitDepth,
+      y: new Ctor(buf, off, ys), u: new Ctor(buf, off + ys * bps, cs), v: new Ctor(buf, off + (ys + cs) * bps, cs),
+      strideY: width, strideU: c.width, strideV: c.width,
+    };
     return f as FrameOf<F>;
+  }
+
+  /**
+   * The frame nearest to each timestamp (seconds), in one batch: the frames' planes share one contiguous
+   * buffer (`data`, query order, `frameBytes` each), with each chosen frame's index, time and pts. Frames are
+   * decoded in file order (each once, however often it is asked for). Every timestamp that is not a finite
+   * number >= 0 or has no frame within `toleranceS` (default: one frame duration) is listed, with the
+   * nearest frame's time, in one FrameTimestampError; nothing is decoded then.
+   */
+  framesAt(timestamps: ArrayLike<number>, options: { toleranceS?: number } = {}): FramesAt<F> {
+    this.#live();
+    if (timestamps === null || typeof timestamps !== "object" || typeof timestamps.length !== "number")
+      throw new InvalidArgumentError("framesAt takes an array of timestamps in seconds");
+    const tol = options?.toleranceS ?? 1 / this.fps;
+    if (typeof tol !== "number" || !(tol >= 0) || !Number.isFinite(tol))
+      throw new InvalidArgumentError(`toleranceS must be a finite number >= 0 (got ${String(tol)})`);
+    const n = timestamps.length;
+    const indices = new Int32Array(n);
+    const problems: TimestampProblem[] = [];
+    const t = this.#times;
+    for (let k = 0; k < n; k++) {
+      const s = timestamps[k];
+      if (typeof s !== "number" || !Number.isFinite(s)) {
+        problems.push({ query: k, requested: s as number, reason: "not a finite number" });
+        continue;
+      }
+      if (s < 0) {
+        problems.push({ query: k, requested: s, nearest: t[0], reason: `negative (the first frame is at ${t[0]} s)` });
+        continue;
+      }
+      const i = nearestIndex(t, s);
+      if (Math.abs(t[i] - s) > tol) {
+        problems.push({ query: k, requested: s, nearest: t[i], reason: `nearest frame ${i} is at ${t[i]} s` });
+        continue;
+      }
+      indices[k] = i;
+    }
+    if (problems.length) throw new FrameTimestampError(problems, tol);
+    const bytes = this.frameBytes;
+    const data = new Uint8Array(n * bytes);
+    const frames = Array.from({ length: n }, (_, k) => this.#frameOn(data.buffer, k * bytes));
+    const order = Array.from(indices.keys()).sort((a, b) => indices[a]! - indices[b]!);
+    const h = this.#live();
+    let prev = -1, prevK = -1;
+    for (const k of order) {
+      const i = indices[k]!;
+      if (i === prev) {
+        // asked again: copy the frame already decoded
+        data.copyWithin(k * bytes, prevK * bytes, (prevK + 1) * bytes);
+        Object.assign(frames[k]!, { index: i, pts: this.#pts[i], time: t[i] });
+      } else this.#read(h, i, frames[k]!);
+      prev = i;
+      prevK = k;
+    }
+    return { data, frames, indices, times: Float64Array.from(indices, (i) => t[i]!), pts: Float64Array.from(indices, (i) => this.#pts[i]!) };
   }
 
   /**
@@ -375,4 +443,30 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> extends NativeHandl
         throw new InvalidArgumentError(`into must be a ${width}x${height} RGB24 frame (use reader.allocFrame())`);
     } else validateI420(f as VideoFrame, { width, height, bitDepth: outputBitDepth });
   }
+}
+
+/** Index of the time nearest to `s` in ascending `t` (the earlier one on a tie). */
+function nearestIndex(t: Float64Array, s: number): number {
+  let lo = 0;
+  let hi = t.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (t[mid]! < s) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo > 0 && Math.abs(t[lo - 1]! - s) <= Math.abs(t[lo]! - s)) return lo - 1;
+  return lo;
+}
+
+/** What framesAt returns: the frames (views into `data`, in query order) and where each came from. */
+export interface FramesAt<F extends ReaderFormat> {
+  /** Every frame's tight planes, one after the other (frameBytes each). */
+  data: Uint8Array;
+  frames: FrameOf<F>[];
+  /** The chosen frame's index for each timestamp. */
+  indices: Int32Array;
+  /** Its time in seconds from the first frame. */
+  times: Float64Array;
+  /** Its pts in the stream's time base. */
+  pts: Float64Array;
 }

@@ -133,15 +133,28 @@ export class VmafModel extends NativeHandle {
     const svm = parseLibsvm(typeof md.model === "string" ? md.model : bad("missing the libsvm text in model_dict.model"), bad);
     let clip: [number, number] = [-Infinity, Infinity];
     if (md.score_clip !== undefined) clip = nums(md.score_clip, 2, "score_clip") as [number, number];
+    if (!(clip[0] <= clip[1])) bad(`score_clip [${clip[0]}, ${clip[1]}] is not a range (low > high)`);
+    // score_transform: every field checked, so a malformed one is refused here instead of scoring NaN.
+    const flag = (v: unknown, what: string): boolean => {
+      if (v === undefined || v === false || v === "false") return false;
+      if (v === true || v === "true") return true;
+      return bad(`score_transform.${what} must be true or false (got ${JSON.stringify(v)})`);
+    };
+    const coef = (v: unknown, dflt: number, what: string): number => {
+      if (v === undefined) return dflt;
+      if (typeof v !== "number" || !Number.isFinite(v)) bad(`score_transform.${what} must be a finite number (got ${JSON.stringify(v)})`);
+      return v as number;
+    };
     let transform: Transform | null = null;
     const st = md.score_transform;
-    if (st && (st.enabled === true || st.enabled === "true")) {
+    if (st !== undefined && (st === null || typeof st !== "object" || Array.isArray(st))) bad("score_transform must be an object");
+    if (st && flag(st.enabled, "enabled")) {
       transform = {
-        p0: Number(st.p0 ?? 0),
-        p1: Number(st.p1 ?? 1),
-        p2: Number(st.p2 ?? 0),
-        outGteIn: st.out_gte_in === true || st.out_gte_in === "true",
-        outLteIn: st.out_lte_in === true || st.out_lte_in === "true",
+        p0: coef(st.p0, 0, "p0"),
+        p1: coef(st.p1, 1, "p1"),
+        p2: coef(st.p2, 0, "p2"),
+        outGteIn: flag(st.out_gte_in, "out_gte_in"),
+        outLteIn: flag(st.out_lte_in, "out_lte_in"),
       };
       if (st.knots !== undefined) bad("score_transform knots are not supported");
     }

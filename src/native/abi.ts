@@ -102,6 +102,19 @@ export const VMAF_MODEL = {
   NFEAT: 6,
 } as const;
 
+export const LAVC = {
+  KEY: 1,
+} as const;
+
+export const LP = {
+  SIZE: 0,
+  PTS: 1,
+  DTS: 2,
+  DURATION: 3,
+  KEY: 4,
+  COUNT: 5,
+} as const;
+
 export const SVT_KEY = {
   WIDTH: "width",
   HEIGHT: "height",
@@ -157,6 +170,10 @@ export const SYMBOLS = {
   ag_encoder_frames_sent: { args: ["ptr"], returns: "i32" },
   ag_encoder_timing: { args: ["ptr", "ptr", "i32"], returns: "i32" },
   ag_encoder_close: { args: ["ptr"], returns: "void" },
+  ag_decoder_open: { args: ["ptr", "ptr", "i32", "i32", "i32", "i32", "i32"], returns: "ptr" },
+  ag_decoder_send: { args: ["ptr", "ptr", "i32", "i64"], returns: "i32" },
+  ag_decoder_receive: { args: ["ptr", "ptr", "i32", "i64", "ptr", "i32", "i64", "ptr", "i32", "i64", "ptr"], returns: "i32" },
+  ag_decoder_close: { args: ["ptr"], returns: "void" },
   ag_reader_open: { args: ["ptr", "ptr"], returns: "ptr" },
   ag_reader_close: { args: ["ptr"], returns: "void" },
   ag_reader_info: { args: ["ptr", "ptr", "i32"], returns: "i32" },
@@ -177,7 +194,32 @@ export const SYMBOLS = {
   ag_vmaf_model_new: { args: ["i32", "ptr", "ptr", "f64", "f64", "ptr", "ptr", "f64", "f64"], returns: "ptr" },
   ag_vmaf_model_free: { args: ["ptr"], returns: "void" },
   ag_vmaf_model_predict: { args: ["ptr", "ptr", "i32"], returns: "f64" },
+  ag_probe: { args: ["ptr", "ptr", "i32"], returns: "i32" },
+  ag_remux: { args: ["ptr", "ptr", "ptr", "ptr"], returns: "i32" },
+  ag_concat: { args: ["ptr", "i32", "ptr", "ptr", "ptr"], returns: "i32" },
   ag_env_pin_thread: { args: ["i32"], returns: "i32" },
   ag_env_unpin_thread: { args: [], returns: "i32" },
   ag_env_cpu_count: { args: [], returns: "i32" },
+  ag_lavc_new: { args: ["ptr"], returns: "ptr" },
+  ag_lavc_set: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
+  ag_lavc_open: { args: ["ptr"], returns: "i32" },
+  ag_lavc_encode: { args: ["ptr", "ptr", "i64", "i32", "ptr", "i64", "i32", "ptr", "i64", "i32", "i64", "i32"], returns: "i32" },
+  ag_lavc_flush: { args: ["ptr"], returns: "i32" },
+  ag_lavc_next_packet: { args: ["ptr", "ptr", "i32"], returns: "i32" },
+  ag_lavc_take_packet: { args: ["ptr", "ptr", "i32"], returns: "i32" },
+  ag_lavc_extradata: { args: ["ptr", "ptr", "i32"], returns: "i32" },
+  ag_lavc_codec: { args: ["ptr"], returns: "cstring" },
+  ag_lavc_pix_fmt: { args: ["ptr"], returns: "cstring" },
+  ag_lavc_has_encoder: { args: ["ptr"], returns: "i32" },
+  ag_lavc_close: { args: ["ptr"], returns: "void" },
+  ag_codec_string: { args: ["ptr", "ptr", "i32", "i32", "i32", "i32", "ptr", "i32"], returns: "i32" },
+  ag_mux_open: { args: ["ptr", "ptr", "i32", "i32"], returns: "ptr" },
+  ag_mux_format: { args: ["ptr"], returns: "cstring" },
+  ag_mux_add_video: { args: ["ptr", "ptr", "i32", "i32", "i32", "i32", "i32", "i32", "ptr", "i32"], returns: "i32" },
+  ag_mux_set_stream: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
+  ag_mux_write: { args: ["ptr", "ptr", "i32", "i64", "i64", "i64", "i32"], returns: "i32" },
+  ag_mux_packets: { args: ["ptr"], returns: "i64" },
+  ag_mux_close: { args: ["ptr"], returns: "i32" },
+  ag_mux_abort: { args: ["ptr"], returns: "void" },
+  ag_hw_probe: { args: ["ptr", "i32", "i32", "ptr", "ptr", "i32"], returns: "i32" },
 } as const;

@@ -11,8 +11,15 @@ import { check, checkHandle, native } from "./ffi";
 export type ConfigValue = number | bigint | string | boolean;
 export type ConfigEntries = Readonly<Record<string, ConfigValue | undefined>>;
 
-/** A NUL-terminated UTF-8 copy of a string, for C. */
-export const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");
+/**
+ * A NUL-terminated UTF-8 copy of a string (a path, a name, a setting) for C. A NUL inside would make C see a
+ * shorter string, e.g. write to a truncated path without a word: refused with InvalidArgumentError.
+ */
+export function cString(s: string): Buffer {
+  if (s.includes("\0"))
+    throw new InvalidArgumentError(`${JSON.stringify(s)} contains a NUL character (C would see only ${JSON.stringify(s.slice(0, s.indexOf("\0")))})`);
+  return Buffer.from(s + "\0", "utf8");
+}
 
 /** Calls `open` with a config holding `entries` (undefined values are left out), freeing it afterwards. */
 export function withConfig<T>(entries: ConfigEntries, open: (config: Pointer) => T): T {

@@ -1,6 +1,6 @@
 /** The Packet type (timestamps in a time base), the Encoder interface and the IvfMuxer that takes packets. */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Av1Encoder } from "../../src/codec/av1_encoder";
@@ -97,6 +97,35 @@ describe("IvfMuxer", () => {
       for (const p of encodeAll(enc)) mux.write(p);
     }
     expect(Buffer.compare(Buffer.from(await Bun.file(a).arrayBuffer()), Buffer.from(await Bun.file(b).arrayBuffer()))).toBe(0);
+  });
+
+  const SVT_APP = join(import.meta.dir, "..", "..", "lib", "build", "svt", "bin", "SvtAv1EncApp");
+  test.skipIf(!existsSync(SVT_APP))("Av1Encoder + IvfMuxer write the same bytes as SvtAv1EncApp with the same settings", async () => {
+    const n = frames.length;
+    const yuv = new Uint8Array(((W * H * 3) / 2) * n);
+    frames.forEach((f, i) => {
+      const o = (i * W * H * 3) / 2;
+      yuv.set(f.y, o);
+      yuv.set(f.u, o + W * H);
+      yuv.set(f.v, o + (W * H * 5) / 4);
+    });
+    await Bun.write(join(TMP, "app.yuv"), yuv);
+    const app = Bun.spawnSync([
+      SVT_APP, "-i", join(TMP, "app.yuv"), "-w", String(W), "-h", String(H), "--fps-num", "25", "--fps-denom", "1",
+      "--preset", "10", "--crf", "35", "--pred-struct", "1", "--keyint", "-1", "--lp", "1", "-n", String(n),
+      "--progress", "0", "-b", join(TMP, "app.ivf"),
+    ], { env: { ...process.env, SVT_LOG: "1" } });
+    expect(app.exitCode).toBe(0);
+    {
+      using enc = new Av1Encoder({ width: W, height: H, fps: { num: 25, den: 1 }, preset: 10, rateControl: { mode: "crf", crf: 35 }, keyInt: -1, threads: 1 });
+      using mux = new IvfMuxer(join(TMP, "ours.ivf"));
+      mux.addVideo(enc);
+      for (const p of encodeAll(enc)) mux.write(p);
+    }
+    const ours = Buffer.from(await Bun.file(join(TMP, "ours.ivf")).arrayBuffer());
+    const theirs = Buffer.from(await Bun.file(join(TMP, "app.ivf")).arrayBuffer());
+    expect(ours.length).toBe(theirs.length);
+    expect(Buffer.compare(ours, theirs)).toBe(0);
   });
 
   test("misuse is a typed error", () => {

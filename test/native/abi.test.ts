@@ -82,3 +82,24 @@ test("the reader takes its settings by name too", () => {
   expect(r).toBeNull();
   expect(String(native().ag_last_error())).toBe('the reader has no option "threds"');
 });
+
+test("one error table: every AG_E_* code has its class, AG_E_EOF included; an unknown code is an InternalError", async () => {
+  const { AG } = await import("../../src/native/abi");
+  const e = await import("../../src/core/errors");
+  const want: Record<string, unknown> = {
+    E_INVALID: e.InvalidArgumentError, E_IO: e.FileError, E_FORMAT: e.FormatError, E_RANGE: e.OutOfRangeError,
+    E_ENCODER: e.EncoderError, E_NOMEM: e.OutOfMemoryError, E_CALLBACK: e.CallbackError, E_STATE: e.StateError,
+    E_EOF: e.EndOfStreamError,
+  };
+  const codes = Object.keys(AG).filter((k) => k !== "OK");
+  expect(codes.sort()).toEqual(Object.keys(want).sort()); // a new code in the header must be mapped here
+  for (const k of codes) {
+    const err = e.errorFromCode(AG[k as keyof typeof AG], "msg");
+    expect(err).toBeInstanceOf(want[k] as new () => Error);
+    expect(err.message).toBe("msg");
+  }
+  const unknown = e.errorFromCode(-42, "odd");
+  expect(unknown).toBeInstanceOf(e.InternalError);
+  expect(unknown).not.toBeInstanceOf(e.FormatError);
+  expect(unknown.message).toContain("-42");
+});
