@@ -7,7 +7,7 @@
  *    level finer, non-reference top-layer frames one level coarser.
  * `bun run examples/heuristic.ts [frames]`
  */
-import { Env, FRAME_FEATURES, SUPERBLOCK_FEATURES, type Observation } from "av1gym";
+import { Env, FRAME_FEATURES, SUPERBLOCK_FEATURES, type Observation, type Policy } from "av1gym";
 
 const F = SUPERBLOCK_FEATURES.length;
 const LOGVAR = SUPERBLOCK_FEATURES.indexOf("log_variance");
@@ -31,6 +31,10 @@ export function heuristicAction(obs: Observation, levels: readonly number[], out
   }
   return out;
 }
+
+/** As a policy module for the harness (`av1gym rl-eval --policy examples/heuristic.ts`). */
+const policy: Policy = { name: "heuristic", act: (obs, { env }) => heuristicAction(obs, env.actionLevels) };
+export default policy;
 
 if (import.meta.main) {
   const frames = Number(process.argv[2] ?? process.env.AV1GYM_EXAMPLE_FRAMES ?? 20);

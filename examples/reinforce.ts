@@ -7,7 +7,7 @@ import { VectorEnv, SUPERBLOCK_FEATURES, Rng } from "av1gym";
 const venv = await VectorEnv.create({
   numEnvs: 2,
   env: { source: { synth: { width: 256, height: 192, frames: 10 } }, encoder: { preset: 12 },
-         reward: { mode: "baseline", distortion: "psnr", lambda: 20 } },
+         reward: { mode: "baseline", distortion: "psnr" } }, // rate weight: the default's own RD slope
 });
 const F = SUPERBLOCK_FEATURES.length, L = venv.actionLevels.length, nSb = venv.sbRows * venv.sbCols;
 const W = new Float64Array(L * (F + 1));             // logits[l] = W[l] · [features, 1]

@@ -30,6 +30,9 @@ wait
 for o in "${objects[@]}"; do [ -f "$o" ] || { echo "[build-fuzz] error: $o did not compile" >&2; exit 1; }; done
 for h in "$ROOT"/test/fuzz/fuzz_*.c; do
   name=$(basename "$h" .c)
-  clang "${CFLAGS[@]}" -fsanitize=fuzzer -I"$ROOT/test/fuzz" "$h" "${objects[@]}" "${LDLIBS[@]}" -o "$OUT/$name"
+  # linked aside, then moved: a campaign running the old binary keeps it (no "text file busy")
+  [ "$OUT/$name" -nt "$h" ] && [ "$OUT/$name" -nt "$ROOT/test/fuzz/fuzz_util.h" ] && ! find "$OUT/obj" -name '*.o' -newer "$OUT/$name" | grep -q . && continue
+  clang "${CFLAGS[@]}" -fsanitize=fuzzer -I"$ROOT/test/fuzz" "$h" "${objects[@]}" "${LDLIBS[@]}" -o "$OUT/$name.tmp"
+  mv "$OUT/$name.tmp" "$OUT/$name"
 done
 echo "$OUT"

@@ -105,7 +105,7 @@ else
     fi
     [ -f "$src/CMakeLists.txt" ] || die "$src does not look like SVT-AV1 source (no CMakeLists.txt)"
     stage_end
-    stage_begin "building $what (once; about 2 minutes on 2 cores)"
+    stage_begin "building $what (once; a few minutes)"
     logged cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_DEC=OFF -DBUILD_TESTING=OFF \
       -DBUILD_APPS=ON -DBUILD_SHARED_LIBS=ON -DCMAKE_INSTALL_PREFIX="$cached" -DCMAKE_INSTALL_LIBDIR=lib \
       -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib' || die "cmake could not configure SVT-AV1"
@@ -132,11 +132,26 @@ SO="$BUILD/libav1gym.so"
 OBJ="$BUILD/obj"
 pc() { PKG_CONFIG_PATH="$svt_pc_dir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" pkg-config "$@"; }
 mapfile -t sources < <(find lib -name '*.c' -not -path 'lib/build/*' | sort)
+# An SVT-AV1 built without asserts (NDEBUG: it imports no __assert_fail) lets lib/codec/svt.c switch a ROI map
+# off with a NULL event; with asserts in, that event would abort, so the shim must not send it.
+svt_lib=$(ls "$(pc --variable=libdir SvtAv1Enc)"/libSvtAv1Enc.so* 2>/dev/null | head -n1 || true)
+svt_ndebug=0
+if [ -n "$svt_lib" ] && command -v nm >/dev/null && ! nm -D "$svt_lib" | grep -q __assert_fail; then svt_ndebug=1; fi
 # shellcheck disable=SC2207
-CFLAGS=(-std=c11 -D_GNU_SOURCE -O2 -g -fPIC -pthread -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS=(-std=c11 -D_GNU_SOURCE -O2 -g -fPIC -pthread -Wall -Wextra -Werror -Wno-unused-parameter -DAG_SVT_NDEBUG=${svt_ndebug:-0}
   -fvisibility=hidden -I"$ROOT/lib/include" -I"$ROOT/lib" $(pc --cflags SvtAv1Enc libavformat libavcodec libavutil libswscale))
 # shellcheck disable=SC2207
 LDLIBS=($(pc --libs SvtAv1Enc libavformat libavcodec libavutil libswscale) -lm $svt_rpath)
+# AV1GYM_SANITIZE=address,undefined (any -fsanitize= list): the shim with those sanitizers, built apart in
+# lib/build/san/ (its own objects and libav1gym.so, so the normal build is untouched). Any UB report aborts.
+# scripts/test-sanitized.sh builds it and runs tests on it with the runtime preloaded into bun.
+if [ -n "${AV1GYM_SANITIZE:-}" ]; then
+  [[ $AV1GYM_SANITIZE =~ ^[a-z]+(,[a-z]+)*$ ]] || die "AV1GYM_SANITIZE=$AV1GYM_SANITIZE: give a sanitizer list such as address,undefined"
+  SO="$BUILD/san/libav1gym.so"
+  OBJ="$BUILD/san/obj"
+  CFLAGS+=(-fsanitize="$AV1GYM_SANITIZE" -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  LDLIBS=("${LDLIBS[@]/\$ORIGIN\/svt/\$ORIGIN/../svt}" -fsanitize="$AV1GYM_SANITIZE")
+fi
 flags_file="$OBJ/flags"
 mkdir -p "$OBJ"
 # A change of flags (another SVT-AV1, a sanitizer) rebuilds everything.
@@ -161,7 +176,7 @@ for src in "${sources[@]}"; do
   commands+=("{\"directory\":\"$ROOT\",\"file\":\"$src\",\"arguments\":[\"cc\",${args_json%,},\"-c\",\"$src\",\"-o\",\"$o\"]}")
   stale_obj "$o" && stale+=("$src")
 done
-(IFS=,; echo "[${commands[*]}]") > "$ROOT/compile_commands.json.tmp" && mv "$ROOT/compile_commands.json.tmp" "$ROOT/compile_commands.json"
+[ -n "${AV1GYM_SANITIZE:-}" ] || { (IFS=,; echo "[${commands[*]}]") > "$ROOT/compile_commands.json.tmp" && mv "$ROOT/compile_commands.json.tmp" "$ROOT/compile_commands.json"; }
 
 relink=0
 [ -f "$SO" ] || relink=1

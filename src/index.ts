@@ -21,6 +21,10 @@ export {
   OutOfMemoryError,
   OutOfRangeError,
   StateError,
+  StreamError,
+  FrameTimestampError,
+  type TimestampProblem,
+  type BdRateFailure,
   type ErrorCode,
 } from "./core/errors";
 
@@ -90,6 +94,15 @@ export {
 export { scoreFiles, type ScoreFilesOptions, type ScoreFilesResult } from "./metrics/score_files";
 export { bdRate, bdMetric, BD_MIN_POINTS, type BdInterpolation, type BdOptions, type RdPoint } from "./metrics/bdrate";
 
+// Recording several cameras; stream copy (probe, remux, concat).
+export { StreamingEncoder, type CameraFrame, type FeedFrame, type StreamResult, type StreamingEncoderOptions } from "./codec/streaming";
+export type { ChannelSummary } from "./codec/channel_stats";
+export {
+  probe, remux, concat,
+  type ProbeResult as MediaProbe, type VideoStreamProbe, type AudioStreamProbe, type RemuxOptions, type CopyResult,
+} from "./io/remux";
+export type { FramesAt } from "./io/reader";
+
 // Decoding packets (any encoder's) back to frames.
 export { VideoDecoder, type DecodedFrame, type DecoderOptions } from "./codec/decoder";
 
@@ -113,7 +126,32 @@ export {
   type ResetOptions,
   type StepInfo,
   type StepResult,
+  type StepAction,
+  type FrameAction,
+  lowDelayLayer,
+  qpForQindex,
 } from "./env/env";
+export {
+  evaluatePolicy,
+  formatEvaluation,
+  loadPolicy,
+  toPolicy,
+  clearAnchorCache,
+  sharedClip,
+  ZERO_POLICY,
+  HELD_OUT_CLIPS,
+  TRAINING_CLIPS,
+  METRICS,
+  type ClipEvaluation,
+  type Evaluation,
+  type EvaluateOptions,
+  type MetricName,
+  type Policy,
+  type PolicyContext,
+  type PolicyFn,
+  type ProgressFn,
+  type RdRow,
+} from "./env/evaluate";
 export { Box, Dict, Discrete, MultiDiscrete, shapeSize, type Dtype, type Space } from "./env/spaces";
 export {
   FRAME_FEATURES,

@@ -33,6 +33,27 @@ test("examples/train.ts learns: the final mean policy beats the first population
   expect(Math.max(...result.curve.map((c: { best: number }) => c.best))).toBeGreaterThanOrEqual(result.curve[0].policy);
 }, 120_000);
 
+test("examples/train_frame_qp.ts only improves: the best fitness never falls below the default's and is saved as JSON", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "av1gym-train-fqp-"));
+  try {
+    const out = join(dir, "w.json");
+    const { out: text, code } = await run("examples/train_frame_qp.ts", [out], {
+      AV1GYM_TRAIN_ITERS: "2", AV1GYM_TRAIN_POP: "3", AV1GYM_TRAIN_FRAMES: "8", AV1GYM_HELDOUT_EVERY: "2", AV1GYM_HELDOUT_FRAMES: "6",
+    });
+    expect(code).toBe(0);
+    const result = JSON.parse(text.trim().split("\n").pop()!);
+    const saved = JSON.parse(await Bun.file(out).text());
+    expect(saved.weights).toEqual(result.weights);
+    expect(saved.inputs.length).toBe(result.weights.length);
+    const best = result.curve.map((c: { best: number }) => c.best);
+    for (let i = 1; i < best.length; i++) expect(best[i]).toBeGreaterThanOrEqual(best[i - 1]);
+    expect(best[0]).toBeGreaterThanOrEqual(saved.trained.start_fitness);
+    expect(typeof result.curve[1].heldout_bdrate_psnr_y).toBe("number"); // the held-out check ran
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 300_000);
+
 test("demo/main.ts compares the heuristic with a random policy", async () => {
   const { out, code } = await run("demo/main.ts", [], { AV1GYM_DEMO_FRAMES: "6" });
   expect(code).toBe(0);

@@ -17,21 +17,20 @@ int32_t ag_hw_probe(const char *encoder, int32_t width, int32_t height, int32_t 
     snprintf(reason, (size_t)cap, "%s is not compiled into this libavcodec", encoder);
     return 0;
   }
-  AgLavc *e = ag_lavc_new(encoder);
+  AgConfig *cfg = ag_config_new();
+  int rc = cfg ? AG_OK : AG_E_NOMEM;
+  if (rc == AG_OK) rc = ag_config_set_int(cfg, AG_LAVC_KEY_WIDTH, width);
+  if (rc == AG_OK) rc = ag_config_set_int(cfg, AG_LAVC_KEY_HEIGHT, height);
+  if (rc == AG_OK) rc = ag_config_set_str(cfg, AG_LAVC_KEY_INPUT, "nv12");
+  AgLavc *e = rc == AG_OK ? ag_lavc_open(encoder, cfg) : NULL;
+  ag_config_free(cfg);
   if (!e) {
     snprintf(reason, (size_t)cap, "%s", ag_last_error());
     return 0;
   }
-  char size[16];
-  snprintf(size, sizeof size, "%d", width);
-  int rc = ag_lavc_set(e, "ag:width", size);
-  snprintf(size, sizeof size, "%d", height);
-  if (rc == AG_OK) rc = ag_lavc_set(e, "ag:height", size);
-  if (rc == AG_OK) rc = ag_lavc_set(e, "ag:input", "nv12");
-  if (rc == AG_OK) rc = ag_lavc_set(e, "ag:fps", "30/1");
-  if (rc == AG_OK) rc = ag_lavc_open(e);
+  rc = AG_OK;
   int available = 0;
-  if (rc == AG_OK) {
+  {
     size_t ny = (size_t)width * (size_t)height, nuv = ny / 2;
     static const uint8_t gray = 128;
     uint8_t *y = malloc(ny), *uv = malloc(nuv);
@@ -40,7 +39,7 @@ int32_t ag_hw_probe(const char *encoder, int32_t width, int32_t height, int32_t 
     } else {
       memset(y, gray, ny);
       memset(uv, gray, nuv);
-      int n = ag_lavc_encode(e, y, (int64_t)ny, width, uv, (int64_t)nuv, width, NULL, 0, 0, 0, AG_LAVC_KEY);
+      int n = ag_lavc_encode(e, y, (int64_t)ny, width, uv, (int64_t)nuv, width, NULL, 0, 0, 0, AG_LAVC_FLAG_KEYFRAME);
       if (n == 0) n = ag_lavc_flush(e);
       rc = n < 0 ? n : AG_OK;
       if (n == 0) snprintf(reason, (size_t)cap, "%s opened but gave no packet for a frame", encoder);

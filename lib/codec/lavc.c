@@ -69,8 +69,7 @@ static enum AVHWDeviceType device_type_for(const char *name) {
   return AV_HWDEVICE_TYPE_NONE;
 }
 
-AgLavc *ag_lavc_new(const char *encoder) {
-  ag_clear_error();
+static AgLavc *lavc_new(const char *encoder) {
   ag_av_log_init();
   if (!encoder || !*encoder) {
     ag_fail(AG_E_INVALID, "no encoder name");
@@ -99,57 +98,50 @@ AgLavc *ag_lavc_new(const char *encoder) {
   }
   e->codec = c;
   snprintf(e->name, sizeof e->name, "%s", encoder);
-  e->in_fmt = AV_PIX_FMT_YUV420P;
-  e->fps = (AVRational){25, 1};
   e->h26x = c->id == AV_CODEC_ID_H264 ? 1 : c->id == AV_CODEC_ID_HEVC ? 2 : 0;
   return e;
 }
 
-static int parse_int(const char *v, int lo, int hi, int *out) {
-  char *end;
-  long x = strtol(v, &end, 10);
-  if (!*v || *end || x < lo || x > hi) return -1;
-  *out = (int)x;
-  return 0;
-}
+static const char *const shim_keys[] = {AG_LAVC_KEY_WIDTH, AG_LAVC_KEY_HEIGHT, AG_LAVC_KEY_FPS_NUM, AG_LAVC_KEY_FPS_DEN,
+                                        AG_LAVC_KEY_INPUT, AG_LAVC_KEY_FORMAT, AG_LAVC_KEY_GLOBAL_HEADER, NULL};
 
-int ag_lavc_set(AgLavc *e, const char *key, const char *value) {
-  ag_clear_error();
-  if (!e || !key || !value) return ag_fail(AG_E_INVALID, "ag_lavc_set: null argument");
-  if (e->opened) return ag_fail(AG_E_STATE, "%s: option %s set after open", e->name, key);
-  if (strncmp(key, "ag:", 3) == 0) {
-    const char *k = key + 3;
-    int ok = 0;
-    if (!strcmp(k, "width")) ok = parse_int(value, 1, 16384, &e->width) == 0;
-    else if (!strcmp(k, "height")) ok = parse_int(value, 1, 16384, &e->height) == 0;
-    else if (!strcmp(k, "global_header")) ok = parse_int(value, 0, 1, &e->global_header) == 0;
-    else if (!strcmp(k, "fps")) {
-      int n, d;
-      ok = sscanf(value, "%d/%d", &n, &d) == 2 && n > 0 && d > 0;
-      if (ok) e->fps = (AVRational){n, d};
-    } else if (!strcmp(k, "input")) {
-      enum AVPixelFormat f = av_get_pix_fmt(value);
-      ok = f != AV_PIX_FMT_NONE && !is_hw_format(f);
-      if (ok) e->in_fmt = f;
-    } else if (!strcmp(k, "format")) {
-      ok = !strcmp(value, "annexb") || !strcmp(value, "avc");
-      if (ok) e->avc = !strcmp(value, "avc");
-      if (ok && e->avc && !e->h26x) return ag_fail(AG_E_INVALID, "%s: format \"avc\" is for H.264/HEVC encoders", e->name);
-    } else {
-      return ag_fail(AG_E_INVALID, "%s: unknown setting '%s'", e->name, key);
+/* The shim's own keys, then every other entry forwarded as an AVOption (as text) of the codec context or the
+ * encoder's private context: an unknown one or a rejected value fails naming it. */
+static int read_config(AgLavc *e, AgConfig *cfg) {
+  static const char *const formats[] = {"annexb", "avc", NULL};
+  const char *input;
+  int32_t fps_num, fps_den, rc;
+  ag_config_begin(cfg);
+  if ((rc = ag_config_int32(cfg, AG_LAVC_KEY_WIDTH, 1, 16384, 0, &e->width)) ||
+      (rc = ag_config_int32(cfg, AG_LAVC_KEY_HEIGHT, 1, 16384, 0, &e->height)) ||
+      (rc = ag_config_int32(cfg, AG_LAVC_KEY_FPS_NUM, 1, INT32_MAX, 30, &fps_num)) ||
+      (rc = ag_config_int32(cfg, AG_LAVC_KEY_FPS_DEN, 1, INT32_MAX, 1, &fps_den)) ||
+      (rc = ag_config_str(cfg, AG_LAVC_KEY_INPUT, "yuv420p", &input)) ||
+      (rc = ag_config_choice(cfg, AG_LAVC_KEY_FORMAT, formats, 0, &e->avc)) ||
+      (rc = ag_config_int32(cfg, AG_LAVC_KEY_GLOBAL_HEADER, 0, 1, 0, &e->global_header)))
+    return rc;
+  if (e->width <= 0 || e->height <= 0) return ag_fail(AG_E_INVALID, "%s: width and height are required", e->name);
+  e->fps = (AVRational){fps_num, fps_den};
+  e->in_fmt = av_get_pix_fmt(input);
+  if (e->in_fmt == AV_PIX_FMT_NONE || is_hw_format(e->in_fmt)) return ag_fail(AG_E_INVALID, "%s: unknown input pixel format '%s'", e->name, input);
+  if (e->avc && !e->h26x) return ag_fail(AG_E_INVALID, "%s: format \"avc\" is for H.264/HEVC encoders", e->name);
+  const char *key;
+  char type, text[4096];
+  for (int32_t i = 0; ag_config_entry(cfg, i, &key, &type, text, sizeof text); i++) {
+    int shim = 0;
+    for (int k = 0; shim_keys[k]; k++) shim |= strcmp(key, shim_keys[k]) == 0;
+    if (shim) continue;
+    ag_avlog_capture_begin();
+    int r = av_opt_set(e->ctx, key, text, AV_OPT_SEARCH_CHILDREN);
+    const char *log = ag_avlog_capture_end();
+    if (r == AVERROR_OPTION_NOT_FOUND) return ag_fail(AG_E_INVALID, "%s has no option '%s'", e->name, key);
+    if (r < 0) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "%s rejected option %s=%.60s", e->name, key, text);
+      return fail_av(AG_E_INVALID, r, msg, log);
     }
-    return ok ? AG_OK : ag_fail(AG_E_INVALID, "%s: bad value '%s' for %s", e->name, value, key);
   }
-  ag_avlog_capture_begin();
-  int r = av_opt_set(e->ctx, key, value, AV_OPT_SEARCH_CHILDREN);
-  const char *log = ag_avlog_capture_end();
-  if (r == AVERROR_OPTION_NOT_FOUND) return ag_fail(AG_E_INVALID, "%s has no option '%s'", e->name, key);
-  if (r < 0) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "%s rejected option %s=%s", e->name, key, value);
-    return fail_av(AG_E_INVALID, r, msg, log);
-  }
-  return AG_OK;
+  return ag_config_end(cfg, e->name);
 }
 
 /* The software format frames reach the encoder in: the caller's when the encoder takes it, else the first
@@ -223,11 +215,7 @@ static int open_device(AgLavc *e, int need_frames) {
   return (e->hw_frame = av_frame_alloc()) ? AG_OK : ag_fail(AG_E_NOMEM, "out of memory");
 }
 
-int ag_lavc_open(AgLavc *e) {
-  ag_clear_error();
-  if (!e) return ag_fail(AG_E_INVALID, "null encoder");
-  if (e->opened) return ag_fail(AG_E_STATE, "%s is already open", e->name);
-  if (e->width <= 0 || e->height <= 0) return ag_fail(AG_E_INVALID, "%s: width and height are required", e->name);
+static int open_encoder(AgLavc *e) {
   int hw;
   e->sw_fmt = pick_sw_format(e->codec, e->in_fmt, &hw);
   const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(e->sw_fmt), *din = av_pix_fmt_desc_get(e->in_fmt);
@@ -340,6 +328,21 @@ static void plane_geometry(enum AVPixelFormat fmt, int w, int h, int plane, int 
   *rows = plane == 0 || plane == 3 ? h : AV_CEIL_RSHIFT(h, d->log2_chroma_h);
 }
 
+AgLavc *ag_lavc_open(const char *encoder, AgConfig *config) {
+  ag_clear_error();
+  AgLavc *e = lavc_new(encoder);
+  if (!e) return NULL;
+  if (read_config(e, config) != AG_OK || open_encoder(e) != AG_OK) {
+    int32_t code = ag_last_error_code();
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", ag_last_error());
+    ag_lavc_close(e);
+    ag_fail(code, "%s", msg);
+    return NULL;
+  }
+  return e;
+}
+
 int ag_lavc_encode(AgLavc *e, const uint8_t *p0, int64_t l0, int32_t s0, const uint8_t *p1, int64_t l1, int32_t s1,
                    const uint8_t *p2, int64_t l2, int32_t s2, int64_t pts, int32_t flags) {
   ag_clear_error();
@@ -364,8 +367,8 @@ int ag_lavc_encode(AgLavc *e, const uint8_t *p0, int64_t l0, int32_t s0, const u
   else
     av_image_copy(f->data, f->linesize, src, stride, e->in_fmt, e->width, e->height);
   f->pts = pts;
-  f->pict_type = (flags & 1) ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
-  f->key_frame = flags & 1;
+  f->pict_type = (flags & AG_LAVC_FLAG_KEYFRAME) ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+  f->key_frame = (flags & AG_LAVC_FLAG_KEYFRAME) != 0;
   AVFrame *send = f;
   if (e->hw_frame) {
     av_frame_unref(e->hw_frame);

@@ -48,6 +48,7 @@ typedef struct {
 /* The open-time settings, read from the config (AG_SVT_KEY_*). */
 typedef struct {
   int32_t width, height, fps_num, fps_den, preset, rc, qp, bitrate_kbps, pred, keyint, threads, recon, bit_depth;
+  int32_t frame_qp, layer_offsets_on, layer_offsets[6], key_offset; /* frame-level qp (set_frame_level_qp) */
 } Params;
 enum { RC_CRF, RC_CQP, RC_VBR, RC_CBR };
 
@@ -56,6 +57,7 @@ struct AgEncoder {
   int registered; /* counted in live_encoders (see svt_global_lock) */
   int32_t w, h, cw, ch, cols, rows;
   int pred, recon_on;
+  int frame_qp_on, frame_qp, cfg_qp; /* AG_SVT_KEY_FRAME_QP; the next picture's qp (-1: cfg_qp) */
   int depth, bps;     /* bit depth, bytes per sample */
   size_t frame_bytes;
   int64_t next_pts;
@@ -163,6 +165,63 @@ static int roi_build(AgEncoder *e, const int16_t *off, RoiSlot *s, int *nonzero)
     while (vals[k] != v) k++;
     s->map[i] = (uint8_t)k;
   }
+  return AG_OK;
+}
+
+/* Switching a ROI map off. SVT-AV1 2.3 keeps the last event's map for every later picture
+ * (resource_coordination_process.c, update_frame_event: enc_ctx->roi_map_evt is only ever replaced), and a
+ * picture with a map always gets segmentation (segmentation.c: per-block segment ids, per-segment loop-filter
+ * data, no EncDec bypass), even when every offset is zero: the "ROI tax". The API has no "no map" event,
+ * but update_frame_event stores the event's data pointer as the map after an assert-only check
+ * (svt_aom_assert_err: assert() plus an error log line), so an event with a NULL map puts SVT back on its own
+ * path, bit for bit. With asserts compiled in (a Debug build, or a distribution's build without NDEBUG) that
+ * event would abort the process, so it is used only with an SVT-AV1 library that imports no __assert_fail
+ * (scripts/build-svt.sh checks and passes AG_SVT_NDEBUG=1). SVT logs the event as an error, so the shim keeps
+ * SVT's log at "fatal" then unless SVT_LOG says otherwise (see quiet_svt_log). */
+int32_t ag_encoder_roi_switch_off(void) {
+#if defined(AG_SVT_NDEBUG) && AG_SVT_NDEBUG
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+static EbPrivDataNode roi_switch_off_node(void) {
+  return (EbPrivDataNode){.node_type = ROI_MAP_EVENT, .data = NULL, .size = sizeof(SvtAv1RoiMapEvt *), .next = NULL};
+}
+
+/* Frame-level qp settings: a qp per picture (AG_SVT_KEY_FRAME_QP), or fixed qindex offsets per temporal layer
+ * (AG_SVT_KEY_LAYER_OFFSET_0..5, AG_SVT_KEY_KEY_OFFSET; any of them turns them on). */
+static int32_t read_frame_level_params(AgConfig *c, Params *p) {
+  static const char *layer_keys[6] = {AG_SVT_KEY_LAYER_OFFSET_0, AG_SVT_KEY_LAYER_OFFSET_1, AG_SVT_KEY_LAYER_OFFSET_2,
+                                      AG_SVT_KEY_LAYER_OFFSET_3, AG_SVT_KEY_LAYER_OFFSET_4, AG_SVT_KEY_LAYER_OFFSET_5};
+  int32_t rc;
+  if ((rc = ag_config_int32(c, AG_SVT_KEY_FRAME_QP, 0, 1, 0, &p->frame_qp))) return rc;
+  p->layer_offsets_on = ag_config_has(c, AG_SVT_KEY_KEY_OFFSET);
+  if ((rc = ag_config_int32(c, AG_SVT_KEY_KEY_OFFSET, -255, 255, 0, &p->key_offset))) return rc;
+  for (int l = 0; l < 6; l++) {
+    if (ag_config_has(c, layer_keys[l])) p->layer_offsets_on = 1;
+    if ((rc = ag_config_int32(c, layer_keys[l], -255, 255, 0, &p->layer_offsets[l]))) return rc;
+  }
+  return AG_OK;
+}
+
+/* Per-picture qp: use_qp_file, read from each input header's qp. Layer offsets: use_fixed_qindex_offsets = 2
+ * keeps SVT's own qp scaling and adds the offsets, so all-zero offsets encode exactly as the default. */
+static void set_frame_level_qp(EbSvtAv1EncConfiguration *cfg, const Params *p) {
+  if (p->frame_qp) cfg->use_qp_file = 1;
+  if (p->layer_offsets_on) {
+    cfg->use_fixed_qindex_offsets = 2;
+    for (int l = 0; l < 6; l++) cfg->qindex_offsets[l] = p->layer_offsets[l];
+    cfg->key_frame_qindex_offset = p->key_offset;
+  }
+}
+
+int32_t ag_encoder_set_frame_qp(AgEncoder *e, int32_t qp) {
+  if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
+  if (!e->frame_qp_on) return ag_fail(AG_E_STATE, "per-frame qp needs an encoder opened with %s = 1", AG_SVT_KEY_FRAME_QP);
+  if (qp != -1 && (qp < 1 || qp > 63)) return ag_fail(AG_E_INVALID, "frame qp %d is outside 1..63", qp);
+  e->frame_qp = qp;
   return AG_OK;
 }
 
@@ -338,7 +397,7 @@ static void geometry_key(const Params *p, char *out, size_t n) {
 
 /* SVT logs through its own logger, level from SVT_LOG (0 fatal .. 4 debug), read when a handle is
  * created: keep errors only unless the user chose a level. Once per process (setenv is not thread-safe). */
-static void quiet_svt_log(void) { setenv("SVT_LOG", "1", 0); }
+static void quiet_svt_log(void) { setenv("SVT_LOG", ag_encoder_roi_switch_off() ? "0" : "1", 0); }
 
 /* Reads the settings (AG_SVT_KEY_* in av1gym.h); every error names its key. */
 static int32_t read_params(AgConfig *c, Params *p) {
@@ -361,6 +420,7 @@ static int32_t read_params(AgConfig *c, Params *p) {
       (rc = ag_config_int32(c, AG_SVT_KEY_THREADS, 0, 1024, 1, &p->threads)) ||
       (rc = ag_config_int32(c, AG_SVT_KEY_RECON, 0, 1, 0, &p->recon)) ||
       (rc = ag_config_int32(c, AG_SVT_KEY_BIT_DEPTH, 8, 10, 8, &p->bit_depth)) ||
+      (rc = read_frame_level_params(c, p)) ||
       (rc = ag_config_end(c, "the SVT-AV1 encoder")))
     return rc;
   p->pred = pred == 0 ? SVT_AV1_PRED_LOW_DELAY_B : SVT_AV1_PRED_RANDOM_ACCESS;
@@ -368,6 +428,10 @@ static int32_t read_params(AgConfig *c, Params *p) {
     return ag_fail(AG_E_INVALID, "SVT-AV1 needs an even width and height for 4:2:0 (got %dx%d)", p->width, p->height);
   if (p->bit_depth != 8 && p->bit_depth != 10) return ag_fail(AG_E_INVALID, "option %s is %d: SVT-AV1 takes 8 or 10", AG_SVT_KEY_BIT_DEPTH, p->bit_depth);
   if (p->keyint == 0) return ag_fail(AG_E_INVALID, "option %s 0 is not valid (use -1 for none)", AG_SVT_KEY_KEYINT);
+  if ((p->frame_qp || p->layer_offsets_on) && p->rc != RC_CRF && p->rc != RC_CQP)
+    return ag_fail(AG_E_INVALID, "options %s and the layer offsets need crf or cqp rate control", AG_SVT_KEY_FRAME_QP);
+  if (p->frame_qp && p->layer_offsets_on)
+    return ag_fail(AG_E_INVALID, "option %s and the layer offsets exclude each other (SVT-AV1 turns use_qp_file off with fixed offsets)", AG_SVT_KEY_FRAME_QP);
   if ((p->rc == RC_VBR || p->rc == RC_CBR) && p->bitrate_kbps == 0)
     return ag_fail(AG_E_INVALID, "rate control %s needs the option %s", rc_names[p->rc], AG_SVT_KEY_BITRATE_KBPS);
   return AG_OK;
@@ -393,6 +457,9 @@ AgEncoder *ag_encoder_open(AgConfig *config) {
   e->frame_bytes = ((size_t)e->w * e->h + 2 * (size_t)e->cw * e->ch) * (size_t)e->bps;
   e->pred = p->pred;
   e->recon_on = p->recon;
+  e->frame_qp_on = p->frame_qp;
+  e->frame_qp = -1;
+  e->cfg_qp = p->qp;
 
   static pthread_once_t log_once = PTHREAD_ONCE_INIT;
   pthread_once(&log_once, quiet_svt_log);
@@ -459,6 +526,7 @@ AgEncoder *ag_encoder_open(AgConfig *config) {
   cfg.recon_enabled = (Bool)e->recon_on;
   /* With no event sent SVT encodes exactly as without ROI (only update_frame_event reads the flag). */
   cfg.enable_roi_map = 1;
+  set_frame_level_qp(&cfg, p);
   EbErrorType r = svt_av1_enc_set_parameter(e->svt, &cfg);
   if (r != EB_ErrorNone) {
     ag_fail(AG_E_ENCODER, "SVT-AV1 rejected the configuration (0x%x); run with SVT_LOG=2 to see its reason", (unsigned)r);
@@ -550,6 +618,7 @@ int32_t ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u
   }
 
   RoiSlot *slot = NULL;
+  int switch_off = 0;
   if (use_offsets || e->hook || e->roi_started) {
     slot = roi_acquire(e);
     if (!slot) {
@@ -561,7 +630,15 @@ int32_t ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u
       if (analyse) ag_analyzer_undo(e->an);
       return AG_E_INVALID;
     }
-    if (!nonzero && !e->roi_started) slot = NULL; /* nothing to say yet: encode exactly as without ROI */
+    if (!nonzero && !(flags & AG_ENC_KEEP_MAP)) {
+      /* Nothing to say: before any map, encode exactly as without ROI; with a map in force, switch it off
+       * where the build allows (else the zero map keeps segmentation on, as SVT has no other way back). */
+      if (!e->roi_started) slot = NULL;
+      else if (ag_encoder_roi_switch_off()) {
+        slot = NULL;
+        switch_off = 1;
+      }
+    }
   }
 
   EbSvtIOFormat io;
@@ -583,6 +660,8 @@ int32_t ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u
   hdr.n_filled_len = hdr.n_alloc_len = (uint32_t)e->frame_bytes;
   hdr.pts = e->next_pts;
   hdr.pic_type = (flags & AG_ENC_KEY) || e->all_key ? EB_AV1_KEY_PICTURE : EB_AV1_INVALID_PICTURE;
+  /* With use_qp_file every picture must carry a valid qp: SVT indexes its qp-to-qindex table with it. */
+  if (e->frame_qp_on) hdr.qp = (uint32_t)(e->frame_qp >= 0 ? e->frame_qp : e->cfg_qp);
   EbPrivDataNode node;
   if (slot) {
     slot->pts = e->next_pts;
@@ -590,6 +669,9 @@ int32_t ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u
     slot->in_use = 1;
     slot->out = 0;
     node = (EbPrivDataNode){.node_type = ROI_MAP_EVENT, .data = &slot->evt, .size = sizeof(SvtAv1RoiMapEvt *), .next = NULL};
+    hdr.p_app_private = &node;
+  } else if (switch_off) {
+    node = roi_switch_off_node();
     hdr.p_app_private = &node;
   }
   e->t_sent[(uint64_t)e->next_pts % TIME_RING] = now_ms();
@@ -602,7 +684,12 @@ int32_t ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u
     e->roi_started = 1;
     e->last_sent = slot;
     roi_release_done(e);
+  } else if (switch_off) {
+    e->roi_started = 0; /* the map is off: the slot in force is freed once its picture is out */
+    e->last_sent = NULL;
+    roi_release_done(e);
   }
+  e->frame_qp = -1;
   if (!analyse) ag_analyzer_push(e->an, y, sy, e->depth); /* the previous frame, should analysis start later */
   e->next_pts++;
   int rc = collect(e, 1, 0);

@@ -17,8 +17,9 @@
 
 /* Bumped whenever an exported signature, enum value, array layout or option key changes. The TypeScript side
  * refuses a library with another value, so a stale build gives a "rebuild" message instead of undefined
- * behaviour. 2: config handles, lengths on every output array, int32_t throughout, encoders write no files. */
-#define AG_ABI_VERSION 2
+ * behaviour. 2: config handles, lengths on every output array, int32_t throughout, encoders write no files.
+ * 3: frame-level qp keys, ag_encoder_set_frame_qp, AG_ENC_KEEP_MAP, ag_encoder_roi_switch_off. */
+#define AG_ABI_VERSION 3
 
 /* Status codes (src/core/errors.ts maps each to its error class). */
 enum {
@@ -98,6 +99,17 @@ AG_API int32_t ag_frame_sse(const void *ay, int32_t a_sy, const void *au, int32_
 #define AG_SVT_KEY_THREADS "threads"           /* int 0..1024: level_of_parallelism, 0 = SVT's choice (1) */
 #define AG_SVT_KEY_RECON "recon"               /* int 0/1: reconstructed frames with the packets (0) */
 #define AG_SVT_KEY_BIT_DEPTH "bit_depth"       /* int 8 or 10 (8); 10: planes are uint16_t, strides in samples */
+/* Frame-level qp, crf/cqp only: a qp per picture from ag_encoder_set_frame_qp (SVT-AV1's use_qp_file), or fixed
+ * qindex offsets per temporal layer added to the default's own base qindex (any of the offset keys turns them
+ * on; all zero = the default). The two exclude each other. */
+#define AG_SVT_KEY_FRAME_QP "frame_qp"             /* int 0/1 (0) */
+#define AG_SVT_KEY_LAYER_OFFSET_0 "layer_offset_0" /* int -255..255 (0): temporal layer 0 (the base layer) */
+#define AG_SVT_KEY_LAYER_OFFSET_1 "layer_offset_1"
+#define AG_SVT_KEY_LAYER_OFFSET_2 "layer_offset_2"
+#define AG_SVT_KEY_LAYER_OFFSET_3 "layer_offset_3"
+#define AG_SVT_KEY_LAYER_OFFSET_4 "layer_offset_4"
+#define AG_SVT_KEY_LAYER_OFFSET_5 "layer_offset_5"
+#define AG_SVT_KEY_KEY_OFFSET "key_offset"         /* int -255..255 (0): key frames */
 
 /* Packet info (double[AG_PI_COUNT]) filled by ag_encoder_next_packet. */
 enum {
@@ -131,8 +143,10 @@ enum {
   AG_ET_COUNT = 4,
 };
 /* ag_encoder_encode flags: AG_ENC_OFFSETS (use the offsets buffer as written by the caller), AG_ENC_KEY
- * (force a key frame). */
-enum { AG_ENC_OFFSETS = 1, AG_ENC_KEY = 2 };
+ * (force a key frame), AG_ENC_KEEP_MAP (send the offsets as a ROI map even when all are zero: SVT-AV1's
+ * segmentation then stays on, the "ROI tax"; without it an all-zero frame switches a map in force off where
+ * ag_encoder_roi_switch_off() says the build allows). */
+enum { AG_ENC_OFFSETS = 1, AG_ENC_KEY = 2, AG_ENC_KEEP_MAP = 4 };
 
 typedef struct AgEncoder AgEncoder;
 /* Returns 0 on success; anything else = failure (the frame is not sent). */
@@ -155,6 +169,11 @@ AG_API int32_t ag_encoder_take_packet(AgEncoder *e, uint8_t *dst, int32_t cap, v
                                       int32_t ru_bytes, void *rv, int32_t rv_bytes);
 AG_API int32_t ag_encoder_stream_info(AgEncoder *e, int32_t *out, int32_t out_len);
 AG_API int32_t ag_encoder_frames_sent(AgEncoder *e);
+/* The next picture's qp (1..63; base_q_idx = SVT's qp-to-qindex table, 4*qp below 63) for an encoder opened with
+ * AG_SVT_KEY_FRAME_QP; -1: the configured qp. */
+AG_API int32_t ag_encoder_set_frame_qp(AgEncoder *e, int32_t qp);
+/* 1 when an all-zero frame can switch a ROI map in force off (see lib/codec/svt.c), else 0. */
+AG_API int32_t ag_encoder_roi_switch_off(void);
 AG_API int32_t ag_encoder_timing(AgEncoder *e, double *out, int32_t out_len);
 AG_API void ag_encoder_close(AgEncoder *e); /* ends the stream, drops what is queued, frees e; NULL is fine */
 /* ---- end SVT-AV1 encoder ---- */
@@ -286,16 +305,21 @@ AG_API int32_t ag_env_cpu_count(void);
 /* ---- libavcodec encoders, muxing, codec strings, hardware probe (lib/codec/lavc.c, lib/io/mux.c,
  *      lib/codec/codec_string.c, lib/codec/hw_probe.c) ---- */
 typedef struct AgLavc AgLavc;
-/* An encoder by libavcodec name ("libx264", "libvpx-vp9", "h264_vaapi"...); libsvtav1 is refused. */
-AG_API AgLavc *ag_lavc_new(const char *encoder);
-/* Before open: "ag:width", "ag:height", "ag:fps" ("num/den"), "ag:input" (the caller's pixel format name),
- * "ag:format" ("annexb" | "avc", H.264/HEVC), "ag:global_header" ("0" | "1"); any other key is an AVOption of
- * the codec context or the encoder (an unknown key or a rejected value: AG_E_INVALID naming it). */
-AG_API int32_t ag_lavc_set(AgLavc *e, const char *key, const char *value);
-AG_API int32_t ag_lavc_open(AgLavc *e);
+/* Open-time keys (ag_config_set_*): the shim's own below; every other key is forwarded as an AVOption of the
+ * codec context or of the encoder ("crf", "preset", "x264-params", "g", "bf", "colorspace"...), an unknown key
+ * or a rejected value failing with AG_E_INVALID naming it. */
+#define AG_LAVC_KEY_WIDTH "width"                 /* int, required */
+#define AG_LAVC_KEY_HEIGHT "height"               /* int, required */
+#define AG_LAVC_KEY_FPS_NUM "fps_num"             /* int >= 1 (30); the time base is fps_den/fps_num */
+#define AG_LAVC_KEY_FPS_DEN "fps_den"             /* int >= 1 (1) */
+#define AG_LAVC_KEY_INPUT "input"                 /* str: the caller's pixel format name ("yuv420p") */
+#define AG_LAVC_KEY_FORMAT "format"               /* str "annexb" (default) | "avc" (H.264/HEVC) */
+#define AG_LAVC_KEY_GLOBAL_HEADER "global_header" /* int 0/1 (0): parameter sets as extradata */
+/* An encoder by libavcodec name ("libx264", "libvpx-vp9", "h264_vaapi"...), opened; libsvtav1 is refused. */
+AG_API AgLavc *ag_lavc_open(const char *encoder, AgConfig *config);
 /* Planes of the input pixel format (unused ones NULL), each with its length in bytes and stride in bytes;
  * flags: AG_LAVC_KEY forces a key frame. Returns the number of packets now queued. */
-enum { AG_LAVC_KEY = 1 };
+enum { AG_LAVC_FLAG_KEYFRAME = 1 };
 AG_API int32_t ag_lavc_encode(AgLavc *e, const uint8_t *p0, int64_t l0, int32_t s0, const uint8_t *p1, int64_t l1,
                               int32_t s1, const uint8_t *p2, int64_t l2, int32_t s2, int64_t pts, int32_t flags);
 AG_API int32_t ag_lavc_flush(AgLavc *e);

@@ -109,7 +109,22 @@ static int interrupt_cb(void *opaque) {
   return r->deadline > 0 && now_s() > r->deadline;
 }
 
-static void start_call(ag_reader *r) { r->deadline = now_s() + AG_READER_CALL_SECONDS; }
+/* The limit for one open or read: AG_READER_CALL_SECONDS, or $AV1GYM_READER_TIME_LIMIT seconds (tests). */
+static double call_limit(void) {
+  const char *s = getenv("AV1GYM_READER_TIME_LIMIT");
+  double v = s ? atof(s) : 0;
+  return v > 0 ? v : AG_READER_CALL_SECONDS;
+}
+
+static void start_call(ag_reader *r) { r->deadline = now_s() + call_limit(); }
+
+/* The error for a libav call cut short by the time limit (libav itself only says "Immediate exit requested"). */
+static int fail_time_limit(const ag_reader *r, const char *doing) {
+  return ag_fail(AG_E_FORMAT,
+                 "%s: %s hit the time limit of %g s for one call: the file is probably damaged (e.g. padded with "
+                 "zeros or empty packets); `ffprobe -count_frames` shows the frames that can be read",
+                 r->path, doing, call_limit());
+}
 
 static const char *err_str(int e) {
   static _Thread_local char buf[AV_ERROR_MAX_STRING_SIZE];
@@ -380,11 +395,13 @@ static int open_demuxer(ag_reader *r, int probe) {
   av_dict_set(&opts, "protocol_whitelist", "file", 0);
   int e = avformat_open_input(&fmt, url, NULL, &opts);
   av_dict_free(&opts);
+  if (e == AVERROR_EXIT) return fail_time_limit(r, "opening");
   if (e < 0) /* avformat_open_input frees fmt on failure */
     return ag_fail(e == AVERROR(ENOENT) || e == AVERROR(EACCES) ? AG_E_IO : AG_E_FORMAT,
                    "%s: not a video file libavformat can open (%s)", r->path, err_str(e));
   r->fmt = fmt;
   e = avformat_find_stream_info(fmt, NULL);
+  if (e == AVERROR_EXIT || interrupt_cb(r)) return fail_time_limit(r, "reading the stream information");
   if (e < 0) return ag_fail(AG_E_FORMAT, "%s: cannot read stream information (%s)", r->path, err_str(e));
   if (probe) {
     e = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
@@ -416,6 +433,10 @@ static int build_index(ag_reader *r) {
   AVPacket *pkt = r->pkt;
   for (;;) {
     int rc = av_read_frame(r->fmt, pkt);
+    if (rc == AVERROR_EXIT || (rc < 0 && interrupt_cb(r))) { /* cut short: the frames so far are not the file */
+      free(e);
+      return fail_time_limit(r, "indexing the frames");
+    }
     if (rc < 0) break; /* end of file, or corrupt data: the frames so far are the file */
     /* Not frames of the file: packets outside the edit list (DISCARD) and damaged ones such as the partial
      * last packet of a truncated file (CORRUPT); the decoder still sees them, their output is skipped. */
@@ -505,7 +526,9 @@ static int open_libav(ag_reader *r, int threads) {
   if (!codec) return ag_fail(AG_E_FORMAT, "%s: no decoder for codec %s", r->path, r->codec);
   if (par->width <= 0 || par->height <= 0 || par->width > 32768 || par->height > 32768)
     return ag_fail(AG_E_FORMAT, "%s: not a readable video (invalid frame size %dx%d)", r->path, par->width, par->height);
-  if (par->format < 0) return ag_fail(AG_E_FORMAT, "%s: unknown pixel format", r->path);
+  /* libavformat learns the pixel format by decoding a frame: none means no frame could be decoded. */
+  if (par->format < 0)
+    return ag_fail(AG_E_FORMAT, "%s: no %s frame could be decoded to learn the pixel format (the file is truncated or its data is corrupt)", r->path, r->codec);
   r->width = par->width;
   r->height = par->height;
   r->src_fmt = par->format;
@@ -573,7 +596,7 @@ static int decode_next(ag_reader *r) {
   int stuck = 0; /* sends refused with EAGAIN while no frame came out: a decoder that wedged on bad data */
   if (!r->fmt) return ag_fail(AG_E_STATE, "%s: no demuxer (an earlier reopen failed)", r->path);
   for (;;) {
-    if (interrupt_cb(r)) return ag_fail(AG_E_FORMAT, "%s: decoding took longer than %.0f s", r->path, AG_READER_CALL_SECONDS);
+    if (interrupt_cb(r)) return fail_time_limit(r, "decoding");
     int e = avcodec_receive_frame(r->dec, r->frm);
     if (e == 0) {
       /* Leading pictures of an open GOP (before the key frame) are concealed after a seek by design: only
@@ -594,6 +617,7 @@ static int decode_next(ag_reader *r) {
         continue;
       }
       e = av_read_frame(r->fmt, r->pkt);
+      if (e == AVERROR_EXIT) return fail_time_limit(r, "reading");
       if (e < 0) {
         r->demux_eof = 1;
         continue;

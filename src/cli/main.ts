@@ -3,6 +3,7 @@
  * The av1gym command line: `av1gym <command> [options]`. Commands:
  *   vmaf    VMAF (and PSNR / SSIM / MS-SSIM) of a distorted video against its reference.
  *   corpus, bdrate, report   the quality corpus (src/cli/corpus.ts, bdrate.ts, report.ts).
+ *   rl-eval  a policy's BD-rates against SVT-AV1's default (src/cli/rl_eval.ts).
  */
 import { parseArgs } from "node:util";
 import { Av1GymError } from "../core/errors";
@@ -19,6 +20,8 @@ commands:
   corpus  encoders x quality grid over sources: per-frame VMAF rows (JSONL), resumable
   bdrate  BD-rate table of a corpus's rows against an anchor encoder
   report  a self-contained HTML report of a corpus (RD curves, BD-rates, per-frame VMAF)
+  record-demo  record 2 generated cameras in real time, two episodes, joined by stream copy
+  rl-eval encode clips with a policy and with SVT-AV1's default; RD points and BD-rates
 
 run "av1gym <command> --help" for its options`;
 
@@ -121,9 +124,19 @@ function main(argv: string[]): void {
     corpus: async () => (await import("./corpus")).corpusCommand(rest),
     bdrate: async () => (await import("./bdrate")).bdrateCommand(rest),
     report: async () => (await import("./report")).reportCommand(rest),
+    "record-demo": async () => (await import("./record_demo")).recordDemoCommand(rest),
   };
   if (lazy[cmd]) {
     lazy[cmd]().then((code) => process.exit(code));
+    return;
+  }
+  if (cmd === "rl-eval") {
+    import("./rl_eval")
+      .then((m) => m.rlEvalCommand(rest))
+      .catch((e) => {
+        if (e instanceof Av1GymError) fail(`${e.name}: ${e.message}`);
+        throw e;
+      });
     return;
   }
   try {

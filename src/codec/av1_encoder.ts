@@ -49,6 +49,8 @@ const EncoderOptions = z
       .object({ num: int("fps.num").min(1).max(2 ** 31 - 1), den: int("fps.den").min(1).max(2 ** 31 - 1) })
       .strict()
       .refine((f) => f.num / f.den <= 240, "SVT-AV1 takes at most 240 frames per second")
+      // SVT-AV1 keeps the rate in 1/256 steps and refuses 0 with a bare error code: say it here.
+      .refine((f) => f.num * 256 >= f.den, (f) => ({ message: `SVT-AV1 takes at least 1/256 frame per second (one frame every 256 s); got ${f.num}/${f.den}` }))
       .default({ num: 25, den: 1 }),
     /** 0 (slowest, best) .. 13 (fastest). */
     preset: int("preset").min(0, "preset must be 0..13").max(13, "preset must be 0..13").default(10),
@@ -79,6 +81,18 @@ const EncoderOptions = z
     output: z.string().min(1).optional(),
     /** Compute the per-superblock analysis for every frame (`lastAnalysis`) even without a hook. */
     analysis: z.boolean().default(false),
+    /**
+     * Per-picture qp (`encode(frame, { frameQp })`, SVT-AV1's use_qp_file): every frame is coded at the qp it is
+     * given, or at the configured crf/qp when it gives none (SVT's own per-layer qp scaling is then off). crf/cqp only.
+     */
+    frameQp: z.boolean().default(false),
+    /**
+     * qindex offsets added to the default's base qindex per temporal layer (index 0 = base layer, up to 6),
+     * SVT-AV1's use_fixed_qindex_offsets = 2; all zeros encode exactly as without. crf/cqp only.
+     */
+    layerQindexOffsets: z.array(int("layerQindexOffsets[i]").min(-255).max(255)).max(6, "layerQindexOffsets: at most 6 temporal layers").optional(),
+    /** qindex offset of key frames, with `layerQindexOffsets`. */
+    keyFrameQindexOffset: int("keyFrameQindexOffset").min(-255).max(255).optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -87,6 +101,10 @@ const EncoderOptions = z
       ctx.addIssue({ code: "custom", path: ["rateControl"], message: "SVT-AV1 2.3 has no VBR with low-delay prediction: use cbr, or predStructure \"random-access\"" });
     if (rc === "cbr" && o.predStructure === "random-access")
       ctx.addIssue({ code: "custom", path: ["rateControl"], message: "SVT-AV1 2.3 has no CBR with random-access prediction: use vbr, or predStructure \"low-delay\"" });
+    if ((o.frameQp || o.layerQindexOffsets || o.keyFrameQindexOffset !== undefined) && rc !== "crf" && rc !== "cqp")
+      ctx.addIssue({ code: "custom", path: ["rateControl"], message: "frameQp and layerQindexOffsets need crf or cqp rate control" });
+    if (o.frameQp && (o.layerQindexOffsets || o.keyFrameQindexOffset !== undefined))
+      ctx.addIssue({ code: "custom", path: ["frameQp"], message: "frameQp and layerQindexOffsets exclude each other in SVT-AV1" });
     if (rc === "vbr" && o.keyInt === -1)
       ctx.addIssue({ code: "custom", path: ["keyInt"], message: "VBR needs a positive keyInt in SVT-AV1 (it does not take -1)" });
   });
@@ -123,6 +141,25 @@ export interface EncodeOptions extends FrameEncodeOptions {
    * most 8 distinct values. They apply to this frame only.
    */
   qpOffsets?: ArrayLike<number>;
+  /**
+   * This frame's qp, 1..63 (base_q_idx 4*qp, 255 at 63), for an encoder opened with `frameQp: true`; without
+   * it the frame gets the configured crf/qp.
+   */
+  frameQp?: number;
+  /**
+   * Send `qpOffsets` as a ROI map even when all are zero. SVT-AV1 then keeps segmentation on (the "ROI tax"),
+   * as it does for every frame after a map when `Av1Encoder.roiSwitchOff` is false. For measurements.
+   */
+  keepMap?: boolean;
+}
+
+/** The open-time keys of per-layer qindex offsets (none: SVT-AV1's own qp scaling alone). */
+function layerOffsetKeys(layers?: number[], key?: number): Record<string, number> {
+  if (!layers && key === undefined) return {};
+  const names = [SVT_KEY.LAYER_OFFSET_0, SVT_KEY.LAYER_OFFSET_1, SVT_KEY.LAYER_OFFSET_2, SVT_KEY.LAYER_OFFSET_3, SVT_KEY.LAYER_OFFSET_4, SVT_KEY.LAYER_OFFSET_5];
+  const out: Record<string, number> = { [SVT_KEY.KEY_OFFSET]: key ?? 0 };
+  (layers ?? []).forEach((v, l) => (out[names[l]!] = v));
+  return out;
 }
 
 /**
@@ -310,6 +347,8 @@ export class Av1Encoder extends NativeHandle implements Encoder {
         [SVT_KEY.THREADS]: o.threads,
         [SVT_KEY.RECON]: o.recon,
         [SVT_KEY.BIT_DEPTH]: o.bitDepth,
+        [SVT_KEY.FRAME_QP]: o.frameQp ? 1 : undefined,
+        ...layerOffsetKeys(o.layerQindexOffsets, o.keyFrameQindexOffset),
       },
       (cfg) => checkHandle(native().ag_encoder_open(cfg) as Pointer | null, "Av1Encoder"),
     );
@@ -337,6 +376,15 @@ export class Av1Encoder extends NativeHandle implements Encoder {
       this.close();
       throw e;
     }
+  }
+
+  /**
+   * True when an all-zero frame after a ROI map puts SVT-AV1 back on its own path (no segmentation): needs an
+   * SVT-AV1 build without asserts, as scripts/build-svt.sh makes (see lib/codec/svt.c). When false, a map
+   * once sent stays in force (zeros included) for the rest of the stream.
+   */
+  static get roiSwitchOff(): boolean {
+    return native().ag_encoder_roi_switch_off() === 1;
   }
 
   /** Frames passed to `encode()` so far (the next frame's index). */
@@ -426,6 +474,13 @@ export class Av1Encoder extends NativeHandle implements Encoder {
       flags |= ENC.OFFSETS;
     }
     if (opts.forceKey) flags |= ENC.KEY;
+    if (opts.keepMap) flags |= ENC.KEEP_MAP;
+    if (opts.frameQp !== undefined) {
+      const q = opts.frameQp;
+      if (!this.options.frameQp) throw new InvalidArgumentError("encode: frameQp needs an encoder opened with frameQp: true");
+      if (typeof q !== "number" || !Number.isInteger(q) || q < 1 || q > 63) throw new InvalidArgumentError(`encode: frameQp must be an integer 1..63, got ${String(q)}`);
+    }
+    if (this.options.frameQp) check(native().ag_encoder_set_frame_qp(h, opts.frameQp ?? -1), "Av1Encoder.encode");
     const recon = this.options.recon;
     if (recon) this.pairer.keep(index, frame);
     state.error = undefined;

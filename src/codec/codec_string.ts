@@ -3,11 +3,10 @@
  * `hvc1.…` (ISO/IEC 14496-15 Annex E), `av01.P.LLT.DD…` (AV1-ISOBMFF) and `vp09.PP.LL.DD…` (VP9 ISO-BMFF
  * binding; VP9 codes no level, so it is the lowest level admitting the size and rate).
  */
+import { cString } from "../native/config";
 import { native, check } from "../native/ffi";
 import { InvalidArgumentError } from "../core/errors";
 import type { Rational } from "../core/rational";
-
-const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");
 
 export type CodecStringCodec = "h264" | "hevc" | "av1" | "vp9";
 

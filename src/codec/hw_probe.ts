@@ -4,11 +4,10 @@
  * for in NV12, and one frame gave a packet — with libav's own reason when not. Results are cached per
  * process and size.
  */
+import { cString } from "../native/config";
 import { native, check } from "../native/ffi";
 import { InvalidArgumentError } from "../core/errors";
 import { HARDWARE_ENCODERS, type HardwareEncoderName } from "./encoder_knobs";
-
-const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");
 
 export interface ProbeResult {
   name: HardwareEncoderName;

@@ -10,8 +10,11 @@
  */
 import type { Pointer } from "bun:ffi";
 import { z } from "zod";
+import { zodMessage } from "../core/validation";
 import { native, check, checkHandle } from "../native/ffi";
 import { NativeHandle } from "../native/handle";
+import { cString, withConfig, type ConfigEntries } from "../native/config";
+import { LAVC_FLAG, LAVC_KEY, LP } from "../native/abi";
 import { InvalidArgumentError, StateError } from "../core/errors";
 import { validateI420, type I420Frame } from "../core/frame";
 import type { Rational } from "../core/rational";
@@ -34,8 +37,6 @@ import {
   type LavcEncoderName,
 } from "./encoder_knobs";
 import { firstAvailableHardware } from "./hw_probe";
-
-const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");
 
 export const INPUT_FORMATS = ["yuv420p", "nv12", "rgb24", "rgba", "yuv420p10le"] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
@@ -104,10 +105,6 @@ export const VideoEncoderOptions = z
 export type VideoEncoderOptions = z.input<typeof VideoEncoderOptions>;
 type Resolved = z.output<typeof VideoEncoderOptions>;
 
-function zodMessage(e: z.ZodError): string {
-  return e.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
-}
-
 /**
  * Everything a libavcodec encoder receives, in order (later sets win): colour, threads, GOP, B-frames, the
  * quality knob or bitrate, preset, low latency, key-frame discipline, then the user's own options.
@@ -153,19 +150,13 @@ class LavcSession extends NativeHandle {
   readonly codec: string;
   readonly pixFmt: string;
   readonly extradata?: Uint8Array;
-  private readonly info = new Float64Array(5);
+  private readonly info = new Float64Array(LP.COUNT);
 
-  constructor(name: string, settings: AvOptions) {
+  /** settings: the shim's keys (LAVC_KEY: width, height, fps_num, fps_den, input, format) and AVOptions. */
+  constructor(name: string, settings: ConfigEntries) {
     const lib = native();
-    const h = checkHandle(lib.ag_lavc_new(cString(name)) as Pointer | null, "VideoEncoder");
+    const h = checkHandle(withConfig(settings, (cfg) => lib.ag_lavc_open(cString(name), cfg)) as Pointer | null, "VideoEncoder");
     super("VideoEncoder", h, (p) => lib.ag_lavc_close(p));
-    try {
-      for (const [k, v] of Object.entries(settings)) check(lib.ag_lavc_set(h, cString(k), cString(v)), "VideoEncoder");
-      check(lib.ag_lavc_open(h), "VideoEncoder");
-    } catch (e) {
-      this.close();
-      throw e;
-    }
     this.codec = String(lib.ag_lavc_codec(h));
     this.pixFmt = String(lib.ag_lavc_pix_fmt(h));
     const n = lib.ag_lavc_extradata(h, null, 0);
@@ -180,7 +171,7 @@ class LavcSession extends NativeHandle {
     const p = (i: number) => planes[i] ?? [null, 0];
     const [a, sa] = p(0), [b, sb] = p(1), [c, sc] = p(2);
     return check(
-      native().ag_lavc_encode(h, a, a?.byteLength ?? 0, sa, b, b?.byteLength ?? 0, sb, c, c?.byteLength ?? 0, sc, pts, key ? 1 : 0),
+      native().ag_lavc_encode(h, a, a?.byteLength ?? 0, sa, b, b?.byteLength ?? 0, sb, c, c?.byteLength ?? 0, sc, pts, key ? LAVC_FLAG.KEYFRAME : 0),
       "VideoEncoder.encode",
     );
   }
@@ -194,9 +185,9 @@ class LavcSession extends NativeHandle {
     const h = this.handle("packets");
     const lib = native();
     while (check(lib.ag_lavc_next_packet(h, this.info, this.info.length)) === 1) {
-      const data = new Uint8Array(this.info[0]!);
+      const data = new Uint8Array(this.info[LP.SIZE]!);
       check(lib.ag_lavc_take_packet(h, data, data.length), "VideoEncoder");
-      yield [data, this.info[1]!, this.info[2]!, this.info[3]!, this.info[4] === 1];
+      yield [data, this.info[LP.PTS]!, this.info[LP.DTS]!, this.info[LP.DURATION]!, this.info[LP.KEY] === 1];
     }
   }
 }
@@ -228,9 +219,12 @@ export class VideoEncoder implements Encoder {
   get pixelFormat(): string {
     return this.encodedPixelFormat;
   }
-  /** Colour signalled in the stream (libav names), for containers. */
+  /**
+   * Colour (libav names), for containers: what a libavcodec stream signals in its VUI/headers. SVT-AV1's
+   * sequence header carries no colour description, so for `av1` only the container records it.
+   */
   readonly colour: Readonly<Record<"color_range" | "color_space" | "color_primaries" | "color_trc", string>>;
-  readonly extradata?: Uint8Array;
+  #extradata?: Uint8Array;
   #codecString = "";
   #lavc: LavcSession | null = null;
   #svt: Av1Encoder | null = null;
@@ -255,27 +249,33 @@ export class VideoEncoder implements Encoder {
       this.codec = "av1";
       this.nativeOptions = {};
       this.encodedPixelFormat = o.inputFormat === "yuv420p10le" ? "yuv420p10le" : "yuv420p";
-      this.nativeQuality = o.bitrateKbps !== undefined ? `cbr ${o.bitrateKbps} kbps` : `crf=${Math.max(1, Math.round(o.quality?.crf ?? 35))}`;
+      this.nativeQuality = o.bitrateKbps !== undefined ? `${o.latency === "low" ? "cbr" : "vbr"} ${o.bitrateKbps} kbps` : `crf=${Math.max(1, Math.round(o.quality?.crf ?? 35))}`;
       return;
     }
     const lname = name as LavcEncoderName;
     const av = avOptionsFor(lname, o);
-    const settings: AvOptions = {
-      "ag:width": String(o.width),
-      "ag:height": String(o.height),
-      "ag:fps": `${o.fps.num}/${o.fps.den}`,
-      "ag:input": o.inputFormat,
-      ...(/^(h264|hevc)$/.test(codecOf(lname)) ? { "ag:format": o.format } : {}),
+    const settings: ConfigEntries = {
+      [LAVC_KEY.WIDTH]: o.width,
+      [LAVC_KEY.HEIGHT]: o.height,
+      [LAVC_KEY.FPS_NUM]: o.fps.num,
+      [LAVC_KEY.FPS_DEN]: o.fps.den,
+      [LAVC_KEY.INPUT]: o.inputFormat,
+      [LAVC_KEY.FORMAT]: /^(h264|hevc)$/.test(codecOf(lname)) ? o.format : undefined,
       ...av,
     };
     this.#lavc = new LavcSession(lname, settings);
     this.codec = this.#lavc.codec;
     this.nativeOptions = Object.freeze(av);
     this.encodedPixelFormat = this.#lavc.pixFmt;
-    this.extradata = this.#lavc.extradata;
+    this.#extradata = this.#lavc.extradata;
     const knob = QUALITY_KNOBS[lname];
     this.nativeQuality = o.bitrateKbps !== undefined ? `b:v ${o.bitrateKbps}k` : `${knob?.native} (${Object.entries(qualityOptions(lname, o.quality?.crf ?? 23)).map(([k, v]) => `${k}=${v}`).join(", ")})`;
-    if (this.extradata && this.codec !== "vp9") this.#codecString = codecStringOf(this.codec as CodecStringCodec, this.extradata, { fps: o.fps });
+    if (this.#extradata && this.codec !== "vp9") this.#codecString = codecStringOf(this.codec as CodecStringCodec, this.#extradata, { fps: o.fps });
+  }
+
+  /** avcC/hvcC (format "avc"), the encoder's global header, or SVT-AV1's sequence header once it is out. */
+  get extradata(): Uint8Array | undefined {
+    return this.#svt ? this.#svt.extradata : this.#extradata;
   }
 
   /** Read from the stream's own headers; "" until the first key frame (or the avcC/hvcC extradata) showed them. */
@@ -284,7 +284,7 @@ export class VideoEncoder implements Encoder {
   }
 
   get closed(): boolean {
-    return !this.#lavc && !this.#svt ? true : this.#lavc ? this.#lavc.closed : this.#svt!.closed;
+    return (this.#lavc?.closed ?? true) && (this.#svt?.closed ?? true);
   }
 
   /** Frames passed to encode() so far. */
@@ -332,7 +332,10 @@ export class VideoEncoder implements Encoder {
   private drain(): Packet[] {
     const out: Packet[] = [];
     for (const [data, pts, dts, duration, isKey] of this.#lavc!.packets()) {
-      if (isKey && this.codec !== "h264" && this.codec !== "hevc" || (isKey && this.options.format === "annexb"))
+      // Key frames carry the headers (Annex B parameter sets, AV1 sequence header, VP9 key frame header); in
+      // the "avc" format the parameter sets are in extradata, read at construction.
+      const headersInBand = this.options.format === "annexb" || (this.codec !== "h264" && this.codec !== "hevc");
+      if (isKey && headersInBand)
         this.#codecString = codecStringOf(this.codec as CodecStringCodec, data, { fps: this.frameRate }) || this.#codecString;
       out.push({ data, pts, dts, duration, timeBase: this.timeBase, isKey });
     }

@@ -18,7 +18,8 @@ export type ErrorCode =
   | "END_OF_STREAM"
   | "INTERNAL"
   | "END_OF_EPISODE"
-  | "ENV_CHECK";
+  | "ENV_CHECK"
+  | "STREAM";
 
 export class Av1GymError extends Error {
   readonly code: ErrorCode;
@@ -54,6 +55,13 @@ export class FormatError extends Av1GymError {
 export class OutOfRangeError extends Av1GymError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("RANGE", message, options);
+  }
+}
+
+/** A StreamingEncoder stream's encoder failed (its `cause` says why); the other streams go on. */
+export class StreamError extends Av1GymError {
+  constructor(readonly key: string, message: string, options?: { cause?: unknown }) {
+    super("STREAM", message, options);
   }
 }
 

@@ -4,6 +4,7 @@
  * Uint8Array; deeper samples (10-bit) are a Uint16Array holding the value in its low bits.
  */
 import { InvalidArgumentError } from "./errors";
+import { describeValue } from "./describe";
 
 export type Samples = Uint8Array | Uint16Array;
 
@@ -53,7 +54,7 @@ export function validateI420(f: I420Frame, expect?: { width: number; height: num
   };
   if (f === null || typeof f !== "object") bad("expected an object with y, u, v planes");
   if (!Number.isInteger(f.width) || !Number.isInteger(f.height) || f.width <= 0 || f.height <= 0)
-    bad(`width and height must be positive integers (got ${f.width}x${f.height})`);
+    bad(`width and height must be positive integers (got width ${describeValue(f.width)}, height ${describeValue(f.height)})`);
   if (expect && (f.width !== expect.width || f.height !== expect.height))
     bad(`frame is ${f.width}x${f.height}, expected ${expect.width}x${expect.height}`);
   const depth = f.bitDepth ?? 8;
@@ -67,7 +68,8 @@ export function validateI420(f: I420Frame, expect?: { width: number; height: num
   for (const [name, data, stride, w, h] of planes) {
     const wantType = depth > 8 ? Uint16Array : Uint8Array;
     if (!(data instanceof wantType)) bad(`plane ${name} must be a ${wantType.name} for ${depth}-bit samples`);
-    if (!Number.isInteger(stride) || stride < w) bad(`stride${name.toUpperCase()} ${stride} is smaller than the plane width ${w}`);
+    if (!Number.isInteger(stride)) bad(`stride${name.toUpperCase()} must be an integer number of samples (got ${describeValue(stride)})`);
+    if (stride < w) bad(`stride${name.toUpperCase()} ${stride} is smaller than the plane width ${w}`);
     const need = stride * (h - 1) + w;
     if (data.length < need)
       bad(`plane ${name} has ${data.length} samples; ${w}x${h} with stride ${stride} needs at least ${need}`);

@@ -3,6 +3,7 @@
  * random starts and `Space.sample()` are reproducible across runs, threads and Bun versions. Math.random
  * cannot be seeded; this can, and it is fast (32-bit integer ops only).
  */
+import { describeValue } from "./describe";
 import { InvalidArgumentError } from "./errors";
 
 function splitmix32(state: { s: number }): number {
@@ -22,7 +23,7 @@ export class Rng {
 
   /** `seed`: any safe integer (both 32-bit halves are used). */
   constructor(seed: number = 0) {
-    if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError(`seed must be a safe integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError(`seed must be a safe integer, got ${describeValue(seed)}`);
     const hi = Math.floor(seed / 0x100000000) | 0;
     const st = { s: (seed | 0) ^ Math.imul(hi, 0x27d4eb2d) };
     this.a = splitmix32(st);
@@ -54,7 +55,7 @@ export class Rng {
 
   /** Uniform integer in [0, n), without modulo bias. n: a positive integer <= 2^32. */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0 || n > 0x100000000) throw new InvalidArgumentError(`int(n): n must be an integer in 1..2^32, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0 || n > 0x100000000) throw new InvalidArgumentError(`int(n): n must be an integer in 1..2^32, got ${describeValue(n)}`);
     if (n === 0x100000000) return this.uint32();
     const limit = 0x100000000 - (0x100000000 % n);
     for (;;) {

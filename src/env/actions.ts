@@ -3,6 +3,7 @@
  * a qindex offset from `actionLevels`. Everything is checked before anything is encoded, so a bad action
  * leaves the episode exactly as it was.
  */
+import { describeValue } from "../core/describe";
 import { MAX_OFFSET_SEGMENTS } from "../codec/av1_encoder";
 import { InvalidArgumentError } from "../core/errors";
 
@@ -14,12 +15,6 @@ export const MAX_ACTION_LEVELS = MAX_OFFSET_SEGMENTS;
 
 const INTEGER_ARRAYS = [Int8Array, Uint8Array, Int16Array, Uint16Array, Int32Array, Uint32Array] as const;
 
-function describe(x: unknown): string {
-  if (x === null) return "null";
-  if (Array.isArray(x)) return `an array of ${x.length}`;
-  if (ArrayBuffer.isView(x)) return `a ${x.constructor.name} of ${(x as unknown as ArrayLike<number>).length}`;
-  return typeof x;
-}
 
 /**
  * Checks `action` (integer array or Int8/Uint8/... typed array, one index per superblock) and writes the
@@ -32,7 +27,7 @@ export function decodeAction(action: unknown, nLevels: number, out: Int8Array, s
   if (!isIntArray && !Array.isArray(action)) {
     const floatHint = action instanceof Float32Array || action instanceof Float64Array ? " (float arrays are not accepted: indices must be integers)" : "";
     throw new InvalidArgumentError(
-      `action must be an integer array or Int8Array/Uint8Array with one level index per superblock (${n} = ${shape.join("x")}), got ${describe(action)}${floatHint}`,
+      `action must be an integer array or Int8Array/Uint8Array with one level index per superblock (${n} = ${shape.join("x")}), got ${describeValue(action)}${floatHint}`,
     );
   }
   const a = action as ArrayLike<unknown>;

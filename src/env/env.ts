@@ -8,6 +8,7 @@
  * depend on actions); the encoder runs incrementally; distortion comes from the encoder's reconstruction
  * against the cached source (C SSE per superblock), never from decoding the bitstream.
  */
+import { describeValue } from "../core/describe";
 import { Av1Encoder, type Av1Packet } from "../codec/av1_encoder";
 import type { Reconstruction } from "../codec/recon";
 import { SB_SIZE, analyzeFrame, superblockGrid } from "../analysis/analysis";
@@ -66,6 +67,9 @@ export interface StepInfo {
   cost: number;
   /** The zero-offset encode's cost at this frame index (baseline mode only). */
   baselineCost?: number;
+  /** The reconstruction (what a decoder shows) and the source frame, with the `recon` option. */
+  recon?: I420Frame;
+  source?: I420Frame;
 }
 
 export interface ResetInfo {
@@ -83,6 +87,16 @@ export interface ResetOptions {
 
 export type StepResult = [obs: Observation, reward: number, terminated: boolean, truncated: boolean, info: StepInfo];
 
+/** A frame-level action: the frame's qp (needs `encoder.frameQp`), and/or superblock level indices. */
+export interface FrameAction {
+  /** SVT-AV1 qp 1..63 for this frame (base_q_idx 4*qp, 255 at 63). */
+  frameQp?: number;
+  /** One action-level index per superblock, as the plain-array form. */
+  superblocks?: ArrayLike<number>;
+}
+/** What `step` takes: superblock level indices, or a FrameAction. */
+export type StepAction = ArrayLike<number> | Int8Array | Uint8Array | FrameAction;
+
 /** One encoded frame with what the reward needs. */
 interface MeasuredFrame {
   packet: Av1Packet;
@@ -91,10 +105,14 @@ interface MeasuredFrame {
   bpp: number;
 }
 
-/** Per-frame zero-offset results by source+settings+window (shared by every Env in the process). */
+/** Per-frame results of SVT-AV1's default (no map, no frame qp) by source+settings+window (shared by every Env in
+ * the process): the reward's anchor and the observation's "what the default would do". */
 interface BaselineEntry {
   distortion: Float64Array;
   bpp: Float64Array;
+  qindex: Int16Array;
+  /** 1 when the default coded the frame as a reference (not NON_REF). */
+  referenced: Uint8Array;
 }
 const baselineCache = new Map<string, BaselineEntry>();
 const BASELINE_CACHE_MAX = 64;
@@ -121,7 +139,9 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
   private analysis: Map<number, Float32Array>;
   private distortion: Distortion;
   private ownsDistortion = false;
+  /** The rate weight in force this episode (the window's slope when reward.lambda is "slope"). */
   private lambda: number;
+  private readonly lambdaSpec: number | "slope" | "budget";
   private settingsKey: string;
   private rng: Rng | null = null;
   private encoder: Av1Encoder | null = null;
@@ -136,6 +156,8 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
   private failure: string | null = null;
   private started = false;
   private baseline: BaselineEntry | null = null;
+  private bitsUsed = 0;
+  private bitsBudget = 0;
   private prevQindex = 0;
   private prevBpp = 0;
   private prevIsKey = 0;
@@ -181,7 +203,8 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
         throw new InvalidArgumentError(`the ms_ssim reward needs frames of at least 176x176 (5 scales), the source is ${this.source.width}x${this.source.height}`);
       this.ownsDistortion = typeof o.reward.distortion === "string";
       this.distortion = typeof o.reward.distortion === "string" ? distortionByName(o.reward.distortion, o.reward) : o.reward.distortion;
-      this.lambda = o.reward.lambda ?? this.distortion.defaultLambda;
+      this.lambdaSpec = o.reward.budget ? "budget" : o.reward.lambda ?? (o.reward.mode === "baseline" ? "slope" : this.distortion.defaultLambda);
+      this.lambda = typeof this.lambdaSpec === "number" ? this.lambdaSpec : 0;
       this.actionLevels = Object.freeze([...o.actionLevels]);
       this.maxAbsLevel = Math.max(1, ...o.actionLevels.map(Math.abs));
       this.settingsKey = JSON.stringify(o.encoder);
@@ -220,6 +243,11 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     return this.hash;
   }
 
+  /** The source's frame rate, frames per second. */
+  get fps(): number {
+    return this.source.fps.num / this.source.fps.den;
+  }
+
   /** Frames encoded so far in this episode. */
   get stepCount(): number {
     return this.t;
@@ -233,17 +261,17 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     this.live();
     const { seed, options = {} } = args ?? {};
     if (seed !== undefined) {
-      if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError(`reset: seed must be a safe integer, got ${seed}`);
+      if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError(`reset: seed must be a safe integer, got ${describeValue(seed)}`);
       this.rng = new Rng(seed);
     }
     this.rng ??= new Rng(entropySeed());
     const o = this.opts;
     const maxFrames = options.maxFrames ?? o.maxFrames;
     if (maxFrames !== undefined && (!Number.isInteger(maxFrames) || maxFrames < 1))
-      throw new InvalidArgumentError(`reset: maxFrames must be a positive integer, got ${maxFrames}`);
+      throw new InvalidArgumentError(`reset: maxFrames must be a positive integer, got ${describeValue(maxFrames)}`);
     let start = options.start ?? o.start;
     if (!Number.isInteger(start) || start < 0 || start >= this.frameCount)
-      throw new InvalidArgumentError(`reset: start must be an integer in 0..${this.frameCount - 1}, got ${start}`);
+      throw new InvalidArgumentError(`reset: start must be an integer in 0..${this.frameCount - 1}, got ${describeValue(start)}`);
     if (options.start === undefined && o.randomStart) {
       const span = this.frameCount - maxFrames! - o.start;
       if (span < 0) throw new InvalidArgumentError(`reset: randomStart needs start ${o.start} + maxFrames ${maxFrames} <= ${this.frameCount} source frames`);
@@ -260,7 +288,11 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     this.start = start;
     this.length = length;
     this.cache.setWindow(start, start + length);
-    this.baseline = o.reward.mode === "baseline" ? this.baselineFor(start, length) : null;
+    // The default's run on this window: the baseline reward's anchor and the observation's next-frame facts.
+    this.baseline = this.baselineFor(start, length);
+    if (this.lambdaSpec === "slope") this.lambda = this.slopeFor(start, length);
+    this.bitsUsed = 0;
+    this.bitsBudget = o.reward.budget ? o.reward.budget.factor * sum(this.baseline.bpp) * this.width * this.height : 0;
     this.distortion.reset?.();
     this.encoder = this.openEncoder();
     this.t = 0;
@@ -277,7 +309,23 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     return [this.observe(), { frameIndex: start, start, episodeLength: length, sbRows: this.sbRows, sbCols: this.sbCols }];
   }
 
-  step(action: ArrayLike<number> | Int8Array | Uint8Array): StepResult {
+  /** The lambda in force this episode (the window's RD slope with reward.lambda "slope"; 0 in budget mode). */
+  get rateWeight(): number {
+    return this.lambda;
+  }
+
+  /** Bits spent this episode, and the episode's budget (0 outside budget mode). */
+  get budget(): { used: number; total: number } {
+    return { used: this.bitsUsed, total: this.bitsBudget };
+  }
+
+  /** The default encoder's base qindex for frame `step` of this episode (what frameQp competes with). */
+  defaultQindex(step = this.t): number {
+    if (!this.baseline || step < 0 || step >= this.length) throw new StateError(`defaultQindex: no frame ${step} in this episode`);
+    return this.baseline.qindex[step]!;
+  }
+
+  step(action: StepAction): StepResult {
     this.live();
     if (!this.started) throw new StateError("call reset() before step()");
     if (this.ended)
@@ -287,8 +335,7 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
           : `the episode ended after ${this.t} frames; call reset() to start another`,
       );
     // Validate before anything is encoded: a bad action leaves the episode as it was.
-    decodeAction(action, this.actionLevels.length, this.levelScratch, [this.sbRows, this.sbCols]);
-    levelsToOffsets(this.levelScratch, this.actionLevels, this.offsets);
+    const frameQp = this.parseAction(action);
 
     // Everything that can fail without touching the encoder comes first, so such a failure (e.g. a source
     // that became unreadable) leaves the episode exactly as it was and the step can be retried: this frame,
@@ -301,7 +348,7 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     const t0 = performance.now();
     let frame: MeasuredFrame;
     try {
-      frame = this.encodeAndMeasure(enc, src, this.offsets, this.prevDist);
+      frame = this.encodeAndMeasure(enc, src, this.offsets, this.prevDist, frameQp);
     } catch (e) {
       // Once the frame is inside the encoder the step cannot be taken back (a retry would encode it twice):
       // the episode ends here, explicitly. An encoder error leaves its state unknown: the same.
@@ -316,8 +363,13 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     const { packet: p, recon, d, bpp } = frame;
     this.hash = hashPacket(this.hash, p.data);
     const cost = rdCost(d, bpp, this.lambda);
-    const baselineCost = this.baseline ? rdCost(this.baseline.distortion[this.t]!, this.baseline.bpp[this.t]!, this.lambda) : undefined;
-    const reward = rewardFromCost(cost, this.baseline ? "baseline" : "absolute", baselineCost);
+    const baseMode = this.opts.reward.mode === "baseline";
+    const baselineCost = baseMode ? rdCost(this.baseline!.distortion[this.t]!, this.baseline!.bpp[this.t]!, this.lambda) : undefined;
+    let reward = rewardFromCost(cost, baseMode ? "baseline" : "absolute", baselineCost);
+    this.bitsUsed += bpp * this.width * this.height;
+    const budget = this.opts.reward.budget;
+    if (budget && this.t + 1 >= this.length && this.bitsUsed > this.bitsBudget)
+      reward -= budget.overshootPenalty * ((this.bitsUsed - this.bitsBudget) / this.bitsBudget) * this.length;
 
     const info: StepInfo = {
       frameIndex: index,
@@ -335,6 +387,10 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
       cost,
     };
     if (baselineCost !== undefined) info.baselineCost = baselineCost;
+    if (this.opts.recon) {
+      info.recon = p.recon!.frame;
+      info.source = src;
+    }
 
     // State the next observation reports.
     this.prevLevels.set(this.levelScratch);
@@ -379,19 +435,44 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     if (this.closed) throw new StateError("the Env is closed");
   }
 
-  private openEncoder(): Av1Encoder {
+  /** The episode's encoder; `defaultAt` opens SVT-AV1's default instead (no frame qp, no layer offsets), at
+   * another rate setting if given (the baseline and the slope). */
+  private openEncoder(defaultAt?: number): Av1Encoder {
     const e = this.opts.encoder;
+    const rate = defaultAt ?? rateSetting(e);
     return new Av1Encoder({
       width: this.width,
       height: this.height,
       fps: this.source.fps,
       preset: e.preset,
-      rateControl: e.qp !== undefined ? { mode: "cqp", qp: e.qp } : { mode: "crf", crf: rateSetting(e) },
+      rateControl: e.qp !== undefined ? { mode: "cqp", qp: rate } : { mode: "crf", crf: rate },
       predStructure: "low-delay",
       keyInt: e.keyInt,
       threads: e.threads,
       recon: true,
+      ...(defaultAt === undefined
+        ? { frameQp: e.frameQp, layerQindexOffsets: e.layerQindexOffsets, keyFrameQindexOffset: e.keyFrameQindexOffset }
+        : {}),
     });
+  }
+
+  /** Checks an action and leaves its offsets in this.offsets; returns the frame qp to send (or undefined). */
+  private parseAction(action: StepAction): number | undefined {
+    const isFrame = action !== null && typeof action === "object" && !ArrayBuffer.isView(action) && !Array.isArray(action) && ("frameQp" in action || "superblocks" in action);
+    const sb = isFrame ? (action as FrameAction).superblocks : (action as ArrayLike<number>);
+    let frameQp = isFrame ? (action as FrameAction).frameQp : undefined;
+    if (frameQp !== undefined) {
+      if (!this.opts.encoder.frameQp) throw new InvalidArgumentError("step: frameQp needs an Env with encoder.frameQp: true");
+      if (typeof frameQp !== "number" || !Number.isInteger(frameQp) || frameQp < 1 || frameQp > 63)
+        throw new InvalidArgumentError(`step: frameQp must be an integer 1..63, got ${String(frameQp)}`);
+    }
+    if (sb === undefined) {
+      this.levelScratch.fill(Math.max(0, this.actionLevels.indexOf(0)));
+      if (this.actionLevels.indexOf(0) < 0 && isFrame) throw new InvalidArgumentError("step: superblocks are required when actionLevels has no 0");
+    } else decodeAction(sb, this.actionLevels.length, this.levelScratch, [this.sbRows, this.sbCols]);
+    levelsToOffsets(this.levelScratch, this.actionLevels, this.offsets);
+    if (this.opts.encoder.frameQp && frameQp === undefined) frameQp = qpForQindex(this.baseline!.qindex[this.t]!);
+    return frameQp;
   }
 
   private closeEncoder(): void {
@@ -423,6 +504,7 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     const a = this.t < this.length ? this.analysisOf(next) : this.zeroAnalysis;
     let lumaSum = 0;
     let madSum = 0;
+    let varSum = 0;
     for (let i = 0; i < nSb; i++) {
       const o = i * SB_F;
       const r = i * NUM_ANALYSIS;
@@ -431,6 +513,7 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
       sb[o + SB.prev_offset] = this.t > 0 ? this.actionLevels[this.prevLevels[i]!]! / this.maxAbsLevel : 0;
       lumaSum += a[r + SB.mean_luma]! * this.sbPixels[i]!;
       madSum += a[r + SB.temporal_mad]! * this.sbPixels[i]!;
+      varSum += a[r + SB.log_variance]! * this.sbPixels[i]!;
     }
     const px = this.width * this.height;
     const keyInt = this.opts.encoder.keyInt;
@@ -455,31 +538,58 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     fr[FR.rate_setting] = rateSetting(this.opts.encoder) / MAX_QP;
     fr[FR.frame_mean_luma] = lumaSum / px;
     fr[FR.frame_temporal_mad] = madSum / px;
+    const has = this.t < this.length;
+    fr[FR.next_temporal_layer] = has ? lowDelayLayer(sinceKey) / 2 : 0;
+    fr[FR.next_is_referenced] = has ? this.baseline!.referenced[this.t]! : 0;
+    fr[FR.next_default_qindex] = has ? this.baseline!.qindex[this.t]! / MAX_QINDEX : 0;
+    fr[FR.frame_log_variance] = varSum / px;
+    if (this.bitsBudget > 0) {
+      fr[FR.budget_used] = this.bitsUsed / this.bitsBudget;
+      fr[FR.budget_left] = 1 - this.bitsUsed / this.bitsBudget;
+    }
     const obs = { superblocks: sb, frame: fr };
     const clip = this.opts.observation.clip;
     if (clip !== undefined) clipObservationInPlace(obs, clip);
     return obs;
   }
 
-  /** Zero-offset per-frame D and bpp of this window, computed once and cached (see README: baseline). */
-  private baselineFor(start: number, length: number): BaselineEntry {
-    const key = `${this.source.key}|${this.settingsKey}|${this.distortion.name}|${this.distortion.unit}|${start}|${length}|${this.width}x${this.height}`;
+  /** The RD slope (distortion per bit per pixel) of the default encoder on this window: the window encoded at
+   * the rate setting -slopeStep and +slopeStep (cached like the baseline). */
+  private slopeFor(start: number, length: number): number {
+    const e = this.opts.encoder;
+    const rate = rateSetting(e);
+    const step = this.opts.reward.slopeStep;
+    const lo = this.baselineFor(start, length, Math.max(1, rate - step));
+    const hi = this.baselineFor(start, length, Math.min(63, rate + step));
+    const dR = mean(lo.bpp) - mean(hi.bpp);
+    const dD = mean(hi.distortion) - mean(lo.distortion);
+    return dR > 0 && dD > 0 ? dD / dR : this.distortion.defaultLambda; // a flat or inverted curve: fall back
+  }
+
+  /** SVT-AV1's default per-frame D, bpp, qindex and reference flag on this window, computed once and cached
+   * (see README: baseline); at another rate setting for the slope. */
+  private baselineFor(start: number, length: number, rate?: number): BaselineEntry {
+    const e = this.opts.encoder;
+    const defaults = JSON.stringify({ preset: e.preset, crf: e.crf, qp: e.qp, keyInt: e.keyInt, threads: e.threads, rate: rate ?? rateSetting(e) });
+    const key = `${this.source.key}|${defaults}|${this.distortion.name}|${this.distortion.unit}|${start}|${length}|${this.width}x${this.height}`;
     const hit = baselineCache.get(key);
     if (hit) {
       baselineCache.delete(key); // LRU: move to the end
       baselineCache.set(key, hit);
       return hit;
     }
-    const entry: BaselineEntry = { distortion: new Float64Array(length), bpp: new Float64Array(length) };
+    const entry: BaselineEntry = { distortion: new Float64Array(length), bpp: new Float64Array(length), qindex: new Int16Array(length), referenced: new Uint8Array(length) };
     this.distortion.reset?.();
-    const enc = this.openEncoder();
+    const enc = this.openEncoder(rate ?? rateSetting(e));
     const zero = new Int16Array(this.nSb);
     const sbOut = new Float32Array(this.nSb);
     try {
       for (let t = 0; t < length; t++) {
-        const { d, bpp } = this.encodeAndMeasure(enc, this.cache.get(start + t), zero, sbOut);
+        const { d, bpp, packet } = this.encodeAndMeasure(enc, this.cache.get(start + t), zero, sbOut);
         entry.distortion[t] = d;
         entry.bpp[t] = bpp;
+        entry.qindex[t] = packet.av1.qindex;
+        entry.referenced[t] = packet.av1.frameType === "NON_REF" ? 0 : 1;
       }
     } finally {
       enc.close();
@@ -491,8 +601,8 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
 
   /** Encodes one frame (low delay: its packet comes back now) and measures it: D at the reward's metric
    * (per-superblock values into sbOut) from the encoder's own recon SSE, and bits per pixel. */
-  private encodeAndMeasure(enc: Av1Encoder, src: I420Frame, offsets: Int16Array, sbOut: Float32Array): MeasuredFrame {
-    const packets = enc.encode(src, { qpOffsets: offsets });
+  private encodeAndMeasure(enc: Av1Encoder, src: I420Frame, offsets: Int16Array, sbOut: Float32Array, frameQp?: number): MeasuredFrame {
+    const packets = enc.encode(src, frameQp === undefined ? { qpOffsets: offsets } : { qpOffsets: offsets, frameQp });
     if (packets.length !== 1) throw new EncoderError(`low-delay encoder returned ${packets.length} packets for one frame (expected 1)`);
     const p = packets[0]!;
     const recon = p.recon;
@@ -504,6 +614,25 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     );
     return { packet: p, recon, d, bpp: bitsPerPixel(p.data.length, this.width, this.height) };
   }
+}
+
+const sum = (a: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return s;
+};
+const mean = (a: ArrayLike<number>) => (a.length ? sum(a) / a.length : 0);
+
+/** The SVT-AV1 qp (1..63) whose qindex (4*qp, 255 at 63) is nearest to `qindex`. */
+export function qpForQindex(qindex: number): number {
+  if (qindex >= 254) return 63;
+  return Math.max(1, Math.min(62, Math.round(qindex / 4)));
+}
+
+/** Temporal layer of the frame `sinceKey` frames after a key frame in SVT-AV1's low-delay structure (always
+ * 2 hierarchical levels in single pass: mini-GOPs of 4, layers 2 1 2 0; key frames are layer 0). */
+export function lowDelayLayer(sinceKey: number): number {
+  return sinceKey % 4 === 0 ? 0 : sinceKey % 2 === 0 ? 1 : 2;
 }
 
 /** The encoder's CRF, or its QP in CQP mode (the options' default CRF when neither is given). */

@@ -71,6 +71,7 @@ export const SUPERBLOCK_FEATURE_TABLE = [
 
 const lumaSpec = ANALYSIS_TABLE[0];
 const madSpec = ANALYSIS_TABLE[2];
+const varSpec = ANALYSIS_TABLE[1];
 
 /** Whole-frame features (`frame`), in order. */
 export const FRAME_FEATURE_TABLE = [
@@ -90,6 +91,12 @@ export const FRAME_FEATURE_TABLE = [
   feature("rate_setting", 0, 1, `CRF or QP of the encoder settings / ${MAX_QP}`),
   feature("frame_mean_luma", lumaSpec.low, lumaSpec.high, "mean luma of the frame to be encoded (scaled as mean_luma)"),
   feature("frame_temporal_mad", madSpec.low, madSpec.high, "its mean temporal MAD (scaled as temporal_mad)"),
+  feature("next_temporal_layer", 0, 1, "temporal layer of the frame to be encoded / 2 (SVT-AV1 low delay: 0 base .. 2 top; key frames 0)"),
+  feature("next_is_referenced", 0, 1, "1 if SVT-AV1's default codes it as a reference for later frames (0: NON_REF)"),
+  feature("next_default_qindex", 0, 1, `the base qindex SVT-AV1's default gives it (its own encode of the window) / ${MAX_QINDEX}`),
+  feature("frame_log_variance", varSpec.low, varSpec.high, "its mean spatial complexity: mean per-superblock log_variance (scaled as there)"),
+  feature("budget_used", 0, Infinity, "budget mode: bits spent so far / the episode's budget (0 otherwise)"),
+  feature("budget_left", -Infinity, 1, "budget mode: bits left / the budget (negative once overspent; 0 otherwise)"),
 ] as const;
 
 export type SuperblockFeature = (typeof SUPERBLOCK_FEATURE_TABLE)[number]["name"];

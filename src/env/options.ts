@@ -26,23 +26,47 @@ export const EncoderSettingsSchema = z
     keyInt: z.number().int().min(-1).max(10000).default(-1),
     /** Encoder threads (SVT level of parallelism); 1 (default) gives bit-exact reproducible episodes. */
     threads: z.number().int().min(0).max(64).default(1),
+    /** Frame-level qp actions (`step({ frameQp })`, SVT-AV1's per-picture qp). A step without one gets the qp
+     * nearest the default's base qindex for that frame. */
+    frameQp: z.boolean().default(false),
+    /** Fixed qindex offsets per temporal layer on top of the default's (see Av1Encoder); excludes frameQp. */
+    layerQindexOffsets: z.array(z.number().int().min(-255).max(255)).max(6).optional(),
+    keyFrameQindexOffset: z.number().int().min(-255).max(255).optional(),
   })
   .strict()
-  .refine((s) => !(s.crf !== undefined && s.qp !== undefined), { message: "give crf or qp, not both" });
+  .refine((s) => !(s.crf !== undefined && s.qp !== undefined), { message: "give crf or qp, not both" })
+  .refine((s) => !(s.frameQp && (s.layerQindexOffsets || s.keyFrameQindexOffset !== undefined)), { message: "frameQp and layerQindexOffsets exclude each other" });
 
 export const RewardSchema = z
   .object({
     /** mse | psnr | ssim | ssim_box8 | ms_ssim | vmaf, or a Distortion object (see reward.ts). Default psnr. */
     distortion: z.union([z.enum(DISTORTION_NAMES), z.custom<Distortion>(isDistortion, "a Distortion object (name, measure, scale)")]).default("psnr"),
-    /** Weight of bits per pixel; default per metric (mse 50, psnr 10, ssim and ssim_box8 5, ms_ssim 2, vmaf 20). */
-    lambda: z.number().finite().min(0).optional(),
+    /**
+     * Weight of bits per pixel. "slope" (the default in baseline mode): the default encoder's own local RD slope
+     * at the episode's operating point (its window encoded at rate setting -slopeStep and +slopeStep, once,
+     * cached), so moving along the default's curve (uniform offsets) scores about 0. A number: fixed (default in
+     * absolute mode: per metric, mse 50, psnr 10, ssim and ssim_box8 5, ms_ssim 2, vmaf 20).
+     */
+    lambda: z.union([z.number().finite().min(0), z.literal("slope")]).optional(),
+    /** CRF / QP step either side of the operating point for the "slope" lambda (default 4). */
+    slopeStep: z.number().int().min(1).max(16).default(4),
+    /**
+     * Budget mode: the episode has a bit budget (a multiple of the default encoder's bits on the same window,
+     * default 1) shown in the observation (bits used and left); the rate term leaves the per-step reward (it is
+     * distortion only) and the last step is charged overshootPenalty x overshoot fraction x episode length.
+     */
+    budget: z
+      .object({ factor: z.number().positive().max(100).default(1), overshootPenalty: z.number().min(0).default(20) })
+      .strict()
+      .optional(),
     /** absolute: -(D + lambda R); baseline: improvement over the zero-offset encode of the same frame. */
     mode: z.enum(["absolute", "baseline"]).default("absolute"),
     /** vmaf only: a libvmaf JSON model file (default: $AV1GYM_VMAF_MODEL, else ../shared's vmaf_v0.6.1.json). */
     vmafModel: z.string().min(1).optional(),
   })
   .strict()
-  .refine((r) => r.vmafModel === undefined || r.distortion === "vmaf", { message: "vmafModel applies to the vmaf distortion only", path: ["vmafModel"] });
+  .refine((r) => r.vmafModel === undefined || r.distortion === "vmaf", { message: "vmafModel applies to the vmaf distortion only", path: ["vmafModel"] })
+  .refine((r) => r.lambda !== "slope" || r.budget === undefined, { message: "budget mode has no rate weight (leave lambda unset)", path: ["lambda"] });
 
 export const EnvOptionsSchema = z
   .object({
@@ -71,6 +95,8 @@ export const EnvOptionsSchema = z
       .strict()
       .default({}),
     reward: RewardSchema.default({}),
+    /** Put each step's reconstruction and source frame in its info (`recon`, `source`), e.g. to score them. */
+    recon: z.boolean().default(false),
     /** Memory for decoded source frames, MB (default 256). Windows that fit decode once for all episodes. */
     cacheMB: z.number().min(0).max(65536).default(256),
   })

@@ -7,6 +7,7 @@
  * demuxed once (no decoding) to build that table, so `frameCount` is exact and `frame(i)` is bit-identical
  * to the i-th frame of a sequential decode.
  */
+import { describeValue } from "../core/describe";
 import { z } from "zod";
 import type { Pointer } from "bun:ffi";
 import { extname } from "node:path";
@@ -135,7 +136,7 @@ function toRational(fps: number | Rational): Rational {
 
 function checkIndex(i: number, count: number): void {
   if (typeof i !== "number" || !Number.isInteger(i))
-    throw new InvalidArgumentError(`frame index must be an integer (got ${String(i)})`);
+    throw new InvalidArgumentError(`frame index must be an integer (got ${describeValue(i)})`);
   if (i < 0 || i >= count) throw new OutOfRangeError(`frame ${i} is outside the file (frames 0..${count - 1})`);
 }
 
@@ -258,10 +259,10 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> extends NativeHandl
   indexAt(seconds: number, options: { toleranceS?: number } = {}): number {
     this.#live();
     if (typeof seconds !== "number" || !Number.isFinite(seconds))
-      throw new InvalidArgumentError(`time must be a finite number of seconds (got ${String(seconds)})`);
+      throw new InvalidArgumentError(`time must be a finite number of seconds (got ${describeValue(seconds)})`);
     const tol = options?.toleranceS ?? 1 / this.fps;
     if (typeof tol !== "number" || !(tol >= 0) || !Number.isFinite(tol))
-      throw new InvalidArgumentError(`toleranceS must be a finite number >= 0 (got ${String(tol)})`);
+      throw new InvalidArgumentError(`toleranceS must be a finite number >= 0 (got ${describeValue(tol)})`);
     const t = this.#times;
     const best = nearestIndex(t, seconds);
     const dist = Math.abs(t[best] - seconds);
@@ -390,7 +391,7 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> extends NativeHandl
     const start = options?.start ?? 0;
     const end = options?.end ?? count;
     for (const [name, v] of [["start", start], ["end", end]] as const)
-      if (typeof v !== "number" || !Number.isInteger(v)) throw new InvalidArgumentError(`${name} must be an integer (got ${String(v)})`);
+      if (typeof v !== "number" || !Number.isInteger(v)) throw new InvalidArgumentError(`${name} must be an integer (got ${describeValue(v)})`);
     if (start < 0 || end > count || start > end)
       throw new OutOfRangeError(`frames ${start}..${end} are outside the file (0..${count}, end exclusive)`);
     const shared = options?.reuse ? this.allocFrame() : undefined;

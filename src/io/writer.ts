@@ -8,6 +8,8 @@
  */
 import type { Pointer } from "bun:ffi";
 import { z } from "zod";
+import { zodMessage } from "../core/validation";
+import { cString } from "../native/config";
 import { native, check, checkHandle } from "../native/ffi";
 import { NativeHandle } from "../native/handle";
 import { Av1GymError, InvalidArgumentError, StateError } from "../core/errors";
@@ -15,8 +17,6 @@ import { rescale, type Rational } from "../core/rational";
 import type { Packet, VideoStreamInfo } from "../codec/packet";
 import type { Muxer } from "./muxer";
 import { VideoEncoder, type InputFrame, type VideoEncodeOptions, type VideoEncoderOptions } from "../codec/video_encoder";
-
-const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");
 
 const MuxOptions = z
   .object({
@@ -29,10 +29,6 @@ const MuxOptions = z
   })
   .strict();
 export type MuxOptions = z.input<typeof MuxOptions>;
-
-function zodMessage(e: z.ZodError): string {
-  return e.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
-}
 
 export class LavfMuxer extends NativeHandle implements Muxer {
   readonly path: string;

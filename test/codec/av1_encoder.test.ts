@@ -6,6 +6,7 @@ import { Av1Encoder, type Av1Packet, type EncoderOptions } from "../../src/codec
 import { IvfWriter } from "../../src/io/ivf";
 import { synthFrames } from "../../src/io/synth";
 import { describeShared, sharedPath } from "../helpers/shared";
+import { traceHeaders } from "../helpers/trace_headers";
 import { analyzeFrame, FEATURE } from "../../src/analysis/analysis";
 import { CallbackError, InvalidArgumentError, StateError } from "../../src/core/errors";
 import { allocI420, type I420Frame } from "../../src/core/frame";
@@ -230,18 +231,7 @@ describe("bitstream", () => {
       if (opts.keyInt === 5) expect(pk.filter((p) => p.isKey).map((p) => p.pts)).toEqual([0, 5, 10]);
     });
 
-  /** base_q_idx of the last frame header of each temporal unit, as FFmpeg's trace_headers reads it. */
-  function traceQindex(path: string): (number | null)[] {
-    const p = Bun.spawnSync(["ffmpeg", "-v", "trace", "-i", path, "-c", "copy", "-bsf:v", "trace_headers", "-f", "null", "-"]);
-    const tus: (number | null)[] = [];
-    for (const line of p.stderr.toString().split("\n")) {
-      if (!line.includes("trace_headers")) continue;
-      if (line.includes("Temporal Delimiter")) tus.push(null);
-      const m = /base_q_idx\s+[01]+ = (\d+)/.exec(line);
-      if (m) tus[tus.length - 1] = Number(m[1]);
-    }
-    return tus;
-  }
+  const traceQindex = (path: string) => traceHeaders(path).map((t) => t.baseQIdx);
 
   for (const pred of ["low-delay", "random-access"] as const)
     test(`qindex is the frame header's base_q_idx (${pred}, checked with FFmpeg's trace_headers)`, () => {
@@ -596,6 +586,7 @@ describe("bad input", () => {
       out.push(lib.ag_encoder_next_packet(e, new Float64Array(4), 4) + ":" + String(lib.ag_last_error()));
       out.push(lib.ag_encoder_timing(e, new Float64Array(2), 2), lib.ag_encoder_stream_info(e, new Int32Array(1), 1));
       lib.ag_encoder_close(e);
+      out.push(bad({ layer_offset_0: 300 }), bad({ frame_qp: 1, layer_offset_1: 4 }), bad({ frame_qp: 1, rc: "cbr", bitrate_kbps: 500 }));
       console.log(JSON.stringify(out));
     `;
     const p = Bun.spawnSync(["bun", "-e", code], { cwd: ROOT });
@@ -615,6 +606,9 @@ describe("bad input", () => {
     expect(out.slice(10, 14)).toEqual([-1, -8, -8, -8]);
     expect(out[14]).toBe(-2);
     expect(out[15]).toBe("-1:packet info holds 4 values, needs 9");
-    expect(out.slice(16)).toEqual([-1, -1]);
+    expect(out.slice(16, 18)).toEqual([-1, -1]);
+    expect(out[18]).toContain("layer_offset_0");
+    expect(out[19]).toContain("exclude each other");
+    expect(out[20]).toContain("need crf or cqp");
   });
 });

@@ -10,7 +10,8 @@ import { VideoEncoder, type VideoEncoderOptions } from "../../src/codec/video_en
 import { codecStringOf } from "../../src/codec/codec_string";
 import { FormatError, InvalidArgumentError } from "../../src/core/errors";
 import { allocI420 } from "../../src/core/frame";
-import { VideoWriter } from "../../src/io/writer";
+import { LavfMuxer, VideoWriter } from "../../src/io/writer";
+import { Av1Encoder } from "../../src/codec/av1_encoder";
 import { synthFrames } from "../../src/io/synth";
 import { firstFields, traceFields } from "../helpers/media";
 
@@ -91,6 +92,24 @@ describe("codec strings read from the produced bitstream", () => {
         want += `.${s.mono_chrome ?? 0}.11${s.chroma_sample_position ?? 0}.${[s.color_primaries ?? 2, s.transfer_characteristics ?? 2, s.matrix_coefficients ?? 2].map((v) => String(v).padStart(2, "0")).join(".")}.${s.color_range}`;
       expect(cs).toBe(want);
     }, 60_000);
+
+  test("Av1Encoder (the SVT session itself): its codecString and codecStringOf its packets agree with the sequence header", () => {
+    const path = join(dir, "svt-direct.obu");
+    using enc = new Av1Encoder({ width: 640, height: 360, preset: 12 });
+    using mux = new LavfMuxer(path);
+    mux.addVideo(enc);
+    let first: Uint8Array | null = null;
+    for (const f of synthFrames(640, 360, 2, 1))
+      for (const p of enc.encode(f)) {
+        first ??= p.data;
+        mux.write(p);
+      }
+    mux.close();
+    const s = firstFields(traceFields(path), ["seq_profile", "seq_level_idx[0]", "seq_tier[0]", "high_bitdepth"]);
+    const want = `av01.${s.seq_profile}.${String(s["seq_level_idx[0]"]).padStart(2, "0")}${s["seq_tier[0]"] ? "H" : "M"}.${s.high_bitdepth ? "10" : "08"}`;
+    expect(enc.codecString).toBe(want);
+    expect(codecStringOf("av1", first!)).toBe(want);
+  }, 60_000);
 
   // VP9 codes no level: the expected one is VP9's level table applied to the size and 30 fps.
   for (const [name, extra, w, h, level] of [

@@ -125,3 +125,17 @@ describe("outputs that cannot be written", () => {
     }
   });
 });
+
+describe("errors a person can act on", () => {
+  test("a frame rate below SVT-AV1's 1/256 fps is an InvalidArgumentError that says the limit", () => {
+    expect(() => new Av1Encoder({ width: W, height: H, fps: { num: 1, den: 400 } })).toThrow(/at least 1\/256 frame per second .*got 1\/400/);
+    using ok = new Av1Encoder({ width: W, height: H, fps: { num: 1, den: 256 }, preset: 12 });
+    expect(ok.closed).toBe(false);
+  });
+  test("string or fractional numbers are reported as what they are", () => {
+    const f = allocI420(W, H);
+    using enc = new Av1Encoder({ width: W, height: H, preset: 12 });
+    expect(() => enc.encode({ ...f, strideY: 128.5 })).toThrow(/strideY must be an integer number of samples \(got 128.5\)/);
+    expect(() => enc.encode({ ...f, width: "128" as never })).toThrow(/got width "128" \(a string\)/);
+  });
+});

@@ -183,7 +183,7 @@ describe("VideoEncoder: formats and options", () => {
   test("libavcodec's libsvtav1 is never opened in this process", async () => {
     // The C side refuses it even when asked directly (the zod schema does not list it).
     const { native } = await import("../../src/native/ffi");
-    expect(native().ag_lavc_new(Buffer.from("libsvtav1\0"))).toBeNull();
+    expect(native().ag_lavc_open(Buffer.from("libsvtav1\0"), null)).toBeNull();
     expect(String(native().ag_last_error())).toMatch(/never opened in this process/);
     using av1 = new VideoEncoder({ codec: "av1", width: W, height: H, latency: "low", preset: 12 });
     expect(av1.encoderName).toBe("svt-av1");

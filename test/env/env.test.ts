@@ -265,7 +265,7 @@ describe("Env contract", () => {
 describe("Env rewards", () => {
   test("baseline mode: the zero action scores exactly 0; other actions do not; the cost matches absolute mode", () => {
     clearBaselineCache();
-    using base = tiny({ maxFrames: 5, reward: { mode: "baseline" } });
+    using base = tiny({ maxFrames: 5, reward: { mode: "baseline", lambda: 10 } }); // abs's default lambda
     using abs = tiny({ maxFrames: 5 });
     base.reset({ seed: 0 });
     abs.reset({ seed: 0 });
@@ -298,7 +298,9 @@ describe("Env rewards", () => {
     let calls = 0;
     const custom: Distortion = { ...PSNR, name: "psnr-counted", measure: (i, out) => (calls++, PSNR.measure(i, out)) };
     using env = tiny({ maxFrames: 2, reward: { distortion: custom } });
-    env.reset();
+    env.reset(); // measures the default's encode of the window (the baseline) once
+    expect(calls).toBe(2);
+    calls = 0;
     const [, , , , info] = env.step([3, 3, 3, 3]);
     expect(calls).toBe(1);
     expect(info.distortion).toBeCloseTo(-info.psnrY, 9);

@@ -169,3 +169,34 @@ describe("damaged streams", () => {
     expect(differ).toEqual([]);
   });
 });
+
+describe("errors a person can act on", () => {
+  test("a string index is reported as a string", () => {
+    const path = h264("msg.mkv", 5, 5);
+    using rd = new VideoReader(path);
+    expect(() => rd.frame("3" as never)).toThrow(/frame index must be an integer \(got "3" \(a string\)\)/);
+    expect(() => rd.frame(1.5)).toThrow(/got 1.5\)/);
+  });
+
+  test("a truncated faststart MP4 says it is truncated, not 'unknown pixel format'", () => {
+    const src = join(dir, "faststart.mp4");
+    ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=176x144:rate=25", "-frames:v", "30", "-c:v", "libx264", "-movflags", "+faststart", src]);
+    const b = readFileSync(src);
+    const cut = join(dir, "faststart_cut.mp4");
+    writeFileSync(cut, b.subarray(0, b.indexOf("mdat") + 40));
+    expect(() => new VideoReader(cut)).toThrow(/no h264 frame could be decoded .*truncated or its data is corrupt/);
+  });
+
+  test("a zero-padded IVF that exceeds the time limit says so (not 'Immediate exit requested')", async () => {
+    const ivf = join(dir, "padded.ivf");
+    const p = Bun.spawnSync(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x64:rate=10", "-frames:v", "3", "-c:v", "libaom-av1", "-cpu-used", "8", ivf], { stderr: "pipe" });
+    expect(p.exitCode, p.stderr.toString()).toBe(0);
+    appendFileSync(ivf, new Uint8Array(40_000_000));
+    const r = Bun.spawnSync(["bun", "-e", `import { VideoReader } from "${join(import.meta.dir, "..", "..", "src", "io", "reader")}"; try { new VideoReader("${ivf}"); console.log("opened") } catch (e) { console.log(e.constructor.name + ": " + e.message) }`], {
+      env: { ...process.env, AV1GYM_READER_TIME_LIMIT: "0.2" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(r.stdout.toString()).toMatch(/^FormatError: .*hit the time limit of 0.2 s for one call: the file is probably damaged/);
+  });
+});

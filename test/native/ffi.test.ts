@@ -5,7 +5,7 @@ import { ABI_VERSION } from "../../src/native/abi";
 
 test("the native library loads and reports its ABI", () => {
   expect(native().ag_abi_version()).toBe(ABI_VERSION);
-  expect(ABI_VERSION).toBe(2);
+  expect(ABI_VERSION).toBe(3);
   expect(typeof lastError()).toBe("string");
 });
 

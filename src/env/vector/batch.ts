@@ -3,6 +3,7 @@
  * the options, the sub-environments' shapes, the batched spaces, splitting a batch of actions and stacking
  * observations. Observations are stacked along a new first axis; actions are env-major.
  */
+import { describeValue } from "../../core/describe";
 import { InvalidArgumentError } from "../../core/errors";
 import { decodeAction } from "../actions";
 import { Env, type EnvOptions, type Observation } from "../env";
@@ -52,7 +53,7 @@ export function spacesInfo(env: AnyGymEnv): SpacesInfo {
 /** numEnvs checked, and one option object per sub-environment. */
 export function perEnvOptions(options: { numEnvs: number; env?: EnvOptions | EnvOptions[] }, what: string): EnvOptions[] {
   const n = options?.numEnvs;
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError(`numEnvs must be an integer in 1..64, got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError(`numEnvs must be an integer in 1..64, got ${describeValue(n)}`);
   const perEnv = Array.isArray(options.env) ? options.env : new Array<EnvOptions>(n).fill(options.env ?? {});
   if (perEnv.length !== n) throw new InvalidArgumentError(`${what}: env has ${perEnv.length} option objects for ${n} sub-environments`);
   return perEnv;
@@ -75,7 +76,7 @@ export function subSeed(seed: number | undefined, i: number): number | undefined
 }
 
 export function checkSeed(seed: number | undefined): void {
-  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new InvalidArgumentError(`reset: seed must be a safe integer, got ${seed}`);
+  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new InvalidArgumentError(`reset: seed must be a safe integer, got ${describeValue(seed)}`);
 }
 
 /** The batch's shapes, spaces and array plumbing; both vector environments extend it. */

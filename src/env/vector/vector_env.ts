@@ -11,6 +11,7 @@
  *
  * Options must be structured-cloneable: the source is a path or { synth }, the distortion a name.
  */
+import { VideoReader } from "../../io/reader";
 import { InvalidArgumentError, StateError } from "../../core/errors";
 import { native } from "../../native/ffi";
 import type { EnvOptions, ResetInfo } from "../env";
@@ -42,10 +43,15 @@ export type VectorStepResult = [
 
 type NoId<R> = R extends unknown ? Omit<R, "id"> : never;
 
+/** How long close() waits for a worker to finish its call and close its Env before terminating it anyway. */
+const CLOSE_WAIT_MS = 60_000;
+
 class WorkerLink {
   private worker: Worker;
   private nextId = 1;
-  private pending: { id: number; resolve: (r: Reply) => void; reject: (e: Error) => void } | null = null;
+  private pending: { id: number; resolve: (r: Reply) => void; reject: (e: Error) => void; answered: () => void } | null = null;
+  /** Settles when the worker has answered the call in flight (or died): it is idle again. */
+  private idle: Promise<void> = Promise.resolve();
   dead: Error | null = null;
 
   constructor(readonly index: number) {
@@ -54,27 +60,56 @@ class WorkerLink {
       const p = this.pending;
       if (!p || ev.data.id !== p.id) return;
       this.pending = null;
+      p.answered();
       if (ev.data.type === "error") p.reject(deserializeError(ev.data.error, `sub-environment ${this.index}`));
       else p.resolve(ev.data);
     };
     const fail = (why: string) => {
-      this.dead = new StateError(`sub-environment ${this.index}'s worker ${why}`);
+      this.dead ??= new StateError(`sub-environment ${this.index}'s worker ${why}`);
       const p = this.pending;
       this.pending = null;
+      p?.answered();
       p?.reject(this.dead);
     };
     this.worker.onerror = (ev) => fail(`failed: ${(ev as ErrorEvent).message ?? "error"}`);
     this.worker.addEventListener("close", () => fail("exited"));
   }
 
+  /** Why a call cannot be sent now (dead or busy), or null. */
+  unavailable(): Error | null {
+    return this.dead ?? (this.pending ? new StateError(`sub-environment ${this.index} is busy (await the previous call)`) : null);
+  }
+
   call<T extends Request["type"]>(req: Extract<NoId<Request>, { type: T }>, transfer: ArrayBuffer[] = []): Promise<Extract<Reply, { type: T }>> {
-    if (this.dead) return Promise.reject(this.dead);
-    if (this.pending) return Promise.reject(new StateError(`sub-environment ${this.index} is busy (await the previous call)`));
+    const no = this.unavailable();
+    if (no) return Promise.reject(no);
     const id = this.nextId++;
+    let answered!: () => void;
+    this.idle = new Promise((r) => (answered = r));
     return new Promise((resolve, reject) => {
-      this.pending = { id, resolve: resolve as (r: Reply) => void, reject };
+      this.pending = { id, resolve: resolve as (r: Reply) => void, reject, answered };
       this.worker.postMessage({ ...req, id } as Request, transfer);
     });
+  }
+
+  /**
+   * Closes the worker's Env, then stops the worker. A call in flight is rejected at once, but the worker is
+   * inside it (native code cannot be interrupted): its Env (encoder threads, SVT-AV1's process-wide preset)
+   * would outlive a terminate() sent now. So this waits for the worker to finish that call, has it close its
+   * Env, and only then terminates it.
+   */
+  async shutdown(): Promise<void> {
+    const p = this.pending;
+    if (p) {
+      p.reject(new StateError(`sub-environment ${this.index}: the VectorEnv was closed during this call`));
+      p.resolve = () => {};
+      p.reject = () => {};
+    }
+    const timeout = <T>(x: Promise<T>) => Promise.race([x, new Promise<void>((r) => setTimeout(r, CLOSE_WAIT_MS).unref?.())]);
+    await timeout(this.idle);
+    if (!this.dead) await timeout(this.call({ type: "close" }).catch(() => {}));
+    this.dead ??= new StateError(`sub-environment ${this.index} is closed`);
+    this.worker.terminate();
   }
 
   terminate(): void {
@@ -87,6 +122,8 @@ export class VectorEnv extends BatchedEnv {
   private links: WorkerLink[];
   private closed = false;
   private busy = false;
+  /** A batch failed in some sub-environments after others had stepped: the batch is out of step until reset(). */
+  private outOfStep: string | null = null;
 
   private constructor(links: WorkerLink[], s: SpacesInfo) {
     super(links.length, s);
@@ -97,6 +134,12 @@ export class VectorEnv extends BatchedEnv {
   static async create(options: VectorEnvOptions): Promise<VectorEnv> {
     const perEnv = perEnvOptions(options, "VectorEnv");
     const n = perEnv.length;
+    perEnv.forEach((o, i) => {
+      if ((o as { source?: unknown } | undefined)?.source instanceof VideoReader)
+        throw new InvalidArgumentError(
+          `VectorEnv: env${Array.isArray(options.env) ? `[${i}]` : ""}.source is a VideoReader, which cannot move to a Worker: pass its path (or { path, ...reader options }) and each worker opens its own`,
+        );
+    });
     try {
       structuredClone(perEnv);
     } catch {
@@ -125,7 +168,8 @@ export class VectorEnv extends BatchedEnv {
     try {
       const { seed, options } = args ?? {};
       checkSeed(seed);
-      const replies = await Promise.all(this.links.map((l, i) => l.call({ type: "reset", seed: subSeed(seed, i), options })));
+      const replies = await this.batch((l, i) => l.call({ type: "reset", seed: subSeed(seed, i), options }));
+      this.outOfStep = null;
       return [this.stack(replies.map((r) => r.obs)), replies.map((r) => r.info)];
     } finally {
       this.busy = false;
@@ -140,8 +184,9 @@ export class VectorEnv extends BatchedEnv {
   async step(actions: ArrayLike<number> | ArrayLike<ArrayLike<number>>): Promise<VectorStepResult> {
     this.enter();
     try {
+      if (this.outOfStep) throw new StateError(`${this.outOfStep}; call reset() before step()`);
       const per = this.splitActions(actions, "VectorEnv");
-      const replies = await Promise.all(this.links.map((l, i) => l.call({ type: "step", action: per[i]! }, [per[i]!.buffer as ArrayBuffer])));
+      const replies = await this.batch((l, i) => l.call({ type: "step", action: per[i]! }, [per[i]!.buffer as ArrayBuffer]));
       const rewards = new Float64Array(this.numEnvs);
       const terminated: boolean[] = [];
       const truncated: boolean[] = [];
@@ -160,8 +205,7 @@ export class VectorEnv extends BatchedEnv {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled(this.links.map((l) => l.call({ type: "close" })));
-    for (const l of this.links) l.terminate();
+    await Promise.allSettled(this.links.map((l) => l.shutdown()));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -170,6 +214,24 @@ export class VectorEnv extends BatchedEnv {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /**
+   * Sends one call to every worker, or to none: nothing is sent unless every worker is alive and idle. Waits
+   * for all replies (so every worker is idle again afterwards), then rethrows the first failure; when some
+   * stepped and some failed, later steps are refused until reset() (their episodes are no longer in step).
+   */
+  private async batch<R>(send: (l: WorkerLink, i: number) => Promise<R>): Promise<R[]> {
+    for (const l of this.links) {
+      const no = l.unavailable();
+      if (no) throw no;
+    }
+    const settled = await Promise.allSettled(this.links.map(send));
+    const failed = settled.findIndex((s) => s.status === "rejected");
+    if (failed < 0) return settled.map((s) => (s as PromiseFulfilledResult<R>).value);
+    const ok = settled.flatMap((s, i) => (s.status === "fulfilled" ? [i] : []));
+    if (ok.length) this.outOfStep = `sub-environments ${ok.join(", ")} completed the last batch but ${settled.length - ok.length} failed (first: sub-environment ${failed})`;
+    throw (settled[failed] as PromiseRejectedResult).reason;
   }
 
   private enter(): void {

@@ -1,2 +1,0 @@
-import { NoSuchExport } from "av1gym";
-console.log(NoSuchExport);

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs tests against the shim built with AddressSanitizer and UndefinedBehaviorSanitizer:
+#   bash scripts/test-sanitized.sh                 # the whole suite
+#   bash scripts/test-sanitized.sh test/io test/fuzz
+# The sanitized library lives in lib/build/san/ (AV1GYM_SANITIZE=address,undefined scripts/build-svt.sh) and is
+# loaded through AV1GYM_LIB. Bun itself is not instrumented, so the ASan runtime is preloaded; the options suit a
+# JIT runtime: Bun's own signal handlers stay in place (handle_segv=0...), no leak report at exit (the JS heap
+# and SVT-AV1's process-wide tables outlive main), and any report ends the process with a non-zero status,
+# which fails the test that spawned it (or the run).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+bash scripts/setup.sh
+AV1GYM_SANITIZE=address,undefined bash scripts/build-svt.sh >/dev/null
+export AV1GYM_LIB="$ROOT/lib/build/san/libav1gym.so"
+export LD_PRELOAD="$(cc -print-file-name=libasan.so):$(cc -print-file-name=libubsan.so)"
+export ASAN_OPTIONS="detect_leaks=0:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0:allow_user_segv_handler=1:detect_stack_use_after_return=0:alloc_dealloc_mismatch=0:detect_odr_violation=0:abort_on_error=1:exitcode=86"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1"
+export AV1GYM_SANITIZED=1
+exec bun test --timeout 600000 "$@"
