@@ -235,8 +235,10 @@ AG_API int32_t ag_reader_read(ag_reader *r, int64_t idx, uint8_t *p0, int64_t le
 
 /* ---- metrics (lib/metrics/) ----
  * Planes are passed as pointers with strides in samples; 8-bit planes are uint8, deeper ones uint16. */
-AG_API void ag_metrics_set_simd(int32_t on); /* 0 forces the portable C kernels (results are identical) */
-AG_API int32_t ag_metrics_simd(void);        /* 1 when the AVX2 kernels are in use */
+/* Highest SIMD level the metric kernels may use: 0 portable C, 1 AVX2, 2 AVX-512 (the default: the best the
+ * CPU has). Results are identical at every level. ag_metrics_simd() returns the level in use. */
+AG_API void ag_metrics_set_simd(int32_t level);
+AG_API int32_t ag_metrics_simd(void);
 /* PSNR out (double[AG_PSNR_COUNT]): dB, capped at 6*bpc+12 as libvmaf. */
 enum { AG_PSNR_Y = 0, AG_PSNR_U = 1, AG_PSNR_V = 2, AG_PSNR_ALL = 3, AG_PSNR_COUNT = 4 };
 AG_API int32_t ag_psnr(const void *ry, int32_t rys, const void *ru, int32_t rus, const void *rv, int32_t rvs,

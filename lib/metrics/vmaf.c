@@ -13,19 +13,30 @@
 #include "internal.h"
 #include "metric_internal.h"
 
-static int simd_allowed = 1;
+/* The highest SIMD level the kernels may use: 0 portable C, 1 AVX2, 2 AVX-512. */
+static int simd_max = 2;
 
-void ag_metrics_set_simd(int32_t on) { simd_allowed = on != 0; }
+void ag_metrics_set_simd(int32_t level) { simd_max = level < 0 ? 0 : level > 2 ? 2 : level; }
 
 int agm_use_avx2(void) {
 #if defined(__x86_64__) || defined(__i386__)
-  return simd_allowed && __builtin_cpu_supports("avx2");
+  return simd_max >= 1 && __builtin_cpu_supports("avx2");
 #else
   return 0;
 #endif
 }
 
-int32_t ag_metrics_simd(void) { return agm_use_avx2(); }
+int agm_use_avx512(void) {
+#if defined(__x86_64__)
+  return simd_max >= 2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512f") &&
+         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512vnni");
+#else
+  return 0;
+#endif
+}
+
+int32_t ag_metrics_simd(void) { return agm_use_avx512() ? 2 : agm_use_avx2() ? 1 : 0; }
 
 #define MAX_THREADS 64
 #define MAX_TASKS (MAX_THREADS + 3)

@@ -389,7 +389,12 @@ static void decouple(AgmAdm *s, int w, int h, double egl, int is16) {
   const Rect e = ext_rect(w, h);
   const int32_t *div = s->div_lookup;
   const int simd = (egl == 1.0 || egl == 100.0) && agm_use_avx2();
-  (void)simd;
+  const int wide = simd && agm_use_avx512();
+  /* pixels per vector chunk: AVX-512 16 (scale 0) or 8, AVX2 8 or 4 */
+  const int chunk = (is16 ? 8 : 4) << wide;
+  const int32_t *O[3] = {s->ref[B_H], s->ref[B_V], s->ref[B_D]}, *T[3] = {s->dis[B_H], s->dis[B_V], s->dis[B_D]};
+  int32_t *R[3] = {s->r[0], s->r[1], s->r[2]}, *A[3] = {s->a[0], s->a[1], s->a[2]};
+  (void)simd, (void)chunk, (void)O, (void)T, (void)R, (void)A;
   for (int i = e.t; i < e.b; i++) {
     const size_t row = (size_t)i * w;
     const int32_t *RH = s->ref[B_H] + row, *RV = s->ref[B_V] + row, *RD = s->ref[B_D] + row;
@@ -400,10 +405,15 @@ static void decouple(AgmAdm *s, int w, int h, double egl, int is16) {
     for (; j < e.r; j++) {
 #ifdef AGM_X86
       /* vector chunks; a chunk the vector code declines is done here, then vectors resume */
-      if (simd && ((j - e.l) & (is16 ? 7 : 3)) == 0 && j + (is16 ? 8 : 4) <= e.r &&
-          (is16 ? decouple8_s0_avx2(s, row + j, (int)egl) : decouple4_s123_avx2(s, row + j, (int)egl))) {
-        j += (is16 ? 8 : 4) - 1;
-        continue;
+      if (simd && ((j - e.l) & (chunk - 1)) == 0 && e.r - e.l >= chunk) {
+        /* the last chunk is moved back to end at e.r: it redoes a few pixels, with the same result */
+        const int at = j + chunk <= e.r ? j : e.r - chunk;
+        if (wide ? (is16 ? agm_adm_decouple16_s0_avx512(O, T, R, A, row + at, div, (int)egl)
+                         : agm_adm_decouple8_s123_avx512(O, T, R, A, row + at, div, (int)egl))
+                 : (is16 ? decouple8_s0_avx2(s, row + at, (int)egl) : decouple4_s123_avx2(s, row + at, (int)egl))) {
+          j = at + chunk - 1;
+          continue;
+        }
       }
 #endif
       const int32_t o[3] = {RH[j], RV[j], RD[j]}, t[3] = {TH[j], TV[j], TD[j]};
@@ -703,12 +713,18 @@ static float csf_den(AgmAdm *s, int w, int h, int scale) {
     int32_t sa = (int32_t)ceil(log2((double)area) - 20);
     if (sa < 0) sa = 0;
     const uint64_t add = sa > 0 ? (uint64_t)1 << (sa - 1) : 0;
+    const int wide = agm_use_avx512();
+    (void)wide;
     for (int i = c.t; i < c.b; i++) {
       uint64_t in[3] = {0, 0, 0};
-      for (int j = c.l; j < c.r; j++) {
-        const size_t o = (size_t)i * w + j;
-        for (int b = 0; b < 3; b++) {
-          const uint64_t v = (uint16_t)abs(s->ref[B_H + b][o]);
+      for (int b = 0; b < 3; b++) {
+        const int32_t *row = s->ref[B_H + b] + (size_t)i * w;
+        int j = c.l;
+#ifdef AGM_X86
+        if (wide) j += agm_adm_cube_row_avx512(row + j, c.r - j, 0, 0, 0, 0, 0, &in[b]);
+#endif
+        for (; j < c.r; j++) {
+          const uint64_t v = (uint16_t)abs(row[j]);
           in[b] += v * v * v;
         }
       }
@@ -724,12 +740,18 @@ static float csf_den(AgmAdm *s, int w, int h, int scale) {
     const uint64_t add_cub = (uint32_t)pow(2, (double)shift_cub - 1);
     const uint32_t shift_acc = ceil_log2_shift(log2((double)(c.b - c.t)));
     const uint64_t add_acc = (uint32_t)pow(2, (double)shift_acc - 1);
+    const int wide = agm_use_avx512();
+    (void)wide;
     for (int i = c.t; i < c.b; i++) {
       uint64_t in[3] = {0, 0, 0};
-      for (int j = c.l; j < c.r; j++) {
-        const size_t o = (size_t)i * w + j;
-        for (int b = 0; b < 3; b++) {
-          const uint64_t v = (uint32_t)abs(s->ref[B_H + b][o]);
+      for (int b = 0; b < 3; b++) {
+        const int32_t *row = s->ref[B_H + b] + (size_t)i * w;
+        int j = c.l;
+#ifdef AGM_X86
+        if (wide) j += agm_adm_cube_row_avx512(row + j, c.r - j, scale, (int)shift_sq[k], add_sq, (int)shift_cub, add_cub, &in[b]);
+#endif
+        for (; j < c.r; j++) {
+          const uint64_t v = (uint32_t)abs(row[j]);
           in[b] += ((((v * v) + add_sq) >> shift_sq[k]) * v + add_cub) >> shift_cub;
         }
       }
@@ -758,13 +780,7 @@ __attribute__((target("avx2"))) static inline __m256i to_i32(__m256i v) {
   return _mm256_cvtepi32_epi64(_mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6))));
 }
 
-typedef struct {
-  int scale;
-  int32_t i_rf16[3];
-  uint32_t i_rf32[3];
-  int sh_sub[3], sh_sq[3], sh_cub[3];
-  int64_t add_sq[3], add_cub[3];
-} CmParams;
+typedef AgmCmParams CmParams;
 
 /* AVX2 masking sums of row i, columns [j0, j1) (4 at a time, all with both neighbours inside the row),
  * added to in[3]; the same integer steps as adm_cm's loop. Returns the first column not done. */
@@ -882,7 +898,11 @@ static float adm_cm(AgmAdm *s, int w, int h, int scale) {
     /* interior columns (both neighbours inside) in vectors, the rest here */
     int vj0 = c.l > 1 ? c.l : 1, vj1 = c.r < w - 1 ? c.r : w - 1, vdone = vj0;
 #ifdef AGM_X86
-    if (simd && vj1 > vj0) vdone = cm_row_avx2(s, w, i, ic, id, vj0, vj1, &cp, in);
+    if (simd && vj1 > vj0 && agm_use_avx512()) {
+      const int32_t *R[3] = {s->r[0], s->r[1], s->r[2]};
+      vdone = agm_adm_cm_row_avx512(cf, ca, R, w, i, ic, id, vj0, vj1, &cp, in);
+      if (vdone < vj1) vdone = cm_row_avx2(s, w, i, ic, id, vdone, vj1, &cp, in);
+    } else if (simd && vj1 > vj0) vdone = cm_row_avx2(s, w, i, ic, id, vj0, vj1, &cp, in);
 #endif
     for (int j = c.l; j < c.r; j++) {
       if (j >= vj0 && j < vdone) continue;

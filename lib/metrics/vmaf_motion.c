@@ -14,10 +14,29 @@
 
 static const int32_t motion_filter[5] = {3571, 16004, 26386, 16004, 3571};
 
-/* Horizontal pass of one row (mirrored borders), sum of |.| (uint32 as libvmaf's row sum). */
-static uint32_t row_sad_c(const int32_t *row, int w, int j0) {
-  uint32_t sad = 0;
+void agm_motion_tap_rows(const uint16_t *prev, const uint16_t *cur, int w, int h, int i, const uint16_t *p[5], const uint16_t *c[5]) {
+  for (int k = 0; k < 5; k++) {
+    const int r = agm_mirror(i - 2 + k, h);
+    p[k] = prev + (size_t)r * w;
+    c[k] = cur + (size_t)r * w;
+  }
+}
+
+int32_t agm_motion_vertical_c(const uint16_t *const p[5], const uint16_t *const c[5], int w, int bpc, int j0, int32_t *row) {
+  int32_t any = 0;
   for (int j = j0; j < w; j++) {
+    int64_t acc = 0;
+    for (int k = 0; k < 5; k++) acc += (int64_t)motion_filter[k] * ((int32_t)p[k][j] - (int32_t)c[k][j]);
+    row[j] = (int32_t)((acc + (1 << (bpc - 1))) >> bpc);
+    any |= row[j];
+  }
+  return any;
+}
+
+uint32_t agm_motion_hsad_c(const int32_t *row, int w, int skip0, int skip1) {
+  uint32_t sad = 0;
+  for (int j = 0; j < w; j++) {
+    if (j >= skip0 && j < skip1) continue;
     int64_t acc = 0;
     for (int k = 0; k < 5; k++) acc += (int64_t)motion_filter[k] * row[agm_mirror(j - 2 + k, w)];
     sad += (uint32_t)abs((int32_t)((acc + 32768) >> 16));
@@ -39,11 +58,7 @@ __attribute__((target("avx2"))) static uint64_t motion_avx2(const uint16_t *prev
   uint64_t sad = 0;
   for (int i = 0; i < h; i++) {
     const uint16_t *p[5], *c[5];
-    for (int k = 0; k < 5; k++) {
-      const int r = agm_mirror(i - 2 + k, h);
-      p[k] = prev + (size_t)r * w;
-      c[k] = cur + (size_t)r * w;
-    }
+    agm_motion_tap_rows(prev, cur, w, h, i, p, c);
     int j = 0;
     __m256i any = _mm256_setzero_si256();
     for (; j + 16 <= w; j += 16) {
@@ -63,13 +78,7 @@ __attribute__((target("avx2"))) static uint64_t motion_avx2(const uint16_t *prev
       _mm256_storeu_si256((__m256i *)(row + j), _mm256_permute2x128_si256(lo, hi, 0x20));
       _mm256_storeu_si256((__m256i *)(row + j + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
     }
-    int32_t any_tail = 0;
-    for (int jj = j; jj < w; jj++) {
-      int64_t acc = 0;
-      for (int k = 0; k < 5; k++) acc += (int64_t)motion_filter[k] * ((int32_t)p[k][jj] - (int32_t)c[k][jj]);
-      row[jj] = (int32_t)((acc + (1 << (bpc - 1))) >> bpc);
-      any_tail |= row[jj];
-    }
+    const int32_t any_tail = agm_motion_vertical_c(p, c, w, bpc, j, row);
     if (_mm256_testz_si256(any, any) && !any_tail) continue;
     /* horizontal: interior columns 2 .. w-3 need no mirroring */
     uint32_t rs = 0;
@@ -89,14 +98,7 @@ __attribute__((target("avx2"))) static uint64_t motion_avx2(const uint16_t *prev
     uint32_t lanes[8];
     _mm256_storeu_si256((__m256i *)lanes, acc32);
     for (int k = 0; k < 8; k++) rs += lanes[k];
-    /* borders and the remainder */
-    for (int jj = 0; jj < w; jj++) {
-      if (jj >= 2 && jj < jx) continue;
-      int64_t a = 0;
-      for (int k = 0; k < 5; k++) a += (int64_t)motion_filter[k] * row[agm_mirror(jj - 2 + k, w)];
-      rs += (uint32_t)abs((int32_t)((a + 32768) >> 16));
-    }
-    sad += rs;
+    sad += rs + agm_motion_hsad_c(row, w, 2, jx); /* borders and the remainder (uint32, as the row sum) */
   }
   return sad;
 }
@@ -105,30 +107,19 @@ __attribute__((target("avx2"))) static uint64_t motion_avx2(const uint16_t *prev
 double agm_motion_score(const uint16_t *prev, const uint16_t *cur, int w, int h, int bpc, int32_t *row) {
   uint64_t sad = 0;
 #ifdef AGM_X86
+  if (agm_use_avx512() && bpc <= 12) {
+    sad = agm_motion_sad_avx512(prev, cur, w, h, bpc, row);
+    goto done;
+  }
   if (agm_use_avx2() && bpc <= 12) {
     sad = motion_avx2(prev, cur, w, h, bpc, row);
     goto done;
   }
 #endif
-  {
-    const int32_t y_round = 1 << (bpc - 1);
-    for (int i = 0; i < h; i++) {
-      int32_t any = 0;
-      const uint16_t *p[5], *c[5];
-      for (int k = 0; k < 5; k++) {
-        const int r = agm_mirror(i - 2 + k, h);
-        p[k] = prev + (size_t)r * w;
-        c[k] = cur + (size_t)r * w;
-      }
-      for (int j = 0; j < w; j++) {
-        int64_t acc = 0;
-        for (int k = 0; k < 5; k++) acc += (int64_t)motion_filter[k] * ((int32_t)p[k][j] - (int32_t)c[k][j]);
-        row[j] = (int32_t)((acc + y_round) >> bpc);
-        any |= row[j];
-      }
-      if (!any) continue;
-      sad += row_sad_c(row, w, 0);
-    }
+  for (int i = 0; i < h; i++) {
+    const uint16_t *p[5], *c[5];
+    agm_motion_tap_rows(prev, cur, w, h, i, p, c);
+    if (agm_motion_vertical_c(p, c, w, bpc, 0, row)) sad += agm_motion_hsad_c(row, w, 0, 0);
   }
 #ifdef AGM_X86
 done:;

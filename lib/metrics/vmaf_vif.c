@@ -408,7 +408,24 @@ static void vertical(AgmVif *v, VifScratch *sc, const uint16_t *ref, const uint1
                      int bpc, int have_prod) {
   int done = 0;
 #ifdef AGM_X86
-  if (scale == 0 && bpc == 8 && agm_use_avx2()) done = vertical_s0_8bit_avx2(sc, ref, dis, w, h, i);
+  if (scale == 0 && bpc == 8 && agm_use_avx512()) {
+    const uint16_t *r[18], *d[18];
+    s0_tap_rows(ref, dis, w, h, i, r, d);
+    done = agm_vif_vertical_s0_8bit_avx512(sc->s, r, d, vif_filter[0], w);
+  }
+  if (!done && (scale == 1 || scale == 2) && agm_use_avx512()) {
+    const int fw = vif_filter_width[scale], half = fw / 2;
+    const uint16_t *r[9], *d[9];
+    for (int k = 0; k < fw; k++) {
+      const int ii = agm_mirror(i - half + k, h);
+      r[k] = ref + (size_t)ii * w;
+      d[k] = dis + (size_t)ii * w;
+    }
+    done = agm_vif_vertical_s12_avx512(sc->s, r, d, vif_filter[scale], fw, w);
+  }
+  if (done) {
+    /* the tail below */
+  } else if (scale == 0 && bpc == 8 && agm_use_avx2()) done = vertical_s0_8bit_avx2(sc, ref, dis, w, h, i);
   else if (scale == 0 && bpc > 8 && bpc <= 12 && agm_use_avx2()) done = vertical_s0_hbd_avx2(sc, ref, dis, w, h, i, bpc);
   else if (have_prod) done = vertical_s12_avx2(v, sc, w, h, i, scale);
 #else
@@ -719,6 +736,18 @@ static void subsample(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, 
     }
     int j0 = 0;
 #ifdef AGM_X86
+    if (next_scale < 3 && agm_use_avx512()) {
+      const int done = agm_vif_decimate_row_avx512(rr, dd, filt, fw, w, sh, m1, m2, oref + (size_t)oi * ow, odis + (size_t)oi * ow);
+      if (done >= 0) {
+        for (int oj = done; oj < ow; oj++) { /* the last columns from the row buffers */
+          uint32_t a = 0, b = 0;
+          for (int k = 0; k < fw; k++) a += filt[k] * un16(m1[2 * oj - half + k]), b += filt[k] * un16(m2[2 * oj - half + k]);
+          oref[(size_t)oi * ow + oj] = (uint16_t)((a + 32768) >> 16);
+          odis[(size_t)oi * ow + oj] = (uint16_t)((b + 32768) >> 16);
+        }
+        continue;
+      }
+    }
     if (simd) {
       j0 = vsum_avx2(rr, filt, fw, w, a1);
       vsum_avx2(dd, filt, fw, w, a2);
@@ -763,7 +792,7 @@ static void scale_rows(AgmVif *v, VifScratch *sc, const uint16_t *ref, const uin
   int have_prod = 0;
 #ifdef AGM_X86
   /* scales 1-2 (taps < 2^15): build the product planes once for the scale */
-  if ((scale == 1 || scale == 2) && agm_use_avx2()) {
+  if ((scale == 1 || scale == 2) && agm_use_avx2() && !agm_use_avx512()) {
     if (!v->prod[0]) { /* allocated on first use (scale 1 is the largest); without memory: portable pass */
       const size_t n = (size_t)(v->w / 2 > 0 ? v->w / 2 : 1) * (size_t)(v->h / 2 > 0 ? v->h / 2 : 1);
       int ok = 1;
@@ -779,10 +808,15 @@ static void scale_rows(AgmVif *v, VifScratch *sc, const uint16_t *ref, const uin
 #endif
   for (int i = y0; i < y1; i++) {
     vertical(v, sc, ref, dis, w, h, i, scale, bpc, have_prod);
-    horizontal(sc, w, scale);
     int j0 = 0;
 #ifdef AGM_X86
-    if (agm_use_avx2()) j0 = stat_row_avx2(v->log2_table, sc, w, acc, want_egl1);
+    /* AVX-512: horizontal pass and statistic in one, the row sums never stored */
+    if (scale < 3 && agm_use_avx512()) j0 = agm_vif_hstat_avx512(sc->s, vif_filter[scale], vif_filter_width[scale], w, v->log2_table, acc, want_egl1);
+#endif
+    if (j0 == 0) horizontal(sc, w, scale);
+    else if (j0 < w) horizontal_c(sc, w, scale, j0);
+#ifdef AGM_X86
+    if (j0 == 0 && agm_use_avx2()) j0 = stat_row_avx2(v->log2_table, sc, w, acc, want_egl1);
 #endif
     stat_row_c(v->log2_table, sc, w, acc, want_egl1, j0);
   }

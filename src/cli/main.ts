@@ -7,8 +7,11 @@
  */
 import { parseArgs } from "node:util";
 import { Av1GymError } from "../core/errors";
-import { defaultModelPath, DEFAULT_MODEL_ENV } from "../metrics/vmaf_model";
-import { scoreFiles } from "../metrics/score_files";
+// The metric modules (and through them the native library) are required only by the command that needs them:
+// `--help` and argument errors then cost no more than Bun's own start-up.
+type ScoreFilesModule = typeof import("../metrics/score_files");
+type ModelModule = typeof import("../metrics/vmaf_model");
+type MetricsModule = typeof import("../metrics/metrics");
 
 const USAGE = `usage: av1gym <command> [options]
 
@@ -27,13 +30,14 @@ const VMAF_USAGE = `usage: av1gym vmaf --ref REF --dis DIS [options]
   --ref PATH          reference video (any file VideoReader opens; .yuv needs --width/--height)
   --dis PATH          distorted video
   --model PATH        libvmaf JSON model; repeat for several (the first gives "vmaf").
-                      Default: $${DEFAULT_MODEL_ENV}, else ../shared/vmaf/models/vmaf_v0.6.1.json
+                      Default: $AV1GYM_VMAF_MODEL, else ../shared/vmaf/models/vmaf_v0.6.1.json
   --frames N          score only the first N frames
   --json PATH         write per-frame and pooled results in libvmaf's JSON layout
   --threads N         native threads for the features (default 1)
   --psnr --ssim --ms-ssim   also compute these
   --width W --height H --pix-fmt F   raw .yuv inputs (F: yuv420p, yuv420p10le)
   --percentiles P,..  add percentiles of the VMAF score (e.g. 5,50)
+  --simd LEVEL        highest SIMD level of the kernels: none, avx2, avx512 (default: the best the CPU has)
   --quiet             no per-frame lines`;
 
 function fail(msg: string, usage?: string): never {
@@ -60,6 +64,7 @@ function vmafCommand(argv: string[]): void {
         psnr: { type: "boolean" }, ssim: { type: "boolean" }, "ms-ssim": { type: "boolean" },
         width: { type: "string" }, height: { type: "string" }, "pix-fmt": { type: "string" },
         percentiles: { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
+        simd: { type: "string" },
       },
       strict: true,
     }).values;
@@ -71,6 +76,13 @@ function vmafCommand(argv: string[]): void {
     return;
   }
   if (!a.ref || !a.dis) fail("vmaf needs --ref and --dis", VMAF_USAGE);
+  const { scoreFiles } = require("../metrics/score_files") as ScoreFilesModule;
+  const { defaultModelPath } = require("../metrics/vmaf_model") as ModelModule;
+  if (a.simd !== undefined) {
+    const { setMetricsSimd, SIMD_LEVELS } = require("../metrics/metrics") as MetricsModule;
+    if (!(SIMD_LEVELS as readonly string[]).includes(a.simd)) fail(`--simd must be one of ${SIMD_LEVELS.join(", ")} (got ${a.simd})`, VMAF_USAGE);
+    setMetricsSimd(a.simd as (typeof SIMD_LEVELS)[number]);
+  }
   const models = a.model ?? [defaultModelPath()];
   const percentiles = a.percentiles ? a.percentiles.split(",").map(Number) : [];
   const t0 = performance.now();

@@ -59,12 +59,27 @@ export function msSsim(ref: I420Frame, dis: I420Frame): number {
   return out1[0]!;
 }
 
-/** Chooses the portable C kernels (false) or the AVX2 ones where the CPU has them (true, the default). Results are identical. */
-export function setMetricsSimd(on: boolean): void {
-  native().ag_metrics_set_simd(on ? 1 : 0);
+/** SIMD levels of the metric kernels, lowest first. */
+export const SIMD_LEVELS = ["none", "avx2", "avx512"] as const;
+export type SimdLevel = (typeof SIMD_LEVELS)[number];
+
+/**
+ * The highest SIMD level the metric kernels may use: "none" (portable C), "avx2", or "avx512" (the default: the
+ * best the CPU has; AVX-512 needs F/BW/DQ/VL/CD and VNNI). `true` is "avx512", `false` "none". Results are
+ * identical at every level.
+ */
+export function setMetricsSimd(level: boolean | SimdLevel): void {
+  const i = level === true ? 2 : level === false ? 0 : SIMD_LEVELS.indexOf(level);
+  if (i < 0) throw new InvalidArgumentError(`SIMD level must be one of ${SIMD_LEVELS.join(", ")} (got ${String(level)})`);
+  native().ag_metrics_set_simd(i);
 }
 
-/** True when the AVX2 kernels are in use. */
+/** The SIMD level in use (the allowed one, or lower when the CPU lacks it). */
+export function metricsSimdLevel(): SimdLevel {
+  return SIMD_LEVELS[native().ag_metrics_simd()] ?? "none";
+}
+
+/** True when SIMD kernels (AVX2 or AVX-512) are in use. */
 export function metricsSimdActive(): boolean {
-  return native().ag_metrics_simd() === 1;
+  return native().ag_metrics_simd() > 0;
 }

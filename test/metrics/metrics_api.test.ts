@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { allocI420, type I420Frame } from "../../src/core/frame";
 import { FileError, FormatError, InvalidArgumentError, StateError } from "../../src/core/errors";
-import { msSsim, psnr, setMetricsSimd, ssim } from "../../src/metrics/metrics";
+import { metricsSimdLevel, msSsim, psnr, setMetricsSimd, SIMD_LEVELS, ssim } from "../../src/metrics/metrics";
 import { percentile, pool, VmafModel, VmafScorer, vmafFeatures } from "../../src/metrics/vmaf";
 import { describeShared, HAVE_SHARED, sharedPath } from "../helpers/shared";
 
@@ -102,26 +102,40 @@ describe("kernels", () => {
     }
   }, 60000);
 
-  test("SIMD and portable kernels give identical features", () => {
-    for (const bd of [8, 10])
-      for (const [w, h] of [[175, 143], [64, 48], [640, 36]]) {
-        const a = pattern(w, h, bd, 1, 0.02), b = pattern(w, h, bd, 1, 0.08), prev = pattern(w, h, bd, 2, 0.02);
-        setMetricsSimd(false);
-        const c = vmafFeatures(a, b, { prevRef: prev, neg: true });
-        const pc = psnr(a, b), sc = ssim(a, b);
-        setMetricsSimd(true);
-        const s = vmafFeatures(a, b, { prevRef: prev, neg: true });
-        expect(s).toEqual(c);
-        expect(psnr(a, b)).toEqual(pc);
-        expect(ssim(a, b)).toBe(sc);
-      }
-    const a = pattern(200, 184, 8, 4, 0.02), b = pattern(200, 184, 8, 4, 0.1);
-    setMetricsSimd(false);
-    const mc = msSsim(a, b);
+  test("SIMD (AVX2, AVX-512) and portable kernels give identical features", () => {
+    // every level the CPU has, against the portable C path; widths around the 16- and 32-column vector steps
+    const levels = SIMD_LEVELS.slice(1).filter((l) => (setMetricsSimd(l), metricsSimdLevel() === l));
     setMetricsSimd(true);
-    expect(Number.isFinite(mc)).toBe(true);
-    expect(msSsim(a, b)).toBe(mc);
+    try {
+      for (const bd of [8, 10])
+        for (const [w, h] of [[175, 143], [64, 48], [640, 36], [95, 40], [33, 20]]) {
+          const a = pattern(w, h, bd, 1, 0.02), b = pattern(w, h, bd, 1, 0.08), prev = pattern(w, h, bd, 2, 0.02);
+          setMetricsSimd(false);
+          const c = vmafFeatures(a, b, { prevRef: prev, neg: true });
+          const pc = psnr(a, b), sc = ssim(a, b);
+          for (const l of levels) {
+            setMetricsSimd(l);
+            expect(vmafFeatures(a, b, { prevRef: prev, neg: true })).toEqual(c);
+            expect(psnr(a, b)).toEqual(pc);
+            expect(ssim(a, b)).toBe(sc);
+          }
+        }
+      const a = pattern(200, 184, 8, 4, 0.02), b = pattern(200, 184, 8, 4, 0.1);
+      setMetricsSimd(false);
+      const mc = msSsim(a, b);
+      expect(Number.isFinite(mc)).toBe(true);
+      for (const l of levels) {
+        setMetricsSimd(l);
+        expect(msSsim(a, b)).toBe(mc);
+      }
+    } finally {
+      setMetricsSimd(true);
+    }
   }, 60000);
+
+  test("a SIMD level that does not exist is refused", () => {
+    expect(() => setMetricsSimd("sse9" as never)).toThrow(InvalidArgumentError);
+  });
 
   test("more distortion scores lower", () => {
     const a = pattern(96, 80, 8, 5, 0.01), mild = pattern(96, 80, 8, 5, 0.03), bad = pattern(96, 80, 8, 5, 0.2);

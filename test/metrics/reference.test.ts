@@ -1,7 +1,8 @@
 /**
  * Accuracy of the metrics against libvmaf 3.2.0's own per-frame results (../shared/vmaf/reference): every
  * pair, 8- and 10-bit. The distorted bitstreams are decoded with the ffmpeg CLI to raw YUV in a temp dir
- * (bit-exact with any conforming decoder). Prints the largest difference per feature.
+ * (bit-exact with any conforming decoder). Prints the largest difference per feature. Each pair is scored at every
+ * SIMD level the CPU has (portable C, AVX2, AVX-512), which must agree exactly.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import { describeShared, sharedPath } from "../helpers/shared";
 import { allocI420, chromaSize, type I420Frame } from "../../src/core/frame";
 import { VmafScorer } from "../../src/metrics/vmaf";
+import { metricsSimdLevel, setMetricsSimd, SIMD_LEVELS } from "../../src/metrics/metrics";
 
 /** Reads a raw yuv420p / yuv420p10le file into frames. */
 function readRaw(path: string, w: number, h: number, bitDepth: number, maxFrames = Infinity): I420Frame[] {
@@ -72,14 +74,28 @@ describeShared("metrics vs libvmaf 3.2.0 references", () => {
       const disFrames = readRaw(raw(sharedPath(ref.distorted), bd), w, h, bd, ref.frame_count);
       expect(refFrames.length).toBe(ref.frame_count);
       expect(disFrames.length).toBe(ref.frame_count);
-      const scorer = new VmafScorer({
-        width: w, height: h, bitDepth: bd, psnr: true, ssim: true, msSsim: true,
-        models: [sharedPath("vmaf", "models", "vmaf_v0.6.1.json"), sharedPath("vmaf", "models", "vmaf_v0.6.1neg.json")],
-      });
-      const results = [];
-      for (let i = 0; i < refFrames.length; i++) results.push(...scorer.push(refFrames[i]!, disFrames[i]!));
-      results.push(...scorer.flush());
-      scorer.close();
+      const score = () => {
+        const scorer = new VmafScorer({
+          width: w, height: h, bitDepth: bd, psnr: true, ssim: true, msSsim: true,
+          models: [sharedPath("vmaf", "models", "vmaf_v0.6.1.json"), sharedPath("vmaf", "models", "vmaf_v0.6.1neg.json")],
+        });
+        const out = [];
+        for (let i = 0; i < refFrames.length; i++) out.push(...scorer.push(refFrames[i]!, disFrames[i]!));
+        out.push(...scorer.flush());
+        scorer.close();
+        return out;
+      };
+      const results = score(); // the best SIMD level this CPU has
+      // every lower level (AVX2, portable C) gives the very same numbers, frame by frame
+      const best = metricsSimdLevel();
+      try {
+        for (const level of SIMD_LEVELS.slice(0, SIMD_LEVELS.indexOf(best))) {
+          setMetricsSimd(level);
+          expect(score()).toEqual(results);
+        }
+      } finally {
+        setMetricsSimd(true);
+      }
       expect(results.map((r) => r.frameNum)).toEqual(refFrames.map((_, i) => i));
       let sumOurs = 0, sumRef = 0, sumOursNeg = 0, sumRefNeg = 0;
       for (const r of results) {
