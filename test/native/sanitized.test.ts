@@ -1,0 +1,22 @@
+/**
+ * The shim under AddressSanitizer + UndefinedBehaviorSanitizer (scripts/test-sanitized.sh): the tests that feed
+ * it hostile input in subprocesses run again against the sanitized build, in a child `bun test`, so that
+ * `bun run test` (and so CI, which runs exactly that) checks memory safety, not only the absence of a crash.
+ * The libFuzzer harnesses, sanitized themselves, run in test/fuzz.
+ */
+import { expect, test } from "bun:test";
+import { resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dir, "..", "..");
+const FILES = ["test/io", "test/codec/encoder_robustness.test.ts", "test/fuzz/vmaf_model_json.test.ts"];
+const PATTERN = "subprocess|fuzz|crash|semi-planar|changes while|damaged|detach|10-bit";
+
+test.skipIf(process.env.AV1GYM_SANITIZED === "1")("hostile-input tests pass against the ASan + UBSan build of the shim", async () => {
+  const p = Bun.spawn(["bash", "scripts/test-sanitized.sh", ...FILES, "-t", PATTERN], {
+    cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, AV1GYM_FUZZ_SECONDS: "0" },
+  });
+  const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  const summary = (out + err).split("\n").filter((l) => /^\s*\d+ (pass|fail)$/.test(l) || l.includes("(fail)") || l.includes("ERROR: AddressSanitizer") || l.includes("runtime error:"));
+  expect(code, summary.join("\n") + "\n" + err.slice(-3000)).toBe(0);
+  expect(summary.some((l) => /^\s*[1-9]\d* pass$/.test(l)), "the sanitized run ran no test").toBe(true);
+}, 1_800_000);
