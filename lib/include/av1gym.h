@@ -136,6 +136,8 @@ AG_API int32_t ag_encoder_frames_sent(AgEncoder *e);
 /* out[4]: total ms in analysis, frames analysed, total ms in the hook (JS included), hook calls. */
 AG_API int ag_encoder_timing(AgEncoder *e, double *out);
 AG_API void ag_encoder_close(AgEncoder *e);
+/* The SVT-AV1 version the shim was built against: major * 10000 + minor * 100 + patch (2.3, 3.x or 4.x). */
+AG_API int32_t ag_svt_version(void);
 /* ---- end encoder ---- */
 
 /* ---- reader (lib/io/reader.c) ---- */

@@ -1,5 +1,6 @@
 /**
- * Av1Encoder: one SVT-AV1 2.3 encoder session over the C shim (lib/codec/svt.c).
+ * Av1Encoder: one SVT-AV1 encoder session (2.3, 3.x or 4.x, whichever the shim was built against) over the
+ * C shim (lib/codec/svt.c).
  *
  * Low delay (the default) is synchronous: `encode()` sends the picture and returns its packet. Random
  * access holds pictures back for a mini-GOP; `flush()` returns the rest. Per-64x64 qindex offsets reach
@@ -12,6 +13,7 @@ import { z } from "zod";
 import { native, check, checkHandle } from "../native/ffi";
 import { AG, CallbackError, InvalidArgumentError, StateError, Av1GymError } from "../core/errors";
 import { allocI420, validateI420, type I420Frame } from "../core/frame";
+import { encoderSettingsShape, rateControlOf, refineEncoderSettings, type RateControl } from "./settings";
 import { ANALYSIS_FEATURES, ANALYSIS_FEATURE_COUNT, psnrFromSse, superblockGrid, superblockSse, type Analysis } from "../analysis/analysis";
 
 /** A NUL-terminated UTF-8 copy of a string, for C. */
@@ -25,14 +27,6 @@ const ENC_OFFSETS = 1;
 const ENC_KEY = 2;
 
 const int = (what: string) => z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be an integer`);
-const kbps = int("bitrateKbps").min(1, "bitrateKbps must be at least 1").max(100000, "bitrateKbps must be at most 100000 (SVT-AV1's limit)");
-
-const RateControl = z.discriminatedUnion("mode", [
-  z.object({ mode: z.literal("crf"), crf: int("crf").min(1, "crf must be 1..63").max(63, "crf must be 1..63") }).strict(),
-  z.object({ mode: z.literal("cqp"), qp: int("qp").min(1, "qp must be 1..63").max(63, "qp must be 1..63") }).strict(),
-  z.object({ mode: z.literal("vbr"), bitrateKbps: kbps }).strict(),
-  z.object({ mode: z.literal("cbr"), bitrateKbps: kbps }).strict(),
-]);
 
 const EncoderOptions = z
   .object({
@@ -49,17 +43,9 @@ const EncoderOptions = z
       .strict()
       .refine((f) => f.num / f.den <= 240, "SVT-AV1 takes at most 240 frames per second")
       .default({ num: 25, den: 1 }),
-    /** 0 (slowest, best) .. 13 (fastest). */
-    preset: int("preset").min(0, "preset must be 0..13").max(13, "preset must be 0..13").default(10),
-    rateControl: RateControl.default({ mode: "crf", crf: 35 }),
+    /** preset, crf | qp | cbr | vbr, keyInt, threads: the settings vocabulary shared with the Env. */
+    ...encoderSettingsShape,
     predStructure: z.enum(["low-delay", "random-access"]).default("low-delay"),
-    /** -1: only the first frame is a key frame; N >= 1: a key frame every N frames. */
-    keyInt: int("keyInt")
-      .min(-1, "keyInt must be -1 (no periodic key frames) or a positive interval")
-      .refine((k) => k !== 0, "keyInt must be -1 (no periodic key frames) or a positive interval")
-      .optional(),
-    /** SVT-AV1's level of parallelism; 0 lets SVT-AV1 choose. 1 gives reproducible bitstreams. */
-    threads: int("threads").min(0).max(1024).default(1),
     /** Reconstructed frames (and their SSE/PSNR against the source) on every packet. */
     recon: z.boolean().default(false),
     /** 8, or 10 (frames then carry Uint16Array planes; the bitstream is 10-bit Main profile). */
@@ -72,19 +58,10 @@ const EncoderOptions = z
     analysis: z.boolean().default(false),
   })
   .strict()
-  .superRefine((o, ctx) => {
-    const rc = o.rateControl.mode;
-    if (rc === "vbr" && o.predStructure === "low-delay")
-      ctx.addIssue({ code: "custom", path: ["rateControl"], message: "SVT-AV1 2.3 has no VBR with low-delay prediction: use cbr, or predStructure \"random-access\"" });
-    if (rc === "cbr" && o.predStructure === "random-access")
-      ctx.addIssue({ code: "custom", path: ["rateControl"], message: "SVT-AV1 2.3 has no CBR with random-access prediction: use vbr, or predStructure \"low-delay\"" });
-    if (rc === "vbr" && o.keyInt === -1)
-      ctx.addIssue({ code: "custom", path: ["keyInt"], message: "VBR needs a positive keyInt in SVT-AV1 (it does not take -1)" });
-  });
+  .superRefine((o, ctx) => refineEncoderSettings(o, ctx, o.predStructure));
 
 export type EncoderOptions = z.input<typeof EncoderOptions>;
-export type ResolvedEncoderOptions = z.output<typeof EncoderOptions> & { keyInt: number };
-export type RateControl = z.input<typeof RateControl>;
+export type ResolvedEncoderOptions = z.output<typeof EncoderOptions> & { keyInt: number; rateControl: RateControl };
 
 /** AV1 frame type of a packet (SVT-AV1's EbAv1PictureType). */
 export type FrameType = "INTER" | "ALT_REF" | "INTRA_ONLY" | "KEY" | "NON_REF" | "FW_KEY" | "SHOW_EXISTING" | "SWITCH" | "UNKNOWN";
@@ -180,6 +157,13 @@ export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sb
   }
 }
 
+/** The SVT-AV1 version the native library was built against (2.3, 3.x or 4.x; see the README). */
+export function svtVersion(): { major: number; minor: number; patch: number; text: string } {
+  const v = native().ag_svt_version();
+  const major = Math.floor(v / 10000), minor = Math.floor(v / 100) % 100, patch = v % 100;
+  return { major, minor, patch, text: `${major}.${minor}.${patch}` };
+}
+
 // An encoder dropped without close() still releases SVT-AV1's threads and memory (and completes its IVF).
 const finalizer = new FinalizationRegistry<Pointer>((h) => native().ag_encoder_close(h));
 
@@ -211,13 +195,15 @@ export class Av1Encoder {
   private busy = false;
 
   constructor(options: EncoderOptions) {
+    if (options && typeof options === "object" && "rateControl" in options)
+      throw new InvalidArgumentError("Av1Encoder: rateControl is now given as one of crf, qp, cbr or vbr (e.g. { crf: 35 } or { cbr: 600 }), as in the Env's encoder option");
     const r = EncoderOptions.safeParse(options);
     if (!r.success) throw new InvalidArgumentError(`Av1Encoder: ${zodMessage(r.error)}`);
     const o = r.data;
-    const rc = o.rateControl;
+    const rc = rateControlOf(o);
     // VBR needs a key-frame interval: 5 s unless given.
     const keyInt = o.keyInt ?? (rc.mode === "vbr" ? Math.max(1, Math.round((5 * o.fps.num) / o.fps.den)) : -1);
-    this.options = Object.freeze({ ...o, keyInt });
+    this.options = Object.freeze({ ...o, keyInt, rateControl: rc });
     this.width = o.width;
     this.height = o.height;
     const g = superblockGrid(o.width, o.height);

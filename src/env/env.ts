@@ -9,6 +9,7 @@
  * against the cached source (C SSE per superblock), never from decoding the bitstream.
  */
 import { Av1Encoder, type Av1Packet } from "../codec/av1_encoder";
+import { rateControlOf } from "../codec/settings";
 import { analyzeFrame, superblockGrid } from "../analysis/analysis";
 import { EncoderError, EpisodeEndedError, InvalidArgumentError, StateError } from "../core/errors";
 import type { I420Frame } from "../core/frame";
@@ -18,6 +19,7 @@ import { parseEnvOptions, type EnvOptions, type ParsedEnvOptions } from "./optio
 import { bitsPerPixel, distortionByName, rdCost, rewardFromCost, type Distortion } from "./reward";
 import { Rng } from "../core/rng";
 import { FrameCache, openSource, type FrameSource } from "./source";
+import { EpisodeRecorder } from "./record";
 import { Box, Dict, MultiDiscrete } from "./spaces";
 
 export interface Observation {
@@ -57,6 +59,8 @@ export interface ResetInfo {
   episodeLength: number;
   sbRows: number;
   sbCols: number;
+  /** The file this episode's bitstream is written to, when recording (see `recordTo`). */
+  recordPath?: string;
 }
 
 export interface ResetOptions {
@@ -105,9 +109,14 @@ export class Env {
   private ownsDistortion = false;
   private lambda: number;
   private settingsKey: string;
+  /** The `rate_setting` frame feature (see observation.ts). */
+  private readonly rateSetting: number;
   private rng: Rng | null = null;
   private encoder: Av1Encoder | null = null;
   private closed = false;
+  private readonly recorder = new EpisodeRecorder();
+  /** Episodes started by reset() so far (the number `{episode}` in a recording path takes). */
+  private episodes = 0;
 
   // Episode state.
   private start = 0;
@@ -165,6 +174,10 @@ export class Env {
       this.actionLevels = Object.freeze([...o.actionLevels]);
       this.maxAbsLevel = Math.max(1, ...o.actionLevels.map(Math.abs));
       this.settingsKey = JSON.stringify(o.encoder);
+      const rc = rateControlOf(o.encoder);
+      const fps = this.source.fps.num / this.source.fps.den;
+      this.rateSetting =
+        rc.mode === "crf" ? rc.crf / 63 : rc.mode === "cqp" ? rc.qp / 63 : (rc.bitrateKbps * 1000) / fps / (this.width * this.height);
 
       this.levelScratch = new Int8Array(this.nSb);
       this.prevLevels = new Int8Array(this.nSb);
@@ -182,6 +195,7 @@ export class Env {
         superblocks: new Box({ ...sbBounds(this.nSb, o.observation.clip), shape: [this.sbRows, this.sbCols, SB_F] }),
         frame: new Box({ ...frameBounds(o.observation.clip), shape: [FRAME_G] }),
       });
+      if (o.record !== undefined) this.recorder.setPattern(o.record);
     } catch (e) {
       this.source.close();
       throw e;
@@ -231,6 +245,7 @@ export class Env {
     // A clean encoder for every episode (also mid-episode). Until it is open the Env has no episode, so a
     // failure below (e.g. the encoder refusing) leaves step() refusing rather than half-working.
     this.closeEncoder();
+    this.recorder.end(); // the previous episode's file is complete from here
     this.ended = true;
     this.started = false;
     this.start = start;
@@ -239,6 +254,14 @@ export class Env {
     this.baseline = o.reward.mode === "baseline" ? this.baselineFor(start, length) : null;
     this.distortion.reset?.();
     this.encoder = this.openEncoder();
+    const episode = this.episodes++;
+    let recordPath: string | null = null;
+    try {
+      recordPath = this.recorder.begin(episode, this.width, this.height, this.source.fps);
+    } catch (e) {
+      this.closeEncoder(); // no episode without its file: reset() failed as a whole
+      throw e;
+    }
     this.t = 0;
     this.prevLevels.fill(o.actionLevels.indexOf(0) >= 0 ? o.actionLevels.indexOf(0) : 0);
     this.prevDist.fill(0);
@@ -250,7 +273,31 @@ export class Env {
     this.hash = 0n;
     this.ended = false;
     this.started = true;
-    return [this.observe(), { frameIndex: start, start, episodeLength: length, sbRows: this.sbRows, sbCols: this.sbCols }];
+    const info: ResetInfo = { frameIndex: start, start, episodeLength: length, sbRows: this.sbRows, sbCols: this.sbCols };
+    if (recordPath !== null) info.recordPath = recordPath;
+    return [this.observe(), info];
+  }
+
+  /**
+   * Writes every episode's bitstream to `path` (IVF; `{episode}` in the path becomes the episode's number,
+   * 0 for the first reset()), from the episode in progress if it has taken no step yet, else from the next
+   * reset(). Each file is complete and playable when its episode ends, at the next reset(), at
+   * `recordTo(null)` (which stops recording) or at close(). Same as the `record` option.
+   */
+  recordTo(path: string | null): void {
+    this.live();
+    if (path === null) {
+      this.recorder.setPattern(null);
+      this.recorder.end();
+      return;
+    }
+    this.recorder.setPattern(path);
+    if (this.started && !this.ended && this.t === 0) this.recorder.begin(this.episodes - 1, this.width, this.height, this.source.fps);
+  }
+
+  /** The file the current episode is being written to, or null. */
+  get recordingPath(): string | null {
+    return this.recorder.path;
   }
 
   step(action: ArrayLike<number> | Int8Array | Uint8Array): StepResult {
@@ -273,6 +320,12 @@ export class Env {
     }
     const encodeMs = performance.now() - t0;
     const { packet: p, d, bpp } = frame;
+    try {
+      this.recorder.write(p.data, p.pts);
+    } catch (e) {
+      this.ended = true; // the frame was encoded but not recorded: this episode cannot go on as asked
+      throw e;
+    }
     this.hash = hashPacket(this.hash, p.data);
     const cost = rdCost(d, bpp, this.lambda);
     const baselineCost = this.baseline ? rdCost(this.baseline.distortion[this.t]!, this.baseline.bpp[this.t]!, this.lambda) : undefined;
@@ -311,6 +364,7 @@ export class Env {
       if (this.start + this.t >= this.frameCount) terminated = true;
       else truncated = true;
       this.closeEncoder(); // nothing is pending in low delay; free the encoder now
+      this.recorder.end(); // and the episode's file is complete
     }
     return [this.observe(), reward, terminated, truncated, info];
   }
@@ -319,11 +373,15 @@ export class Env {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.closeEncoder();
-    this.cache.clear();
-    this.analysis.clear();
-    if (this.ownsDistortion) this.distortion.close?.();
-    this.source.close();
+    try {
+      this.closeEncoder();
+      this.recorder.end(); // a failure to complete the file is reported, after everything is released
+    } finally {
+      this.cache.clear();
+      this.analysis.clear();
+      if (this.ownsDistortion) this.distortion.close?.();
+      this.source.close();
+    }
   }
 
   [Symbol.dispose](): void {
@@ -341,18 +399,8 @@ export class Env {
   }
 
   private openEncoder(): Av1Encoder {
-    const e = this.opts.encoder;
-    return new Av1Encoder({
-      width: this.width,
-      height: this.height,
-      fps: this.source.fps,
-      preset: e.preset,
-      rateControl: e.qp !== undefined ? { mode: "cqp", qp: e.qp } : { mode: "crf", crf: e.crf ?? 35 },
-      predStructure: "low-delay",
-      keyInt: e.keyInt,
-      threads: e.threads,
-      recon: true,
-    });
+    // The Env's encoder settings are Av1Encoder's own vocabulary: passed through as they are.
+    return new Av1Encoder({ ...this.opts.encoder, width: this.width, height: this.height, fps: this.source.fps, predStructure: "low-delay", recon: true });
   }
 
   private closeEncoder(): void {
@@ -394,7 +442,7 @@ export class Env {
       madSum += a[r + 2]! * this.sbPixels[i]!;
     }
     const px = this.width * this.height;
-    const keyInt = this.opts.encoder.keyInt;
+    const keyInt = this.opts.encoder.keyInt ?? -1;
     let meanOffset = 0;
     if (this.t > 0) {
       for (let i = 0; i < nSb; i++) meanOffset += this.actionLevels[this.prevLevels[i]!]!;
@@ -413,7 +461,7 @@ export class Env {
     fr[9] = this.prevBpp;
     fr[10] = this.t > 0 ? this.distortion.scale(this.prevFrameD) : 0;
     fr[11] = meanOffset;
-    fr[12] = (this.opts.encoder.qp ?? this.opts.encoder.crf ?? 35) / 63;
+    fr[12] = this.rateSetting;
     fr[13] = lumaSum / px;
     fr[14] = madSum / px;
     const clip = this.opts.observation.clip;

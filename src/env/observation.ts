@@ -34,7 +34,7 @@ export const FRAME_FEATURES = [
   "prev_bpp", //           bits per pixel of the previous frame (usually 0..2; not clipped)
   "prev_distortion", //    previous frame's distortion, scaled like the per-superblock value
   "prev_mean_offset", //   mean qindex offset of the previous action / max |action level|
-  "rate_setting", //       CRF or QP of the encoder settings / 63
+  "rate_setting", //       CRF or QP of the encoder settings / 63; with cbr, the target bits per pixel per frame
   "frame_mean_luma", //    mean luma of the frame to be encoded / 255
   "frame_temporal_mad", // its mean temporal MAD (same scaling as the per-superblock one)
 ] as const;

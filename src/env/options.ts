@@ -4,27 +4,20 @@ import { InvalidArgumentError } from "../core/errors";
 import { DEFAULT_ACTION_LEVELS, MAX_ACTION_LEVELS } from "./actions";
 import type { Distortion } from "./reward";
 import type { SourceSpec } from "./source";
+import { encoderSettingsShape, refineEncoderSettings } from "../codec/settings";
 
 function isDistortion(x: unknown): x is Distortion {
   const d = x as Distortion;
   return !!d && typeof d === "object" && typeof d.name === "string" && typeof d.measure === "function" && typeof d.scale === "function";
 }
 
+/** The Env's `encoder` option: the settings vocabulary of `Av1Encoder` (src/codec/settings.ts), as is. The
+ * Env encodes low delay (one frame in, its packet out), so `cbr` works and `vbr` is refused: SVT-AV1 has no
+ * VBR with low-delay prediction. */
 export const EncoderSettingsSchema = z
-  .object({
-    /** SVT-AV1 preset 0 (slowest) .. 13 (fastest). */
-    preset: z.number().int().min(0).max(13).default(10),
-    /** Constant rate factor 1..63 (default 35). Mutually exclusive with qp. */
-    crf: z.number().int().min(1).max(63).optional(),
-    /** Fixed QP 1..63 (CQP mode) instead of CRF. */
-    qp: z.number().int().min(1).max(63).optional(),
-    /** Key frame interval in frames; -1 (default): only the first frame of each episode is a key frame. */
-    keyInt: z.number().int().min(-1).max(10000).default(-1),
-    /** Encoder threads (SVT level of parallelism); 1 (default) gives bit-exact reproducible episodes. */
-    threads: z.number().int().min(0).max(64).default(1),
-  })
+  .object(encoderSettingsShape)
   .strict()
-  .refine((s) => !(s.crf !== undefined && s.qp !== undefined), { message: "give crf or qp, not both" });
+  .superRefine((s, ctx) => refineEncoderSettings(s, ctx, "low-delay"));
 
 export const RewardSchema = z
   .object({
@@ -67,6 +60,8 @@ export const EnvOptionsSchema = z
       .strict()
       .default({}),
     reward: RewardSchema.default({}),
+    /** Write every episode's bitstream to this IVF path (`{episode}` becomes the episode number): see Env.recordTo. */
+    record: z.string().min(1).optional(),
     /** Memory for decoded source frames, MB (default 256). Windows that fit decode once for all episodes. */
     cacheMB: z.number().min(0).max(65536).default(256),
   })

@@ -57,6 +57,7 @@ const symbols = {
   ag_encoder_frames_sent: { args: [ptr], returns: i32 },
   ag_encoder_timing: { args: [ptr, ptr], returns: i32 },
   ag_encoder_close: { args: [ptr], returns: void_ },
+  ag_svt_version: { args: [], returns: i32 },
   // --- end encoder ---
 
   // --- env (lib/core/threads.c) ---

@@ -151,7 +151,7 @@ export class VectorEnv {
       const cpus = native().ag_env_cpu_count();
       const pin = options.pin ?? false;
       const replies = await Promise.all(
-        links.map((l, i) => l.call({ type: "init", options: perEnv[i]!, cpu: pin ? i % cpus : null })),
+        links.map((l, i) => l.call({ type: "init", options: withEnvIndex(perEnv[i]!, i), cpu: pin ? i % cpus : null })),
       );
       const s0 = replies[0]!.spaces;
       replies.forEach((r, i) => {
@@ -262,4 +262,9 @@ export class VectorEnv {
     });
     return { superblocks, frame };
   }
+}
+
+/** `{env}` in a recording path becomes the environment's index, so N workers write N files. */
+function withEnvIndex(o: EnvOptions, i: number): EnvOptions {
+  return typeof o?.record === "string" ? { ...o, record: o.record.replaceAll("{env}", String(i)) } : o;
 }
