@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The one build entry: system packages, SVT-AV1 >= 2.3, then the shim (lib/build/libav1gym.so).
+# The one build entry: system packages, SVT-AV1 (2.3.x, 3.x or 4.x), then the shim (lib/build/libav1gym.so).
 # Idempotent: a second run with nothing changed only checks timestamps and returns in well under a second
 # (plus a dpkg query).
 #
 # Where SVT-AV1 comes from, first match wins:
-#   1. the system's, when `pkg-config SvtAv1Enc` reports >= 2.3;
+#   1. the system's, when `pkg-config SvtAv1Enc` reports a supported version (2.3.x, 3.x, 4.x);
 #   2. a previous build cached in $AV1GYM_CACHE (default ~/.cache/av1gym), copied into lib/build/svt;
-#   3. SVT_AV1_SRC=<source dir | tarball>;
+#   3. SVT_AV1_SRC=<source dir | tarball> of a supported version (another one is refused, naming those);
 #   4. Debian trixie's pinned 2.3.0 source tarball, downloaded through apt with a temporary configuration
 #      (never touching the system's apt sources) and checksum-verified.
 # Cases 2-4 build encoder-only Release (library + SvtAv1EncApp, the benchmark peer) into lib/build/svt, and
@@ -25,6 +25,23 @@ PACKAGES=(gcc make cmake nasm pkg-config xz-utils libavformat-dev libavcodec-dev
 
 say() { echo "[build-svt] $*" >&2; }
 die() { echo "[build-svt] error: $*" >&2; exit 1; }
+
+# The SVT-AV1 versions lib/codec/svt.c builds against (its version shims); others are refused.
+SVT_SUPPORTED="2.3.x, 3.x and 4.x"
+svt_supported() { case "$1" in 2.3 | 2.3.* | 3.* | 4.*) return 0 ;; *) return 1 ;; esac; }
+# The version a source tree declares (CMakeLists.txt: project(svt-av1 VERSION x.y.z)).
+svt_src_version() { sed -n 's/^project(svt-av1 VERSION \([0-9.]*\).*/\1/p' "$1/CMakeLists.txt" | head -n1; }
+system_svt=$(pkg-config --modversion SvtAv1Enc 2>/dev/null || true)
+use_system=0
+if [ -n "$system_svt" ]; then
+  if svt_supported "$system_svt"; then use_system=1
+  else say "the system's SVT-AV1 $system_svt is not supported (supported: $SVT_SUPPORTED): using our own build"; fi
+fi
+# A build for this checkout from another SVT_AV1_SRC version is replaced.
+if [ -n "${SVT_AV1_SRC:-}" ] && [ -d "$SVT_AV1_SRC" ] && [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ] &&
+  [ "$(svt_src_version "$SVT_AV1_SRC")" != "$(sed -n 's/^Version: *//p' "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc")" ]; then
+  rm -rf "$SVT_PREFIX"
+fi
 
 # ---------------------------------------------------------------- 1. system packages
 missing=()
@@ -47,8 +64,8 @@ mkdir -p "$BUILD"
 # ---------------------------------------------------------------- 2. SVT-AV1
 svt_pc_dir=""     # where SvtAv1Enc.pc lives when we use our own build
 svt_rpath=""
-if pkg-config --atleast-version=2.3 SvtAv1Enc 2>/dev/null; then
-  :  # the system's is new enough
+if [ "$use_system" = 1 ]; then
+  :  # the system's is a supported version
 elif [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ]; then
   :  # already built or copied for this checkout
 else
@@ -91,6 +108,8 @@ else
       src=$(find "$work" -mindepth 1 -maxdepth 1 -type d ! -name lists ! -name dl | head -n1)
     fi
     [ -f "$src/CMakeLists.txt" ] || die "$src does not look like SVT-AV1 source (no CMakeLists.txt)"
+    src_version=$(svt_src_version "$src")
+    svt_supported "$src_version" || die "$src is SVT-AV1 ${src_version:-of unknown version}; av1gym supports $SVT_SUPPORTED"
     say "building SVT-AV1 (encoder only, Release) from $src; about 5 minutes on 2 cores"
     cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_DEC=OFF -DBUILD_TESTING=OFF \
       -DBUILD_APPS=ON -DBUILD_SHARED_LIBS=ON -DCMAKE_INSTALL_PREFIX="$cached" -DCMAKE_INSTALL_LIBDIR=lib \
@@ -103,9 +122,12 @@ else
   # The .pc file names the prefix it was installed to; point it at this copy.
   sed -i "s|^prefix=.*|prefix=$SVT_PREFIX|" "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc"
 fi
-if [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ] && ! pkg-config --atleast-version=2.3 SvtAv1Enc 2>/dev/null; then
+if [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ] && [ "$use_system" = 0 ]; then
   svt_pc_dir="$SVT_PREFIX/lib/pkgconfig"
   svt_rpath="-Wl,-rpath,\$ORIGIN/svt/lib"
+elif [ "$use_system" = 1 ]; then
+  # A pkg-config SVT-AV1 outside the loader's default path (PKG_CONFIG_PATH, Homebrew) is found at run time too.
+  svt_rpath="-Wl,-rpath,$(pkg-config --variable=libdir SvtAv1Enc)"
 fi
 
 # ---------------------------------------------------------------- 3. the shim

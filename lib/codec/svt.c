@@ -52,7 +52,9 @@ static void svt_io_describe(EbSvtIOFormat *io, int w, int h, int depth) {
 enum { PRED_LOW_DELAY = 1, PRED_RANDOM_ACCESS = 2 };
 /* Up to 4.0 the block-geometry table is one process-wide array rebuilt by every init (see geometry_key);
  * 4.1 keeps it per encoder (scs->blk_geom_mds), so encoders of any settings can live side by side. */
+#ifndef SVT_SHARED_GEOMETRY /* -DSVT_SHARED_GEOMETRY=0 turns the guard off, only to re-measure the hazard */
 #define SVT_SHARED_GEOMETRY (!SVT_AV1_CHECK_VERSION(4, 1, 0))
+#endif
 
 int32_t ag_svt_version(void) { return SVT_AV1_VERSION_MAJOR * 10000 + SVT_AV1_VERSION_MINOR * 100 + SVT_AV1_VERSION_PATCHLEVEL; }
 
