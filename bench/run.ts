@@ -17,7 +17,8 @@ for (const f of files) {
   const code = await proc.exited;
   if (code !== 0) {
     failed++;
-    console.error(`[bench] ${f} exited with ${code}`);
+    // A line in the output too, so a reader of the JSON lines sees which file's measurements are missing.
+    console.log(JSON.stringify({ bench: f, peer: null, error: `exited with code ${code} (its messages are above)` }));
   }
 }
 process.exit(failed ? 1 : 0);

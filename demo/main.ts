@@ -4,8 +4,7 @@
  * ending with a one-line comparison. Reward: baseline mode (improvement in PSNR-Y dB minus lambda x bits
  * per pixel over the same frame encoded with all-zero offsets, so 0 = SVT-AV1's own choice).
  */
-import { Env, type Observation } from "../src/env/env";
-import { Rng } from "../src/core/rng";
+import { Env, Rng, type Observation } from "av1gym";
 import { heuristicAction } from "../examples/heuristic";
 
 const FRAMES = Number(process.env.AV1GYM_DEMO_FRAMES ?? 60);

@@ -6,9 +6,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { Av1Encoder, type Av1Packet } from "../src/codec/av1_encoder";
-import { ANALYSIS_FEATURES, FEATURE } from "../src/analysis/analysis";
-import { synthFrames } from "../src/io/synth";
+import { ANALYSIS_FEATURES, Av1Encoder, FEATURE, synthFrames, type Av1Packet } from "av1gym";
 
 const FRAMES = Number(process.argv[2] ?? 60);
 const OUT = process.argv[3] ?? "out";

@@ -7,8 +7,7 @@
  *    level finer, non-reference top-layer frames one level coarser.
  * `bun run examples/heuristic.ts [frames]`
  */
-import { Env, type Observation } from "../src/env/env";
-import { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "../src/env/observation";
+import { Env, FRAME_FEATURES, SUPERBLOCK_FEATURES, type Observation } from "av1gym";
 
 const F = SUPERBLOCK_FEATURES.length;
 const LOGVAR = SUPERBLOCK_FEATURES.indexOf("log_variance");

@@ -2,8 +2,7 @@
  * A random policy on generated content: one episode, printing each step's reward, bytes and PSNR.
  * `bun run examples/random.ts [frames]`
  */
-import { Env } from "../src/env/env";
-import { Rng } from "../src/core/rng";
+import { Env, Rng } from "av1gym";
 
 const frames = Number(process.argv[2] ?? process.env.AV1GYM_EXAMPLE_FRAMES ?? 20);
 using env = new Env({ source: { synth: { width: 256, height: 192, frames } }, encoder: { preset: 12 }, reward: { mode: "baseline" } });

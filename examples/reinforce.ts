@@ -2,7 +2,7 @@
  * REINFORCE with a linear softmax policy per superblock over a 2-worker VectorEnv: the training loop of the
  * README, runnable. `bun run examples/reinforce.ts` (AV1GYM_TRAIN_ITERS episodes, default 50).
  */
-import { VectorEnv, SUPERBLOCK_FEATURES, Rng } from "../src/env/index";
+import { VectorEnv, SUPERBLOCK_FEATURES, Rng } from "av1gym";
 
 const venv = await VectorEnv.create({
   numEnvs: 2,

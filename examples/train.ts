@@ -10,10 +10,7 @@
  * `bun run examples/train.ts` (AV1GYM_TRAIN_ITERS, AV1GYM_TRAIN_POP, AV1GYM_TRAIN_ENVS to change the size).
  * Prints one line per iteration: iteration, population mean reward, best reward, mean-policy reward.
  */
-import type { Observation } from "../src/env/env";
-import { FRAME_FEATURES, SUPERBLOCK_FEATURES } from "../src/env/observation";
-import { Rng } from "../src/core/rng";
-import { VectorEnv } from "../src/env/vector/vector_env";
+import { FRAME_FEATURES, Rng, SUPERBLOCK_FEATURES, VectorEnv, type Observation } from "av1gym";
 
 const ITERS = Number(process.env.AV1GYM_TRAIN_ITERS ?? 12);
 const POP = Number(process.env.AV1GYM_TRAIN_POP ?? 16); // including the current mean

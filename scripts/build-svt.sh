@@ -1,41 +1,40 @@
 #!/usr/bin/env bash
-# The one build entry: system packages, SVT-AV1 (2.3.x, 3.x or 4.x), then the shim (lib/build/libav1gym.so).
-# Idempotent: a second run with nothing changed only checks timestamps and returns in well under a second
-# (plus a dpkg query).
+# The one build entry: system packages (scripts/packages.txt), SVT-AV1 (2.3.x, 3.x or 4.x), then the shim
+# (lib/build/libav1gym.so). Idempotent: a run with nothing changed prints nothing and only checks timestamps.
 #
 # Where SVT-AV1 comes from, first match wins:
 #   1. the system's, when `pkg-config SvtAv1Enc` reports a supported version (2.3.x, 3.x, 4.x);
 #   2. a previous build cached in $AV1GYM_CACHE (default ~/.cache/av1gym), copied into lib/build/svt;
 #   3. SVT_AV1_SRC=<source dir | tarball> of a supported version (another one is refused, naming those);
-#   4. Debian trixie's pinned 2.3.0 source tarball, downloaded through apt with a temporary configuration
-#      (never touching the system's apt sources) and checksum-verified.
+#   4. Debian trixie's 2.3.0 source tarball: its directory and SHA-256 come from trixie's signed Sources index,
+#      read through a temporary apt configuration (the system's apt sources are never touched), and must match
+#      the pins below; only the tarball is downloaded (apt-helper checks the SHA-256 on the way in).
 # Cases 2-4 build encoder-only Release (library + SvtAv1EncApp, the benchmark peer) into lib/build/svt, and
 # the shim gets an rpath to it, so nothing needs LD_LIBRARY_PATH at run time.
-set -euo pipefail
+set -eEuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
 BUILD="$ROOT/lib/build"
 SVT_PREFIX="$BUILD/svt"
 CACHE="${AV1GYM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/av1gym}"
 SVT_VERSION=2.3.0
 SVT_TARBALL="svt-av1_${SVT_VERSION}+dfsg.orig.tar.xz"
-SVT_MD5=3d031823be8983f0eb9cda1c67c929f9
+SVT_SHA256=815e88cc539c41b8ebd1a6f362f82ab510147635fc6c3edfa35edcfbed302cd8
 SVT_SIZE=9017580
-PACKAGES=(gcc make cmake nasm pkg-config xz-utils libavformat-dev libavcodec-dev libavutil-dev libswscale-dev)
-
-say() { echo "[build-svt] $*" >&2; }
-die() { echo "[build-svt] error: $*" >&2; exit 1; }
+NPROC=$(nproc)
 
 # The SVT-AV1 versions lib/codec/svt.c builds against (its version shims); others are refused.
 SVT_SUPPORTED="2.3.x, 3.x and 4.x"
 svt_supported() { case "$1" in 2.3 | 2.3.* | 3.* | 4.*) return 0 ;; *) return 1 ;; esac; }
 # The version a source tree declares (CMakeLists.txt: project(svt-av1 VERSION x.y.z)).
 svt_src_version() { sed -n 's/^project(svt-av1 VERSION \([0-9.]*\).*/\1/p' "$1/CMakeLists.txt" | head -n1; }
-system_svt=$(pkg-config --modversion SvtAv1Enc 2>/dev/null || true)
+system_svt=$(pkg-config --modversion SvtAv1Enc 2> /dev/null || true)
 use_system=0
+svt_note=""  # said in the stage line when we build or copy our own
 if [ -n "$system_svt" ]; then
-  if svt_supported "$system_svt"; then use_system=1
-  else say "the system's SVT-AV1 $system_svt is not supported (supported: $SVT_SUPPORTED): using our own build"; fi
+  if svt_supported "$system_svt"; then use_system=1; else svt_note=" (the system's $system_svt is not a supported version)"; fi
 fi
 # A build for this checkout from another SVT_AV1_SRC version is replaced.
 if [ -n "${SVT_AV1_SRC:-}" ] && [ -d "$SVT_AV1_SRC" ] && [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ] &&
@@ -44,24 +43,45 @@ if [ -n "${SVT_AV1_SRC:-}" ] && [ -d "$SVT_AV1_SRC" ] && [ -f "$SVT_PREFIX/lib/p
 fi
 
 # ---------------------------------------------------------------- 1. system packages
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then
-    say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  else
-    die "missing packages; run: sudo apt-get install -y ${missing[*]}"
-  fi
-fi
-
+# setup.sh has just done this when it is the caller.
+[ "${AV1GYM_PACKAGES_CHECKED:-}" = 1 ] || ensure_packages
 mkdir -p "$BUILD"
 
 # ---------------------------------------------------------------- 2. SVT-AV1
+# $1: the tarball's destination. Reads trixie's Sources index through a throw-away apt configuration (the
+# mirror is the system's own), takes the tarball's directory from it and checks the index's SHA-256 and
+# size against the pins, then downloads only the tarball.
+fetch_svt_tarball() {
+  command -v apt-get > /dev/null || die "no apt-get: set SVT_AV1_SRC to the source directory or tarball of an SVT-AV1 2.3.x, 3.x or 4.x"
+  local uri apt found dir sha size
+  uri=$(debian_mirror)
+  [ -n "$uri" ] || die "found no Debian mirror in /etc/apt/sources.list{,.d}; set SVT_AV1_SRC instead"
+  apt="$work/apt"
+  mkdir -p "$apt/lists/partial" "$apt/dl"
+  # apt downloads as its unprivileged _apt user when it can: let it write there (no warning in the log).
+  if [ "$(id -u)" = 0 ] && id _apt > /dev/null 2>&1; then chmod 755 "$work" "$apt"; chown _apt "$apt/lists/partial" "$apt/dl"; fi
+  echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main" > "$apt/sources.list"
+  local opts=(-o Dir::Etc::sourcelist="$apt/sources.list" -o Dir::Etc::sourceparts=- -o Dir::State::lists="$apt/lists"
+    -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o APT::Get::List-Cleanup=0)
+  logged apt-get "${opts[@]}" update || die "apt could not read trixie's source index from $uri"
+  # "Directory SHA-256 size" of the record whose Checksums-Sha256 lists our tarball.
+  found=$(apt-cache "${opts[@]}" showsrc svt-av1 2>> "$SETUP_LOG" | awk -v f="$SVT_TARBALL" '
+    function record_end() { if (sha != "" && out == "") out = dir " " sha " " size; dir = sha = size = "" }
+    /^$/ { record_end(); next }
+    /^Directory:/ { dir = $2 }
+    /^Checksums-Sha256:/ { in_sha = 1; next }
+    /^[^ ]/ { in_sha = 0 }
+    in_sha && $3 == f { sha = $1; size = $2 }
+    END { record_end(); print out }' || true)
+  read -r dir sha size <<< "$found" || true
+  [ -n "${dir:-}" ] || die "trixie's source index has no $SVT_TARBALL; set SVT_AV1_SRC to the source of an SVT-AV1 2.3.x, 3.x or 4.x"
+  [ "$sha" = "$SVT_SHA256" ] && [ "$size" = "$SVT_SIZE" ] ||
+    die "trixie's index lists $SVT_TARBALL as sha256 $sha, $size bytes; this script pins $SVT_SHA256, $SVT_SIZE bytes"
+  logged /usr/lib/apt/apt-helper download-file "$uri/$dir/$SVT_TARBALL" "$apt/dl/$SVT_TARBALL" "SHA256:$SVT_SHA256" ||
+    die "could not download $uri/$dir/$SVT_TARBALL"
+  mv "$apt/dl/$SVT_TARBALL" "$1"
+}
+
 svt_pc_dir=""     # where SvtAv1Enc.pc lives when we use our own build
 svt_rpath=""
 if [ "$use_system" = 1 ]; then
@@ -71,56 +91,51 @@ elif [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ]; then
 else
   cached="$CACHE/svt-av1-$SVT_VERSION"
   if [ -z "${SVT_AV1_SRC:-}" ] && [ -f "$cached/lib/pkgconfig/SvtAv1Enc.pc" ]; then
-    say "using cached SVT-AV1 build from $cached"
+    stage_begin "SVT-AV1 $SVT_VERSION from the cache (${cached/#$HOME/\~})$svt_note"
   else
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
     src=""
     if [ -n "${SVT_AV1_SRC:-}" ]; then
+      stage_begin "SVT-AV1 source from SVT_AV1_SRC"
       if [ -d "$SVT_AV1_SRC" ]; then src="$SVT_AV1_SRC"
       elif [ -f "$SVT_AV1_SRC" ]; then tar -xf "$SVT_AV1_SRC" -C "$work"; src=$(find "$work" -mindepth 1 -maxdepth 1 -type d | head -n1)
       else die "SVT_AV1_SRC=$SVT_AV1_SRC is neither a directory nor a file"; fi
       cached="$work/install-from-src"   # a user-given source is not put in the shared cache
+      what="SVT-AV1 from SVT_AV1_SRC"
     else
+      stage_begin "SVT-AV1 $SVT_VERSION source$svt_note"
       tarball="$CACHE/$SVT_TARBALL"
-      if [ ! -f "$tarball" ] || [ "$(md5sum < "$tarball" | cut -d' ' -f1)" != "$SVT_MD5" ]; then
-        say "downloading SVT-AV1 $SVT_VERSION source through apt (temporary configuration)"
-        command -v apt-get >/dev/null || die "no apt-get: set SVT_AV1_SRC to an SVT-AV1 >= 2.3 source directory or tarball"
-        # The mirror comes from the system's own sources (deb822 or one-line form); trixie is named only
-        # in a throw-away list so the system's apt configuration never sees it.
-        uri=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ {print $2}' | grep -v security | head -n1 || true)
-        [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list 2>/dev/null || true)
-        [ -n "$uri" ] || die "found no Debian mirror in /etc/apt/sources.list{,.d}; set SVT_AV1_SRC instead"
-        mkdir -p "$work/lists/partial" "$work/dl"
-        echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main" > "$work/sources.list"
-        aptopts=(-o Dir::Etc::sourcelist="$work/sources.list" -o Dir::Etc::sourceparts=- -o Dir::State::lists="$work/lists" -o APT::Get::List-Cleanup=0)
-        apt-get "${aptopts[@]}" update -qq >&2 || die "apt could not read the trixie source index from $uri"
-        # The .dsc answers 404 for this version while the tarball downloads, so apt-get's exit status is
-        # not meaningful: the checksum below is the check.
-        (cd "$work/dl" && apt-get "${aptopts[@]}" source --download-only "svt-av1=$SVT_VERSION+dfsg-1" >&2 2>&1 || true)
-        [ -f "$work/dl/$SVT_TARBALL" ] || die "apt did not deliver $SVT_TARBALL; set SVT_AV1_SRC to a source tarball"
-        mkdir -p "$CACHE"
-        mv "$work/dl/$SVT_TARBALL" "$tarball"
+      mkdir -p "$CACHE"
+      # A cached tarball is checked again: a truncated or replaced file is downloaded anew.
+      if [ ! -f "$tarball" ] || [ "$(sha256sum < "$tarball" | cut -d' ' -f1)" != "$SVT_SHA256" ]; then
+        rm -f "$tarball"
+        fetch_svt_tarball "$tarball.part"
+        mv "$tarball.part" "$tarball"
       fi
-      [ "$(md5sum < "$tarball" | cut -d' ' -f1)" = "$SVT_MD5" ] || die "$tarball: checksum mismatch (expected md5 $SVT_MD5)"
       [ "$(stat -c %s "$tarball")" = "$SVT_SIZE" ] || die "$tarball: size mismatch (expected $SVT_SIZE bytes)"
-      tar -xf "$tarball" -C "$work"
-      src=$(find "$work" -mindepth 1 -maxdepth 1 -type d ! -name lists ! -name dl | head -n1)
+      [ "$(sha256sum < "$tarball" | cut -d' ' -f1)" = "$SVT_SHA256" ] || die "$tarball: SHA-256 mismatch (expected $SVT_SHA256)"
+      mkdir -p "$work/src"
+      tar -xf "$tarball" -C "$work/src"
+      src=$(find "$work/src" -mindepth 1 -maxdepth 1 -type d | head -n1)
+      what="SVT-AV1 $SVT_VERSION"
     fi
     [ -f "$src/CMakeLists.txt" ] || die "$src does not look like SVT-AV1 source (no CMakeLists.txt)"
     src_version=$(svt_src_version "$src")
     svt_supported "$src_version" || die "$src is SVT-AV1 ${src_version:-of unknown version}; av1gym supports $SVT_SUPPORTED"
-    say "building SVT-AV1 (encoder only, Release) from $src; about 5 minutes on 2 cores"
-    cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_DEC=OFF -DBUILD_TESTING=OFF \
+    stage_end
+    stage_begin "building $what (once; about 2 minutes on 2 cores)"
+    logged cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_DEC=OFF -DBUILD_TESTING=OFF \
       -DBUILD_APPS=ON -DBUILD_SHARED_LIBS=ON -DCMAKE_INSTALL_PREFIX="$cached" -DCMAKE_INSTALL_LIBDIR=lib \
-      -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib' >&2
-    cmake --build "$work/build" -j"$(nproc)" >&2
-    cmake --install "$work/build" >&2
+      -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib' || die "cmake could not configure SVT-AV1"
+    logged cmake --build "$work/build" -j"$NPROC" || die "SVT-AV1 did not build"
+    logged cmake --install "$work/build" || die "SVT-AV1 did not install into $cached"
   fi
   rm -rf "$SVT_PREFIX"
   cp -a "$cached" "$SVT_PREFIX"
   # The .pc file names the prefix it was installed to; point it at this copy.
   sed -i "s|^prefix=.*|prefix=$SVT_PREFIX|" "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc"
+  stage_end
 fi
 if [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ] && [ "$use_system" = 0 ]; then
   svt_pc_dir="$SVT_PREFIX/lib/pkgconfig"
@@ -133,10 +148,12 @@ fi
 # ---------------------------------------------------------------- 3. the shim
 # Every lib/**/*.c is compiled to its own object (with a dependency file, so a header change rebuilds
 # exactly what includes it), then linked into one library. compile_commands.json is written for editors.
+# Sources are named relative to the root, as the dependency files list them.
+cd "$ROOT"
 SO="$BUILD/libav1gym.so"
 OBJ="$BUILD/obj"
 pc() { PKG_CONFIG_PATH="$svt_pc_dir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" pkg-config "$@"; }
-mapfile -t sources < <(cd "$ROOT" && find lib -name '*.c' -not -path 'lib/build/*' | sort)
+mapfile -t sources < <(find lib -name '*.c' -not -path 'lib/build/*' | sort)
 # shellcheck disable=SC2207
 CFLAGS=(-std=c11 -D_GNU_SOURCE -O2 -g -fPIC -pthread -Wall -Wextra -Werror -Wno-unused-parameter
   -fvisibility=hidden -I"$ROOT/lib/include" -I"$ROOT/lib" $(pc --cflags SvtAv1Enc libavformat libavcodec libavutil libswscale))
@@ -146,45 +163,55 @@ flags_file="$OBJ/flags"
 mkdir -p "$OBJ"
 # A change of flags (another SVT-AV1, a sanitizer) rebuilds everything.
 flags_now="${CFLAGS[*]} | ${LDLIBS[*]}"
-[ -f "$flags_file" ] && [ "$(cat "$flags_file")" = "$flags_now" ] || { rm -rf "$OBJ"; mkdir -p "$OBJ"; echo "$flags_now" > "$flags_file"; }
+[ -f "$flags_file" ] && [ "$(< "$flags_file")" = "$flags_now" ] || { rm -rf "$OBJ"; mkdir -p "$OBJ"; echo "$flags_now" > "$flags_file"; }
 
-stale_obj() {  # $1 source, $2 object: true when the object or anything it included is older than its inputs
-  local o=$2 d=${2%.o}.d
+stale_obj() {  # $1 object: true when it, its dependency file, or anything it was built from is missing or newer
+  local o=$1 d=${1%.o}.d deps dep
   [ -f "$o" ] && [ -f "$d" ] || return 0
-  local dep
-  for dep in $(sed -e 's/^[^:]*://' -e 's/\\$//' "$d"); do
+  deps=$(< "$d")
+  for dep in ${deps//\\/}; do
+    [[ $dep == *: ]] && continue   # the object's own target, and -MP's phony header targets
     [ "$dep" -nt "$o" ] && return 0
   done
   return 1
 }
-objects=() jobs=() commands=()
+objects=() stale=() commands=()
+args_json=$(printf '"%s",' "${CFLAGS[@]}")
 for src in "${sources[@]}"; do
   o="$OBJ/${src#lib/}"; o="${o%.c}.o"
   objects+=("$o")
-  commands+=("$(printf '{"directory":"%s","file":"%s","arguments":["cc",%s,"-c","%s","-o","%s"]}' "$ROOT" "$src" \
-    "$(printf '"%s",' "${CFLAGS[@]}" | sed 's/,$//')" "$src" "$o")")
-  if stale_obj "$ROOT/$src" "$o"; then
-    mkdir -p "$(dirname "$o")"; rm -f "$o"
-    jobs+=("$src")
-    (cd "$ROOT" && cc "${CFLAGS[@]}" -MMD -MP -c "$src" -o "$o") &
-    # at most nproc compilers at once
-    while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
-  fi
+  commands+=("{\"directory\":\"$ROOT\",\"file\":\"$src\",\"arguments\":[\"cc\",${args_json%,},\"-c\",\"$src\",\"-o\",\"$o\"]}")
+  stale_obj "$o" && stale+=("$src")
 done
-failed=0
-for pid in $(jobs -rp); do wait "$pid" || failed=1; done
-# wait -n above may have swallowed a failure: a missing object is one too
-for o in "${objects[@]}"; do [ -f "$o" ] || failed=1; done
-[ "$failed" = 0 ] || die "the shim did not compile (see the compiler's messages above)"
 (IFS=,; echo "[${commands[*]}]") > "$ROOT/compile_commands.json.tmp" && mv "$ROOT/compile_commands.json.tmp" "$ROOT/compile_commands.json"
 
 relink=0
 [ -f "$SO" ] || relink=1
 for o in "${objects[@]}"; do [ "$o" -nt "$SO" ] && relink=1; done
-[ "${#jobs[@]}" -gt 0 ] && relink=1
+[ "${#stale[@]}" -gt 0 ] && relink=1
 if [ "$relink" = 1 ]; then
-  say "linking the shim (${#jobs[@]} of ${#sources[@]} sources compiled)"
-  cc -shared -pthread -fvisibility=hidden -o "$SO.$$.tmp" "${objects[@]}" "${LDLIBS[@]}"
+  stage_begin "shim (${#stale[@]} of ${#sources[@]} sources compiled)"
+  for src in "${stale[@]}"; do
+    o="$OBJ/${src#lib/}"; o="${o%.c}.o"
+    mkdir -p "$(dirname "$o")"; rm -f "$o" "$o.err"
+    (trap - ERR; cc "${CFLAGS[@]}" -MMD -MP -c "$src" -o "$o" 2> "$o.err") &
+    # at most nproc compilers at once
+    while [ "$(jobs -rp | wc -l)" -ge "$NPROC" ]; do wait -n || true; done
+  done
+  wait || true
+  # The compilers' messages, in full: into the log, and on the terminal when an object is missing.
+  failed=0
+  for o in "${objects[@]}"; do
+    [ -s "$o.err" ] && cat "$o.err" >> "$SETUP_LOG"
+    [ -f "$o" ] || failed=1
+  done
+  if [ "$failed" = 1 ]; then
+    stage_abort
+    for o in "${objects[@]}"; do [ -s "$o.err" ] && cat "$o.err" >&2; done
+    die "the shim did not compile (the compiler's messages are above)"
+  fi
+  logged cc -shared -pthread -fvisibility=hidden -o "$SO.$$.tmp" "${objects[@]}" "${LDLIBS[@]}" || die "the shim did not link"
   mv "$SO.$$.tmp" "$SO"   # atomic: a running process never dlopens a half-written file
+  stage_end
 fi
 echo "$SO"

@@ -1,12 +1,131 @@
-/** av1gym: the public API. */
-export * from "./core/errors";
-export * from "./core/frame";
-export * from "./io/reader";
-export * from "./codec/av1_encoder";
-export * from "./analysis/analysis";
-export * from "./io/ivf";
-export * from "./io/synth";
-export * from "./metrics/metrics";
-export * from "./metrics/vmaf";
-export * from "./metrics/score_files";
-export * from "./env/index";
+/**
+ * av1gym: the public API, listed by name. Anything not here (the native binding, the error-code table,
+ * option schemas, internal helpers) may change without notice; `import ... from "av1gym"` sees only this.
+ * test/readme.test.ts type-checks every TypeScript block of the README against it.
+ */
+
+// Errors: every failure is one of these (base Av1GymError, with a `code`).
+export {
+  Av1GymError,
+  CallbackError,
+  EncoderError,
+  EnvCheckError,
+  EpisodeEndedError,
+  FileError,
+  FormatError,
+  InvalidArgumentError,
+  NativeLibraryError,
+  OutOfRangeError,
+  StateError,
+  type ErrorCode,
+} from "./core/errors";
+
+// Frames and randomness.
+export { allocI420, chromaSize, type I420Frame, type Samples } from "./core/frame";
+export { Rng } from "./core/rng";
+
+// Reading video.
+export {
+  VideoReader,
+  type FrameOf,
+  type FramesOptions,
+  type FrameTiming,
+  type Rational,
+  type ReaderFormat,
+  type ReaderOptions,
+  type RgbFrame,
+  type VideoFrame,
+  type VideoMetadata,
+} from "./io/reader";
+export { IvfWriter, type IvfOptions } from "./io/ivf";
+export { SynthSource, synthFrames } from "./io/synth";
+
+// Encoding.
+export {
+  Av1Encoder,
+  type Av1Packet,
+  type DeltaQHook,
+  type EncodeOptions,
+  type EncoderOptions,
+  type FrameType,
+  type PlaneStats,
+  svtVersion,
+} from "./codec/av1_encoder";
+export { type EncoderSettings, type RateControl } from "./codec/settings";
+
+// Per-superblock analysis.
+export {
+  ANALYSIS_FEATURES,
+  ANALYSIS_FEATURE_COUNT,
+  FEATURE,
+  MOTION_SEARCH_RANGE,
+  SB_SIZE,
+  analyzeFrame,
+  superblockGrid,
+  superblockSse,
+  type Analysis,
+  type AnalysisFeature,
+  type SseResult,
+} from "./analysis/analysis";
+
+// Quality metrics.
+export { msSsim, psnr, ssim, metricsSimdActive, setMetricsSimd, type PsnrResult } from "./metrics/metrics";
+export { psnrCap, psnrFromMse, psnrFromSse } from "./metrics/psnr_math";
+export {
+  VmafModel,
+  VmafScorer,
+  defaultModelPath,
+  poolFrames,
+  toLibvmafJson,
+  vmafFeatures,
+  type PooledMetric,
+  type VmafFeatures,
+  type VmafFrameResult,
+  type VmafScorerOptions,
+} from "./metrics/vmaf";
+export { scoreFiles, type ScoreFilesOptions, type ScoreFilesResult } from "./metrics/score_files";
+
+// Reinforcement learning.
+export {
+  Env,
+  clearBaselineCache,
+  type EnvOptions,
+  type Observation,
+  type ResetInfo,
+  type ResetOptions,
+  type StepInfo,
+  type StepResult,
+} from "./env/env";
+export { Box, Dict, Discrete, MultiDiscrete, shapeSize, type Dtype, type Space } from "./env/spaces";
+export {
+  FRAME_FEATURES,
+  FRAME_FEATURE_TABLE,
+  SUPERBLOCK_FEATURES,
+  SUPERBLOCK_FEATURE_TABLE,
+  type FeatureSpec,
+  type FrameFeature,
+  type SuperblockFeature,
+} from "./env/observation";
+export type { AnyGymEnv, GymEnv, GymResetOptions, GymStepResult } from "./env/gym_env";
+export { Wrapper, unwrap } from "./env/wrappers/wrapper";
+export { TimeLimit } from "./env/wrappers/time_limit";
+export { ClipObservation } from "./env/wrappers/clip_observation";
+export { checkEnv, type CheckEnvOptions, type CheckEnvReport } from "./env/check_env";
+export { DEFAULT_ACTION_LEVELS, MAX_ACTION_LEVELS } from "./env/actions";
+export {
+  DISTORTION_NAMES,
+  MSE as MseDistortion,
+  PSNR as PsnrDistortion,
+  distortionByName,
+  frameMetricDistortion,
+  makeMsSsim as makeMsSsimDistortion,
+  makeSsim as makeSsimDistortion,
+  makeSsimBox8 as makeSsimBox8Distortion,
+  makeVmaf as makeVmafDistortion,
+  type Distortion,
+  type DistortionInput,
+  type DistortionName,
+  type RewardMode,
+} from "./env/reward";
+export { VectorEnv, type BatchObservation, type VectorEnvOptions, type VectorStepResult } from "./env/vector/vector_env";
+export type { AutoresetStepInfo } from "./env/vector/protocol";

@@ -9,7 +9,7 @@
  * per frame + close. Source frames are decoded before timing for the encoder, and cached by the Env after
  * its warm-up episode (as in training, where the same clip is used episode after episode). Best of RUNS.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Av1Encoder } from "../../src/codec/av1_encoder";
@@ -17,7 +17,7 @@ import { Env, type EnvOptions } from "../../src/env/env";
 import { VectorEnv } from "../../src/env/vector/vector_env";
 import type { I420Frame } from "../../src/core/frame";
 import { VideoReader } from "../../src/io/reader";
-import { HAVE_SHARED, SHARED_DIR, SVT_APP, report } from "../util";
+import { HAVE_SHARED, HAVE_SVT_APP, MISSING, SHARED_DIR, SVT_APP, report, skipped } from "../util";
 
 const RUNS = Number(process.env.AV1GYM_BENCH_RUNS ?? 7);
 const N = 60;
@@ -99,7 +99,6 @@ function appRun(): { s: number; encodeS: number | null } {
 }
 
 try {
-  if (!existsSync(SVT_APP)) throw new Error(`${SVT_APP} is missing: run bash scripts/build-svt.sh`);
   // 1 + 2: Env vs Av1Encoder alone vs SvtAv1EncApp, interleaved runs, best of RUNS.
   const env = new Env(envOpts);
   envEpisode(env); // warm-up: decodes and analyses the window once
@@ -116,6 +115,7 @@ try {
       () => (encReconS = Math.min(encReconS, encoderAlone(true))),
     ];
     for (let k = 0; k < 3; k++) jobs[(r + k) % 3]!();
+    if (!HAVE_SVT_APP) continue;
     const a = appRun();
     appS = Math.min(appS, a.s);
     if (a.encodeS !== null) appEnc = Math.min(appEnc, a.encodeS);
@@ -125,7 +125,8 @@ try {
   report({ bench: "env-steps-vs-Av1Encoder", clip: clipName, settings, ours: N / envS, peer: N / encS, unit: "fps", target: 0.9, load: loadavg()[0] });
   // The Env needs the reconstruction (distortion without decoding); the encoder producing it alone:
   report({ bench: "env-steps-vs-Av1Encoder-with-recon", clip: clipName, settings, ours: N / envS, peer: N / encReconS, unit: "fps" });
-  report({
+  if (!HAVE_SVT_APP) skipped([{ bench: "env-steps-vs-SvtAv1EncApp", clip: clipName }], MISSING.svtApp);
+  else report({
     bench: "env-steps-vs-SvtAv1EncApp",
     clip: clipName,
     settings,

@@ -13,19 +13,20 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadavg } from "node:os";
-import { bestOf, HAVE_SHARED, report, SHARED_DIR } from "../util";
+import { bestOf, HAVE_FFMPEG, HAVE_SHARED, MISSING, report, SHARED_DIR, skipped } from "../util";
 import { VideoReader } from "../../src/io/reader";
 import type { I420Frame } from "../../src/core/frame";
 import { psnr, ssim, msSsim, metricsSimdActive } from "../../src/metrics/metrics";
 import { VmafScorer } from "../../src/metrics/vmaf";
 
+const N = 60;
+const CLIP = "bikes_640x272 vs x264crf35";
 if (!HAVE_SHARED) {
-  console.error("[metrics.bench] ../shared not found: skipped");
+  // the clips and the VMAF model are in ../shared
+  skipped(["vmaf_1thread", "vmaf_2threads", "psnr", "ssim", "ms_ssim"].map((bench) => ({ bench, clip: CLIP })), MISSING.shared);
   process.exit(0);
 }
 
-const N = 60;
-const CLIP = "bikes_640x272 vs x264crf35";
 const REF = join(SHARED_DIR, "clips", "bikes_640x272_250f.mp4");
 const DIS = join(SHARED_DIR, "vmaf", "holdout", "bikes_640x272_60f__x264crf35.mkv");
 const MODEL = join(SHARED_DIR, "vmaf", "models", "vmaf_v0.6.1.json");
@@ -87,8 +88,8 @@ function ffmpegFilter(filter: string): number {
   return secs;
 }
 // FFmpeg's time includes its start-up and reading the raw files (a few ms of ~100+): reported as is.
-const tPsnrFf = await bestOf(3, () => ffmpegFilter("psnr"));
-const tSsimFf = await bestOf(3, () => ffmpegFilter("ssim"));
+const tPsnrFf = HAVE_FFMPEG ? await bestOf(3, () => ffmpegFilter("psnr")) : null;
+const tSsimFf = HAVE_FFMPEG ? await bestOf(3, () => ffmpegFilter("ssim")) : null;
 rmSync(dir, { recursive: true, force: true });
 
 const tPsnr = await bestOf(5, () => {
@@ -100,6 +101,8 @@ const tSsim = await bestOf(3, () => {
 const tMs = await bestOf(3, () => {
   for (let i = 0; i < n; i++) msSsim(ref[i]!, dis[i]!);
 });
-report({ bench: "psnr", clip: CLIP, ours: n / tPsnr, peer: n / tPsnrFf, unit: "fps", peer_source: "ffmpeg 5.1 psnr filter on raw files (process time)" });
-report({ bench: "ssim", clip: CLIP, ours: n / tSsim, peer: n / tSsimFf, unit: "fps", peer_source: "ffmpeg 5.1 ssim filter on raw files (process time; 8x8 blocks, ours: libvmaf float_ssim)" });
+// Without the ffmpeg CLI ours is still measured; the line says the peer is missing.
+const ffPeer = (t: number | null) => (t === null ? { peer: null, peer_missing: MISSING.ffmpeg } : { peer: n / t });
+report({ bench: "psnr", clip: CLIP, ours: n / tPsnr, ...ffPeer(tPsnrFf), unit: "fps", peer_source: "ffmpeg 5.1 psnr filter on raw files (process time)" });
+report({ bench: "ssim", clip: CLIP, ours: n / tSsim, ...ffPeer(tSsimFf), unit: "fps", peer_source: "ffmpeg 5.1 ssim filter on raw files (process time; 8x8 blocks, ours: libvmaf float_ssim)" });
 report({ bench: "ms_ssim", clip: CLIP, ours: n / tMs, unit: "fps" });

@@ -18,7 +18,8 @@ export const SB_SIZE = 64;
  * - `temporalMad`: mean |cur - prev| at the same position, 8-bit units (0 without a previous frame).
  * - `mvX`, `mvY`: block-matching motion vector in whole pixels: the displacement of the block's content
  *   since the previous frame (content at (x, y) in prev is at (x + mvX, y + mvY) now). Coarse-to-fine
- *   search up to +-37 px (+-8 samples at quarter resolution, then +-2 at half, +-1 at full). 0 without a previous frame.
+ *   search up to +-MOTION_SEARCH_RANGE px (+-8 samples at quarter resolution, then +-2 at half, +-1 at full).
+ *   0 without a previous frame.
  * - `mcMad`: mean |cur - prev| after motion compensation with (mvX, mvY), 8-bit units.
  * - `gradient`: gradient energy, mean over the block of |I(x+1,y) - I(x,y)| + |I(x,y+1) - I(x,y)|
  *   (forward differences; a difference whose neighbour lies outside the frame counts as 0), 8-bit units.
@@ -29,6 +30,12 @@ export type AnalysisFeature = (typeof ANALYSIS_FEATURES)[number];
 export const FEATURE: Readonly<Record<AnalysisFeature, number>> = Object.freeze(
   Object.fromEntries(ANALYSIS_FEATURES.map((n, i) => [n, i])) as Record<AnalysisFeature, number>,
 );
+/**
+ * Largest |mvX| or |mvY| the analysis can report, in pixels: lib/analysis/analysis.c searches +-8 samples at
+ * quarter resolution (32 px), then refines +-2 at half (4 px) and +-1 at full resolution (1 px).
+ */
+export const MOTION_SEARCH_RANGE = 8 * 4 + 2 * 2 + 1;
+
 /** Number of features per superblock (F). */
 export const ANALYSIS_FEATURE_COUNT = ANALYSIS_FEATURES.length;
 
@@ -114,11 +121,4 @@ export function superblockSse(a: I420Frame, b: I420Frame, out?: Float64Array): S
     "superblockSse",
   );
   return { y: planes[0]!, u: planes[1]!, v: planes[2]!, rows, cols, superblocks: sb };
-}
-
-/** PSNR in dB of a plane of `samples` samples with the given SSE (peak (2^bitDepth - 1)); 100 when identical. */
-export function psnrFromSse(sse: number, samples: number, bitDepth = 8): number {
-  if (sse <= 0) return 100;
-  const peak = 2 ** bitDepth - 1;
-  return Math.min(100, 10 * Math.log10((peak * peak * samples) / sse));
 }

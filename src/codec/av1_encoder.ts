@@ -14,7 +14,8 @@ import { native, check, checkHandle } from "../native/ffi";
 import { AG, CallbackError, InvalidArgumentError, StateError, Av1GymError } from "../core/errors";
 import { allocI420, validateI420, type I420Frame } from "../core/frame";
 import { encoderSettingsShape, rateControlOf, refineEncoderSettings, type RateControl } from "./settings";
-import { ANALYSIS_FEATURES, ANALYSIS_FEATURE_COUNT, psnrFromSse, superblockGrid, superblockSse, type Analysis } from "../analysis/analysis";
+import { ANALYSIS_FEATURES, ANALYSIS_FEATURE_COUNT, superblockGrid, superblockSse, type Analysis } from "../analysis/analysis";
+import { psnrFromSse } from "../metrics/psnr_math";
 
 /** A NUL-terminated UTF-8 copy of a string, for C. */
 const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");

@@ -13,7 +13,8 @@ export type ErrorCode =
   | "CALLBACK"
   | "STATE"
   | "NATIVE_LIBRARY"
-  | "END_OF_EPISODE";
+  | "END_OF_EPISODE"
+  | "ENV_CHECK";
 
 export class Av1GymError extends Error {
   readonly code: ErrorCode;
@@ -122,5 +123,12 @@ export function errorFromCode(code: number, message: string): Av1GymError {
 export class EpisodeEndedError extends Av1GymError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("END_OF_EPISODE", message, options);
+  }
+}
+
+/** `checkEnv` found an environment breaking the contract; `problems` lists every finding. */
+export class EnvCheckError extends Av1GymError {
+  constructor(readonly problems: readonly string[]) {
+    super("ENV_CHECK", `the environment breaks the Env contract:\n- ${problems.join("\n- ")}`);
   }
 }

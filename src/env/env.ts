@@ -10,17 +10,33 @@
  */
 import { Av1Encoder, type Av1Packet } from "../codec/av1_encoder";
 import { rateControlOf } from "../codec/settings";
-import { analyzeFrame, superblockGrid } from "../analysis/analysis";
+import { SB_SIZE, analyzeFrame, superblockGrid } from "../analysis/analysis";
 import { EncoderError, EpisodeEndedError, InvalidArgumentError, StateError } from "../core/errors";
 import type { I420Frame } from "../core/frame";
 import { decodeAction, levelsToOffsets } from "./actions";
-import { FRAME_FEATURES, FRAME_G, NUM_ANALYSIS, SB_F, SUPERBLOCK_FEATURES, scaleAnalysisFrame } from "./observation";
+import {
+  FR,
+  FRAME_FEATURES,
+  FRAME_G,
+  KEY_SPAN_WITHOUT_INTERVAL,
+  MAX_QINDEX,
+  MAX_QP,
+  NUM_ANALYSIS,
+  SB,
+  SB_F,
+  SUPERBLOCK_FEATURES,
+  observationBounds,
+  scaleAnalysisFrame,
+} from "./observation";
+import { clipObservationInPlace, clipObservationSpace } from "./wrappers/clip_observation";
+import { limitFlags } from "./wrappers/time_limit";
+import type { GymEnv } from "./gym_env";
 import { parseEnvOptions, type EnvOptions, type ParsedEnvOptions } from "./options";
 import { bitsPerPixel, distortionByName, rdCost, rewardFromCost, type Distortion } from "./reward";
 import { Rng } from "../core/rng";
 import { FrameCache, openSource, type FrameSource } from "./source";
 import { EpisodeRecorder } from "./record";
-import { Box, Dict, MultiDiscrete } from "./spaces";
+import { Box, Dict, MultiDiscrete, entropySeed } from "./spaces";
 
 export interface Observation {
   /** [sbRows, sbCols, SUPERBLOCK_FEATURES.length], row-major. */
@@ -90,7 +106,7 @@ export function clearBaselineCache(): void {
   baselineCache.clear();
 }
 
-export class Env {
+export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, ResetInfo> {
   readonly actionSpace: MultiDiscrete;
   readonly observationSpace: Dict<{ superblocks: Box; frame: Box }>;
   readonly sbRows: number;
@@ -177,7 +193,7 @@ export class Env {
       const rc = rateControlOf(o.encoder);
       const fps = this.source.fps.num / this.source.fps.den;
       this.rateSetting =
-        rc.mode === "crf" ? rc.crf / 63 : rc.mode === "cqp" ? rc.qp / 63 : (rc.bitrateKbps * 1000) / fps / (this.width * this.height);
+        rc.mode === "crf" ? rc.crf / MAX_QP : rc.mode === "cqp" ? rc.qp / MAX_QP : Math.min(1, (rc.bitrateKbps * 1000) / fps / (this.width * this.height));
 
       this.levelScratch = new Int8Array(this.nSb);
       this.prevLevels = new Int8Array(this.nSb);
@@ -188,13 +204,16 @@ export class Env {
       this.zeroAnalysis = new Float32Array(this.nSb * NUM_ANALYSIS);
       for (let r = 0; r < this.sbRows; r++)
         for (let c = 0; c < this.sbCols; c++)
-          this.sbPixels[r * this.sbCols + c] = Math.min(64, this.width - c * 64) * Math.min(64, this.height - r * 64);
+          this.sbPixels[r * this.sbCols + c] = Math.min(SB_SIZE, this.width - c * SB_SIZE) * Math.min(SB_SIZE, this.height - r * SB_SIZE);
 
       this.actionSpace = new MultiDiscrete(new Array(this.nSb).fill(o.actionLevels.length), [this.sbRows, this.sbCols]);
-      this.observationSpace = new Dict({
-        superblocks: new Box({ ...sbBounds(this.nSb, o.observation.clip), shape: [this.sbRows, this.sbCols, SB_F] }),
-        frame: new Box({ ...frameBounds(o.observation.clip), shape: [FRAME_G] }),
+      const b = observationBounds(this.nSb);
+      const space = new Dict({
+        superblocks: new Box({ low: b.sbLow, high: b.sbHigh, shape: [this.sbRows, this.sbCols, SB_F], dtype: "float32" }),
+        frame: new Box({ low: b.frameLow, high: b.frameHigh, shape: [FRAME_G], dtype: "float32" }),
       });
+      // observation.clip is sugar for the ClipObservation wrapper: the same space and clipping, built in.
+      this.observationSpace = o.observation.clip === undefined ? space : clipObservationSpace(space, o.observation.clip);
       if (o.record !== undefined) this.recorder.setPattern(o.record);
     } catch (e) {
       this.source.close();
@@ -227,7 +246,7 @@ export class Env {
       if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError(`reset: seed must be a safe integer, got ${seed}`);
       this.rng = new Rng(seed);
     }
-    this.rng ??= new Rng((Math.random() * 2 ** 32) >>> 0);
+    this.rng ??= new Rng(entropySeed());
     const o = this.opts;
     const maxFrames = options.maxFrames ?? o.maxFrames;
     if (maxFrames !== undefined && (!Number.isInteger(maxFrames) || maxFrames < 1))
@@ -357,12 +376,10 @@ export class Env {
     this.prevFrameD = d;
     this.t++;
 
-    let terminated = false;
-    let truncated = false;
-    if (this.t >= this.length) {
+    // maxFrames ends the episode as the TimeLimit wrapper would (the end of the source terminates it).
+    const [terminated, truncated] = limitFlags(this.start + this.t >= this.frameCount, false, this.t, this.length);
+    if (terminated || truncated) {
       this.ended = true;
-      if (this.start + this.t >= this.frameCount) terminated = true;
-      else truncated = true;
       this.closeEncoder(); // nothing is pending in low delay; free the encoder now
       this.recorder.end(); // and the episode's file is complete
     }
@@ -435,11 +452,11 @@ export class Env {
     for (let i = 0; i < nSb; i++) {
       const o = i * SB_F;
       const r = i * NUM_ANALYSIS;
-      for (let k = 0; k < NUM_ANALYSIS; k++) sb[o + k] = a[r + k]!;
-      sb[o + NUM_ANALYSIS] = this.t > 0 ? this.prevDist[i]! : 0;
-      sb[o + NUM_ANALYSIS + 1] = this.t > 0 ? this.actionLevels[this.prevLevels[i]!]! / this.maxAbsLevel : 0;
-      lumaSum += a[r]! * this.sbPixels[i]!;
-      madSum += a[r + 2]! * this.sbPixels[i]!;
+      for (let k = 0; k < NUM_ANALYSIS; k++) sb[o + k] = a[r + k]!; // the analysis features come first, in order
+      sb[o + SB.prev_distortion] = this.t > 0 ? this.prevDist[i]! : 0;
+      sb[o + SB.prev_offset] = this.t > 0 ? this.actionLevels[this.prevLevels[i]!]! / this.maxAbsLevel : 0;
+      lumaSum += a[r + SB.mean_luma]! * this.sbPixels[i]!;
+      madSum += a[r + SB.temporal_mad]! * this.sbPixels[i]!;
     }
     const px = this.width * this.height;
     const keyInt = this.opts.encoder.keyInt ?? -1;
@@ -449,27 +466,25 @@ export class Env {
       meanOffset /= nSb * this.maxAbsLevel;
     }
     const sinceKey = keyInt > 0 ? this.t % keyInt : this.t; // of the next frame
-    fr[0] = this.length > 0 ? this.t / this.length : 0;
-    fr[1] = sinceKey === 0 ? 1 : 0;
-    fr[2] = Math.min(1, sinceKey / (keyInt > 0 ? keyInt : 64));
-    fr[3] = sinceKey % 2 === 0 ? 1 : 0;
-    fr[4] = sinceKey % 4 === 0 ? 1 : 0;
-    fr[5] = sinceKey % 8 === 0 ? 1 : 0;
-    fr[6] = this.prevIsKey;
-    fr[7] = this.prevIsNonRef;
-    fr[8] = this.prevQindex / 255;
-    fr[9] = this.prevBpp;
-    fr[10] = this.t > 0 ? this.distortion.scale(this.prevFrameD) : 0;
-    fr[11] = meanOffset;
-    fr[12] = this.rateSetting;
-    fr[13] = lumaSum / px;
-    fr[14] = madSum / px;
+    fr[FR.progress] = this.length > 0 ? this.t / this.length : 0;
+    fr[FR.next_is_key] = sinceKey === 0 ? 1 : 0;
+    fr[FR.frames_since_key] = Math.min(1, sinceKey / (keyInt > 0 ? keyInt : KEY_SPAN_WITHOUT_INTERVAL));
+    fr[FR.next_mult_2] = sinceKey % 2 === 0 ? 1 : 0;
+    fr[FR.next_mult_4] = sinceKey % 4 === 0 ? 1 : 0;
+    fr[FR.next_mult_8] = sinceKey % 8 === 0 ? 1 : 0;
+    fr[FR.prev_is_key] = this.prevIsKey;
+    fr[FR.prev_is_nonref] = this.prevIsNonRef;
+    fr[FR.prev_base_qindex] = this.prevQindex / MAX_QINDEX;
+    fr[FR.prev_bpp] = this.prevBpp;
+    fr[FR.prev_distortion] = this.t > 0 ? this.distortion.scale(this.prevFrameD) : 0;
+    fr[FR.prev_mean_offset] = meanOffset;
+    fr[FR.rate_setting] = this.rateSetting;
+    fr[FR.frame_mean_luma] = lumaSum / px;
+    fr[FR.frame_temporal_mad] = madSum / px;
+    const obs = { superblocks: sb, frame: fr };
     const clip = this.opts.observation.clip;
-    if (clip !== undefined) {
-      clipInPlace(sb, clip);
-      clipInPlace(fr, clip);
-    }
-    return { superblocks: sb, frame: fr };
+    if (clip !== undefined) clipObservationInPlace(obs, clip);
+    return obs;
   }
 
   /** Zero-offset per-frame D and bpp of this window, computed once and cached (see README: baseline). */
@@ -514,34 +529,6 @@ export class Env {
     );
     return { packet: p as MeasuredFrame["packet"], d, bpp: bitsPerPixel(p.size, this.width, this.height) }; // checked above
   }
-}
-
-function clipInPlace(a: Float32Array, c: number): void {
-  for (let i = 0; i < a.length; i++) a[i] = Math.max(-c, Math.min(c, a[i]!));
-}
-
-/** Bounds of each superblock feature after scaling (see observation.ts), repeated per superblock. */
-function sbBounds(nSb: number, clip?: number): { low: Float64Array; high: Float64Array } {
-  // mean, logvar, tmad, mvx, mvy, mcmad, grad, prev_dist, prev_offset
-  const lo = [0, 0, 0, -2, -2, 0, 0, -Infinity, -1];
-  const hi = [1, 1.25, 1, 2, 2, 1, 1, Infinity, 1];
-  const low = new Float64Array(nSb * SB_F);
-  const high = new Float64Array(nSb * SB_F);
-  for (let i = 0; i < nSb; i++)
-    for (let k = 0; k < SB_F; k++) {
-      low[i * SB_F + k] = clip !== undefined ? Math.max(-clip, lo[k]!) : lo[k]!;
-      high[i * SB_F + k] = clip !== undefined ? Math.min(clip, hi[k]!) : hi[k]!;
-    }
-  return { low, high };
-}
-
-function frameBounds(clip?: number): { low: Float64Array; high: Float64Array } {
-  const lo = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -Infinity, -1, 0, 0, 0];
-  const hi = [1, 1, 1, 1, 1, 1, 1, 1, 1, Infinity, Infinity, 1, 1, 1, 1];
-  return {
-    low: Float64Array.from(lo, (v) => (clip !== undefined ? Math.max(-clip, v) : v)),
-    high: Float64Array.from(hi, (v) => (clip !== undefined ? Math.min(clip, v) : v)),
-  };
 }
 
 /** Order-dependent running hash of packet bytes (wyhash per packet, folded into 64 bits). */

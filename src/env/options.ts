@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { InvalidArgumentError } from "../core/errors";
 import { DEFAULT_ACTION_LEVELS, MAX_ACTION_LEVELS } from "./actions";
-import type { Distortion } from "./reward";
+import { DISTORTION_NAMES, type Distortion } from "./reward";
 import type { SourceSpec } from "./source";
 import { encoderSettingsShape, refineEncoderSettings } from "../codec/settings";
 
@@ -21,9 +21,9 @@ export const EncoderSettingsSchema = z
 
 export const RewardSchema = z
   .object({
-    /** mse | psnr | ssim | ms_ssim | vmaf, or a Distortion object (see reward.ts). Default psnr. */
-    distortion: z.union([z.enum(["mse", "psnr", "ssim", "ms_ssim", "vmaf"]), z.custom<Distortion>(isDistortion, "a Distortion object (name, measure, scale)")]).default("psnr"),
-    /** Weight of bits per pixel; default per metric (mse 50, psnr 10, ssim 5, ms_ssim 2, vmaf 20). */
+    /** mse | psnr | ssim | ssim_box8 | ms_ssim | vmaf, or a Distortion object (see reward.ts). Default psnr. */
+    distortion: z.union([z.enum(DISTORTION_NAMES), z.custom<Distortion>(isDistortion, "a Distortion object (name, measure, scale)")]).default("psnr"),
+    /** Weight of bits per pixel; default per metric (mse 50, psnr 10, ssim and ssim_box8 5, ms_ssim 2, vmaf 20). */
     lambda: z.number().finite().min(0).optional(),
     /** absolute: -(D + lambda R); baseline: improvement over the zero-offset encode of the same frame. */
     mode: z.enum(["absolute", "baseline"]).default("absolute"),

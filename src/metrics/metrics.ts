@@ -9,7 +9,7 @@ import { InvalidArgumentError } from "../core/errors";
 import { validateI420, type I420Frame } from "../core/frame";
 
 export interface PsnrResult {
-  /** dB; identical planes give the cap 6·bitDepth+12 (60 dB at 8-bit, 72 dB at 10-bit), as libvmaf. */
+  /** dB; identical planes give the cap 6·bitDepth+12 (60 dB at 8-bit, 72 dB at 10-bit), as libvmaf (psnr_math.ts). */
   y: number;
   cb: number;
   cr: number;

@@ -282,8 +282,8 @@ describe("Env rewards", () => {
     expect(nonzero).toBeGreaterThan(0);
   });
 
-  test("mse and ssim rewards and a plugged-in Distortion", () => {
-    for (const distortion of ["mse", "ssim"] as const) {
+  test("mse, ssim and ssim_box8 rewards and a plugged-in Distortion", () => {
+    for (const distortion of ["mse", "ssim", "ssim_box8"] as const) {
       using env = tiny({ maxFrames: 2, reward: { distortion, lambda: 0 } });
       env.reset({ seed: 0 });
       const [o, r, , , info] = env.step([3, 3, 3, 3]);
@@ -331,6 +331,22 @@ test("the encoder's per-superblock SSE (used by the Env) equals superblockSse(so
     expect(Array.from(p!.sseSuperblocks!)).toEqual(Array.from(mine.superblocks));
     expect(mine.superblocks.reduce((a, b) => a + b, 0)).toBe(p!.sse!.y);
   }
+});
+
+test("the packet PSNR the Env reports is psnr()'s, cap included: a flat frame reconstructed exactly is 60 dB, not 100", async () => {
+  const { Av1Encoder } = await import("../../src/codec/av1_encoder");
+  const { allocI420 } = await import("../../src/core/frame");
+  const { psnr } = await import("../../src/metrics/metrics");
+  const flat = allocI420(128, 128);
+  flat.y.fill(128);
+  flat.u.fill(128);
+  flat.v.fill(128);
+  using enc = new Av1Encoder({ width: 128, height: 128, preset: 12, recon: true });
+  const [p] = enc.encode(flat);
+  expect(p!.sse).toEqual({ y: 0, u: 0, v: 0 });
+  const want = psnr(flat, p!.recon!);
+  expect(want.y).toBe(60);
+  expect(p!.psnr).toEqual({ y: want.y, u: want.cb, v: want.cr });
 });
 
 describe("metrics-module rewards", () => {

@@ -3,10 +3,12 @@ import { describe, expect, test } from "bun:test";
 import { Rng } from "../../src/core/rng";
 import { Box, Dict, Discrete, MultiDiscrete } from "../../src/env/spaces";
 import { decodeAction, levelsToOffsets, DEFAULT_ACTION_LEVELS } from "../../src/env/actions";
-import { MSE, PSNR, makeSsim, psnrFromMse, rewardFromCost, rdCost, bitsPerPixel, distortionByName } from "../../src/env/reward";
+import { MSE, PSNR, makeSsimBox8, rewardFromCost, rdCost, bitsPerPixel, distortionByName } from "../../src/env/reward";
+import { psnrCap, psnrFromMse, psnrFromSse } from "../../src/metrics/psnr_math";
+import { psnr, ssim as libvmafSsim } from "../../src/metrics/metrics";
 import { InvalidArgumentError, EpisodeEndedError, Av1GymError } from "../../src/core/errors";
 import { allocI420 } from "../../src/core/frame";
-import { lumaSsim } from "../../src/env/ssim";
+import { ssimBox8 } from "../../src/env/ssim_box8";
 
 describe("Rng", () => {
   test("same seed gives the same stream; different seeds differ", () => {
@@ -87,6 +89,47 @@ describe("spaces", () => {
     expect(() => new Box({ low: [0], high: 1, shape: [2] })).toThrow(InvalidArgumentError);
   });
 
+  test("sample() without an rng draws from the space's own generator: back-to-back calls differ", () => {
+    // 7^16 actions: two equal draws in a row are (almost) impossible for a working generator. Seeding a new
+    // generator from the clock on each call gave the same action for 991 of 1000 calls.
+    const s = new MultiDiscrete(new Array(16).fill(7), [4, 4]);
+    let repeats = 0;
+    let prev = s.sample().join();
+    for (let i = 0; i < 1000; i++) {
+      const cur = s.sample().join();
+      if (cur === prev) repeats++;
+      prev = cur;
+    }
+    expect(repeats).toBe(0);
+    const box = new Box({ low: 0, high: 1, shape: [2] });
+    expect(box.sample()).not.toEqual(box.sample());
+    const d = new Discrete(1 << 30);
+    expect(d.sample()).not.toBe(d.sample());
+  });
+
+  test("seed(n) makes sample() reproducible (Dict seeds its sub-spaces' draws); sample(rng) leaves it alone", () => {
+    const mk = () => new Dict({ a: new MultiDiscrete([5, 5, 5]), b: new Box({ low: -1, high: 1, shape: [3] }) });
+    const x = mk();
+    const y = mk();
+    expect(x.seed(123)).toBe(123);
+    y.seed(123);
+    const xs = [x.sample(), x.sample()];
+    expect([y.sample(), y.sample()]).toEqual(xs);
+    expect(xs[0]).not.toEqual(xs[1]);
+    // An explicit rng does not advance the space's own stream.
+    x.seed(5);
+    y.seed(5);
+    x.sample(new Rng(1));
+    expect(x.sample()).toEqual(y.sample());
+    // seed() without a number picks fresh entropy and says which seed it used.
+    const s1 = x.seed();
+    const first = x.sample();
+    x.seed(s1);
+    expect(x.sample()).toEqual(first);
+    expect(() => x.seed(1.5)).toThrow(InvalidArgumentError);
+    expect(() => x.sample(42 as never)).toThrow(InvalidArgumentError);
+  });
+
   test("Discrete and Dict", () => {
     const d = new Dict({ a: new Discrete(3), b: new Box({ low: 0, high: 1, shape: [2, 2] }) });
     const r = new Rng(9);
@@ -136,7 +179,7 @@ describe("reward", () => {
     return { a, b, sse };
   }
 
-  test("PSNR and MSE agree with the definition; identical frames cap at 100 dB", () => {
+  test("PSNR and MSE agree with the definition; identical frames cap at 60 dB (8-bit), as psnr()", () => {
     const { a, b, sse } = pair(64, 64, 3);
     const input = { source: a, recon: b, sseY: sse, sbSse: new Float64Array([sse]), sbPixels: new Float64Array([4096]), sbRows: 1, sbCols: 1 };
     const sb = new Float32Array(1);
@@ -146,11 +189,52 @@ describe("reward", () => {
     const d = PSNR.measure(input, sb);
     expect(d).toBeCloseTo(-10 * Math.log10((255 * 255) / mse), 9);
     expect(sb[0]).toBeCloseTo(-d / 50, 5);
-    expect(psnrFromMse(0)).toBe(100);
+    expect(psnrFromMse(0)).toBe(60);
+    expect(psnrFromMse(0, 10)).toBe(72);
+  });
+
+  test("one PSNR per frame pair: psnrFromSse, the psnr reward and psnr() agree, cap included (8- and 10-bit)", () => {
+    for (const depth of [8, 10]) {
+      for (const noise of [0, 0.001, 0.5, 4]) {
+        const a = allocI420(96, 64, depth);
+        const b = allocI420(96, 64, depth);
+        const r = new Rng(depth);
+        let sse = 0;
+        for (let i = 0; i < a.y.length; i++) {
+          a.y[i] = (i * 13) % (1 << depth);
+          // noise 0.001: a handful of ±1 errors, above the 1e-10 MSE floor but over the 60 dB cap at 8-bit.
+          const e = noise < 0.01 ? (noise > 0 && i % 997 === 0 ? 1 : 0) : Math.round(noise * r.normal());
+          b.y[i] = Math.max(0, Math.min((1 << depth) - 1, a.y[i]! + e));
+          sse += (a.y[i]! - b.y[i]!) ** 2;
+        }
+        const want = psnr(a, b).y;
+        expect(psnrFromSse(sse, a.y.length, depth)).toBe(want);
+        const input = { source: a, recon: b, sseY: sse, sbSse: new Float64Array([sse, 0]), sbPixels: new Float64Array([4096, 2048]), sbRows: 1, sbCols: 2 };
+        const sb = new Float32Array(2);
+        expect(PSNR.measure(input, sb)).toBe(-want);
+        expect(sb[1]).toBe(Math.fround(psnrCap(depth) / 50)); // an identical superblock: the cap, not 100 dB
+        if (noise === 0) expect(want).toBe(psnrCap(depth));
+      }
+    }
+  });
+
+  test("the ssim reward is libvmaf's float_ssim (the number ssim() gives); the fast one is named ssim_box8", () => {
+    const { a, b } = pair(192, 128, 6);
+    const input = { source: a, recon: b, sseY: 0, sbSse: new Float64Array(6), sbPixels: new Float64Array(6).fill(4096), sbRows: 2, sbCols: 3 };
+    const sb = new Float32Array(6);
+    const exact = distortionByName("ssim");
+    expect(exact.name).toBe("ssim");
+    expect(exact.measure(input, sb)).toBe(100 * (1 - libvmafSsim(a, b)));
+    const fast = distortionByName("ssim_box8");
+    expect(fast.name).toBe("ssim_box8");
+    const dFast = fast.measure(input, sb);
+    expect(dFast).toBeGreaterThan(0);
+    // Different windows, different numbers: one name could not honestly stand for both.
+    expect(Math.abs(dFast - exact.measure(input, sb))).toBeGreaterThan(1e-3);
   });
 
   test("SSIM is 1 for identical frames, drops with noise, and per-superblock values follow the noise", () => {
-    const ssim = makeSsim();
+    const ssim = makeSsimBox8();
     const { a } = pair(128, 64, 0);
     const b = allocI420(128, 64);
     b.y.set(a.y);
@@ -209,7 +293,7 @@ describe("reward", () => {
       }
     const sum = new Float64Array(6);
     const cnt = new Float64Array(6);
-    const res = lumaSsim(a, b, cols, sum, cnt);
+    const res = ssimBox8(a, b, cols, sum, cnt);
     expect(res.mean).toBeCloseTo(total / count, 10);
     expect(Array.from(cnt)).toEqual(Array.from(wantN));
     for (let k = 0; k < 6; k++) expect(sum[k]!).toBeCloseTo(want[k]!, 8);
