@@ -40,10 +40,10 @@ console.log("frame   hook bytes  hook PSNR-Y   zero bytes  zero PSNR-Y");
 for (let i = 0; i < FRAMES; i++) {
   const h = runs.hook[i]!;
   const z = runs.zero[i]!;
-  console.log(`${String(i).padStart(5)} ${String(h.size).padStart(12)} ${h.psnr!.y.toFixed(2).padStart(12)} ${String(z.size).padStart(12)} ${z.psnr!.y.toFixed(2).padStart(12)}`);
+  console.log(`${String(i).padStart(5)} ${String(h.data.length).padStart(12)} ${h.recon!.psnr.y.toFixed(2).padStart(12)} ${String(z.data.length).padStart(12)} ${z.recon!.psnr.y.toFixed(2).padStart(12)}`);
 }
-const total = (p: Av1Packet[]) => p.reduce((s, x) => s + x.size, 0);
-const meanPsnr = (p: Av1Packet[]) => p.reduce((s, x) => s + x.psnr!.y, 0) / p.length;
+const total = (p: Av1Packet[]) => p.reduce((s, x) => s + x.data.length, 0);
+const meanPsnr = (p: Av1Packet[]) => p.reduce((s, x) => s + x.recon!.psnr.y, 0) / p.length;
 const [hb, zb] = [total(runs.hook), total(runs.zero)];
 console.log(
   `variance hook: ${hb} bytes, ${meanPsnr(runs.hook).toFixed(2)} dB | zero offsets: ${zb} bytes, ${meanPsnr(runs.zero).toFixed(2)} dB | ` +

@@ -10,6 +10,7 @@
 #   WORKDIR/base        the pristine root, made once (about 10 minutes) and reused; AV1GYM_FRESH_NEW_BASE=1 remakes it
 #   WORKDIR/run         this check's copy of it (an overlay over base; kept for a look until the next check)
 #   WORKDIR/*.out       each command's full terminal output
+# AV1GYM_SHARED=<dir> is the ../shared to copy (default: the one beside this checkout).
 # AV1GYM_FRESH_BENCH=1 also runs `bun run bench` there and counts its lines (and the skipped ones).
 # The Debian mirror is the host's own (its apt sources), copied into the root with them. Everything runs in a
 # private mount namespace, so the chroot's /proc, /sys and /dev mounts go away with it.
@@ -22,7 +23,7 @@ BASE_ONLY=0
 [ "${1:-}" = --base-only ] && { BASE_ONLY=1; shift; }
 W=$(realpath -m "${1:-/var/tmp/av1gym-fresh}")
 BASE="$W/base" RUN="$W/run"
-SHARED=$(realpath -m "$ROOT/../shared")
+SHARED=$(realpath -m "${AV1GYM_SHARED:-$ROOT/../shared}")
 # What a fresh machine of ours has, of what the project could use (see the machine description of the `node`
 # kind); installed without recommends, so the set-up cannot lean on anything else.
 FRESH_PACKAGES=(nodejs npm git python3 make gcc g++ cmake ca-certificates)

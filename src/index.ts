@@ -7,6 +7,7 @@
 // Errors: every failure is one of these (base Av1GymError, with a `code`).
 export {
   Av1GymError,
+  BdRateError,
   CallbackError,
   EncoderError,
   EnvCheckError,
@@ -14,7 +15,10 @@ export {
   FileError,
   FormatError,
   InvalidArgumentError,
+  EndOfStreamError,
+  InternalError,
   NativeLibraryError,
+  OutOfMemoryError,
   OutOfRangeError,
   StateError,
   type ErrorCode,
@@ -37,7 +41,8 @@ export {
   type VideoFrame,
   type VideoMetadata,
 } from "./io/reader";
-export { IvfWriter, type IvfOptions } from "./io/ivf";
+export { IvfMuxer, IvfWriter, type IvfOptions } from "./io/ivf";
+export type { Muxer } from "./io/muxer";
 export { SynthSource, synthFrames } from "./io/synth";
 
 // Encoding.
@@ -47,11 +52,11 @@ export {
   type DeltaQHook,
   type EncodeOptions,
   type EncoderOptions,
-  type FrameType,
-  type PlaneStats,
   svtVersion,
 } from "./codec/av1_encoder";
 export { type EncoderSettings, type RateControl } from "./codec/settings";
+export type { Av1PacketInfo, Encoder, FrameEncodeOptions, FrameType, Packet, VideoStreamInfo } from "./codec/packet";
+export { ReconPairer, measureReconstruction, type PlaneStats, type Reconstruction } from "./codec/recon";
 
 // Per-superblock analysis.
 export {
@@ -84,6 +89,20 @@ export {
   type VmafScorerOptions,
 } from "./metrics/vmaf";
 export { scoreFiles, type ScoreFilesOptions, type ScoreFilesResult } from "./metrics/score_files";
+export { bdRate, bdMetric, BD_MIN_POINTS, type BdInterpolation, type BdOptions, type RdPoint } from "./metrics/bdrate";
+
+// Decoding packets (any encoder's) back to frames.
+export { VideoDecoder, type DecodedFrame, type DecoderOptions } from "./codec/decoder";
+
+// The quality corpus: grids of encodes, per-frame rows, BD-rate tables, the HTML report, BullMQ workers.
+export { runCorpus, type CorpusResult, type RunCorpusOptions } from "./corpus/runner";
+export { planCells, type CellSpec, type CorpusSpec, type EncoderSpec, type SourceSpec } from "./corpus/grid";
+export { corpusEncoderNames } from "./corpus/encoders";
+export { readRows, type RowsFile, type RowsProblem } from "./corpus/rows_file";
+export { FEATURE_COLUMNS, type CellRow, type ErrorRow, type FrameRow, type Row } from "./corpus/schema";
+export { bdRateTable, formatBdTable, type BdTable } from "./corpus/bdrate_table";
+export { renderReport, type ReportOptions } from "./corpus/report";
+export { runCorpusQueued, startQueueWorker, type QueueOptions, type WorkerHandle } from "./corpus/queue";
 
 // Reinforcement learning.
 export {
@@ -127,5 +146,24 @@ export {
   type DistortionName,
   type RewardMode,
 } from "./env/reward";
-export { VectorEnv, type BatchObservation, type VectorEnvOptions, type VectorStepResult } from "./env/vector/vector_env";
-export type { AutoresetStepInfo } from "./env/vector/protocol";
+export { VectorEnv, type VectorEnvOptions, type VectorStepResult } from "./env/vector/vector_env";
+export { SyncVectorEnv, type BatchableEnv, type SyncVectorEnvOptions } from "./env/vector/sync_vector_env";
+export type { BatchObservation } from "./env/vector/batch";
+export type { AutoresetStepInfo } from "./env/vector/autoreset";
+
+// Encoding with any codec (libavcodec), codec strings, hardware probing; writing files (libavformat).
+export {
+  VideoEncoder,
+  INPUT_FORMATS,
+  type VideoEncoderOptions,
+  type VideoEncodeOptions,
+  type InputFormat,
+  type InputFrame,
+  type Nv12Frame,
+  type PackedFrame,
+} from "./codec/video_encoder";
+export { QUALITY_KNOBS, LOW_LATENCY, KEY_FRAMES, SOFTWARE_ENCODERS, HARDWARE_ENCODERS } from "./codec/encoder_knobs";
+export { codecStringOf, type CodecStringCodec } from "./codec/codec_string";
+export { probeEncoders, type ProbeResult } from "./codec/hw_probe";
+export { VideoWriter, LavfMuxer, type VideoWriterOptions, type MuxOptions } from "./io/writer";
+export { encodeImages, listImages } from "./io/images";

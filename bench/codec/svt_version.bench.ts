@@ -48,7 +48,7 @@ for (const preset of [8, 10, 12]) {
   let sse = 0, bytes = 0;
   {
     using enc = new Av1Encoder({ width: W, height: H, preset, crf: CRF, threads: 1, recon: true });
-    for (const f of frames) for (const p of enc.encode(f)) (sse += p.sse!.y), (bytes += p.size);
+    for (const f of frames) for (const p of enc.encode(f)) (sse += p.recon!.sse.y), (bytes += p.data.length);
   }
   const psnrY = 10 * Math.log10((255 * 255 * W * H * N) / sse);
   report({

@@ -1,5 +1,5 @@
 /* Per-superblock (64x64 luma) analysis of source frames, and per-superblock / per-plane SSE between two
- * frames. 8-bit samples, or 16-bit containers (10-bit etc.: analysed in 8-bit units). Output layout: float[sbRows][sbCols][AG_ANALYSIS_FEATURES], feature order as in
+ * frames. 8-bit samples, or 16-bit containers (10-bit etc.: analysed in 8-bit units). Output layout: float[sbRows][sbCols][AG_AF_COUNT], feature order as in
  * av1gym.h (mirrored by ANALYSIS_FEATURES in src/analysis/analysis.ts). Partial superblocks at the right and bottom
  * edges are measured over their valid area.
  *
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "av1gym.h"
+#include "internal.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -241,7 +241,7 @@ static void analyse(const AgAnalyzer *a, float *out) {
   const uint8_t *cur = a->lv[0][0], *prev = a->lv[1][0];
   for (int32_t r = 0; r < rows; r++)
     for (int32_t c = 0; c < cols; c++) {
-      float *o = out + ((size_t)r * cols + c) * AG_ANALYSIS_FEATURES;
+      float *o = out + ((size_t)r * cols + c) * AG_AF_COUNT;
       const int32_t x0 = c * SB, y0 = r * SB;
       const int32_t bw = W - x0 < SB ? W - x0 : SB, bh = H - y0 < SB ? H - y0 : SB;
       const double n = (double)bw * bh;
@@ -328,7 +328,7 @@ static void load(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth
   a->stale[0] = 1;
 }
 
-int ag_analyzer_run(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth, float *out) {
+int32_t ag_analyzer_run(AgAnalyzer *a, const void *y, int32_t stride, int32_t bit_depth, float *out) {
   load(a, y, stride, bit_depth);
   build_pyramid(a, 0);
   if (a->has_prev && a->stale[1]) build_pyramid(a, 1);
@@ -355,9 +355,7 @@ static int check_plane(const char *name, const void *p, int32_t stride, int32_t 
   return AG_OK;
 }
 
-int32_t ag_analysis_features(void) { return AG_ANALYSIS_FEATURES; }
-
-int ag_analyze_frame(const void *cur, int32_t cur_stride, const void *prev, int32_t prev_stride, int32_t width,
+int32_t ag_analyze_frame(const void *cur, int32_t cur_stride, const void *prev, int32_t prev_stride, int32_t width,
                      int32_t height, int32_t bit_depth, float *out, int32_t out_len) {
   ag_clear_error();
   if (bit_depth < 8 || bit_depth > 16) return ag_fail(AG_E_INVALID, "bit depth %d is outside 8..16", bit_depth);
@@ -365,7 +363,7 @@ int ag_analyze_frame(const void *cur, int32_t cur_stride, const void *prev, int3
     return ag_fail(AG_E_INVALID, "frame size %dx%d is outside 1..16384", width, height);
   if (check_plane("cur", cur, cur_stride, width, height)) return AG_E_INVALID;
   if (prev && prev_stride < width) return ag_fail(AG_E_INVALID, "prev stride %d is smaller than width %d", prev_stride, width);
-  const int64_t need = (int64_t)((width + SB - 1) / SB) * ((height + SB - 1) / SB) * AG_ANALYSIS_FEATURES;
+  const int64_t need = (int64_t)((width + SB - 1) / SB) * ((height + SB - 1) / SB) * AG_AF_COUNT;
   if (!out || out_len < need) return ag_fail(AG_E_INVALID, "analysis output holds %d floats, needs %lld", out_len, (long long)need);
   AgAnalyzer *a = ag_analyzer_new(width, height);
   if (!a) return ag_last_error_code();
@@ -430,9 +428,10 @@ static uint64_t sse_plane(const void *a_, int32_t sa, const void *b_, int32_t sb
   return total;
 }
 
-int ag_frame_sse(const void *ay, int32_t a_sy, const void *au, int32_t a_su, const void *av, int32_t a_sv,
-                 const void *by, int32_t b_sy, const void *bu, int32_t b_su, const void *bv, int32_t b_sv,
-                 int32_t width, int32_t height, int32_t bit_depth, double *planes_out, double *sb_out, int32_t sb_len) {
+int32_t ag_frame_sse(const void *ay, int32_t a_sy, const void *au, int32_t a_su, const void *av, int32_t a_sv,
+                     const void *by, int32_t b_sy, const void *bu, int32_t b_su, const void *bv, int32_t b_sv,
+                     int32_t width, int32_t height, int32_t bit_depth, double *planes_out, int32_t planes_len,
+                     double *sb_out, int32_t sb_len) {
   ag_clear_error();
   if (bit_depth < 8 || bit_depth > 16) return ag_fail(AG_E_INVALID, "bit depth %d is outside 8..16", bit_depth);
   const int wide = bit_depth > 8;
@@ -443,7 +442,7 @@ int ag_frame_sse(const void *ay, int32_t a_sy, const void *au, int32_t a_su, con
       check_plane("a.v", av, a_sv, cw, ch) || check_plane("b.y", by, b_sy, width, height) ||
       check_plane("b.u", bu, b_su, cw, ch) || check_plane("b.v", bv, b_sv, cw, ch))
     return AG_E_INVALID;
-  if (!planes_out) return ag_fail(AG_E_INVALID, "no output for plane SSE");
+  if (!planes_out || planes_len < 3) return ag_fail(AG_E_INVALID, "plane SSE output holds %d values, needs 3", planes_len);
   const int32_t cols = (width + SB - 1) / SB, rows = (height + SB - 1) / SB;
   if (sb_out && sb_len < (int64_t)cols * rows)
     return ag_fail(AG_E_INVALID, "superblock SSE output holds %d values, needs %d", sb_len, cols * rows);

@@ -4,26 +4,8 @@
  * from a reference (found_ref) are assumed equal to the sequence maximum: SVT-AV1 does not resize here. */
 #include <string.h>
 
-#include "av1gym.h"
-
-typedef struct {
-  const uint8_t *p;
-  size_t nbits, pos;
-  int overrun;
-} Bits;
-
-static uint32_t f(Bits *b, int n) {
-  uint32_t v = 0;
-  for (int i = 0; i < n; i++) {
-    if (b->pos >= b->nbits) {
-      b->overrun = 1;
-      return 0;
-    }
-    v = (v << 1) | ((b->p[b->pos >> 3] >> (7 - (b->pos & 7))) & 1u);
-    b->pos++;
-  }
-  return v;
-}
+#include "internal.h"
+#include "codec/bits.h"
 
 static uint32_t uvlc(Bits *b) {
   int lz = 0;
@@ -47,14 +29,53 @@ static int tile_log2(int blk, int target) {
   return k;
 }
 
-/* 5.5: the fields the frame header parse depends on */
+/* 5.5.2 color_config(): what the codec string (av01.P.LLT.DD.M.CCC.cp.tc.mc.F) reports */
+static void color_config(AgSeqHdr *s, Bits *b) {
+  int high = (int)f(b, 1);
+  s->bit_depth = s->profile == 2 && high ? (f(b, 1) ? 12 : 10) : high ? 10 : 8;
+  s->mono = s->profile == 1 ? 0 : (int)f(b, 1);
+  s->color_described = (int)f(b, 1);
+  s->cp = s->tc = s->mc = 2; /* CP/TC/MC_UNSPECIFIED */
+  if (s->color_described) {
+    s->cp = (int)f(b, 8);
+    s->tc = (int)f(b, 8);
+    s->mc = (int)f(b, 8);
+  }
+  s->csp = 0;
+  if (s->mono) {
+    s->full_range = (int)f(b, 1);
+    s->ssx = s->ssy = 1;
+    return;
+  }
+  if (s->cp == 1 && s->tc == 13 && s->mc == 0) { /* sRGB */
+    s->full_range = 1;
+    s->ssx = s->ssy = 0;
+  } else {
+    s->full_range = (int)f(b, 1);
+    if (s->profile == 0) {
+      s->ssx = s->ssy = 1;
+    } else if (s->profile == 1) {
+      s->ssx = s->ssy = 0;
+    } else if (s->bit_depth == 12) {
+      s->ssx = (int)f(b, 1);
+      s->ssy = s->ssx ? (int)f(b, 1) : 0;
+    } else {
+      s->ssx = 1;
+      s->ssy = 0;
+    }
+    if (s->ssx && s->ssy) s->csp = (int)f(b, 2);
+  }
+  f(b, 1); /* separate_uv_delta_q */
+}
+
+/* 5.5: the fields the frame header parse and the codec string depend on */
 static int parse_seq(AgSeqHdr *s, Bits *b) {
   memset(s, 0, sizeof *s);
-  f(b, 3); /* seq_profile */
-  f(b, 1); /* still_picture */
+  s->profile = (int)f(b, 3);
+  s->still = (int)f(b, 1);
   s->reduced = (int)f(b, 1);
   if (s->reduced) {
-    f(b, 5);
+    s->level0 = (int)f(b, 5);
   } else {
     if (f(b, 1)) { /* timing_info_present_flag */
       f(b, 32);
@@ -73,8 +94,11 @@ static int parse_seq(AgSeqHdr *s, Bits *b) {
     s->op_count = (int)f(b, 5) + 1;
     for (int i = 0; i < s->op_count; i++) {
       uint32_t idc = f(b, 12);
-      uint32_t level = f(b, 5);
-      if (level > 7) f(b, 1);
+      uint32_t level = f(b, 5), tier = level > 7 ? f(b, 1) : 0;
+      if (i == 0) {
+        s->level0 = (int)level;
+        s->tier0 = (int)tier;
+      }
       int model = 0;
       if (s->decoder_model_info_present) {
         model = (int)f(b, 1);
@@ -122,6 +146,9 @@ static int parse_seq(AgSeqHdr *s, Bits *b) {
     if (s->enable_order_hint) s->order_hint_bits = (int)f(b, 3) + 1;
   }
   s->enable_superres = (int)f(b, 1);
+  f(b, 1); /* enable_cdef */
+  f(b, 1); /* enable_restoration */
+  color_config(s, b);
   s->valid = !b->overrun;
   return s->valid ? 0 : -1;
 }
@@ -281,7 +308,7 @@ static int leb128(const uint8_t *p, size_t n, size_t *at, uint64_t *out) {
   return -1;
 }
 
-int ag_obu_parse_tu(AgSeqHdr *seq, const uint8_t *data, size_t size, int *base_q_idx, int *temporal_id) {
+int32_t ag_obu_parse_tu(AgSeqHdr *seq, const uint8_t *data, size_t size, int32_t *base_q_idx, int32_t *temporal_id) {
   size_t at = 0;
   *base_q_idx = -1;
   *temporal_id = -1;

@@ -17,7 +17,7 @@
 
 #include <EbSvtAv1Enc.h>
 
-#include "av1gym.h"
+#include "internal.h"
 
 /* ------------------------------------------------------------------ SVT-AV1 version shims
  * The shim builds against SVT-AV1 2.3, 3.x and 4.x (scripts/build-svt.sh accepts those and refuses others).
@@ -38,7 +38,7 @@
 #define svt_set_aq(cfg, v) ((cfg)->enable_adaptive_quantization = (uint8_t)(v))
 #endif
 /* 3.0 removed width/height/colour format/bit depth from EbSvtIOFormat (the configuration says them). */
-static void svt_io_describe(EbSvtIOFormat *io, int w, int h, int depth) {
+static void svt_io_describe(EbSvtIOFormat *io, int32_t w, int32_t h, int32_t depth) {
 #if SVT_AV1_CHECK_VERSION(3, 0, 0)
   (void)io, (void)w, (void)h, (void)depth;
 #else
@@ -48,7 +48,7 @@ static void svt_io_describe(EbSvtIOFormat *io, int w, int h, int depth) {
   io->bit_depth = depth > 8 ? EB_TEN_BIT : EB_EIGHT_BIT;
 #endif
 }
-/* The prediction-structure values are the same in every version (the enum's names changed in 3.1/4.1). */
+/* The prediction-structure values are the same in every version (the enum's names changed in 3.1 and 4.1). */
 enum { PRED_LOW_DELAY = 1, PRED_RANDOM_ACCESS = 2 };
 /* Up to 4.0 the block-geometry table is one process-wide array rebuilt by every init (see geometry_key);
  * 4.1 keeps it per encoder (scs->blk_geom_mds), so encoders of any settings can live side by side. */
@@ -69,7 +69,7 @@ typedef struct {
   uint32_t flags;
   uint8_t *recon; /* tight I420, or NULL */
   double encode_ms;
-  int qindex, temporal_id; /* from the packet's headers (lib/codec/obu.c) */
+  int32_t qindex, temporal_id; /* from the packet's headers (lib/codec/obu.c) */
 } Packet;
 
 typedef struct {
@@ -84,6 +84,12 @@ typedef struct {
   int64_t pts;
 } Recon;
 
+/* The open-time settings, read from the config (AG_SVT_KEY_*). */
+typedef struct {
+  int32_t width, height, fps_num, fps_den, preset, rc, qp, bitrate_kbps, pred, keyint, threads, recon, bit_depth;
+} Params;
+enum { RC_CRF, RC_CQP, RC_VBR, RC_CBR };
+
 struct AgEncoder {
   EbComponentType *svt;
   int registered; /* counted in live_encoders (see svt_global_lock) */
@@ -93,7 +99,8 @@ struct AgEncoder {
   size_t frame_bytes;
   int64_t next_pts;
   int eos_sent, eos_seen, broken;
-  AgIvf *ivf;
+  int all_key; /* key-frame interval 1: SVT's intra period 0 gives INTRA_ONLY frames after the first, so
+                  every picture is sent as a forced key frame (each one a random-access point) */
   AgSeqHdr seq; /* the stream's sequence header, for reading frame headers */
 
   AgAnalyzer *an;
@@ -288,7 +295,6 @@ static int take_svt_packet(AgEncoder *e, EbBufferHeaderType *pk) {
           e->pending[i] = e->pending[--e->npending];
           break;
         }
-      if (e->ivf && ag_ivf_write(e->ivf, p->data, p->size, (double)p->pts) != AG_OK) rc = AG_E_IO;
       for (int i = 0; i < e->nslots; i++)
         if (e->slots[i]->in_use && e->slots[i]->pts == p->pts) e->slots[i]->out = 1;
       roi_release_done(e);
@@ -345,10 +351,10 @@ static int collect(AgEncoder *e, int expect, int to_eos) {
  *   crash ("Pointer ... is set before!", then a null call): init and deinit are serialized here (all versions);
  * - up to 4.0 the block-geometry table (svt_aom_build_blk_geom) is rebuilt by every init for that encoder's
  *   preset (and, outside low delay, super-block size, which depends on resolution and qp). An encoder whose
- *   table was replaced under it hangs or crashes (measured on 2.3 and 3.0: preset 13 then 5 in one process
- *   hangs; 5 then 13 segfaults). So encoders alive at the same time must share the inputs of that table: we
- *   refuse, with a clear error, an encoder whose key differs from the live ones'. 4.1 keeps the table per
- *   encoder: the key is then empty and any mix is allowed. */
+ *   table was replaced under it hangs or crashes (measured on 2.3: preset 13 then 5 in one process hangs; 5
+ *   then 13 segfaults). So encoders alive at the same time must share the inputs of that table: we refuse,
+ *   with a clear error, an encoder whose key differs from the live ones'. 4.1 keeps the table per encoder:
+ *   the key is then empty and any mix is allowed (README: SVT-AV1 versions). */
 static pthread_mutex_t svt_global_lock = PTHREAD_MUTEX_INITIALIZER;
 static int live_encoders;
 static char live_geometry[96];
@@ -360,7 +366,7 @@ static void end_svt_init(int have_sched, int policy, const struct sched_param *s
   pthread_mutex_unlock(&svt_global_lock);
 }
 
-static void geometry_key(const int32_t *p, char *out, size_t n) {
+static void geometry_key(const Params *p, char *out, size_t n) {
   if (!SVT_SHARED_GEOMETRY) {
     out[0] = '\0';
     return;
@@ -368,64 +374,69 @@ static void geometry_key(const int32_t *p, char *out, size_t n) {
   /* The table follows the preset and the super-block size. SVT 2.3-4.0 use 64x64 super-blocks in low delay and
    * above preset 6 (enc_handle.c, set_param_based_on_input); below that the size also depends on the
    * resolution class and qp, so the key then names size and qp too (stricter than needed, never looser). */
-  if (p[AG_EP_PRED] == 1 || p[AG_EP_PRESET] > 6)
-    snprintf(out, n, "preset %d", p[AG_EP_PRESET]);
+  if (p->pred == PRED_LOW_DELAY || p->preset > 6)
+    snprintf(out, n, "preset %d", p->preset);
   else
-    snprintf(out, n, "preset %d, random-access, %dx%d, rate control %d, qp %d", p[AG_EP_PRESET], p[AG_EP_WIDTH], p[AG_EP_HEIGHT],
-             p[AG_EP_RC_MODE], p[AG_EP_QP]);
+    snprintf(out, n, "preset %d, random-access, %dx%d, rate control %d, qp %d", p->preset, p->width, p->height, p->rc, p->qp);
 }
 
 /* SVT logs through its own logger, level from SVT_LOG (0 fatal .. 4 debug), read when a handle is
  * created: keep errors only unless the user chose a level. Once per process (setenv is not thread-safe). */
 static void quiet_svt_log(void) { setenv("SVT_LOG", "1", 0); }
 
-static const char *param_name(int i) {
-  static const char *names[AG_EP_COUNT] = {"width", "height", "fps numerator", "fps denominator", "preset", "rate control mode",
-                                           "qp", "bitrate", "prediction structure", "key-frame interval", "threads", "recon", "bit depth"};
-  return i >= 0 && i < AG_EP_COUNT ? names[i] : "?";
-}
-
-static int check_params(const int32_t *p) {
-  struct {
-    int i;
-    int32_t lo, hi;
-  } r[] = {{AG_EP_WIDTH, 64, 16384},  {AG_EP_HEIGHT, 64, 8704},   {AG_EP_FPS_NUM, 1, INT32_MAX}, {AG_EP_FPS_DEN, 1, INT32_MAX},
-           {AG_EP_PRESET, -1, 13},    {AG_EP_RC_MODE, 0, 3},     {AG_EP_QP, 1, 63},             {AG_EP_BITRATE_KBPS, 0, 100000},
-           {AG_EP_PRED, 1, 2},        {AG_EP_KEYINT, -2, INT32_MAX}, {AG_EP_THREADS, 0, 1024},  {AG_EP_RECON, 0, 1},
-           {AG_EP_BIT_DEPTH, 8, 10}};
-  for (size_t k = 0; k < sizeof r / sizeof r[0]; k++)
-    if (p[r[k].i] < r[k].lo || p[r[k].i] > r[k].hi)
-      return ag_fail(AG_E_INVALID, "encoder %s %d is outside %d..%d", param_name(r[k].i), p[r[k].i], r[k].lo, r[k].hi);
-  if (p[AG_EP_WIDTH] % 2 || p[AG_EP_HEIGHT] % 2)
-    return ag_fail(AG_E_INVALID, "SVT-AV1 needs an even width and height for 4:2:0 (got %dx%d)", p[AG_EP_WIDTH], p[AG_EP_HEIGHT]);
-  if (p[AG_EP_BIT_DEPTH] != 8 && p[AG_EP_BIT_DEPTH] != 10) return ag_fail(AG_E_INVALID, "bit depth %d: SVT-AV1 takes 8 or 10", p[AG_EP_BIT_DEPTH]);
-  if (p[AG_EP_KEYINT] == 0) return ag_fail(AG_E_INVALID, "key-frame interval 0 is not valid (use -1 for none)");
+/* Reads the settings (AG_SVT_KEY_* in av1gym.h); every error names its key. */
+static int32_t read_params(AgConfig *c, Params *p) {
+  static const char *const rc_names[] = {"crf", "cqp", "vbr", "cbr", NULL};
+  static const char *const pred_names[] = {"low-delay", "random-access", NULL};
+  int32_t pred = 0, rc;
+  ag_config_begin(c);
+  if (!ag_config_has(c, AG_SVT_KEY_WIDTH) || !ag_config_has(c, AG_SVT_KEY_HEIGHT))
+    return ag_fail(AG_E_INVALID, "the SVT-AV1 encoder needs the options %s and %s", AG_SVT_KEY_WIDTH, AG_SVT_KEY_HEIGHT);
+  if ((rc = ag_config_int32(c, AG_SVT_KEY_WIDTH, 64, 16384, 0, &p->width)) ||
+      (rc = ag_config_int32(c, AG_SVT_KEY_HEIGHT, 64, 8704, 0, &p->height)) ||
+      (rc = ag_config_int32(c, AG_SVT_KEY_FPS_NUM, 1, INT32_MAX, 25, &p->fps_num)) ||
+      (rc = ag_config_int32(c, AG_SVT_KEY_FPS_DEN, 1, INT32_MAX, 1, &p->fps_den)) ||
+      (rc = ag_config_int32(c, AG_SVT_KEY_PRESET, -1, 13, 10, &p->preset)) ||
+      (rc = ag_config_choice(c, AG_SVT_KEY_RC, rc_names, RC_CRF, &p->rc)) ||
+      (rc = ag_config_int32(c, AG_SVT_KEY_QP, 1, 63, 35, &p->qp)) ||
+      (rc = ag_config_int32(c, AG_SVT_KEY_BITRATE_KBPS, 1, 100000, 0, &p->bitrate_kbps)) ||
+      (rc = ag_config_choice(c, AG_SVT_KEY_PRED, pred_names, 0, &pred)) ||
+      (rc = ag_config_int32(c, AG_SVT_KEY_KEYINT, -2, INT32_MAX, -1, &p->keyint)) ||
+      (rc = ag_config_int32(c, AG_SVT_KEY_THREADS, 0, 1024, 1, &p->threads)) ||
+      (rc = ag_config_int32(c, AG_SVT_KEY_RECON, 0, 1, 0, &p->recon)) ||
+      (rc = ag_config_int32(c, AG_SVT_KEY_BIT_DEPTH, 8, 10, 8, &p->bit_depth)) ||
+      (rc = ag_config_end(c, "the SVT-AV1 encoder")))
+    return rc;
+  p->pred = pred == 0 ? PRED_LOW_DELAY : PRED_RANDOM_ACCESS;
+  if (p->width % 2 || p->height % 2)
+    return ag_fail(AG_E_INVALID, "SVT-AV1 needs an even width and height for 4:2:0 (got %dx%d)", p->width, p->height);
+  if (p->bit_depth != 8 && p->bit_depth != 10) return ag_fail(AG_E_INVALID, "option %s is %d: SVT-AV1 takes 8 or 10", AG_SVT_KEY_BIT_DEPTH, p->bit_depth);
+  if (p->keyint == 0) return ag_fail(AG_E_INVALID, "option %s 0 is not valid (use -1 for none)", AG_SVT_KEY_KEYINT);
+  if ((p->rc == RC_VBR || p->rc == RC_CBR) && p->bitrate_kbps == 0)
+    return ag_fail(AG_E_INVALID, "rate control %s needs the option %s", rc_names[p->rc], AG_SVT_KEY_BITRATE_KBPS);
   return AG_OK;
 }
 
-AgEncoder *ag_encoder_open(const int32_t *p, int32_t n, const char *ivf_path) {
+AgEncoder *ag_encoder_open(AgConfig *config) {
   ag_clear_error();
-  if (!p || n != AG_EP_COUNT) {
-    ag_fail(AG_E_INVALID, "encoder parameters: expected %d values, got %d", AG_EP_COUNT, n);
-    return NULL;
-  }
-  if (check_params(p) != AG_OK) return NULL;
+  Params pp, *p = &pp;
+  if (read_params(config, p) != AG_OK) return NULL;
   AgEncoder *e = calloc(1, sizeof *e);
   if (!e) {
     ag_fail(AG_E_NOMEM, "out of memory");
     return NULL;
   }
-  e->w = p[AG_EP_WIDTH];
-  e->h = p[AG_EP_HEIGHT];
+  e->w = p->width;
+  e->h = p->height;
   e->cw = (e->w + 1) / 2;
   e->ch = (e->h + 1) / 2;
   e->cols = (e->w + SB - 1) / SB;
   e->rows = (e->h + SB - 1) / SB;
-  e->depth = p[AG_EP_BIT_DEPTH];
+  e->depth = p->bit_depth;
   e->bps = e->depth > 8 ? 2 : 1;
   e->frame_bytes = ((size_t)e->w * e->h + 2 * (size_t)e->cw * e->ch) * (size_t)e->bps;
-  e->pred = p[AG_EP_PRED];
-  e->recon_on = p[AG_EP_RECON];
+  e->pred = p->pred;
+  e->recon_on = p->recon;
 
   static pthread_once_t log_once = PTHREAD_ONCE_INIT;
   pthread_once(&log_once, quiet_svt_log);
@@ -461,33 +472,34 @@ AgEncoder *ag_encoder_open(const int32_t *p, int32_t n, const char *ivf_path) {
   if (live_encoders++ == 0) snprintf(live_geometry, sizeof live_geometry, "%s", key);
   cfg.source_width = (uint32_t)e->w;
   cfg.source_height = (uint32_t)e->h;
-  cfg.frame_rate_numerator = (uint32_t)p[AG_EP_FPS_NUM];
-  cfg.frame_rate_denominator = (uint32_t)p[AG_EP_FPS_DEN];
+  cfg.frame_rate_numerator = (uint32_t)p->fps_num;
+  cfg.frame_rate_denominator = (uint32_t)p->fps_den;
   cfg.encoder_bit_depth = (uint32_t)e->depth;
-  cfg.enc_mode = (int8_t)p[AG_EP_PRESET];
+  cfg.enc_mode = (int8_t)p->preset;
   cfg.pred_structure = e->pred;
-  switch (p[AG_EP_RC_MODE]) {
-  case 0: /* crf */
+  switch (p->rc) {
+  case RC_CRF:
     cfg.rate_control_mode = SVT_AV1_RC_MODE_CQP_OR_CRF;
     svt_set_aq(&cfg, 2);
-    cfg.qp = (uint32_t)p[AG_EP_QP];
+    cfg.qp = (uint32_t)p->qp;
     break;
-  case 1: /* cqp */
+  case RC_CQP:
     cfg.rate_control_mode = SVT_AV1_RC_MODE_CQP_OR_CRF;
     svt_set_aq(&cfg, 0);
-    cfg.qp = (uint32_t)p[AG_EP_QP];
+    cfg.qp = (uint32_t)p->qp;
     break;
-  case 2:
+  case RC_VBR:
     cfg.rate_control_mode = SVT_AV1_RC_MODE_VBR;
-    cfg.target_bit_rate = (uint32_t)p[AG_EP_BITRATE_KBPS] * 1000u;
+    cfg.target_bit_rate = (uint32_t)p->bitrate_kbps * 1000u;
     break;
   default:
     cfg.rate_control_mode = SVT_AV1_RC_MODE_CBR;
-    cfg.target_bit_rate = (uint32_t)p[AG_EP_BITRATE_KBPS] * 1000u;
+    cfg.target_bit_rate = (uint32_t)p->bitrate_kbps * 1000u;
     break;
   }
-  cfg.intra_period_length = p[AG_EP_KEYINT] < 0 ? p[AG_EP_KEYINT] : p[AG_EP_KEYINT] - 1;
-  cfg.level_of_parallelism = (uint32_t)p[AG_EP_THREADS];
+  cfg.intra_period_length = p->keyint < 0 ? p->keyint : p->keyint - 1;
+  e->all_key = p->keyint == 1;
+  cfg.level_of_parallelism = (uint32_t)p->threads;
   cfg.recon_enabled = e->recon_on != 0;
   /* With no event sent SVT encodes exactly as without ROI (only update_frame_event reads the flag). */
   cfg.enable_roi_map = 1;
@@ -505,10 +517,6 @@ AgEncoder *ag_encoder_open(const int32_t *p, int32_t n, const char *ivf_path) {
   }
   e->an = ag_analyzer_new(e->w, e->h);
   if (!e->an) goto fail;
-  if (ivf_path && ivf_path[0]) {
-    e->ivf = ag_ivf_open(ivf_path, e->w, e->h, p[AG_EP_FPS_NUM], p[AG_EP_FPS_DEN]);
-    if (!e->ivf) goto fail;
-  }
   return e;
 fail: {
   /* keep the first error message through the teardown */
@@ -521,32 +529,32 @@ fail: {
 }
 }
 
-int ag_encoder_set_buffers(AgEncoder *e, float *analysis, int32_t analysis_len, int16_t *offsets, int32_t offsets_len) {
+int32_t ag_encoder_set_buffers(AgEncoder *e, float *analysis, int32_t analysis_len, int16_t *offsets, int32_t offsets_len) {
   if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
   const int32_t n = e->cols * e->rows;
-  if (!analysis || analysis_len < n * AG_ANALYSIS_FEATURES)
-    return ag_fail(AG_E_INVALID, "analysis buffer holds %d floats, needs %d", analysis_len, n * AG_ANALYSIS_FEATURES);
+  if (!analysis || analysis_len < n * AG_AF_COUNT)
+    return ag_fail(AG_E_INVALID, "analysis buffer holds %d floats, needs %d", analysis_len, n * AG_AF_COUNT);
   if (!offsets || offsets_len < n) return ag_fail(AG_E_INVALID, "offset buffer holds %d values, needs %d", offsets_len, n);
   e->analysis = analysis;
   e->offsets = offsets;
   return AG_OK;
 }
 
-int ag_encoder_set_hook(AgEncoder *e, ag_delta_q_hook hook) {
+int32_t ag_encoder_set_hook(AgEncoder *e, ag_delta_q_hook hook) {
   if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
   if (hook && (!e->analysis || !e->offsets)) return ag_fail(AG_E_STATE, "set the buffers before the hook");
   e->hook = hook;
   return AG_OK;
 }
 
-int ag_encoder_set_analysis(AgEncoder *e, int32_t on) {
+int32_t ag_encoder_set_analysis(AgEncoder *e, int32_t on) {
   if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
   if (on && !e->analysis) return ag_fail(AG_E_STATE, "set the buffers before enabling analysis");
   e->analysis_on = on != 0;
   return AG_OK;
 }
 
-int ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u, int32_t su, const void *v, int32_t sv,
+int32_t ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u, int32_t su, const void *v, int32_t sv,
                       int32_t flags) {
   ag_clear_error();
   if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
@@ -555,6 +563,12 @@ int ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u, in
   if (!y || !u || !v) return ag_fail(AG_E_INVALID, "a plane pointer is null");
   if (sy < e->w || su < e->cw || sv < e->cw)
     return ag_fail(AG_E_INVALID, "strides %d/%d/%d are smaller than the plane widths %d/%d", sy, su, sv, e->w, e->cw);
+  if (e->depth > 8) {
+    int rc = ag_check_samples(y, sy, e->w, e->h, e->depth, "encode: plane y");
+    if (!rc) rc = ag_check_samples(u, su, e->cw, e->ch, e->depth, "encode: plane u");
+    if (!rc) rc = ag_check_samples(v, sv, e->cw, e->ch, e->depth, "encode: plane v");
+    if (rc) return rc;
+  }
   const int use_offsets = (flags & AG_ENC_OFFSETS) != 0;
   if ((use_offsets || e->hook) && !e->offsets) return ag_fail(AG_E_STATE, "offsets need the buffers set");
 
@@ -609,7 +623,7 @@ int ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u, in
   hdr.p_buffer = (uint8_t *)&io;
   hdr.n_filled_len = hdr.n_alloc_len = (uint32_t)e->frame_bytes;
   hdr.pts = e->next_pts;
-  hdr.pic_type = (flags & AG_ENC_KEY) ? EB_AV1_KEY_PICTURE : EB_AV1_INVALID_PICTURE;
+  hdr.pic_type = (flags & AG_ENC_KEY) || e->all_key ? EB_AV1_KEY_PICTURE : EB_AV1_INVALID_PICTURE;
   EbPrivDataNode node;
   if (slot) {
     slot->pts = e->next_pts;
@@ -640,7 +654,7 @@ int ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u, in
   return e->qlen;
 }
 
-int ag_encoder_flush(AgEncoder *e) {
+int32_t ag_encoder_flush(AgEncoder *e) {
   ag_clear_error();
   if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
   if (e->broken) return ag_fail(AG_E_STATE, "the encoder failed earlier and cannot continue");
@@ -666,9 +680,9 @@ int ag_encoder_flush(AgEncoder *e) {
   return e->qlen;
 }
 
-int ag_encoder_next_packet(AgEncoder *e, double *info) {
+int32_t ag_encoder_next_packet(AgEncoder *e, double *info, int32_t info_len) {
   if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
-  if (!info) return ag_fail(AG_E_INVALID, "info is null");
+  if (!info || info_len < AG_PI_COUNT) return ag_fail(AG_E_INVALID, "packet info holds %d values, needs %d", info_len, AG_PI_COUNT);
   if (!e->qlen) return 0;
   const Packet *p = &e->q[e->qhead];
   info[AG_PI_SIZE] = p->size;
@@ -683,14 +697,17 @@ int ag_encoder_next_packet(AgEncoder *e, double *info) {
   return 1;
 }
 
-int ag_encoder_take_packet(AgEncoder *e, uint8_t *dst, int32_t cap, void *ry, void *ru, void *rv) {
+int32_t ag_encoder_take_packet(AgEncoder *e, uint8_t *dst, int32_t cap, void *ry, int32_t ry_bytes, void *ru,
+                               int32_t ru_bytes, void *rv, int32_t rv_bytes) {
   if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
   if (!e->qlen) return ag_fail(AG_E_STATE, "no packet queued");
   Packet *p = &e->q[e->qhead];
   if (!dst || cap < p->size) return ag_fail(AG_E_INVALID, "packet buffer holds %d bytes, needs %d", cap, p->size);
+  const size_t ys = (size_t)e->w * e->h * (size_t)e->bps, cs = (size_t)e->cw * e->ch * (size_t)e->bps;
+  if (ry && ru && rv && ((size_t)ry_bytes < ys || (size_t)ru_bytes < cs || (size_t)rv_bytes < cs))
+    return ag_fail(AG_E_INVALID, "recon planes hold %d/%d/%d bytes, need %zu/%zu/%zu", ry_bytes, ru_bytes, rv_bytes, ys, cs, cs);
   memcpy(dst, p->data, (size_t)p->size);
   if (ry && ru && rv && p->recon) {
-    const size_t ys = (size_t)e->w * e->h * (size_t)e->bps, cs = (size_t)e->cw * e->ch * (size_t)e->bps;
     memcpy(ry, p->recon, ys);
     memcpy(ru, p->recon + ys, cs);
     memcpy(rv, p->recon + ys + cs, cs); /* 10-bit: little-endian uint16 samples, as the caller's planes */
@@ -702,13 +719,24 @@ int ag_encoder_take_packet(AgEncoder *e, uint8_t *dst, int32_t cap, void *ry, vo
   return AG_OK;
 }
 
-int ag_encoder_timing(AgEncoder *e, double *out) {
+int32_t ag_encoder_timing(AgEncoder *e, double *out, int32_t out_len) {
   if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
-  if (!out) return ag_fail(AG_E_INVALID, "out is null");
-  out[0] = e->analysis_ms;
-  out[1] = (double)e->analysed;
-  out[2] = e->hook_ms;
-  out[3] = (double)e->hooked;
+  if (!out || out_len < AG_ET_COUNT) return ag_fail(AG_E_INVALID, "timing holds %d values, needs %d", out_len, AG_ET_COUNT);
+  out[AG_ET_ANALYSIS_MS] = e->analysis_ms;
+  out[AG_ET_ANALYSED] = (double)e->analysed;
+  out[AG_ET_HOOK_MS] = e->hook_ms;
+  out[AG_ET_HOOK_CALLS] = (double)e->hooked;
+  return AG_OK;
+}
+
+int32_t ag_encoder_stream_info(AgEncoder *e, int32_t *out, int32_t out_len) {
+  if (!e) return ag_fail(AG_E_STATE, "encoder is closed");
+  if (!out || out_len < AG_SI_COUNT) return ag_fail(AG_E_INVALID, "stream info holds %d values, needs %d", out_len, AG_SI_COUNT);
+  const int32_t seen = e->seq.valid;
+  out[AG_SI_PROFILE] = seen ? e->seq.profile : -1;
+  out[AG_SI_LEVEL] = seen ? e->seq.level0 : -1;
+  out[AG_SI_TIER] = seen ? e->seq.tier0 : -1;
+  out[AG_SI_BIT_DEPTH] = e->depth;
   return AG_OK;
 }
 
@@ -725,7 +753,6 @@ void ag_encoder_close(AgEncoder *e) {
     if (e->registered) live_encoders--;
     pthread_mutex_unlock(&svt_global_lock);
   }
-  if (e->ivf) ag_ivf_close(e->ivf);
   for (int i = 0; i < e->qlen; i++) free_packet(&e->q[e->qhead + i]);
   free(e->q);
   for (int i = 0; i < e->npending; i++) free(e->pending[i].buf);

@@ -8,9 +8,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "av1gym.h"
+#include "internal.h"
 
-int ag_env_pin_thread(int32_t cpu) {
+int32_t ag_env_pin_thread(int32_t cpu) {
   ag_clear_error();
   if (cpu < 0 || cpu >= CPU_SETSIZE) return ag_fail(AG_E_INVALID, "cpu %d is outside 0..%d", (int)cpu, CPU_SETSIZE - 1);
   cpu_set_t set;
@@ -21,7 +21,7 @@ int ag_env_pin_thread(int32_t cpu) {
   return AG_OK;
 }
 
-int ag_env_unpin_thread(void) {
+int32_t ag_env_unpin_thread(void) {
   ag_clear_error();
   cpu_set_t set;
   CPU_ZERO(&set);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "av1gym.h"
+#include "internal.h"
 
 struct AgIvf {
   FILE *f;
@@ -22,7 +22,8 @@ static void put_le32(uint8_t *p, uint32_t v) {
   for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static int write_header(AgIvf *w, int32_t width, int32_t height, int32_t rate, int32_t scale) {
+/* rate/scale: the time base is scale/rate seconds (IVF's "frame rate" fields). */
+static int32_t write_header(AgIvf *w, int32_t width, int32_t height, int32_t rate, int32_t scale) {
   uint8_t h[32] = {'D', 'K', 'I', 'F'};
   put_le16(h + 4, 0);           /* version */
   put_le16(h + 6, 32);          /* header size */
@@ -32,10 +33,10 @@ static int write_header(AgIvf *w, int32_t width, int32_t height, int32_t rate, i
   put_le32(h + 16, (uint32_t)rate);  /* time base denominator */
   put_le32(h + 20, (uint32_t)scale); /* time base numerator */
   put_le32(h + 24, w->frames);
-  return fwrite(h, 1, sizeof h, w->f) == sizeof h ? AG_OK : AG_E_IO;
+  return fwrite(h, 1, sizeof h, w->f) == sizeof h && fflush(w->f) == 0 ? AG_OK : AG_E_IO;
 }
 
-AgIvf *ag_ivf_open(const char *path, int32_t width, int32_t height, int32_t fps_num, int32_t fps_den) {
+AgIvf *ag_ivf_open(const char *path, int32_t width, int32_t height, int32_t tb_num, int32_t tb_den) {
   ag_clear_error();
   if (!path || !path[0]) {
     ag_fail(AG_E_INVALID, "IVF path is empty");
@@ -45,8 +46,8 @@ AgIvf *ag_ivf_open(const char *path, int32_t width, int32_t height, int32_t fps_
     ag_fail(AG_E_INVALID, "IVF frame size %dx%d is outside 1..65535", width, height);
     return NULL;
   }
-  if (fps_num <= 0 || fps_den <= 0) {
-    ag_fail(AG_E_INVALID, "IVF frame rate %d/%d must be positive", fps_num, fps_den);
+  if (tb_num <= 0 || tb_den <= 0) {
+    ag_fail(AG_E_INVALID, "IVF time base %d/%d must be positive", tb_num, tb_den);
     return NULL;
   }
   AgIvf *w = calloc(1, sizeof *w);
@@ -60,7 +61,7 @@ AgIvf *ag_ivf_open(const char *path, int32_t width, int32_t height, int32_t fps_
     free(w);
     return NULL;
   }
-  if (write_header(w, width, height, fps_num, fps_den) != AG_OK) {
+  if (write_header(w, width, height, tb_den, tb_num) != AG_OK) {
     ag_fail(AG_E_IO, "cannot write to %s: %s", path, strerror(errno));
     fclose(w->f);
     free(w);
@@ -69,23 +70,25 @@ AgIvf *ag_ivf_open(const char *path, int32_t width, int32_t height, int32_t fps_
   return w;
 }
 
-int ag_ivf_write(AgIvf *w, const uint8_t *data, int32_t size, double pts) {
+int32_t ag_ivf_write(AgIvf *w, const uint8_t *data, int32_t size, int64_t pts) {
   if (!w || !w->f) return ag_fail(AG_E_STATE, "IVF writer is closed");
   if (size < 0 || (size > 0 && !data)) return ag_fail(AG_E_INVALID, "IVF frame of %d bytes has no data", size);
   uint8_t h[12];
-  int64_t p = (int64_t)pts;
+  const int64_t p = pts;
   put_le32(h, (uint32_t)size);
   put_le32(h + 4, (uint32_t)((uint64_t)p & 0xffffffffu));
   put_le32(h + 8, (uint32_t)((uint64_t)p >> 32));
-  if (fwrite(h, 1, sizeof h, w->f) != sizeof h || fwrite(data, 1, (size_t)size, w->f) != (size_t)size)
+  /* Flushed per frame: a full disk (ENOSPC) or a file-size limit is reported by the write that hit it, not
+   * lost in a buffer that only fclose() would have found. */
+  if (fwrite(h, 1, sizeof h, w->f) != sizeof h || fwrite(data, 1, (size_t)size, w->f) != (size_t)size || fflush(w->f) != 0)
     return ag_fail(AG_E_IO, "IVF write failed: %s", strerror(errno));
   w->frames++;
   return AG_OK;
 }
 
-int ag_ivf_close(AgIvf *w) {
+int32_t ag_ivf_close(AgIvf *w) {
   if (!w) return AG_OK;
-  int rc = AG_OK;
+  int32_t rc = AG_OK;
   if (w->f) {
     uint8_t n[4];
     put_le32(n, w->frames);

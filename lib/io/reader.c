@@ -28,7 +28,7 @@
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
-#include "av1gym.h"
+#include "internal.h"
 
 /* Longest a single open or read may take before libav I/O is interrupted (corrupt files must not hang). */
 #define AG_READER_CALL_SECONDS 30.0
@@ -39,6 +39,9 @@ enum { OUT_YUV = 0, OUT_RGB24 = 1 };
 
 struct ag_reader {
   char *path;
+  struct stat id;             /* the file as opened: a later read that finds another (deleted, replaced,
+                                 rewritten) fails with AG_E_IO instead of mixing two files' frames */
+  int changed;                /* set once the file was found changed: every later read fails the same way */
   int raw;                    /* 1: raw planar file, no libav demuxing */
   int width, height;
   enum AVPixelFormat src_fmt; /* the stream's pixel format */
@@ -59,12 +62,17 @@ struct ag_reader {
   enum AVPixelFormat out_fmt;
   int out_depth;
   struct SwsContext *sws;
+  uint8_t *sws_out[4];        /* libswscale's output (padded), copied to the caller's planes */
+  int sws_out_stride[4];
   enum AVPixelFormat sws_src;
 
   /* raw */
   int fd;
   int64_t frame_bytes;
   uint8_t *rawbuf;            /* one frame, when conversion is needed */
+  uint8_t *split;             /* a semi-planar picture split into its planar twin (see planar_twin) */
+  int split_size;
+  enum AVPixelFormat twin_of, twin; /* planar_twin(twin_of), cached */
 
   /* libav */
   AVFormatContext *fmt;
@@ -81,6 +89,10 @@ struct ag_reader {
   int threads;
   int can_skip_nonref;        /* the decoder honours skip_frame = AVDISCARD_NONREF bit-exactly (H.264/HEVC) */
   int64_t skip_below;         /* packets with pts below this need not be output: skip them if non-reference */
+  int64_t run_from;           /* pts of the key frame the current run started from */
+  int run_damaged;            /* the decoder reported damaged data since the last reposition */
+  int damaged;                /* the file has damage that makes a decode from a key frame differ from the
+                                 sequential one: from then on every access decodes on from the start */
   double deadline;
 };
 
@@ -107,11 +119,15 @@ static const char *err_str(int e) {
 
 /* ------------------------------------------------------------------ output */
 
+static enum AVPixelFormat planar_twin(enum AVPixelFormat fmt);
+
 static int choose_output(ag_reader *r, int out_kind, int bit_depth) {
   const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(r->src_fmt);
   if (!d) return ag_fail(AG_E_FORMAT, "unknown pixel format");
   r->src_depth = d->comp[0].depth;
-  if (!sws_isSupportedInput(r->src_fmt) && r->src_fmt != AV_PIX_FMT_YUV420P && r->src_fmt != AV_PIX_FMT_YUVJ420P)
+  enum AVPixelFormat conv = planar_twin(r->src_fmt); /* what write_out hands to libswscale */
+  if (conv == AV_PIX_FMT_NONE) conv = r->src_fmt;
+  if (!sws_isSupportedInput(conv) && conv != AV_PIX_FMT_YUV420P && conv != AV_PIX_FMT_YUVJ420P)
     return ag_fail(AG_E_FORMAT, "pixel format %s cannot be converted", d->name);
   r->out_kind = out_kind;
   if (out_kind == OUT_RGB24) {
@@ -157,10 +173,72 @@ static int check_dst(const ag_reader *r, const dst_planes *d) {
   return AG_OK;
 }
 
+/* libswscale 6 (FFmpeg 5.1, bookworm) reads through a NULL pointer on some semi-planar inputs: NV12/NV21 to
+ * YUV420P at most widths, NV16/NV20 always. So semi-planar pictures (one interleaved chroma plane) are first
+ * split here into their planar twin (same subsampling, depth and sample layout: NV12 -> YUV420P), and a plain
+ * copy or libswscale goes on from that. Returns AV_PIX_FMT_NONE when fmt is not semi-planar or has no twin
+ * (P010-style formats keep their samples in the high bits; libswscale handles those correctly). */
+static enum AVPixelFormat planar_twin(enum AVPixelFormat fmt) {
+  const AVPixFmtDescriptor *s = av_pix_fmt_desc_get(fmt);
+  if (!s || s->nb_components != 3 || (s->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_HWACCEL)) ||
+      s->comp[1].plane != 1 || s->comp[2].plane != 1 || s->comp[0].shift || s->comp[1].shift)
+    return AV_PIX_FMT_NONE;
+  for (const AVPixFmtDescriptor *t = av_pix_fmt_desc_next(NULL); t; t = av_pix_fmt_desc_next(t)) {
+    if (t->nb_components == 3 && (t->flags & AV_PIX_FMT_FLAG_PLANAR) &&
+        !(t->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_FLOAT)) &&
+        (t->flags & AV_PIX_FMT_FLAG_BE) == (s->flags & AV_PIX_FMT_FLAG_BE) && t->comp[1].plane == 1 &&
+        t->comp[2].plane == 2 && t->log2_chroma_w == s->log2_chroma_w && t->log2_chroma_h == s->log2_chroma_h &&
+        t->comp[0].depth == s->comp[0].depth && t->comp[0].step == s->comp[0].step && !t->comp[0].shift)
+      return av_pix_fmt_desc_get_id(t); /* the first match: yuv420p before yuvj420p */
+  }
+  return AV_PIX_FMT_NONE;
+}
+
+/* Splits the interleaved chroma of a semi-planar picture into r->split (planes of `twin`). */
+static int split_chroma(ag_reader *r, uint8_t *const src[4], const int ss[4], enum AVPixelFormat fmt,
+                        enum AVPixelFormat twin, uint8_t *dp[4], int ds[4]) {
+  const AVPixFmtDescriptor *s = av_pix_fmt_desc_get(fmt);
+  int need = av_image_get_buffer_size(twin, r->width, r->height, 1);
+  if (need <= 0) return ag_fail(AG_E_FORMAT, "cannot size a %s picture", av_get_pix_fmt_name(twin));
+  if (r->split_size < need) {
+    av_free(r->split);
+    r->split_size = 0;
+    if (!(r->split = av_malloc((size_t)need))) return ag_fail(AG_E_NOMEM, "out of memory");
+    r->split_size = need;
+  }
+  if (av_image_fill_arrays(dp, ds, r->split, twin, r->width, r->height, 1) < 0)
+    return ag_fail(AG_E_FORMAT, "cannot lay out a %s picture", av_get_pix_fmt_name(twin));
+  int bs = (s->comp[0].depth + 7) >> 3; /* bytes per sample */
+  int cw = AV_CEIL_RSHIFT(r->width, s->log2_chroma_w), ch = AV_CEIL_RSHIFT(r->height, s->log2_chroma_h);
+  av_image_copy_plane(dp[0], ds[0], src[0], ss[0], r->width * bs, r->height);
+  for (int y = 0; y < ch; y++) {
+    const uint8_t *in = src[1] + (ptrdiff_t)y * ss[1];
+    uint8_t *u = dp[1] + (ptrdiff_t)y * ds[1], *v = dp[2] + (ptrdiff_t)y * ds[2];
+    for (int x = 0; x < cw; x++) {
+      memcpy(u + x * bs, in + x * s->comp[1].step + s->comp[1].offset, (size_t)bs);
+      memcpy(v + x * bs, in + x * s->comp[2].step + s->comp[2].offset, (size_t)bs);
+    }
+  }
+  return AG_OK;
+}
+
 /* Writes a decoded (or raw) picture of format fmt into the caller's planes: a plain copy when the formats
  * match, libswscale otherwise. */
-static int write_out(ag_reader *r, uint8_t *const src[4], const int src_stride[4], enum AVPixelFormat fmt,
+static int write_out(ag_reader *r, uint8_t *const src_in[4], const int src_stride_in[4], enum AVPixelFormat fmt,
                      const dst_planes *d) {
+  uint8_t *split[4] = {src_in[0], src_in[1], src_in[2], src_in[3]};
+  int split_stride[4] = {src_stride_in[0], src_stride_in[1], src_stride_in[2], src_stride_in[3]};
+  if (fmt != r->out_fmt && r->twin_of != fmt) {
+    r->twin_of = fmt;
+    r->twin = planar_twin(fmt);
+  }
+  if (fmt != r->out_fmt && r->twin != AV_PIX_FMT_NONE) {
+    int rc = split_chroma(r, src_in, src_stride_in, fmt, r->twin, split, split_stride);
+    if (rc) return rc;
+    fmt = r->twin;
+  }
+  uint8_t *const *src = split;
+  const int *src_stride = split_stride;
   int same = fmt == r->out_fmt || (r->out_fmt == AV_PIX_FMT_YUV420P && fmt == AV_PIX_FMT_YUVJ420P);
   if (same) {
     int bps = r->out_depth > 8 ? 2 : 1;
@@ -181,12 +259,15 @@ static int write_out(ag_reader *r, uint8_t *const src[4], const int src_stride[4
   r->sws = sws_getCachedContext(r->sws, r->width, r->height, fmt, r->width, r->height, r->out_fmt,
                                 SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
   if (!r->sws) return ag_fail(AG_E_FORMAT, "libswscale cannot convert %s to %s", name, av_get_pix_fmt_name(r->out_fmt));
-  uint8_t *dp[4] = {d->p[0], d->p[1], d->p[2], NULL};
-  int ds[4] = {d->stride[0], d->stride[1], d->stride[2], 0};
+  /* libswscale 6 writes past the end of tightly sized planes at odd heights (found by test/fuzz/fuzz_raw_y4m.c
+   * as heap corruption): it converts into a buffer of its own with aligned rows and two spare rows, which
+   * is then copied into the caller's planes. */
+  if (!r->sws_out[0] && av_image_alloc(r->sws_out, r->sws_out_stride, r->width, r->height + 2, r->out_fmt, 64) < 0)
+    return ag_fail(AG_E_NOMEM, "out of memory");
   const uint8_t *sp[4] = {src[0], src[1], src[2], src[3]};
-  int h = sws_scale(r->sws, sp, src_stride, 0, r->height, dp, ds);
+  int h = sws_scale(r->sws, sp, src_stride, 0, r->height, r->sws_out, r->sws_out_stride);
   if (h != r->height) return ag_fail(AG_E_FORMAT, "libswscale failed (%d rows of %d)", h, r->height);
-  return AG_OK;
+  return write_out(r, r->sws_out, r->sws_out_stride, r->out_fmt, d); /* now a plain copy */
 }
 
 /* ------------------------------------------------------------------ raw */
@@ -255,6 +336,21 @@ static int read_raw(ag_reader *r, int64_t idx, const dst_planes *d) {
   return write_out(r, sp, ss, r->src_fmt, d);
 }
 
+/* ------------------------------------------------------------------ the file's identity */
+
+/* AG_OK while the path still names the file opened (same device, inode, size and modification time). */
+static int check_unchanged(ag_reader *r) {
+  struct stat now;
+  const char *what = NULL;
+  if (stat(r->path, &now) != 0) what = errno == ENOENT ? "was deleted" : "cannot be read any more";
+  else if (now.st_dev != r->id.st_dev || now.st_ino != r->id.st_ino) what = "was replaced by another file";
+  else if (now.st_size != r->id.st_size || now.st_mtim.tv_sec != r->id.st_mtim.tv_sec || now.st_mtim.tv_nsec != r->id.st_mtim.tv_nsec)
+    what = "was modified";
+  if (!what && !r->changed) return AG_OK;
+  r->changed = 1;
+  return ag_fail(AG_E_IO, "%s %s since this reader opened it: open it again to read it", r->path, what ? what : "changed");
+}
+
 /* ------------------------------------------------------------------ libav demuxing */
 
 static void close_demuxer(ag_reader *r) {
@@ -265,6 +361,10 @@ static void close_demuxer(ag_reader *r) {
 /* (Re)opens the demuxer at the start of the file. */
 static int open_demuxer(ag_reader *r, int probe) {
   close_demuxer(r);
+  if (!probe) {
+    int rc = check_unchanged(r);
+    if (rc) return rc;
+  }
   AVFormatContext *fmt = avformat_alloc_context();
   if (!fmt) return ag_fail(AG_E_NOMEM, "out of memory");
   fmt->interrupt_callback.callback = interrupt_cb;
@@ -446,9 +546,12 @@ static int reposition(ag_reader *r, int64_t k) {
   if (r->pkt_pending) av_packet_unref(r->pkt);
   r->pkt_pending = 0;
   r->demux_eof = r->drain_sent = 0;
-  if (k > 0 && !r->counting) {
+  r->run_damaged = 0;
+  r->cur = LLONG_MIN / 2; /* until this succeeds, the next request repositions again */
+  if (k > 0 && !r->counting && r->fmt) {
     int e = av_seek_frame(r->fmt, r->si, r->seek_ts[k], AVSEEK_FLAG_BACKWARD);
     if (e >= 0) {
+      r->run_from = r->pts[k];
       r->cur = k - 1;
       r->from_start = 0;
       return AG_OK;
@@ -462,15 +565,26 @@ static int reposition(ag_reader *r, int64_t k) {
   return AG_OK;
 }
 
+static int64_t frame_ts(const AVFrame *f);
+
 /* The next frame out of the decoder into r->frm: AG_OK, AG_E_EOF, or an error. Packets the decoder rejects
  * (corrupt data) are skipped, as ffmpeg does. */
 static int decode_next(ag_reader *r) {
   int stuck = 0; /* sends refused with EAGAIN while no frame came out: a decoder that wedged on bad data */
+  if (!r->fmt) return ag_fail(AG_E_STATE, "%s: no demuxer (an earlier reopen failed)", r->path);
   for (;;) {
     if (interrupt_cb(r)) return ag_fail(AG_E_FORMAT, "%s: decoding took longer than %.0f s", r->path, AG_READER_CALL_SECONDS);
     int e = avcodec_receive_frame(r->dec, r->frm);
-    if (e == 0) return AG_OK;
+    if (e == 0) {
+      /* Leading pictures of an open GOP (before the key frame) are concealed after a seek by design: only
+       * damage from the key frame on counts. */
+      if (((r->frm->flags & AV_FRAME_FLAG_CORRUPT) || r->frm->decode_error_flags) &&
+          (r->from_start || r->counting || frame_ts(r->frm) == AV_NOPTS_VALUE || frame_ts(r->frm) >= r->run_from))
+        r->run_damaged = 1;
+      return AG_OK;
+    }
     if (e == AVERROR_EOF || r->drain_sent) return AG_E_EOF;
+    if (e != AVERROR(EAGAIN)) r->run_damaged = 1;
     /* EAGAIN: the decoder wants input. Any other error is a decoding error on corrupt data: that frame is
      * lost, decoding goes on with the next packet (as ffmpeg does). */
     if (!r->pkt_pending) {
@@ -489,6 +603,7 @@ static int decode_next(ag_reader *r) {
         continue;
       }
       r->pkt_pending = 1;
+      if (r->pkt->flags & AV_PKT_FLAG_CORRUPT) r->run_damaged = 1;
       /* A non-reference frame before the target is never shown and nothing depends on it: skipping it is
        * exact and saves a share of the decode work on the way to a random-access target. */
       if (r->can_skip_nonref)
@@ -496,6 +611,7 @@ static int decode_next(ag_reader *r) {
     }
     e = avcodec_send_packet(r->dec, r->pkt);
     if (e == AVERROR(EAGAIN) && ++stuck < 3) continue; /* receive first, then resend this packet */
+    if (e < 0) r->run_damaged = 1;
     av_packet_unref(r->pkt); /* accepted, refused as corrupt, or wedged: either way this packet is done */
     r->pkt_pending = 0;
     stuck = 0;
@@ -522,13 +638,17 @@ static int64_t find_pts(const ag_reader *r, int64_t p) {
 static int decode_to(ag_reader *r, int64_t idx) {
   if (r->last_idx == idx) return AG_OK;
   int rc;
-  /* Forward in the same GOP (or the next frame is the key frame we would seek to): decode on. */
-  if (!(idx > r->cur && r->kf[idx] <= r->cur + 1)) {
-    if ((rc = reposition(r, r->kf[idx]))) return rc;
+restart:;
+  /* Forward in the same GOP (or the next frame is the key frame we would seek to): decode on. A damaged file
+   * decodes on only from the start. */
+  int64_t k = r->damaged ? 0 : r->kf[idx];
+  if (!(idx > r->cur && k <= r->cur + 1 && (!r->damaged || r->from_start))) {
+    if ((rc = reposition(r, k))) return rc;
   }
   int retried = 0;
   int64_t target = r->pts[idx];
-  r->skip_below = r->counting ? INT64_MIN : target;
+  /* With damage, concealment may draw on any decoded picture: decode every one, as a sequential run does. */
+  r->skip_below = r->counting || r->damaged ? INT64_MIN : target;
   for (;;) {
     rc = decode_next(r);
     int64_t ts = 0, j = -1;
@@ -554,6 +674,13 @@ static int decode_to(ag_reader *r, int64_t idx) {
         continue;
       }
       if (ts == target) {
+        if (r->run_damaged && !r->from_start && !r->damaged) {
+          /* Damage on the way from the key frame: the decoder concealed it from other pictures than a
+           * sequential decode had, so this frame may differ from it. Decode from the start instead. */
+          av_frame_unref(r->frm);
+          r->damaged = 1;
+          goto restart;
+        }
         r->cur = idx;
         av_frame_unref(r->last);
         av_frame_move_ref(r->last, r->frm);
@@ -582,23 +709,43 @@ static int decode_to(ag_reader *r, int64_t idx) {
 
 AG_API void ag_reader_close(ag_reader *r);
 
-AG_API ag_reader *ag_reader_open(const char *path, int raw_width, int raw_height, const char *raw_pixfmt, int fps_num,
-                                 int fps_den, int threads, int out_kind, int bit_depth, int force_raw) {
+/* The open-time settings (AG_READER_KEY_* in av1gym.h); every error names its key. */
+typedef struct {
+  int32_t raw, width, height, fps_num, fps_den, threads, out_kind, bit_depth;
+  const char *pixfmt;
+} ReaderParams;
+
+static int32_t read_params(AgConfig *c, ReaderParams *p) {
+  static const char *const outputs[] = {"yuv420p", "rgb24", NULL}; /* OUT_YUV, OUT_RGB24 */
+  int32_t rc;
+  ag_config_begin(c);
+  if ((rc = ag_config_int32(c, AG_READER_KEY_RAW, 0, 1, 0, &p->raw)) ||
+      (rc = ag_config_int32(c, AG_READER_KEY_WIDTH, 1, 1 << 16, 0, &p->width)) ||
+      (rc = ag_config_int32(c, AG_READER_KEY_HEIGHT, 1, 1 << 16, 0, &p->height)) ||
+      (rc = ag_config_str(c, AG_READER_KEY_PIXEL_FORMAT, "yuv420p", &p->pixfmt)) ||
+      (rc = ag_config_int32(c, AG_READER_KEY_FPS_NUM, 1, INT32_MAX, 0, &p->fps_num)) ||
+      (rc = ag_config_int32(c, AG_READER_KEY_FPS_DEN, 1, INT32_MAX, 0, &p->fps_den)) ||
+      (rc = ag_config_int32(c, AG_READER_KEY_THREADS, 1, 64, 1, &p->threads)) ||
+      (rc = ag_config_choice(c, AG_READER_KEY_OUTPUT, outputs, 0, &p->out_kind)) ||
+      (rc = ag_config_int32(c, AG_READER_KEY_BIT_DEPTH, 0, 8, 0, &p->bit_depth)) || (rc = ag_config_end(c, "the reader")))
+    return rc;
+  p->out_kind = p->out_kind == 0 ? OUT_YUV : OUT_RGB24;
+  if ((p->fps_num > 0) != (p->fps_den > 0))
+    return ag_fail(AG_E_INVALID, "options %s and %s go together", AG_READER_KEY_FPS_NUM, AG_READER_KEY_FPS_DEN);
+  if (p->bit_depth != 0 && p->bit_depth != 8) return ag_fail(AG_E_INVALID, "option %s must be 0 or 8", AG_READER_KEY_BIT_DEPTH);
+  return AG_OK;
+}
+
+AG_API ag_reader *ag_reader_open(const char *path, AgConfig *config) {
   ag_clear_error();
-  static int log_set;
-  if (!log_set) {
-    av_log_set_level(getenv("AV1GYM_AV_LOG") ? atoi(getenv("AV1GYM_AV_LOG")) : AV_LOG_QUIET);
-    log_set = 1;
-  }
+  ag_av_log_init();
   if (!path || !*path) {
     ag_fail(AG_E_INVALID, "empty path");
     return NULL;
   }
-  if (threads < 1 || threads > 64 || (out_kind != OUT_YUV && out_kind != OUT_RGB24) || (bit_depth != 0 && bit_depth != 8) ||
-      fps_num < 0 || fps_den < 0 || (fps_num > 0) != (fps_den > 0)) {
-    ag_fail(AG_E_INVALID, "invalid reader options");
-    return NULL;
-  }
+  ReaderParams prm;
+  if (read_params(config, &prm) != AG_OK) return NULL;
+  const int32_t threads = prm.threads;
   struct stat sb;
   if (stat(path, &sb) != 0) {
     ag_fail(AG_E_IO, "%s: %s", path, strerror(errno));
@@ -626,30 +773,32 @@ AG_API ag_reader *ag_reader_open(const char *path, int raw_width, int raw_height
     ag_fail(AG_E_NOMEM, "out of memory");
     return NULL;
   }
+  r->id = sb;
   r->fd = -1;
   r->si = -1;
+  r->twin_of = r->twin = AV_PIX_FMT_NONE;
   r->last_idx = -1;
   r->threads = threads;
-  r->fps_num = fps_num;
-  r->fps_den = fps_den;
+  r->fps_num = prm.fps_num;
+  r->fps_den = prm.fps_den;
   start_call(r);
   int rc;
-  if (force_raw) {
+  if (prm.raw) {
     r->raw = 1;
-    r->width = raw_width;
-    r->height = raw_height;
+    r->width = prm.width;
+    r->height = prm.height;
     if (r->fps_num <= 0) {
       r->fps_num = 25;
       r->fps_den = 1;
     }
-    rc = open_raw(r, raw_pixfmt, sb.st_size);
+    rc = open_raw(r, prm.pixfmt, sb.st_size);
   } else {
     r->pkt = av_packet_alloc();
     r->frm = av_frame_alloc();
     r->last = av_frame_alloc();
     rc = !r->pkt || !r->frm || !r->last ? ag_fail(AG_E_NOMEM, "out of memory") : open_libav(r, threads);
   }
-  if (rc == AG_OK) rc = choose_output(r, out_kind, bit_depth);
+  if (rc == AG_OK) rc = choose_output(r, prm.out_kind, prm.bit_depth);
   r->deadline = 0;
   if (rc != AG_OK) {
     ag_reader_close(r);
@@ -667,7 +816,9 @@ AG_API void ag_reader_close(ag_reader *r) {
   av_frame_free(&r->frm);
   av_frame_free(&r->last);
   sws_freeContext(r->sws);
+  av_freep(&r->sws_out[0]);
   av_free(r->rawbuf);
+  av_free(r->split);
   free(r->pts);
   free(r->seek_ts);
   free(r->kf);
@@ -676,15 +827,21 @@ AG_API void ag_reader_close(ag_reader *r) {
   free(r);
 }
 
-/* Integer metadata, in this order: width, height, fps_num, fps_den, count, tb_num, tb_den, out_depth,
- * src_depth, counting (1 = no usable timestamps). Returns how many were written. */
-AG_API int ag_reader_info(const ag_reader *r, int64_t *out, int n) {
-  if (!r || !out || n < 0) return ag_fail(AG_E_INVALID, "null reader or buffer");
-  int64_t v[] = {r->width, r->height, r->fps_num, r->fps_den, r->count, r->tb_num, r->tb_den, r->out_depth, r->src_depth, r->counting};
-  int m = (int)(sizeof v / sizeof v[0]);
-  if (n < m) m = n;
-  memcpy(out, v, (size_t)m * sizeof *out);
-  return m;
+/* Integer metadata (AG_RI_* order). Returns how many were written. */
+AG_API int32_t ag_reader_info(const ag_reader *r, int64_t *out, int32_t out_len) {
+  if (!r) return ag_fail(AG_E_INVALID, "null reader");
+  if (!out || out_len < AG_RI_COUNT) return ag_fail(AG_E_INVALID, "reader info holds %d values, needs %d", out_len, AG_RI_COUNT);
+  out[AG_RI_WIDTH] = r->width;
+  out[AG_RI_HEIGHT] = r->height;
+  out[AG_RI_FPS_NUM] = r->fps_num;
+  out[AG_RI_FPS_DEN] = r->fps_den;
+  out[AG_RI_FRAMES] = r->count;
+  out[AG_RI_TB_NUM] = r->tb_num;
+  out[AG_RI_TB_DEN] = r->tb_den;
+  out[AG_RI_OUT_DEPTH] = r->out_depth;
+  out[AG_RI_SRC_DEPTH] = r->src_depth;
+  out[AG_RI_COUNTING] = r->counting;
+  return AG_RI_COUNT;
 }
 
 AG_API double ag_reader_duration(const ag_reader *r) { return r ? r->duration : 0; }
@@ -697,7 +854,7 @@ AG_API const char *ag_reader_pixfmt(const ag_reader *r) {
 }
 
 /* Copies the per-frame pts (in the time base of ag_reader_info) and key flags; n must be the frame count. */
-AG_API int ag_reader_timestamps(const ag_reader *r, int64_t *pts, uint8_t *key, int64_t n) {
+AG_API int32_t ag_reader_timestamps(const ag_reader *r, int64_t *pts, uint8_t *key, int64_t n) {
   if (!r || !pts || !key) return ag_fail(AG_E_INVALID, "null reader or buffer");
   if (n != r->count) return ag_fail(AG_E_INVALID, "buffers hold %lld entries, the file has %lld frames", (long long)n, (long long)r->count);
   if (r->raw) {
@@ -713,14 +870,15 @@ AG_API int ag_reader_timestamps(const ag_reader *r, int64_t *pts, uint8_t *key, 
 }
 
 /* Decodes frame idx into the caller's planes (byte strides and lengths; for RGB24 only plane 0). */
-AG_API int ag_reader_read(ag_reader *r, int64_t idx, uint8_t *p0, int64_t len0, int stride0, uint8_t *p1, int64_t len1,
-                          int stride1, uint8_t *p2, int64_t len2, int stride2) {
+AG_API int32_t ag_reader_read(ag_reader *r, int64_t idx, uint8_t *p0, int64_t len0, int32_t stride0, uint8_t *p1,
+                              int64_t len1, int32_t stride1, uint8_t *p2, int64_t len2, int32_t stride2) {
   if (!r) return ag_fail(AG_E_INVALID, "null reader");
   if (idx < 0 || idx >= r->count)
     return ag_fail(AG_E_RANGE, "frame %lld is outside the file (frames 0..%lld)", (long long)idx, (long long)r->count - 1);
   dst_planes d = {{p0, p1, p2}, {len0, len1, len2}, {stride0, stride1, stride2}};
   int rc = check_dst(r, &d);
   if (rc) return rc;
+  if ((rc = check_unchanged(r))) return rc;
   if (r->raw) return read_raw(r, idx, &d);
   start_call(r);
   rc = decode_to(r, idx);

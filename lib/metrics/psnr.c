@@ -3,7 +3,7 @@
  * the PSNR of the pooled squared error of Y, Cb and Cr (each sample weighted equally). */
 #include <math.h>
 
-#include "av1gym.h"
+#include "internal.h"
 #include "metric_internal.h"
 
 static uint64_t plane_sse(const void *ref, int rs, const void *dis, int ds, int w, int h, int bpc) {
@@ -39,19 +39,29 @@ static double psnr_of(double sse, double n, int bpc) {
   return v < cap ? v : cap;
 }
 
-int ag_psnr(const void *ry, int rys, const void *ru, int rus, const void *rv, int rvs, const void *dy, int dys,
-            const void *du, int dus, const void *dv, int dvs, int w, int h, int bpc, double *out) {
-  if (!ry || !ru || !rv || !dy || !du || !dv || !out) return ag_fail(AG_E_INVALID, "psnr: null plane or output");
+int32_t ag_psnr(const void *ry, int32_t rys, const void *ru, int32_t rus, const void *rv, int32_t rvs, const void *dy,
+                int32_t dys, const void *du, int32_t dus, const void *dv, int32_t dvs, int32_t w, int32_t h, int32_t bpc,
+                double *out, int32_t out_len) {
+  if (!ry || !ru || !rv || !dy || !du || !dv) return ag_fail(AG_E_INVALID, "psnr: null plane");
+  if (!out || out_len < AG_PSNR_COUNT) return ag_fail(AG_E_INVALID, "psnr: output holds %d values, needs %d", out_len, AG_PSNR_COUNT);
   if (w <= 0 || h <= 0 || bpc < 8 || bpc > 16) return ag_fail(AG_E_INVALID, "psnr: bad size %dx%d or bit depth %d", w, h, bpc);
   const int cw = (w + 1) / 2, ch = (h + 1) / 2;
   if (rys < w || dys < w || rus < cw || dus < cw || rvs < cw || dvs < cw) return ag_fail(AG_E_INVALID, "psnr: stride smaller than width");
+  const void *planes[6] = {ry, ru, rv, dy, du, dv};
+  const int strides[6] = {rys, rus, rvs, dys, dus, dvs};
+  static const char *const names[6] = {"psnr: reference y", "psnr: reference u", "psnr: reference v",
+                                        "psnr: distorted y", "psnr: distorted u", "psnr: distorted v"};
+  for (int i = 0; i < 6; i++) {
+    int rc = ag_check_samples(planes[i], strides[i], i % 3 ? cw : w, i % 3 ? ch : h, bpc, names[i]);
+    if (rc) return rc;
+  }
   const double sy = (double)plane_sse(ry, rys, dy, dys, w, h, bpc);
   const double su = (double)plane_sse(ru, rus, du, dus, cw, ch, bpc);
   const double sv = (double)plane_sse(rv, rvs, dv, dvs, cw, ch, bpc);
   const double ny = (double)w * h, nc = (double)cw * ch;
-  out[0] = psnr_of(sy, ny, bpc);
-  out[1] = psnr_of(su, nc, bpc);
-  out[2] = psnr_of(sv, nc, bpc);
-  out[3] = psnr_of(sy + su + sv, ny + 2 * nc, bpc);
+  out[AG_PSNR_Y] = psnr_of(sy, ny, bpc);
+  out[AG_PSNR_U] = psnr_of(su, nc, bpc);
+  out[AG_PSNR_V] = psnr_of(sv, nc, bpc);
+  out[AG_PSNR_ALL] = psnr_of(sy + su + sv, ny + 2 * nc, bpc);
   return AG_OK;
 }

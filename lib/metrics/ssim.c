@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "av1gym.h"
+#include "internal.h"
 #include "metric_internal.h"
 
 #if defined(__x86_64__)
@@ -254,11 +254,13 @@ static int check_args(const char *name, const void *ref, int rs, const void *dis
   if (!ref || !dis || !out) return ag_fail(AG_E_INVALID, "%s: null plane or output", name);
   if (w <= 0 || h <= 0 || bpc < 8 || bpc > 16) return ag_fail(AG_E_INVALID, "%s: bad size %dx%d or bit depth %d", name, w, h, bpc);
   if (rs < w || ds < w) return ag_fail(AG_E_INVALID, "%s: stride smaller than width", name);
-  return AG_OK;
+  int rc = ag_check_samples(ref, rs, w, h, bpc, "reference luma");
+  return rc ? rc : ag_check_samples(dis, ds, w, h, bpc, "distorted luma");
 }
 
-int ag_ssim(const void *ref, int rs, const void *dis, int ds, int w, int h, int bpc, double *out) {
-  int rc = check_args("ssim", ref, rs, dis, ds, w, h, bpc, out);
+int32_t ag_ssim(const void *ref, int32_t rs, const void *dis, int32_t ds, int32_t w, int32_t h, int32_t bpc, double *out,
+                int32_t out_len) {
+  int rc = check_args("ssim", ref, rs, dis, ds, w, h, bpc, out_len >= 1 ? out : NULL);
   if (rc) return rc;
   int scale = (int)lroundf((float)(w < h ? w : h) / 256.0f);
   if (scale < 1) scale = 1;
@@ -308,10 +310,11 @@ static const float g_lpf[81] = {
     0.000714f, -0.000450f, -0.002090f, 0.007132f, 0.016114f, 0.007132f, -0.002090f, -0.000450f, 0.000714f,
 };
 
-int ag_ms_ssim(const void *ref, int rs, const void *dis, int ds, int w, int h, int bpc, double *out) {
+int32_t ag_ms_ssim(const void *ref, int32_t rs, const void *dis, int32_t ds, int32_t w, int32_t h, int32_t bpc,
+                   double *out, int32_t out_len) {
   static const float betas[5] = {0.0448f, 0.2856f, 0.3001f, 0.2363f, 0.1333f};
   static const float alphas[5] = {0.0f, 0.0f, 0.0f, 0.0f, 0.1333f};
-  int rc = check_args("ms_ssim", ref, rs, dis, ds, w, h, bpc, out);
+  int rc = check_args("ms_ssim", ref, rs, dis, ds, w, h, bpc, out_len >= 1 ? out : NULL);
   if (rc) return rc;
   int cw = w, chh = h;
   for (int i = 0; i < 5; i++) {

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "av1gym.h"
+#include "internal.h"
 #include "metric_internal.h"
 
 static int simd_allowed = 1;
 
-void ag_metrics_set_simd(int on) { simd_allowed = on != 0; }
+void ag_metrics_set_simd(int32_t on) { simd_allowed = on != 0; }
 
 int agm_use_avx2(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -25,7 +25,7 @@ int agm_use_avx2(void) {
 #endif
 }
 
-int ag_metrics_simd(void) { return agm_use_avx2(); }
+int32_t ag_metrics_simd(void) { return agm_use_avx2(); }
 
 #define MAX_THREADS 64
 #define MAX_TASKS (MAX_THREADS + 3)
@@ -92,7 +92,7 @@ static void run_task(AgVmaf *v, int t, int tid) {
   const int neg = (v->flags & AG_VMAF_NEG) != 0;
   switch (v->kind[t]) {
   case T_ADM:
-    agm_adm_compute(v->adm, v->ref16, v->dis16, v->bpc, v->out, neg ? v->out + 10 : NULL);
+    agm_adm_compute(v->adm, v->ref16, v->dis16, v->bpc, v->out, neg ? v->out + AG_VF_EGL1_ADM2 : NULL);
     break;
   case T_VIF_STRIPE:
     agm_vif_stripe(v->vif, tid, v->ref16, v->dis16, v->bpc, v->y0[t], v->y1[t], &v->acc[3 + t], neg);
@@ -101,7 +101,7 @@ static void run_task(AgVmaf *v, int t, int tid) {
     agm_vif_rest(v->vif, tid, v->ref16, v->dis16, v->bpc, &v->acc[0], neg);
     break;
   case T_MOTION:
-    v->out[9] = v->have_prev ? agm_motion_score(v->prev16, v->ref16, v->w, v->h, v->bpc, v->motion_row) : 0.0;
+    v->out[AG_VF_MOTION] = v->have_prev ? agm_motion_score(v->prev16, v->ref16, v->w, v->h, v->bpc, v->motion_row) : 0.0;
     break;
   }
 }
@@ -153,7 +153,7 @@ void ag_vmaf_free(AgVmaf *v) {
   free(v);
 }
 
-AgVmaf *ag_vmaf_new(int w, int h, int bpc, int threads) {
+AgVmaf *ag_vmaf_new(int32_t w, int32_t h, int32_t bpc, int32_t threads) {
   if (w <= 0 || h <= 0 || w > 16384 || h > 16384) {
     ag_fail(AG_E_INVALID, "vmaf: frame size %dx%d outside 1..16384", w, h);
     return NULL;
@@ -212,13 +212,17 @@ static void plan(AgVmaf *v) {
   v->ntasks = n;
 }
 
-int ag_vmaf_features(AgVmaf *v, const void *ref, int rs, const void *dis, int ds, int flags, double *out) {
-  if (!v || !ref || !dis || !out) return ag_fail(AG_E_INVALID, "vmaf: null context, plane or output");
+int32_t ag_vmaf_features(AgVmaf *v, const void *ref, int32_t rs, const void *dis, int32_t ds, int32_t flags, double *out,
+                         int32_t out_len) {
+  if (!v || !ref || !dis) return ag_fail(AG_E_INVALID, "vmaf: null context or plane");
+  if (!out || out_len < AG_VF_COUNT) return ag_fail(AG_E_INVALID, "vmaf: output holds %d values, needs %d", out_len, AG_VF_COUNT);
   if (rs < v->w || ds < v->w) return ag_fail(AG_E_INVALID, "vmaf: stride smaller than width %d", v->w);
+  int rc = ag_check_samples(ref, rs, v->w, v->h, v->bpc, "vmaf: reference luma");
+  if (rc || (rc = ag_check_samples(dis, ds, v->w, v->h, v->bpc, "vmaf: distorted luma"))) return rc;
   if (flags & AG_VMAF_RESET) v->have_prev = 0;
   load_luma(v->ref16, ref, rs, v->w, v->h, v->bpc);
   load_luma(v->dis16, dis, ds, v->w, v->h, v->bpc);
-  for (int i = 0; i < AG_VMAF_NOUT; i++) out[i] = 0;
+  for (int i = 0; i < AG_VF_COUNT; i++) out[i] = 0;
   v->flags = flags;
   v->out = out;
   plan(v);
@@ -246,7 +250,7 @@ int ag_vmaf_features(AgVmaf *v, const void *ref, int rs, const void *dis, int ds
       acc[0].num_non_log += a->num_non_log, acc[0].den_non_log += a->den_non_log;
     }
   acc[1] = v->acc[0], acc[2] = v->acc[1], acc[3] = v->acc[2];
-  agm_vif_finish(acc, out + 5, (flags & AG_VMAF_NEG) ? out + 15 : NULL);
+  agm_vif_finish(acc, out + AG_VF_VIF_SCALE0, (flags & AG_VMAF_NEG) ? out + AG_VF_EGL1_VIF_SCALE0 : NULL);
   /* this reference is the previous one of the next call */
   uint16_t *t = v->prev16;
   v->prev16 = v->ref16;
@@ -255,9 +259,11 @@ int ag_vmaf_features(AgVmaf *v, const void *ref, int rs, const void *dis, int ds
   return AG_OK;
 }
 
-int ag_vmaf_set_prev(AgVmaf *v, const void *ref, int rs) {
+int32_t ag_vmaf_set_prev(AgVmaf *v, const void *ref, int32_t rs) {
   if (!v || !ref) return ag_fail(AG_E_INVALID, "vmaf: null context or plane");
   if (rs < v->w) return ag_fail(AG_E_INVALID, "vmaf: stride smaller than width %d", v->w);
+  int rc = ag_check_samples(ref, rs, v->w, v->h, v->bpc, "vmaf: previous reference luma");
+  if (rc) return rc;
   load_luma(v->prev16, ref, rs, v->w, v->h, v->bpc);
   v->have_prev = 1;
   return AG_OK;

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "av1gym.h"
+#include "internal.h"
+
+#define AG_MODEL_MAX 1e30
+static int model_num(double x) { return isfinite(x) && fabs(x) <= AG_MODEL_MAX; }
 
 struct AgVmafModel {
   int n_sv;
@@ -14,14 +17,33 @@ struct AgVmafModel {
   double slopes[AG_VMAF_MODEL_NFEAT + 1], intercepts[AG_VMAF_MODEL_NFEAT + 1];
 };
 
-AgVmafModel *ag_vmaf_model_new(int n_sv, const double *sv, const double *coef, double gamma, double rho,
+AgVmafModel *ag_vmaf_model_new(int32_t n_sv, const double *sv, const double *coef, double gamma, double rho,
                                const double *slopes, const double *intercepts, double clip_lo, double clip_hi) {
   if (n_sv <= 0 || n_sv > 1000000 || !sv || !coef || !slopes || !intercepts) {
     ag_fail(AG_E_INVALID, "vmaf model: need 1..1000000 support vectors and slope/intercept arrays (got %d)", n_sv);
     return NULL;
   }
-  if (!isfinite(gamma) || !isfinite(rho) || slopes[0] == 0.0 || !isfinite(slopes[0])) {
-    ag_fail(AG_E_FORMAT, "vmaf model: gamma, rho and slopes[0] must be finite (slopes[0] non-zero)");
+  /* Every number bounded, so that no sum in predict() can overflow into inf - inf = NaN: an accepted model
+   * scores finite features as a number (found by test/fuzz/fuzz_vmaf_model.c). Real models stay below 1e4. */
+  if (!model_num(gamma) || !(gamma > 0) || !model_num(rho) || !model_num(slopes[0]) || slopes[0] == 0.0) {
+    ag_fail(AG_E_FORMAT, "vmaf model: gamma (> 0), rho and slopes[0] (non-zero) must be finite numbers below %g", AG_MODEL_MAX);
+    return NULL;
+  }
+  for (int i = 0; i <= AG_VMAF_MODEL_NFEAT; i++)
+    if (!model_num(slopes[i]) || !model_num(intercepts[i])) {
+      ag_fail(AG_E_FORMAT, "vmaf model: slope/intercept %d is not a finite number below %g", i, AG_MODEL_MAX);
+      return NULL;
+    }
+  for (int j = 0; j < n_sv; j++) {
+    int ok = model_num(coef[j]);
+    for (int i = 0; i < AG_VMAF_MODEL_NFEAT; i++) ok &= model_num(sv[(size_t)j * AG_VMAF_MODEL_NFEAT + i]);
+    if (!ok) {
+      ag_fail(AG_E_FORMAT, "vmaf model: support vector %d has a value that is not a finite number below %g", j, AG_MODEL_MAX);
+      return NULL;
+    }
+  }
+  if (isnan(clip_lo) || isnan(clip_hi) || clip_lo > clip_hi) {
+    ag_fail(AG_E_FORMAT, "vmaf model: score clip [%g, %g] is not a range", clip_lo, clip_hi);
     return NULL;
   }
   AgVmafModel *m = calloc(1, sizeof *m);
@@ -50,8 +72,8 @@ void ag_vmaf_model_free(AgVmafModel *m) {
   free(m);
 }
 
-double ag_vmaf_model_predict(const AgVmafModel *m, const double *features) {
-  if (!m || !features) return NAN;
+double ag_vmaf_model_predict(const AgVmafModel *m, const double *features, int32_t nfeatures) {
+  if (!m || !features || nfeatures < AG_VMAF_MODEL_NFEAT) return NAN;
   double x[AG_VMAF_MODEL_NFEAT];
   for (int i = 0; i < AG_VMAF_MODEL_NFEAT; i++) x[i] = m->slopes[i + 1] * features[i] + m->intercepts[i + 1];
   double sum = 0;

@@ -116,7 +116,7 @@ export function superblockSse(a: I420Frame, b: I420Frame, out?: Float64Array): S
     native().ag_frame_sse(
       a.y, a.strideY, a.u, a.strideU, a.v, a.strideV,
       b.y, b.strideY, b.u, b.strideU, b.v, b.strideV,
-      a.width, a.height, depth, planes, sb, sb.length,
+      a.width, a.height, depth, planes, planes.length, sb, sb.length,
     ),
     "superblockSse",
   );

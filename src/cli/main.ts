@@ -1,7 +1,8 @@
 #!/usr/bin/env bun
 /**
  * The av1gym command line: `av1gym <command> [options]`. Commands:
- *   vmaf   VMAF (and PSNR / SSIM / MS-SSIM) of a distorted video against its reference.
+ *   vmaf    VMAF (and PSNR / SSIM / MS-SSIM) of a distorted video against its reference.
+ *   corpus, bdrate, report   the quality corpus (src/cli/corpus.ts, bdrate.ts, report.ts).
  */
 import { parseArgs } from "node:util";
 import { Av1GymError } from "../core/errors";
@@ -12,6 +13,9 @@ const USAGE = `usage: av1gym <command> [options]
 
 commands:
   vmaf    score a distorted video against its reference (libvmaf 3.2.0-compatible VMAF)
+  corpus  encoders x quality grid over sources: per-frame VMAF rows (JSONL), resumable
+  bdrate  BD-rate table of a corpus's rows against an anchor encoder
+  report  a self-contained HTML report of a corpus (RD curves, BD-rates, per-frame VMAF)
 
 run "av1gym <command> --help" for its options`;
 
@@ -98,6 +102,16 @@ function main(argv: string[]): void {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
     console.log(USAGE);
+    return;
+  }
+  // Commands in files of their own are imported on use, so one command's start-up never pays for another's.
+  const lazy: Record<string, () => Promise<number>> = {
+    corpus: async () => (await import("./corpus")).corpusCommand(rest),
+    bdrate: async () => (await import("./bdrate")).bdrateCommand(rest),
+    report: async () => (await import("./report")).reportCommand(rest),
+  };
+  if (lazy[cmd]) {
+    lazy[cmd]().then((code) => process.exit(code));
     return;
   }
   try {

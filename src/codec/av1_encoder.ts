@@ -11,21 +11,18 @@
 import { JSCallback, FFIType, type Pointer } from "bun:ffi";
 import { z } from "zod";
 import { native, check, checkHandle } from "../native/ffi";
-import { AG, CallbackError, InvalidArgumentError, StateError, Av1GymError } from "../core/errors";
+import { AG, ENC, PI, SI, ET, AF, SVT_KEY } from "../native/abi";
+import { withConfig } from "../native/config";
+import { NativeHandle } from "../native/handle";
+import { CallbackError, InvalidArgumentError, StateError, Av1GymError } from "../core/errors";
 import { allocI420, validateI420, type I420Frame } from "../core/frame";
+import type { Rational } from "../core/rational";
+import { ANALYSIS_FEATURES, superblockGrid, type Analysis } from "../analysis/analysis";
+import { IvfMuxer } from "../io/ivf";
+import type { Muxer } from "../io/muxer";
+import { ReconPairer, type Reconstruction } from "./recon";
 import { encoderSettingsShape, rateControlOf, refineEncoderSettings, type RateControl } from "./settings";
-import { ANALYSIS_FEATURES, ANALYSIS_FEATURE_COUNT, superblockGrid, superblockSse, type Analysis } from "../analysis/analysis";
-import { psnrFromSse } from "../metrics/psnr_math";
-
-/** A NUL-terminated UTF-8 copy of a string, for C. */
-const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");
-
-// Indices of the C parameter array (AG_EP_* in lib/av1gym.h).
-const EP = { WIDTH: 0, HEIGHT: 1, FPS_NUM: 2, FPS_DEN: 3, PRESET: 4, RC_MODE: 5, QP: 6, BITRATE: 7, PRED: 8, KEYINT: 9, THREADS: 10, RECON: 11, BIT_DEPTH: 12, COUNT: 13 } as const;
-// Packet info fields (AG_PI_* in lib/av1gym.h).
-const PI = { SIZE: 0, PTS: 1, PIC_TYPE: 2, QP: 3, FLAGS: 4, HAS_RECON: 5, ENCODE_MS: 6, QINDEX: 7, TEMPORAL_ID: 8, COUNT: 9 } as const;
-const ENC_OFFSETS = 1;
-const ENC_KEY = 2;
+import type { Av1PacketInfo, FrameEncodeOptions, Encoder, FrameType, Packet } from "./packet";
 
 const int = (what: string) => z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be an integer`);
 
@@ -53,7 +50,15 @@ const EncoderOptions = z
     bitDepth: z
       .union([z.literal(8), z.literal(10)], { errorMap: () => ({ message: "bitDepth must be 8 or 10 (SVT-AV1's input depths)" }) })
       .default(8),
-    /** Write an IVF file as packets come out. */
+    /**
+     * The time base of the packets' timestamps (default 1/fps: pts counts frames). Frames given no `pts`
+     * are stamped index x frame duration in it.
+     */
+    timeBase: z
+      .object({ num: int("timeBase.num").min(1).max(2 ** 31 - 1), den: int("timeBase.den").min(1).max(2 ** 31 - 1) })
+      .strict()
+      .optional(),
+    /** Sugar: write the packets to this IVF file as they come out (an IvfMuxer the encoder owns). */
     output: z.string().min(1).optional(),
     /** Compute the per-superblock analysis for every frame (`lastAnalysis`) even without a hook. */
     analysis: z.boolean().default(false),
@@ -64,8 +69,8 @@ const EncoderOptions = z
 export type EncoderOptions = z.input<typeof EncoderOptions>;
 export type ResolvedEncoderOptions = z.output<typeof EncoderOptions> & { keyInt: number; rateControl: RateControl };
 
-/** AV1 frame type of a packet (SVT-AV1's EbAv1PictureType). */
-export type FrameType = "INTER" | "ALT_REF" | "INTRA_ONLY" | "KEY" | "NON_REF" | "FW_KEY" | "SHOW_EXISTING" | "SWITCH" | "UNKNOWN";
+export type { FrameType } from "./packet";
+export type { PlaneStats, Reconstruction } from "./recon";
 const FRAME_TYPES: Record<number, FrameType> = {
   0: "INTER",
   1: "ALT_REF",
@@ -77,51 +82,21 @@ const FRAME_TYPES: Record<number, FrameType> = {
   7: "SWITCH",
 };
 
-export interface PlaneStats {
-  y: number;
-  u: number;
-  v: number;
-}
-
-/** One temporal unit out of the encoder. */
-export interface Av1Packet {
-  /** The AV1 temporal unit (OBUs), as written to IVF. */
-  data: Uint8Array;
-  /** Index of the source frame (0-based, in input order); timestamps are pts * fps.den / fps.num s. */
-  pts: number;
-  /** SVT-AV1's picture type; "SHOW_EXISTING" when the packet only shows an earlier (hidden) frame. */
-  frameType: FrameType;
-  /**
-   * The frame's base qindex (0..255): base_q_idx read from the packet's (last coded) frame header. For a
-   * SHOW_EXISTING packet, which codes no frame, it is the qindex of SVT's reported qp (qp * 4, 255 for 63).
-   */
-  qindex: number;
-  /** The OBU temporal id, when the stream carries OBU extension headers (SVT-AV1 writes none by default). */
-  temporalLayer?: number;
-  /** SVT-AV1's frame qp, 0..63. */
-  qp: number;
-  size: number;
-  isKey: boolean;
+/** A packet out of Av1Encoder: the common Packet, its AV1 fields, and what the encoder measured on the side. */
+export interface Av1Packet extends Packet {
+  av1: Av1PacketInfo;
   /** Wall time from sending the picture to this packet's arrival (ms). */
   encodeMs: number;
-  /** Reconstruction (what a decoder shows), when `recon` is on. */
-  recon?: I420Frame;
-  /** Sum of squared errors recon vs source per plane, in sample units (when `recon` is on). */
-  sse?: PlaneStats;
-  /** Luma SSE of each 64x64 superblock, row-major (when `recon` is on); sums to `sse.y`. */
-  sseSuperblocks?: Float64Array;
-  /** PSNR in dB per plane (peak 255, or 1023 at 10 bits; 100 for identical planes), when `recon` is on. */
-  psnr?: PlaneStats;
+  /** With `recon: true`: the reconstruction (what a decoder shows) and its distortion against the source. */
+  recon?: Reconstruction;
 }
 
-export interface EncodeOptions {
+export interface EncodeOptions extends FrameEncodeOptions {
   /**
    * qindex offsets per 64x64 superblock, row-major, length sbRows * sbCols; integers in -255..255, at
    * most 8 distinct values. They apply to this frame only.
    */
   qpOffsets?: ArrayLike<number>;
-  /** Make this frame a key frame. */
-  forceKey?: boolean;
 }
 
 /**
@@ -135,9 +110,14 @@ function zodMessage(e: z.ZodError): string {
   return e.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
 }
 
+/** AV1 segmentation: at most this many distinct qindex offsets in one frame's map. */
+export const MAX_OFFSET_SEGMENTS = 8;
+/** Largest |qindex offset| a superblock may take. */
+export const MAX_QINDEX_OFFSET = 255;
+
 /**
- * Checks per-superblock offsets: the length, integers in -255..255, at most 8 distinct values. Throws
- * InvalidArgumentError naming the problem.
+ * Checks per-superblock offsets: the length, integers in -MAX_QINDEX_OFFSET..MAX_QINDEX_OFFSET, at most
+ * MAX_OFFSET_SEGMENTS distinct values. Throws InvalidArgumentError naming the problem.
  */
 export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sbCols: number, what = "qpOffsets"): void {
   if (offsets === null || typeof offsets !== "object" || typeof offsets.length !== "number")
@@ -151,10 +131,11 @@ export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sb
     const where = `${what}[${i}] (row ${Math.floor(i / sbCols)}, col ${i % sbCols})`;
     if (typeof v !== "number" || Number.isNaN(v)) throw new InvalidArgumentError(`${where} is ${String(v)}, not a number`);
     if (!Number.isInteger(v)) throw new InvalidArgumentError(`${where} is ${v}, not an integer`);
-    if (v < -255 || v > 255) throw new InvalidArgumentError(`${where} is ${v}, outside -255..255`);
+    if (v < -MAX_QINDEX_OFFSET || v > MAX_QINDEX_OFFSET)
+      throw new InvalidArgumentError(`${where} is ${v}, outside -${MAX_QINDEX_OFFSET}..${MAX_QINDEX_OFFSET}`);
     distinct.add(v);
-    if (distinct.size > 8)
-      throw new InvalidArgumentError(`${what} has more than 8 distinct values (AV1 has 8 segments): ${[...distinct].join(", ")}`);
+    if (distinct.size > MAX_OFFSET_SEGMENTS)
+      throw new InvalidArgumentError(`${what} has more than ${MAX_OFFSET_SEGMENTS} distinct values (AV1 has ${MAX_OFFSET_SEGMENTS} segments): ${[...distinct].join(", ")}`);
   }
 }
 
@@ -165,13 +146,103 @@ export function svtVersion(): { major: number; minor: number; patch: number; tex
   return { major, minor, patch, text: `${major}.${minor}.${patch}` };
 }
 
-// An encoder dropped without close() still releases SVT-AV1's threads and memory (and completes its IVF).
-const finalizer = new FinalizationRegistry<Pointer>((h) => native().ag_encoder_close(h));
+/**
+ * What the delta-QP hook's JSCallback works on. Kept apart from the encoder on purpose: the callback's
+ * closure holds this, and a closure holding the encoder would keep it from ever being collected.
+ */
+class HookState {
+  hook: DeltaQHook | null = null;
+  error: unknown = undefined;
+  /** The frame inside encode(): C reads its planes after the hook returns. */
+  sending: I420Frame | null = null;
+  readonly analysis: Analysis;
+  offsets: Int16Array;
+  constructor(
+    readonly sbRows: number,
+    readonly sbCols: number,
+  ) {
+    this.analysis = { rows: sbRows, cols: sbCols, features: ANALYSIS_FEATURES, data: new Float32Array(0) };
+    this.offsets = new Int16Array(0);
+  }
 
-export class Av1Encoder {
+  /** Whether a buffer C keeps a pointer to was detached (`buffer.transfer()`): its storage may be freed. */
+  get detached(): boolean {
+    return this.analysis.data.buffer.detached || this.offsets.buffer.detached;
+  }
+
+  /**
+   * New analysis and offsets buffers for C (at construction, and after a user detached one). Explicit
+   * ArrayBuffers: their storage never moves, so C may keep the pointers until the next call here.
+   */
+  attach(h: Pointer): void {
+    const n = this.sbRows * this.sbCols;
+    this.analysis.data = new Float32Array(new ArrayBuffer(n * AF.COUNT * 4));
+    this.offsets = new Int16Array(new ArrayBuffer(n * 2));
+    check(native().ag_encoder_set_buffers(h, this.analysis.data, this.analysis.data.length, this.offsets, n), "Av1Encoder");
+  }
+
+  /** Called from C inside encode(); never throws into C (bun:ffi would hand C a 0 and skip later calls). */
+  run(frameIndex: number): number {
+    try {
+      const hook = this.hook;
+      if (!hook) return 0;
+      const ret = hook(frameIndex, this.analysis, this.offsets);
+      // C reads the offsets and the source planes after this returns: detached storage may already be freed.
+      // (A detached analysis buffer is not read again; encode() replaces it.)
+      const f = this.sending;
+      const gone = this.offsets.buffer.detached ? "the offsets buffer" : f && [f.y, f.u, f.v].some((p) => p.buffer.detached) ? "the source frame's planes" : null;
+      if (gone)
+        throw new CallbackError(`the onDeltaQ hook detached ${gone} on frame ${frameIndex} (buffer.transfer()?): the frame is not sent; copy what you keep instead`);
+      if (ret !== undefined && ret !== null && typeof (ret as { then?: unknown }).then === "function")
+        throw new CallbackError(`the onDeltaQ hook returned a Promise on frame ${frameIndex}: it must be synchronous (C calls it inside encode() and sends the frame when it returns); drop async and write the offsets before returning`);
+      if (ret !== undefined && ret !== null) {
+        validateQpOffsets(ret, this.sbRows, this.sbCols, "the onDeltaQ hook's result");
+        this.offsets.set(ret as ArrayLike<number>);
+      } else {
+        validateQpOffsets(this.offsets, this.sbRows, this.sbCols, "the offsets the onDeltaQ hook wrote");
+      }
+      return 0;
+    } catch (e) {
+      this.error = e;
+      return 1;
+    }
+  }
+}
+
+const freeEncoder = (h: Pointer) => native().ag_encoder_close(h);
+
+/** The first sequence header OBU of an AV1 temporal unit (with its OBU header), or undefined. */
+function sequenceHeaderObu(tu: Uint8Array): Uint8Array | undefined {
+  let i = 0;
+  while (i < tu.length) {
+    const h = tu[i]!;
+    const type = (h >> 3) & 15;
+    let j = i + 1 + ((h >> 2) & 1); // the extension byte
+    let end = tu.length;
+    if ((h >> 1) & 1) {
+      let size = 0;
+      for (let shift = 0; j < tu.length && shift < 56; shift += 7) {
+        const b = tu[j++]!;
+        size += (b & 127) * 2 ** shift;
+        if (!(b & 128)) break;
+      }
+      end = j + size;
+    }
+    if (end > tu.length) return undefined;
+    if (type === 1) return tu.slice(i, end);
+    i = end;
+  }
+  return undefined;
+}
+
+export class Av1Encoder extends NativeHandle implements Encoder {
+  readonly codec = "av1";
   readonly options: Readonly<ResolvedEncoderOptions>;
   readonly width: number;
   readonly height: number;
+  readonly frameRate: Rational;
+  /** The time base of the packets' pts, dts and duration. */
+  readonly timeBase: Rational;
   /** Superblock grid: ceil(width / 64) x ceil(height / 64). */
   readonly sbCols: number;
   readonly sbRows: number;
@@ -181,17 +252,19 @@ export class Av1Encoder {
    */
   lastAnalysis: Analysis | null = null;
 
-  private h: Pointer | null;
-  // Buffers C writes (analysis) and reads (offsets), owned here so views stay valid after close.
-  private readonly analysisView: Analysis;
-  private readonly offsets: Int16Array;
+  // Buffers C writes (analysis) and reads (offsets), owned by the hook state so views stay valid after close.
+  private readonly hookState: HookState;
   private readonly info = new Float64Array(PI.COUNT);
-  private hook: DeltaQHook | null = null;
   private hookCb: JSCallback | null = null;
-  private hookError: unknown = undefined;
-  private readonly sources = new Map<number, I420Frame>();
+  private readonly pairer: ReconPairer;
+  /** Frame index -> its pts, until its packet is out. */
+  private readonly ptsOf = new Map<number, number>();
+  private readonly frameDuration: number;
+  private lastPts = -Infinity;
   private framesIn = 0;
   private flushed = false;
+  private seqHeader: Uint8Array | undefined;
+  private muxer: Muxer | null = null;
   /** True while C is inside encode/flush: the hook must not re-enter or close the encoder. */
   private busy = false;
 
@@ -204,40 +277,44 @@ export class Av1Encoder {
     const rc = rateControlOf(o);
     // VBR needs a key-frame interval: 5 s unless given.
     const keyInt = o.keyInt ?? (rc.mode === "vbr" ? Math.max(1, Math.round((5 * o.fps.num) / o.fps.den)) : -1);
+    const h = withConfig(
+      {
+        [SVT_KEY.WIDTH]: o.width,
+        [SVT_KEY.HEIGHT]: o.height,
+        [SVT_KEY.FPS_NUM]: o.fps.num,
+        [SVT_KEY.FPS_DEN]: o.fps.den,
+        [SVT_KEY.PRESET]: o.preset,
+        [SVT_KEY.RC]: rc.mode,
+        [SVT_KEY.QP]: rc.mode === "crf" ? rc.crf : rc.mode === "cqp" ? rc.qp : undefined,
+        [SVT_KEY.BITRATE_KBPS]: rc.mode === "vbr" || rc.mode === "cbr" ? rc.bitrateKbps : undefined,
+        [SVT_KEY.PRED]: o.predStructure,
+        [SVT_KEY.KEYINT]: keyInt,
+        [SVT_KEY.THREADS]: o.threads,
+        [SVT_KEY.RECON]: o.recon,
+        [SVT_KEY.BIT_DEPTH]: o.bitDepth,
+      },
+      (cfg) => checkHandle(native().ag_encoder_open(cfg) as Pointer | null, "Av1Encoder"),
+    );
+    super("Av1Encoder", h, freeEncoder);
     this.options = Object.freeze({ ...o, keyInt, rateControl: rc });
     this.width = o.width;
     this.height = o.height;
+    this.frameRate = Object.freeze({ ...o.fps });
+    this.timeBase = Object.freeze(o.timeBase ? { ...o.timeBase } : { num: o.fps.den, den: o.fps.num });
+    this.frameDuration = (o.fps.den * this.timeBase.den) / (o.fps.num * this.timeBase.num);
     const g = superblockGrid(o.width, o.height);
     this.sbCols = g.cols;
     this.sbRows = g.rows;
-    const p = new Int32Array(EP.COUNT);
-    p[EP.WIDTH] = o.width;
-    p[EP.HEIGHT] = o.height;
-    p[EP.FPS_NUM] = o.fps.num;
-    p[EP.FPS_DEN] = o.fps.den;
-    p[EP.PRESET] = o.preset;
-    p[EP.RC_MODE] = { crf: 0, cqp: 1, vbr: 2, cbr: 3 }[rc.mode];
-    p[EP.QP] = rc.mode === "crf" ? rc.crf : rc.mode === "cqp" ? rc.qp : 35;
-    p[EP.BITRATE] = rc.mode === "vbr" || rc.mode === "cbr" ? rc.bitrateKbps : 0;
-    p[EP.PRED] = o.predStructure === "low-delay" ? 1 : 2;
-    p[EP.KEYINT] = keyInt;
-    p[EP.THREADS] = o.threads;
-    p[EP.RECON] = o.recon ? 1 : 0;
-    p[EP.BIT_DEPTH] = o.bitDepth;
-    this.h = checkHandle(native().ag_encoder_open(p, EP.COUNT, o.output ? cString(o.output) : null) as Pointer | null, "Av1Encoder");
-    finalizer.register(this, this.h, this);
-    // Explicit ArrayBuffers: their storage never moves, so C may keep the pointers until close.
-    const n = this.sbRows * this.sbCols;
-    this.analysisView = {
-      rows: this.sbRows,
-      cols: this.sbCols,
-      features: ANALYSIS_FEATURES,
-      data: new Float32Array(new ArrayBuffer(n * ANALYSIS_FEATURE_COUNT * 4)),
-    };
-    this.offsets = new Int16Array(new ArrayBuffer(n * 2));
+    // Low delay returns each frame's packet within the call, while the caller's planes are intact: no copy.
+    this.pairer = new ReconPairer(o.predStructure !== "low-delay");
+    this.hookState = new HookState(this.sbRows, this.sbCols);
     try {
-      check(native().ag_encoder_set_buffers(this.h, this.analysisView.data, this.analysisView.data.length, this.offsets, n), "Av1Encoder");
-      if (o.analysis) check(native().ag_encoder_set_analysis(this.h, 1), "Av1Encoder");
+      this.hookState.attach(h);
+      if (o.analysis) check(native().ag_encoder_set_analysis(h, 1), "Av1Encoder");
+      if (o.output) {
+        this.muxer = new IvfMuxer(o.output);
+        this.muxer.addVideo(this);
+      }
     } catch (e) {
       this.close();
       throw e;
@@ -250,23 +327,38 @@ export class Av1Encoder {
   }
 
   /**
+   * RFC 6381 codec string av01.P.LLT.DD from the sequence header SVT-AV1 wrote (profile, level and tier of
+   * operating point 0, bit depth). SVT-AV1 picks the level from the picture size and rate when it writes the
+   * first packet; before that this says profile 0, level 31 (no level constraint), tier M.
+   */
+  get codecString(): string {
+    const s = new Int32Array(SI.COUNT);
+    check(native().ag_encoder_stream_info(this.handle("codecString"), s, s.length), "Av1Encoder.codecString");
+    const [profile, level, tier, depth] = [s[SI.PROFILE]!, s[SI.LEVEL]!, s[SI.TIER]!, s[SI.BIT_DEPTH]!];
+    const p2 = (v: number) => String(v).padStart(2, "0");
+    if (level < 0) return `av01.0.31M.${p2(depth)}`;
+    return `av01.${profile}.${p2(level)}${tier ? "H" : "M"}.${p2(depth)}`;
+  }
+
+  /** The sequence header OBU (av1C's configOBUs), once the first packet is out. */
+  get extradata(): Uint8Array | undefined {
+    return this.seqHeader;
+  }
+
+  /**
    * Time spent in C before sending pictures: the per-superblock analysis and the delta-QP hook (the JS
    * call included), totals in ms with the number of frames each ran on.
    */
   get timing(): { analysisMs: number; analysedFrames: number; hookMs: number; hookCalls: number } {
-    const t = new Float64Array(4);
-    check(native().ag_encoder_timing(this.handle("timing"), t), "Av1Encoder.timing");
-    return { analysisMs: t[0]!, analysedFrames: t[1]!, hookMs: t[2]!, hookCalls: t[3]! };
+    const t = new Float64Array(ET.COUNT);
+    check(native().ag_encoder_timing(this.handle("timing"), t, t.length), "Av1Encoder.timing");
+    return { analysisMs: t[ET.ANALYSIS_MS]!, analysedFrames: t[ET.ANALYSED]!, hookMs: t[ET.HOOK_MS]!, hookCalls: t[ET.HOOK_CALLS]! };
   }
 
-  get closed(): boolean {
-    return this.h === null;
-  }
-
-  private handle(what: string): Pointer {
-    if (!this.h) throw new StateError(`Av1Encoder.${what}: the encoder is closed`);
+  protected override handle(what: string): Pointer {
+    const h = super.handle(what);
     if (this.busy) throw new StateError(`Av1Encoder.${what}: not allowed from inside the onDeltaQ hook`);
-    return this.h;
+    return h;
   }
 
   /**
@@ -280,34 +372,17 @@ export class Av1Encoder {
     if (hook !== null && typeof hook !== "function") throw new InvalidArgumentError("onDeltaQ: hook must be a function or null");
     if (hook === null) {
       check(native().ag_encoder_set_hook(h, null), "onDeltaQ");
-      this.hook = null;
+      this.hookState.hook = null;
       return;
     }
-    this.hook = hook;
+    this.hookState.hook = hook;
     if (!this.hookCb) {
-      // One JSCallback for the encoder's life; it calls whatever hook is current.
-      this.hookCb = new JSCallback((frameIndex: number) => this.runHook(frameIndex), { args: [FFIType.i32], returns: FFIType.i32 });
+      // One JSCallback for the encoder's life, closed with it; it closes over the hook state only.
+      const state = this.hookState;
+      this.hookCb = new JSCallback((frameIndex: number) => state.run(frameIndex), { args: [FFIType.i32], returns: FFIType.i32 });
+      this.adoptCallback(this.hookCb);
     }
     check(native().ag_encoder_set_hook(h, this.hookCb.ptr), "onDeltaQ");
-  }
-
-  /** Called from C inside encode(); never throws into C (bun:ffi would hand C a 0 and skip later calls). */
-  private runHook(frameIndex: number): number {
-    try {
-      const hook = this.hook;
-      if (!hook) return 0;
-      const ret = hook(frameIndex, this.analysisView, this.offsets);
-      if (ret !== undefined && ret !== null) {
-        validateQpOffsets(ret, this.sbRows, this.sbCols, "the onDeltaQ hook's result");
-        this.offsets.set(ret as ArrayLike<number>);
-      } else {
-        validateQpOffsets(this.offsets, this.sbRows, this.sbCols, "the offsets the onDeltaQ hook wrote");
-      }
-      return 0;
-    } catch (e) {
-      this.hookError = e;
-      return 1;
-    }
   }
 
   /**
@@ -319,38 +394,49 @@ export class Av1Encoder {
     if (this.flushed) throw new StateError("Av1Encoder.encode: the stream was flushed; open a new encoder");
     validateI420(frame, { width: this.width, height: this.height, bitDepth: this.options.bitDepth });
     if (opts === null || typeof opts !== "object") throw new InvalidArgumentError("encode: options must be an object");
+    const index = this.framesIn;
+    const pts = opts.pts ?? Math.round(index * this.frameDuration);
+    if (!Number.isSafeInteger(pts)) throw new InvalidArgumentError(`encode: pts ${pts} must be an integer (in timeBase units)`);
+    if (pts <= this.lastPts) throw new InvalidArgumentError(`encode: pts ${pts} is not after the previous frame's ${this.lastPts}`);
     let flags = 0;
+    const state = this.hookState;
+    // A user may have detached a buffer C writes or reads (e.g. lastAnalysis.data.buffer.transfer()).
+    if (state.detached) state.attach(h);
     if (opts.qpOffsets !== undefined) {
       validateQpOffsets(opts.qpOffsets, this.sbRows, this.sbCols);
-      this.offsets.set(opts.qpOffsets);
-      flags |= ENC_OFFSETS;
+      state.offsets.set(opts.qpOffsets);
+      flags |= ENC.OFFSETS;
     }
-    if (opts.forceKey) flags |= ENC_KEY;
+    if (opts.forceKey) flags |= ENC.KEY;
     const recon = this.options.recon;
-    // The source is kept to measure the reconstruction against. Low delay returns this frame's packet
-    // within this call, while the caller's planes are still intact, so only random access needs a copy.
-    if (recon) this.sources.set(this.framesIn, this.options.predStructure === "low-delay" ? frame : copyFrame(frame));
-    this.hookError = undefined;
+    if (recon) this.pairer.keep(index, frame);
+    state.error = undefined;
     this.busy = true;
+    state.sending = frame;
     let rc: number;
     try {
       rc = native().ag_encoder_encode(h, frame.y, frame.strideY, frame.u, frame.strideU, frame.v, frame.strideV, flags);
     } finally {
       this.busy = false;
+      state.sending = null;
     }
+    // A hook may have detached the analysis buffer; the next frame gets a fresh one (lastAnalysis included).
+    if (state.analysis.data.buffer.detached) state.attach(h);
     if (rc < 0) {
-      if (recon) this.sources.delete(this.framesIn);
+      if (recon) this.pairer.drop(index);
       if (rc === AG.E_CALLBACK) {
-        const err = this.hookError;
-        this.hookError = undefined;
+        const err = state.error;
+        state.error = undefined;
         if (err instanceof Av1GymError) throw err;
         const msg = err instanceof Error ? err.message : String(err);
-        throw new CallbackError(`the onDeltaQ hook threw on frame ${this.framesIn}: ${msg}`, { cause: err });
+        throw new CallbackError(`the onDeltaQ hook threw on frame ${index}: ${msg}`, { cause: err });
       }
       check(rc, "Av1Encoder.encode");
     }
+    this.ptsOf.set(index, pts);
+    this.lastPts = pts;
     this.framesIn++;
-    if (this.hook || this.options.analysis) this.lastAnalysis = this.analysisView;
+    if (state.hook || this.options.analysis) this.lastAnalysis = state.analysis;
     return this.drain(h);
   }
 
@@ -366,42 +452,30 @@ export class Av1Encoder {
     const out: Av1Packet[] = [];
     const lib = native();
     const info = this.info;
-    while (check(lib.ag_encoder_next_packet(h, info)) === 1) {
+    const duration = Math.max(1, Math.round(this.frameDuration));
+    while (check(lib.ag_encoder_next_packet(h, info, info.length)) === 1) {
       const size = info[PI.SIZE]!;
-      const pts = info[PI.PTS]!;
+      const index = info[PI.PTS]!;
       const data = new Uint8Array(size);
       const qp = info[PI.QP]!;
       // SVT labels a packet that only shows an existing frame with that frame's type: the header says.
-      const type = info[PI.QINDEX] === -2 ? "SHOW_EXISTING" : (FRAME_TYPES[info[PI.PIC_TYPE]!] ?? "UNKNOWN");
-      const pkt: Av1Packet = {
-        data,
-        pts,
-        frameType: type,
-        qindex: info[PI.QINDEX]! >= 0 ? info[PI.QINDEX]! : qp >= 63 ? 255 : qp * 4,
-        qp,
-        size,
-        isKey: type === "KEY",
-        encodeMs: info[PI.ENCODE_MS]!,
-      };
-      if (info[PI.TEMPORAL_ID]! >= 0) pkt.temporalLayer = info[PI.TEMPORAL_ID]!;
+      const frameType = info[PI.QINDEX] === -2 ? "SHOW_EXISTING" : (FRAME_TYPES[info[PI.PIC_TYPE]!] ?? "UNKNOWN");
+      const av1: Av1PacketInfo = { qindex: info[PI.QINDEX]! >= 0 ? info[PI.QINDEX]! : qp >= 63 ? 255 : qp * 4, qp, frameType };
+      if (info[PI.TEMPORAL_ID]! >= 0) av1.temporalLayer = info[PI.TEMPORAL_ID]!;
+      const pts = this.ptsOf.get(index) ?? Math.round(index * this.frameDuration);
+      this.ptsOf.delete(index);
+      // One temporal unit per shown frame, in presentation order: dts = pts.
+      const pkt: Av1Packet = { data, pts, dts: pts, duration, timeBase: this.timeBase, isKey: frameType === "KEY", av1, encodeMs: info[PI.ENCODE_MS]! };
       if (info[PI.HAS_RECON] === 1) {
-        const depth = this.options.bitDepth;
-        const r = allocI420(this.width, this.height, depth);
-        check(lib.ag_encoder_take_packet(h, data, size, r.y, r.u, r.v), "Av1Encoder");
-        pkt.recon = r;
-        const src = this.sources.get(pts);
-        if (src) {
-          this.sources.delete(pts);
-          const s = superblockSse(r, src);
-          const ny = this.width * this.height;
-          const nc = r.u.length;
-          pkt.sse = { y: s.y, u: s.u, v: s.v };
-          pkt.sseSuperblocks = s.superblocks;
-          pkt.psnr = { y: psnrFromSse(s.y, ny, depth), u: psnrFromSse(s.u, nc, depth), v: psnrFromSse(s.v, nc, depth) };
-        }
+        const r = allocI420(this.width, this.height, this.options.bitDepth);
+        check(lib.ag_encoder_take_packet(h, data, size, r.y, r.y.byteLength, r.u, r.u.byteLength, r.v, r.v.byteLength), "Av1Encoder");
+        const measured = this.pairer.pair(index, r);
+        if (measured) pkt.recon = measured;
       } else {
-        check(lib.ag_encoder_take_packet(h, data, size, null, null, null), "Av1Encoder");
+        check(lib.ag_encoder_take_packet(h, data, size, null, 0, null, 0, null, 0), "Av1Encoder");
       }
+      this.seqHeader ??= sequenceHeaderObu(data);
+      this.muxer?.write(pkt);
       out.push(pkt);
     }
     return out;
@@ -409,35 +483,28 @@ export class Av1Encoder {
 
   /**
    * Releases the encoder (ending the stream first if needed; packets still inside are dropped) and the
-   * hook. The IVF file, if any, is complete after this. Idempotent.
+   * hook. The `output` file, if any, is complete after this. Idempotent.
    */
-  close(): void {
-    if (!this.h) return;
+  override close(): void {
+    if (this.closed) return;
     if (this.busy) throw new StateError("Av1Encoder.close: not allowed from inside the onDeltaQ hook");
-    const h = this.h;
-    this.h = null;
-    finalizer.unregister(this);
-    native().ag_encoder_close(h);
-    this.hookCb?.close();
+    // With an output file, the pictures SVT still holds go to it (the file is complete, as a user expects).
+    let flushError: unknown;
+    if (this.muxer && !this.flushed && this.framesIn > 0) {
+      try {
+        this.flush();
+      } catch (e) {
+        flushError = e;
+      }
+    }
+    this.closeHandle();
     this.hookCb = null;
-    this.hook = null;
-    this.sources.clear();
+    this.hookState.hook = null;
+    this.pairer.clear();
+    this.ptsOf.clear();
+    const m = this.muxer;
+    this.muxer = null;
+    m?.close();
+    if (flushError) throw flushError;
   }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-}
-
-function copyFrame(f: I420Frame): I420Frame {
-  const c = allocI420(f.width, f.height, f.bitDepth);
-  const copyPlane = (src: I420Frame["y"], stride: number, dst: I420Frame["y"], w: number, h: number) => {
-    if (stride === w) dst.set(src.subarray(0, w * h));
-    else for (let y = 0; y < h; y++) dst.set(src.subarray(y * stride, y * stride + w), y * w);
-  };
-  const cw = (f.width + 1) >> 1, ch = (f.height + 1) >> 1;
-  copyPlane(f.y, f.strideY, c.y, f.width, f.height);
-  copyPlane(f.u, f.strideU, c.u, cw, ch);
-  copyPlane(f.v, f.strideV, c.v, cw, ch);
-  return c;
 }

@@ -3,13 +3,14 @@
  * a qindex offset from `actionLevels`. Everything is checked before anything is encoded, so a bad action
  * leaves the episode exactly as it was.
  */
+import { MAX_OFFSET_SEGMENTS } from "../codec/av1_encoder";
 import { InvalidArgumentError } from "../core/errors";
 
 /** Seven offsets -24..+24 in steps of 8 (qindex units, 0..255 scale). */
 export const DEFAULT_ACTION_LEVELS: readonly number[] = Object.freeze([-24, -16, -8, 0, 8, 16, 24]);
 
-/** AV1 segmentation allows 8 segments, so at most 8 distinct offsets per frame. */
-export const MAX_ACTION_LEVELS = 8;
+/** AV1 segmentation allows 8 segments, so at most 8 distinct offsets per frame: the encoder's own limit. */
+export const MAX_ACTION_LEVELS = MAX_OFFSET_SEGMENTS;
 
 const INTEGER_ARRAYS = [Int8Array, Uint8Array, Int16Array, Uint16Array, Int32Array, Uint32Array] as const;
 

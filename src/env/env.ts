@@ -10,6 +10,7 @@
  */
 import { Av1Encoder, type Av1Packet } from "../codec/av1_encoder";
 import { rateControlOf } from "../codec/settings";
+import type { Reconstruction } from "../codec/recon";
 import { SB_SIZE, analyzeFrame, superblockGrid } from "../analysis/analysis";
 import { EncoderError, EpisodeEndedError, InvalidArgumentError, StateError } from "../core/errors";
 import type { I420Frame } from "../core/frame";
@@ -88,7 +89,8 @@ export type StepResult = [obs: Observation, reward: number, terminated: boolean,
 
 /** One encoded frame with what the reward needs. */
 interface MeasuredFrame {
-  packet: Av1Packet & Required<Pick<Av1Packet, "recon" | "sse" | "psnr">>;
+  packet: Av1Packet;
+  recon: Reconstruction;
   d: number;
   bpp: number;
 }
@@ -139,6 +141,8 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
   private length = 0;
   private t = 0;
   private ended = true;
+  /** Why the episode ended early (a step failed after its frame was encoded), for step()'s error. */
+  private failure: string | null = null;
   private started = false;
   private baseline: BaselineEntry | null = null;
   private prevQindex = 0;
@@ -266,6 +270,7 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     this.closeEncoder();
     this.recorder.end(); // the previous episode's file is complete from here
     this.ended = true;
+    this.failure = null;
     this.started = false;
     this.start = start;
     this.length = length;
@@ -276,7 +281,7 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     const episode = this.episodes++;
     let recordPath: string | null = null;
     try {
-      recordPath = this.recorder.begin(episode, this.width, this.height, this.source.fps);
+      recordPath = this.recorder.begin(episode, this.encoder);
     } catch (e) {
       this.closeEncoder(); // no episode without its file: reset() failed as a whole
       throw e;
@@ -311,7 +316,7 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
       return;
     }
     this.recorder.setPattern(path);
-    if (this.started && !this.ended && this.t === 0) this.recorder.begin(this.episodes - 1, this.width, this.height, this.source.fps);
+    if (this.started && !this.ended && this.t === 0 && this.encoder) this.recorder.begin(this.episodes - 1, this.encoder);
   }
 
   /** The file the current episode is being written to, or null. */
@@ -322,27 +327,47 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
   step(action: ArrayLike<number> | Int8Array | Uint8Array): StepResult {
     this.live();
     if (!this.started) throw new StateError("call reset() before step()");
-    if (this.ended) throw new EpisodeEndedError(`the episode ended after ${this.t} frames; call reset() to start another`);
+    if (this.ended)
+      throw new EpisodeEndedError(
+        this.failure
+          ? `the episode ended at step ${this.t} because a step failed after its frame was encoded (${this.failure}); call reset() to start another`
+          : `the episode ended after ${this.t} frames; call reset() to start another`,
+      );
     // Validate before anything is encoded: a bad action leaves the episode as it was.
     decodeAction(action, this.actionLevels.length, this.levelScratch, [this.sbRows, this.sbCols]);
     levelsToOffsets(this.levelScratch, this.actionLevels, this.offsets);
 
+    // Everything that can fail without touching the encoder comes first, so such a failure (e.g. a source
+    // that became unreadable) leaves the episode exactly as it was and the step can be retried: this frame,
+    // and the next one with its analysis (the observation this step returns).
     const index = this.start + this.t;
     const src = this.cache.get(index);
+    if (this.t + 1 < this.length) this.analysisOf(index + 1);
+    const enc = this.encoder!;
+    const sent = enc.framesEncoded;
     const t0 = performance.now();
     let frame: MeasuredFrame;
     try {
-      frame = this.encodeAndMeasure(this.encoder!, src, this.offsets, this.prevDist);
+      frame = this.encodeAndMeasure(enc, src, this.offsets, this.prevDist);
     } catch (e) {
-      if (e instanceof EncoderError) this.ended = true; // the encoder's state is unknown: the episode is over
+      // Once the frame is inside the encoder the step cannot be taken back (a retry would encode it twice):
+      // the episode ends here, explicitly. An encoder error leaves its state unknown: the same.
+      if (enc.framesEncoded !== sent || e instanceof EncoderError) {
+        this.ended = true;
+        this.failure = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+        this.closeEncoder();
+      }
       throw e;
     }
     const encodeMs = performance.now() - t0;
-    const { packet: p, d, bpp } = frame;
+    const { packet: p, recon, d, bpp } = frame;
     try {
-      this.recorder.write(p.data, p.pts);
+      this.recorder.write(p);
     } catch (e) {
-      this.ended = true; // the frame was encoded but not recorded: this episode cannot go on as asked
+      // the frame was encoded but not recorded: the episode ends here, as for any failure after encoding
+      this.ended = true;
+      this.failure = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      this.closeEncoder();
       throw e;
     }
     this.hash = hashPacket(this.hash, p.data);
@@ -353,13 +378,13 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     const info: StepInfo = {
       frameIndex: index,
       step: this.t,
-      bytes: p.size,
+      bytes: p.data.length,
       bitsPerPixel: bpp,
-      psnrY: p.psnr.y,
-      psnrU: p.psnr.u,
-      psnrV: p.psnr.v,
-      qindex: p.qindex,
-      frameType: p.frameType,
+      psnrY: recon.psnr.y,
+      psnrU: recon.psnr.u,
+      psnrV: recon.psnr.v,
+      qindex: p.av1.qindex,
+      frameType: p.av1.frameType,
       isKey: p.isKey,
       encodeMs,
       distortion: d,
@@ -369,10 +394,10 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
 
     // State the next observation reports.
     this.prevLevels.set(this.levelScratch);
-    this.prevQindex = p.qindex;
+    this.prevQindex = p.av1.qindex;
     this.prevBpp = bpp;
     this.prevIsKey = p.isKey ? 1 : 0;
-    this.prevIsNonRef = p.frameType === "NON_REF" ? 1 : 0;
+    this.prevIsNonRef = p.av1.frameType === "NON_REF" ? 1 : 0;
     this.prevFrameD = d;
     this.t++;
 
@@ -521,13 +546,14 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     const packets = enc.encode(src, { qpOffsets: offsets });
     if (packets.length !== 1) throw new EncoderError(`low-delay encoder returned ${packets.length} packets for one frame (expected 1)`);
     const p = packets[0]!;
-    if (!p.recon || !p.sse || !p.psnr || !p.sseSuperblocks) throw new EncoderError("the encoder returned no reconstruction or SSE");
-    this.sbSse.set(p.sseSuperblocks);
+    const recon = p.recon;
+    if (!recon) throw new EncoderError("the encoder returned no reconstruction");
+    this.sbSse.set(recon.sseSuperblocks);
     const d = this.distortion.measure(
-      { source: src, recon: p.recon, sseY: p.sse.y, sbSse: this.sbSse, sbPixels: this.sbPixels, sbRows: this.sbRows, sbCols: this.sbCols },
+      { source: src, recon: recon.frame, sseY: recon.sse.y, sbSse: this.sbSse, sbPixels: this.sbPixels, sbRows: this.sbRows, sbCols: this.sbCols },
       sbOut,
     );
-    return { packet: p as MeasuredFrame["packet"], d, bpp: bitsPerPixel(p.size, this.width, this.height) }; // checked above
+    return { packet: p, recon, d, bpp: bitsPerPixel(p.data.length, this.width, this.height) };
   }
 }
 

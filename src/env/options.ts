@@ -1,5 +1,6 @@
 /** The Env's option object, validated with zod; failures become InvalidArgumentError naming the field. */
 import { z } from "zod";
+import { MAX_QINDEX_OFFSET } from "../codec/av1_encoder";
 import { InvalidArgumentError } from "../core/errors";
 import { DEFAULT_ACTION_LEVELS, MAX_ACTION_LEVELS } from "./actions";
 import { DISTORTION_NAMES, type Distortion } from "./reward";
@@ -45,9 +46,9 @@ export const EnvOptionsSchema = z
     /** Draw the start uniformly in [start, frameCount - maxFrames] on every reset (seeded). Needs maxFrames. */
     randomStart: z.boolean().default(false),
     encoder: EncoderSettingsSchema.default({}),
-    /** qindex offset for each action index; 1..8 distinct integers in -255..255. */
+    /** qindex offset for each action index; 1..8 distinct integers in -255..255 (what the encoder takes). */
     actionLevels: z
-      .array(z.number().int().min(-255).max(255))
+      .array(z.number().int().min(-MAX_QINDEX_OFFSET).max(MAX_QINDEX_OFFSET))
       .min(1)
       .max(MAX_ACTION_LEVELS, `at most ${MAX_ACTION_LEVELS} levels (AV1 segmentation has 8 segments)`)
       .refine((a) => new Set(a).size === a.length, "levels must be distinct")

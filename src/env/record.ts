@@ -7,13 +7,9 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { FileError, InvalidArgumentError } from "../core/errors";
-import { IvfWriter } from "../io/ivf";
-
-/** What the recorder needs of a muxer (IvfWriter has it). */
-interface EpisodeMuxer {
-  write(data: Uint8Array, pts: number): void;
-  close(): void;
-}
+import type { Packet, VideoStreamInfo } from "../codec/packet";
+import { IvfMuxer } from "../io/ivf";
+import type { Muxer } from "../io/muxer";
 
 /** Checks a recording path (pattern): a non-empty string naming an .ivf file in an existing directory. */
 export function validateRecordPath(pattern: unknown, what = "recordTo"): string {
@@ -28,7 +24,7 @@ export function validateRecordPath(pattern: unknown, what = "recordTo"): string 
 
 export class EpisodeRecorder {
   private pattern: string | null = null;
-  private muxer: EpisodeMuxer | null = null;
+  private muxer: Muxer | null = null;
   private current: string | null = null;
 
   /** `{episode}` in the pattern becomes the episode's number. null stops recording. */
@@ -45,21 +41,28 @@ export class EpisodeRecorder {
     return this.current;
   }
 
-  /** Opens the file for this episode (no-op when not recording); the previous one is completed first. */
-  begin(episode: number, width: number, height: number, fps: { num: number; den: number }): string | null {
+  /** Opens the file for this episode's stream (no-op when not recording); the previous one is completed first. */
+  begin(episode: number, stream: VideoStreamInfo): string | null {
     this.end();
     if (this.pattern === null) return null;
     const path = this.pattern.replaceAll("{episode}", String(episode));
-    this.muxer = new IvfWriter(path, { width, height, fps });
+    const muxer = new IvfMuxer(path);
+    try {
+      muxer.addVideo(stream);
+    } catch (e) {
+      muxer.close();
+      throw e;
+    }
+    this.muxer = muxer;
     this.current = path;
     return path;
   }
 
-  /** Appends one packet; pts in frames from the episode's start (IVF's time base is 1/fps). */
-  write(data: Uint8Array, pts: number): void {
+  /** Appends one packet of the episode's stream. */
+  write(packet: Packet): void {
     if (!this.muxer) return;
     try {
-      this.muxer.write(data, pts);
+      this.muxer.write(packet);
     } catch (e) {
       try {
         this.end(); // what was written stays a valid, shorter file

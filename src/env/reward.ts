@@ -70,17 +70,26 @@ export const MSE: Distortion = {
   scale: (d) => Math.log10(1 + d) / 3,
 };
 
-/** D = -PSNR_Y (dB). Observation scale: PSNR / 50 (so about 0.6..1 for usual quality). */
+/** PSNR in the observation: dB / PSNR_SCALE (so about 0.6..1 for usual quality, at most 1.2 at the 60 dB cap). */
+const PSNR_SCALE = 50;
+
+/** Writes each superblock's PSNR / PSNR_SCALE into sbOut: the per-superblock map of psnr and of the
+ * whole-frame metrics, which have none of their own. */
+function superblockPsnrMap(inp: DistortionInput, sbOut: Float32Array): void {
+  const depth = inp.source.bitDepth;
+  for (let i = 0; i < sbOut.length; i++) sbOut[i] = psnrFromMse(inp.sbSse[i]! / inp.sbPixels[i]!, depth) / PSNR_SCALE;
+}
+
+/** D = -PSNR_Y (dB). Observation scale: PSNR / PSNR_SCALE. */
 export const PSNR: Distortion = {
   name: "psnr",
   unit: "minus luma PSNR (dB)",
   defaultLambda: 10,
   measure(inp, sbOut) {
-    const depth = inp.source.bitDepth;
-    for (let i = 0; i < sbOut.length; i++) sbOut[i] = psnrFromMse(inp.sbSse[i]! / inp.sbPixels[i]!, depth) / 50;
-    return -psnrFromMse(inp.sseY / (inp.source.width * inp.source.height), depth);
+    superblockPsnrMap(inp, sbOut);
+    return -psnrFromMse(inp.sseY / (inp.source.width * inp.source.height), inp.source.bitDepth);
   },
-  scale: (d) => -d / 50,
+  scale: (d) => -d / PSNR_SCALE,
 };
 
 /**
@@ -171,8 +180,7 @@ export function frameMetricDistortion(
     unit: opts.unit ?? name,
     defaultLambda: lambda,
     measure(inp, sbOut) {
-      const depth = inp.source.bitDepth;
-      for (let i = 0; i < sbOut.length; i++) sbOut[i] = psnrFromMse(inp.sbSse[i]! / inp.sbPixels[i]!, depth) / 50;
+      superblockPsnrMap(inp, sbOut);
       const d = fn(inp.source, inp.recon);
       if (typeof d !== "number" || Number.isNaN(d)) throw new InvalidArgumentError(`distortion "${name}" returned ${d}, not a number`);
       return d;
@@ -183,7 +191,8 @@ export function frameMetricDistortion(
 
 /**
  * D = 100 * (1 - SSIM_Y) with the metrics module's libvmaf-exact float_ssim (the number `ssim()` gives).
- * It costs about 7x `ssim_box8` (10 vs 1.5 ms at 640x272) and has no per-superblock map: the observation's
+ * It costs far more than `ssim_box8` (bench/env/reward_cost.bench.ts: +19 vs +1 ms a 640x272 step over the
+ * psnr reward, on a machine with load 24) and has no per-superblock map: the observation's
  * per-superblock distortion is the superblock's PSNR / 50, as for the other whole-frame metrics.
  */
 export function makeSsim(): Distortion {

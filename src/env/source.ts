@@ -2,6 +2,7 @@
  * Where an Env's frames come from, and the cache that makes each source frame decode (and be analysed)
  * once rather than on every step: the Python seed re-seeked the source from frame 0 each step.
  */
+import { statSync } from "node:fs";
 import type { I420Frame } from "../core/frame";
 import { allocI420 } from "../core/frame";
 import { InvalidArgumentError } from "../core/errors";
@@ -78,7 +79,11 @@ export function openSource(spec: SourceSpec): FrameSource {
   const { path, ...opts } = spec;
   const reader = new VideoReader(path, { bitDepth: 8, ...opts, format: "yuv420p" });
   try {
-    return readerSource(reader, true, `file:${JSON.stringify(spec)}`);
+    // The file's identity, not its path: a file rewritten at the same path must not reuse the old one's
+    // baseline (the reader itself refuses to read a file that changes while it is open).
+    const st = statSync(path, { bigint: true });
+    const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    return readerSource(reader, true, `file:${id}:${JSON.stringify(spec)}`);
   } catch (e) {
     reader.close();
     throw e;

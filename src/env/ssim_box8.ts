@@ -5,8 +5,8 @@
  * superblock that holds its top-left sample. Plain TypeScript from 4x4 block sums.
  *
  * It is NOT libvmaf's float_ssim (11x11 Gaussian windows), which `ssim()` and the `ssim` reward compute:
- * the two differ by a few hundredths of SSIM, hence the distinct name. This one costs about a seventh of it
- * (1.5 vs 10 ms at 640x272, measured on a loaded machine) and gives a per-superblock map.
+ * the two differ by a few hundredths of SSIM, hence the distinct name. This one costs a small fraction of it
+ * (bench/env/reward_cost.bench.ts) and gives a per-superblock map.
  */
 import { SB_SIZE } from "../analysis/analysis";
 import type { I420Frame } from "../core/frame";

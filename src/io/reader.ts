@@ -11,13 +11,14 @@ import { z } from "zod";
 import type { Pointer } from "bun:ffi";
 import { extname } from "node:path";
 import { check, checkHandle, native } from "../native/ffi";
-import { InvalidArgumentError, OutOfRangeError, StateError } from "../core/errors";
-import { allocI420, validateI420, type I420Frame } from "../core/frame";
+import { READER_KEY, RI } from "../native/abi";
+import { cString, withConfig } from "../native/config";
+import { NativeHandle } from "../native/handle";
+import { FrameTimestampError, InvalidArgumentError, OutOfRangeError, StateError, type TimestampProblem } from "../core/errors";
+import { allocI420, chromaSize, validateI420, type I420Frame } from "../core/frame";
 
-export interface Rational {
-  num: number;
-  den: number;
-}
+export type { Rational } from "../core/rational";
+import type { Rational } from "../core/rational";
 
 /** Output sample layout: planar 4:2:0 (I420), or packed 8-bit RGB converted by libswscale. */
 export type ReaderFormat = "yuv420p" | "rgb24";
@@ -100,7 +101,7 @@ export interface FramesOptions {
   reuse?: boolean;
 }
 
-const RAW_EXTENSIONS = new Set([".yuv", ".raw"]);
+export const RAW_EXTENSIONS = new Set([".yuv", ".raw"]);
 
 const rational = z.object({ num: z.number().int().positive(), den: z.number().int().positive() }).strict();
 const optionsSchema = z
@@ -138,13 +139,12 @@ function checkIndex(i: number, count: number): void {
   if (i < 0 || i >= count) throw new OutOfRangeError(`frame ${i} is outside the file (frames 0..${count - 1})`);
 }
 
-// Native handles of readers that were never closed are freed when the reader is collected.
-const finalizer = new FinalizationRegistry<number>((h) => native().ag_reader_close(h as never));
+const freeReader = (h: Pointer) => native().ag_reader_close(h);
 
-export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable<FrameOf<F>> {
+/** Readers never closed are freed (decoder and file) when collected. */
+export class VideoReader<F extends ReaderFormat = "yuv420p"> extends NativeHandle implements Iterable<FrameOf<F>> {
   readonly path: string;
   readonly metadata: VideoMetadata;
-  #handle: number | null;
   #pts: Float64Array;
   #key: Uint8Array;
   #times: Float64Array;
@@ -167,33 +167,34 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
         `width, height and pixelFormat are for raw .yuv files; ${path} has a container that says them (pass raw: true to read it as raw)`,
       );
     const fps = o.fps === undefined ? { num: 0, den: 0 } : toRational(o.fps);
-    this.#format = o.format ?? "yuv420p";
+    const format = o.format ?? "yuv420p";
+    const n = native();
+    const h = withConfig(
+      {
+        [READER_KEY.RAW]: raw,
+        [READER_KEY.WIDTH]: raw ? o.width : undefined,
+        [READER_KEY.HEIGHT]: raw ? o.height : undefined,
+        [READER_KEY.PIXEL_FORMAT]: raw ? (o.pixelFormat ?? "yuv420p") : undefined,
+        [READER_KEY.FPS_NUM]: fps.num || undefined,
+        [READER_KEY.FPS_DEN]: fps.den || undefined,
+        [READER_KEY.THREADS]: o.threads ?? 1,
+        [READER_KEY.OUTPUT]: format,
+        [READER_KEY.BIT_DEPTH]: o.bitDepth,
+      },
+      (cfg) => checkHandle(n.ag_reader_open(cString(path), cfg) as Pointer | null), // the native messages name the file
+    );
+    super("VideoReader", h, freeReader);
+    this.#format = format;
     this.path = path;
 
-    const n = native();
-    const h = checkHandle(
-      n.ag_reader_open(
-        Buffer.from(path + "\0"),
-        o.width ?? 0,
-        o.height ?? 0,
-        Buffer.from((o.pixelFormat ?? "yuv420p") + "\0"),
-        fps.num,
-        fps.den,
-        o.threads ?? 1,
-        this.#format === "rgb24" ? 1 : 0,
-        o.bitDepth ?? 0,
-        raw ? 1 : 0,
-      ) as Pointer | null,
-    ) as unknown as number; // the native messages name the file
-    this.#handle = h;
-    finalizer.register(this, h, this);
-
-    const info = new BigInt64Array(10);
-    check(n.ag_reader_info(h as never, info, info.length));
-    const [width, height, fpsNum, fpsDen, count, tbNum, tbDen, outDepth, srcDepth, counting] = Array.from(info, Number);
+    const info = new BigInt64Array(RI.COUNT);
+    check(n.ag_reader_info(h, info, info.length));
+    const at = (k: number) => Number(info[k]);
+    const [width, height, fpsNum, fpsDen, count] = [at(RI.WIDTH), at(RI.HEIGHT), at(RI.FPS_NUM), at(RI.FPS_DEN), at(RI.FRAMES)];
+    const [tbNum, tbDen, outDepth, srcDepth, counting] = [at(RI.TB_NUM), at(RI.TB_DEN), at(RI.OUT_DEPTH), at(RI.SRC_DEPTH), at(RI.COUNTING)];
     const pts = new BigInt64Array(count);
     this.#key = new Uint8Array(count);
-    check(n.ag_reader_timestamps(h as never, pts, this.#key, count));
+    check(n.ag_reader_timestamps(h, pts, this.#key, count));
     this.#pts = Float64Array.from(pts, Number);
     const tb = tbNum / tbDen;
     const p0 = count > 0 ? this.#pts[0] : 0;
@@ -207,9 +208,9 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
       fps: fpsNum / fpsDen,
       frameRate: Object.freeze({ num: fpsNum, den: fpsDen }),
       frameCount: count,
-      duration: n.ag_reader_duration(h as never),
-      codec: String(n.ag_reader_codec(h as never)),
-      pixelFormat: String(n.ag_reader_pixfmt(h as never)),
+      duration: n.ag_reader_duration(h),
+      codec: String(n.ag_reader_codec(h)),
+      pixelFormat: String(n.ag_reader_pixfmt(h)),
       bitDepth: srcDepth,
       format: this.#format,
       outputBitDepth: outDepth,
@@ -233,13 +234,9 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
   get duration(): number {
     return this.metadata.duration;
   }
-  get closed(): boolean {
-    return this.#handle === null;
-  }
-
-  #live(): number {
-    if (this.#handle === null) throw new StateError(`VideoReader for ${this.path} is closed`);
-    return this.#handle;
+  #live(): Pointer {
+    if (this.closed) throw new StateError(`VideoReader for ${this.path} is closed`);
+    return this.handle("read");
   }
 
   /** Presentation time (seconds from the first frame) of frame i. */
@@ -266,15 +263,7 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
     if (typeof tol !== "number" || !(tol >= 0) || !Number.isFinite(tol))
       throw new InvalidArgumentError(`toleranceS must be a finite number >= 0 (got ${String(tol)})`);
     const t = this.#times;
-    let lo = 0;
-    let hi = t.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (t[mid] < seconds) lo = mid + 1;
-      else hi = mid;
-    }
-    let best = lo;
-    if (lo > 0 && Math.abs(t[lo - 1] - seconds) <= Math.abs(t[lo] - seconds)) best = lo - 1;
+    const best = nearestIndex(t, seconds);
     const dist = Math.abs(t[best] - seconds);
     if (dist > tol)
       throw new OutOfRangeError(
@@ -285,14 +274,90 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
 
   /** A new frame of this reader's output shape, for `frame(i, into)`. */
   allocFrame(): FrameOf<F> {
+    return this.#frameOn(new ArrayBuffer(this.frameBytes), 0);
+  }
+
+  /** Bytes one output frame takes (tight planes). */
+  get frameBytes(): number {
+    const { width, height, outputBitDepth } = this.metadata;
+    if (this.#format === "rgb24") return width * height * 3;
+    const c = chromaSize(width, height);
+    return (width * height + 2 * c.width * c.height) * (outputBitDepth > 8 ? 2 : 1);
+  }
+
+  /** A frame whose tight planes live in `buf` from byte `off` (frameBytes long). */
+  #frameOn(buf: ArrayBuffer, off: number): FrameOf<F> {
     const { width, height, outputBitDepth } = this.metadata;
     const timing = { index: -1, time: NaN, pts: NaN, timeBase: this.metadata.timeBase };
     if (this.#format === "rgb24") {
-      const f: RgbFrame = { ...timing, format: "rgb24", width, height, bitDepth: 8, data: new Uint8Array(width * height * 3), stride: width * 3 };
+      const f: RgbFrame = { ...timing, format: "rgb24", width, height, bitDepth: 8, data: new Uint8Array(buf, off, width * height * 3), stride: width * 3 };
       return f as FrameOf<F>;
     }
-    const f: VideoFrame = { ...timing, ...allocI420(width, height, outputBitDepth) };
+    const c = chromaSize(width, height);
+    const Ctor = outputBitDepth > 8 ? Uint16Array : Uint8Array;
+    const bps = Ctor.BYTES_PER_ELEMENT;
+    const ys = width * height, cs = c.width * c.height;
+    const f: VideoFrame = {
+      ...timing, width, height, bitDepth: outputBitDepth,
+      y: new Ctor(buf, off, ys), u: new Ctor(buf, off + ys * bps, cs), v: new Ctor(buf, off + (ys + cs) * bps, cs),
+      strideY: width, strideU: c.width, strideV: c.width,
+    };
     return f as FrameOf<F>;
+  }
+
+  /**
+   * The frame nearest to each timestamp (seconds), in one batch: the frames' planes share one contiguous
+   * buffer (`data`, query order, `frameBytes` each), with each chosen frame's index, time and pts. Frames are
+   * decoded in file order (each once, however often it is asked for). Every timestamp that is not a finite
+   * number >= 0 or has no frame within `toleranceS` (default: one frame duration) is listed, with the
+   * nearest frame's time, in one FrameTimestampError; nothing is decoded then.
+   */
+  framesAt(timestamps: ArrayLike<number>, options: { toleranceS?: number } = {}): FramesAt<F> {
+    this.#live();
+    if (timestamps === null || typeof timestamps !== "object" || typeof timestamps.length !== "number")
+      throw new InvalidArgumentError("framesAt takes an array of timestamps in seconds");
+    const tol = options?.toleranceS ?? 1 / this.fps;
+    if (typeof tol !== "number" || !(tol >= 0) || !Number.isFinite(tol))
+      throw new InvalidArgumentError(`toleranceS must be a finite number >= 0 (got ${String(tol)})`);
+    const n = timestamps.length;
+    const indices = new Int32Array(n);
+    const problems: TimestampProblem[] = [];
+    const t = this.#times;
+    for (let k = 0; k < n; k++) {
+      const s = timestamps[k];
+      if (typeof s !== "number" || !Number.isFinite(s)) {
+        problems.push({ query: k, requested: s as number, reason: "not a finite number" });
+        continue;
+      }
+      if (s < 0) {
+        problems.push({ query: k, requested: s, nearest: t[0], reason: `negative (the first frame is at ${t[0]} s)` });
+        continue;
+      }
+      const i = nearestIndex(t, s);
+      if (Math.abs(t[i] - s) > tol) {
+        problems.push({ query: k, requested: s, nearest: t[i], reason: `nearest frame ${i} is at ${t[i]} s` });
+        continue;
+      }
+      indices[k] = i;
+    }
+    if (problems.length) throw new FrameTimestampError(problems, tol);
+    const bytes = this.frameBytes;
+    const data = new Uint8Array(n * bytes);
+    const frames = Array.from({ length: n }, (_, k) => this.#frameOn(data.buffer, k * bytes));
+    const order = Array.from(indices.keys()).sort((a, b) => indices[a]! - indices[b]!);
+    const h = this.#live();
+    let prev = -1, prevK = -1;
+    for (const k of order) {
+      const i = indices[k]!;
+      if (i === prev) {
+        // asked again: copy the frame already decoded
+        data.copyWithin(k * bytes, prevK * bytes, (prevK + 1) * bytes);
+        Object.assign(frames[k]!, { index: i, pts: this.#pts[i], time: t[i] });
+      } else this.#read(h, i, frames[k]!);
+      prev = i;
+      prevK = k;
+    }
+    return { data, frames, indices, times: Float64Array.from(indices, (i) => t[i]!), pts: Float64Array.from(indices, (i) => this.#pts[i]!) };
   }
 
   /**
@@ -330,7 +395,7 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
       throw new OutOfRangeError(`frames ${start}..${end} are outside the file (0..${count}, end exclusive)`);
     const shared = options?.reuse ? this.allocFrame() : undefined;
     for (let i = start; i < end; i++) {
-      if (this.#handle !== h) throw new StateError(`VideoReader for ${this.path} was closed during iteration`);
+      if (this.closed) throw new StateError(`VideoReader for ${this.path} was closed during iteration`);
       const f = shared ?? this.allocFrame();
       this.#read(h, i, f);
       yield f;
@@ -341,16 +406,16 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
     return this.frames();
   }
 
-  #read(h: number, i: number, f: FrameOf<F>): void {
+  #read(h: Pointer, i: number, f: FrameOf<F>): void {
     const b = this.#bps;
     let rc: number;
     if (this.#format === "rgb24") {
       const r = f as RgbFrame;
-      rc = native().ag_reader_read(h as never, i, r.data, r.data.byteLength, r.stride, null, 0, 0, null, 0, 0);
+      rc = native().ag_reader_read(h, i, r.data, r.data.byteLength, r.stride, null, 0, 0, null, 0, 0);
     } else {
       const v = f as VideoFrame;
       rc = native().ag_reader_read(
-        h as never,
+        h,
         i,
         v.y,
         v.y.byteLength,
@@ -378,17 +443,30 @@ export class VideoReader<F extends ReaderFormat = "yuv420p"> implements Iterable
         throw new InvalidArgumentError(`into must be a ${width}x${height} RGB24 frame (use reader.allocFrame())`);
     } else validateI420(f as VideoFrame, { width, height, bitDepth: outputBitDepth });
   }
+}
 
-  /** Frees the decoder and file. Idempotent; any later call throws StateError. */
-  close(): void {
-    if (this.#handle === null) return;
-    const h = this.#handle;
-    this.#handle = null;
-    finalizer.unregister(this);
-    native().ag_reader_close(h as never);
+/** Index of the time nearest to `s` in ascending `t` (the earlier one on a tie). */
+function nearestIndex(t: Float64Array, s: number): number {
+  let lo = 0;
+  let hi = t.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (t[mid]! < s) lo = mid + 1;
+    else hi = mid;
   }
+  if (lo > 0 && Math.abs(t[lo - 1]! - s) <= Math.abs(t[lo]! - s)) return lo - 1;
+  return lo;
+}
 
-  [Symbol.dispose](): void {
-    this.close();
-  }
+/** What framesAt returns: the frames (views into `data`, in query order) and where each came from. */
+export interface FramesAt<F extends ReaderFormat> {
+  /** Every frame's tight planes, one after the other (frameBytes each). */
+  data: Uint8Array;
+  frames: FrameOf<F>[];
+  /** The chosen frame's index for each timestamp. */
+  indices: Int32Array;
+  /** Its time in seconds from the first frame. */
+  times: Float64Array;
+  /** Its pts in the stream's time base. */
+  pts: Float64Array;
 }

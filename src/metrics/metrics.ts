@@ -5,6 +5,7 @@
  */
 import { ptr } from "bun:ffi";
 import { check, native } from "../native/ffi";
+import { PSNR } from "../native/abi";
 import { InvalidArgumentError } from "../core/errors";
 import { validateI420, type I420Frame } from "../core/frame";
 
@@ -17,7 +18,7 @@ export interface PsnrResult {
   combined: number;
 }
 
-const out4 = new Float64Array(4);
+const out4 = new Float64Array(PSNR.COUNT);
 const out1 = new Float64Array(1);
 
 /** Checks two frames and returns their common bit depth. */
@@ -37,24 +38,24 @@ export function psnr(ref: I420Frame, dis: I420Frame): PsnrResult {
     native().ag_psnr(
       ptr(ref.y), ref.strideY, ptr(ref.u), ref.strideU, ptr(ref.v), ref.strideV,
       ptr(dis.y), dis.strideY, ptr(dis.u), dis.strideU, ptr(dis.v), dis.strideV,
-      ref.width, ref.height, bd, ptr(out4),
+      ref.width, ref.height, bd, ptr(out4), out4.length,
     ),
     "psnr",
   );
-  return { y: out4[0]!, cb: out4[1]!, cr: out4[2]!, combined: out4[3]! };
+  return { y: out4[PSNR.Y]!, cb: out4[PSNR.U]!, cr: out4[PSNR.V]!, combined: out4[PSNR.ALL]! };
 }
 
 /** Luma SSIM (libvmaf float_ssim). NaN when the frame is smaller than the 11×11 window. */
 export function ssim(ref: I420Frame, dis: I420Frame): number {
   const bd = checkPair(ref, dis);
-  check(native().ag_ssim(ptr(ref.y), ref.strideY, ptr(dis.y), dis.strideY, ref.width, ref.height, bd, ptr(out1)), "ssim");
+  check(native().ag_ssim(ptr(ref.y), ref.strideY, ptr(dis.y), dis.strideY, ref.width, ref.height, bd, ptr(out1), out1.length), "ssim");
   return out1[0]!;
 }
 
 /** Luma MS-SSIM, 5 scales (libvmaf float_ms_ssim). NaN when a scale would be smaller than 11×11 (frames under 176×176). */
 export function msSsim(ref: I420Frame, dis: I420Frame): number {
   const bd = checkPair(ref, dis);
-  check(native().ag_ms_ssim(ptr(ref.y), ref.strideY, ptr(dis.y), dis.strideY, ref.width, ref.height, bd, ptr(out1)), "ms_ssim");
+  check(native().ag_ms_ssim(ptr(ref.y), ref.strideY, ptr(dis.y), dis.strideY, ref.width, ref.height, bd, ptr(out1), out1.length), "ms_ssim");
   return out1[0]!;
 }
 

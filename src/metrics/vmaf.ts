@@ -5,6 +5,8 @@
 import { ptr, type Pointer } from "bun:ffi";
 import { z } from "zod";
 import { check, checkHandle, native } from "../native/ffi";
+import { VF, VMAF } from "../native/abi";
+import { NativeHandle } from "../native/handle";
 import { InvalidArgumentError, StateError } from "../core/errors";
 import { validateI420, type I420Frame } from "../core/frame";
 import { checkPair, msSsim, psnr, ssim } from "./metrics";
@@ -12,9 +14,8 @@ import { defaultModelPath, toModel, VmafModel } from "./vmaf_model";
 
 export { VmafModel, defaultModelPath } from "./vmaf_model";
 
-const NOUT = 20;
-const FLAG_NEG = 1;
-const FLAG_RESET = 2;
+const FLAG_NEG = VMAF.NEG;
+const FLAG_RESET = VMAF.RESET;
 
 /** The per-frame VMAF features (libvmaf's integer features). */
 export interface VmafFeatures {
@@ -33,43 +34,35 @@ export interface VmafFeatures {
   egl1?: Omit<VmafFeatures, "motion" | "egl1">;
 }
 
-function unpack(o: Float64Array, neg: boolean): VmafFeatures {
-  const f: VmafFeatures = {
-    adm2: o[0]!, adm_scale0: o[1]!, adm_scale1: o[2]!, adm_scale2: o[3]!, adm_scale3: o[4]!,
-    vif_scale0: o[5]!, vif_scale1: o[6]!, vif_scale2: o[7]!, vif_scale3: o[8]!, motion: o[9]!,
+/** adm2 + 4 ADM scales from `a`, 4 VIF scales from `v` (the C layout, VF.* in the header). */
+function admVif(o: Float64Array, a: number, v: number): Omit<VmafFeatures, "motion" | "egl1"> {
+  return {
+    adm2: o[a]!, adm_scale0: o[a + 1]!, adm_scale1: o[a + 2]!, adm_scale2: o[a + 3]!, adm_scale3: o[a + 4]!,
+    vif_scale0: o[v]!, vif_scale1: o[v + 1]!, vif_scale2: o[v + 2]!, vif_scale3: o[v + 3]!,
   };
-  if (neg)
-    f.egl1 = {
-      adm2: o[10]!, adm_scale0: o[11]!, adm_scale1: o[12]!, adm_scale2: o[13]!, adm_scale3: o[14]!,
-      vif_scale0: o[15]!, vif_scale1: o[16]!, vif_scale2: o[17]!, vif_scale3: o[18]!,
-    };
+}
+
+function unpack(o: Float64Array, neg: boolean): VmafFeatures {
+  const f: VmafFeatures = { ...admVif(o, VF.ADM2, VF.VIF_SCALE0), motion: o[VF.MOTION]! };
+  if (neg) f.egl1 = admVif(o, VF.EGL1_ADM2, VF.EGL1_VIF_SCALE0);
   return f;
 }
 
-// Native contexts that were never closed are freed when their owner is collected.
-const contextFinalizer = new FinalizationRegistry<Pointer>((h) => native().ag_vmaf_free(h));
+const freeContext = (h: Pointer) => native().ag_vmaf_free(h);
 
-/** A native feature context for one frame size and bit depth. */
-class FeatureContext {
-  handle: Pointer | null;
-  readonly out = new Float64Array(NOUT);
+/** A native feature context for one frame size and bit depth (freed when collected if never closed). */
+class FeatureContext extends NativeHandle {
+  readonly out = new Float64Array(VF.COUNT);
   constructor(readonly width: number, readonly height: number, readonly bitDepth: number, threads: number) {
-    this.handle = checkHandle(native().ag_vmaf_new(width, height, bitDepth, threads) as Pointer | null, "vmaf");
-    contextFinalizer.register(this, this.handle, this);
+    super("VmafContext", checkHandle(native().ag_vmaf_new(width, height, bitDepth, threads) as Pointer | null, "vmaf"), freeContext);
   }
   compute(ref: I420Frame, dis: I420Frame, flags: number): VmafFeatures {
-    check(native().ag_vmaf_features(this.handle, ptr(ref.y), ref.strideY, ptr(dis.y), dis.strideY, flags, ptr(this.out)), "vmaf");
+    const h = this.handle("compute");
+    check(native().ag_vmaf_features(h, ptr(ref.y), ref.strideY, ptr(dis.y), dis.strideY, flags, ptr(this.out), this.out.length), "vmaf");
     return unpack(this.out, (flags & FLAG_NEG) !== 0);
   }
   setPrev(ref: I420Frame): void {
-    check(native().ag_vmaf_set_prev(this.handle, ptr(ref.y), ref.strideY), "vmaf");
-  }
-  close(): void {
-    if (this.handle) {
-      contextFinalizer.unregister(this);
-      native().ag_vmaf_free(this.handle);
-    }
-    this.handle = null;
+    check(native().ag_vmaf_set_prev(this.handle("setPrev"), ptr(ref.y), ref.strideY), "vmaf");
   }
 }
 

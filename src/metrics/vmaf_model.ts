@@ -8,7 +8,8 @@ import { ptr, type Pointer } from "bun:ffi";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { checkHandle, native } from "../native/ffi";
-import { FileError, FormatError, StateError } from "../core/errors";
+import { NativeHandle } from "../native/handle";
+import { FileError, FormatError } from "../core/errors";
 
 /** The SVM inputs, in the order the C side expects them. */
 export const MODEL_FEATURES = ["adm2", "motion2", "vif_scale0", "vif_scale1", "vif_scale2", "vif_scale3"] as const;
@@ -47,27 +48,25 @@ function featureOf(name: string): ModelFeature | null {
   return m ? (`vif_scale${m[1]}` as ModelFeature) : null;
 }
 
-// Models that were never closed are freed when they are collected.
-const modelFinalizer = new FinalizationRegistry<Pointer>((h) => native().ag_vmaf_model_free(h));
+const freeModel = (h: Pointer) => native().ag_vmaf_model_free(h);
 
 /** A loaded VMAF model. `neg` models (enhancement gain limit 1) use the egl-1 ADM/VIF features. */
-export class VmafModel {
+export class VmafModel extends NativeHandle {
   readonly path: string;
   /** e.g. "vmaf_v0.6.1" or "vmaf_v0.6.1neg" (the file name without .json). */
   readonly name: string;
   /** Enhancement gain limit applied to ADM and VIF (100 = libvmaf default, 1 = NEG). */
   readonly enhancementGainLimit: number;
-  #handle: Pointer | null;
   #order: number[]; // model input k reads our feature #order[k]
   #transform: Transform | null;
   #clip: [number, number];
   #buf = new Float64Array(MODEL_FEATURES.length);
 
   private constructor(path: string, name: string, handle: Pointer, order: number[], egl: number, t: Transform | null, clip: [number, number]) {
-    modelFinalizer.register(this, handle, this);
+    // Freed when collected if never closed.
+    super("VmafModel", handle, freeModel);
     this.path = path;
     this.name = name;
-    this.#handle = handle;
     this.#order = order;
     this.enhancementGainLimit = egl;
     this.#transform = t;
@@ -134,15 +133,28 @@ export class VmafModel {
     const svm = parseLibsvm(typeof md.model === "string" ? md.model : bad("missing the libsvm text in model_dict.model"), bad);
     let clip: [number, number] = [-Infinity, Infinity];
     if (md.score_clip !== undefined) clip = nums(md.score_clip, 2, "score_clip") as [number, number];
+    if (!(clip[0] <= clip[1])) bad(`score_clip [${clip[0]}, ${clip[1]}] is not a range (low > high)`);
+    // score_transform: every field checked, so a malformed one is refused here instead of scoring NaN.
+    const flag = (v: unknown, what: string): boolean => {
+      if (v === undefined || v === false || v === "false") return false;
+      if (v === true || v === "true") return true;
+      return bad(`score_transform.${what} must be true or false (got ${JSON.stringify(v)})`);
+    };
+    const coef = (v: unknown, dflt: number, what: string): number => {
+      if (v === undefined) return dflt;
+      if (typeof v !== "number" || !Number.isFinite(v)) bad(`score_transform.${what} must be a finite number (got ${JSON.stringify(v)})`);
+      return v as number;
+    };
     let transform: Transform | null = null;
     const st = md.score_transform;
-    if (st && (st.enabled === true || st.enabled === "true")) {
+    if (st !== undefined && (st === null || typeof st !== "object" || Array.isArray(st))) bad("score_transform must be an object");
+    if (st && flag(st.enabled, "enabled")) {
       transform = {
-        p0: Number(st.p0 ?? 0),
-        p1: Number(st.p1 ?? 1),
-        p2: Number(st.p2 ?? 0),
-        outGteIn: st.out_gte_in === true || st.out_gte_in === "true",
-        outLteIn: st.out_lte_in === true || st.out_lte_in === "true",
+        p0: coef(st.p0, 0, "p0"),
+        p1: coef(st.p1, 1, "p1"),
+        p2: coef(st.p2, 0, "p2"),
+        outGteIn: flag(st.out_gte_in, "out_gte_in"),
+        outLteIn: flag(st.out_lte_in, "out_lte_in"),
       };
       if (st.knots !== undefined) bad("score_transform knots are not supported");
     }
@@ -156,9 +168,8 @@ export class VmafModel {
 
   /** The VMAF score for one frame's features (adm2, motion2, vif_scale0..3; NEG models take the egl-1 ones). */
   predict(f: Record<ModelFeature, number>): number {
-    if (!this.#handle) throw new StateError(`VMAF model ${this.name} is closed`);
     for (let k = 0; k < this.#order.length; k++) this.#buf[k] = f[MODEL_FEATURES[this.#order[k]!]!];
-    let y = native().ag_vmaf_model_predict(this.#handle, ptr(this.#buf));
+    let y = native().ag_vmaf_model_predict(this.handle("predict"), ptr(this.#buf), this.#buf.length);
     const t = this.#transform;
     if (t) {
       const x = y;
@@ -167,22 +178,6 @@ export class VmafModel {
       if (t.outLteIn && y > x) y = x;
     }
     return Math.min(this.#clip[1], Math.max(this.#clip[0], y));
-  }
-
-  get closed(): boolean {
-    return this.#handle === null;
-  }
-
-  close(): void {
-    if (this.#handle) {
-      modelFinalizer.unregister(this);
-      native().ag_vmaf_model_free(this.#handle);
-    }
-    this.#handle = null;
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }
 

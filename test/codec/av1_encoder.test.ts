@@ -29,12 +29,12 @@ function encodeAll(opts: EncoderOptions, input: I420Frame[], perFrame?: (i: numb
 }
 
 function concat(pk: Av1Packet[]): Uint8Array {
-  const n = pk.reduce((s, p) => s + p.size, 0);
+  const n = pk.reduce((s, p) => s + p.data.length, 0);
   const o = new Uint8Array(n);
   let at = 0;
   for (const p of pk) {
     o.set(p.data, at);
-    at += p.size;
+    at += p.data.length;
   }
   return o;
 }
@@ -104,13 +104,13 @@ describe("bitstream", () => {
     });
     expect(enc.flush()).toEqual([]);
     enc.close();
-    expect(got[0]!.frameType).toBe("KEY");
+    expect(got[0]!.av1.frameType).toBe("KEY");
     expect(got[0]!.isKey).toBe(true);
     expect(got.slice(1).every((p) => !p.isKey)).toBe(true);
     const decoded = decodeToYuv(path);
     expect(decoded.length).toBe(frames.length * FRAME_BYTES);
     for (const p of got) {
-      const r = p.recon!;
+      const r = p.recon!.frame;
       const base = p.pts * FRAME_BYTES;
       expect(Buffer.compare(Buffer.from(decoded.subarray(base, base + W * H)), Buffer.from(r.y))).toBe(0);
       expect(Buffer.compare(Buffer.from(decoded.subarray(base + W * H, base + (W * H * 5) / 4)), Buffer.from(r.u))).toBe(0);
@@ -119,10 +119,10 @@ describe("bitstream", () => {
       let sse = 0;
       const src = frames[p.pts]!;
       for (let i = 0; i < W * H; i++) sse += (decoded[base + i]! - src.y[i]!) ** 2;
-      expect(p.sse!.y).toBe(sse);
-      expect(p.psnr!.y).toBeCloseTo(10 * Math.log10((255 * 255 * W * H) / sse), 6);
-      expect(p.qindex).toBeGreaterThan(0);
-      expect(p.qindex).toBeLessThanOrEqual(255);
+      expect(p.recon!.sse.y).toBe(sse);
+      expect(p.recon!.psnr.y).toBeCloseTo(10 * Math.log10((255 * 255 * W * H) / sse), 6);
+      expect(p.av1.qindex).toBeGreaterThan(0);
+      expect(p.av1.qindex).toBeLessThanOrEqual(255);
     }
   });
 
@@ -136,7 +136,7 @@ describe("bitstream", () => {
       const dec = decodeToYuv(path);
       expect(dec.length).toBe(6 * fs);
       for (const p of pk) {
-        const mine = Buffer.concat([Buffer.from(p.recon!.y), Buffer.from(p.recon!.u), Buffer.from(p.recon!.v)]);
+        const mine = Buffer.concat([Buffer.from(p.recon!.frame.y), Buffer.from(p.recon!.frame.u), Buffer.from(p.recon!.frame.v)]);
         expect(Buffer.compare(mine, Buffer.from(dec.subarray(p.pts * fs, p.pts * fs + fs)))).toBe(0);
       }
     }
@@ -160,7 +160,7 @@ describe("bitstream", () => {
     expect(decoded.length).toBe(frames.length * FRAME_BYTES);
     for (const p of withRecon) {
       const base = p.pts * FRAME_BYTES;
-      expect(Buffer.compare(Buffer.from(decoded.subarray(base, base + W * H)), Buffer.from(p.recon!.y))).toBe(0);
+      expect(Buffer.compare(Buffer.from(decoded.subarray(base, base + W * H)), Buffer.from(p.recon!.frame.y))).toBe(0);
     }
   });
 
@@ -184,7 +184,7 @@ describe("bitstream", () => {
     // and all-positive offsets make the stream smaller, all-negative larger
     const up = encodeAll({ width: W, height: H }, src, () => new Array(15).fill(40));
     const down = encodeAll({ width: W, height: H }, src, () => new Array(15).fill(-40));
-    const size = (p: Av1Packet[]) => p.reduce((s, x) => s + x.size, 0);
+    const size = (p: Av1Packet[]) => p.reduce((s, x) => s + x.data.length, 0);
     expect(size(up)).toBeLessThan(size(base) * 0.9);
     expect(size(down)).toBeGreaterThan(size(base) * 1.1);
   });
@@ -241,16 +241,16 @@ describe("bitstream", () => {
       let checked = 0;
       pk.forEach((p, i) => {
         if (trace[i] === null) {
-          expect(p.frameType).toBe("SHOW_EXISTING");
+          expect(p.av1.frameType).toBe("SHOW_EXISTING");
         } else {
-          expect(p.qindex).toBe(trace[i]!);
+          expect(p.av1.qindex).toBe(trace[i]!);
           checked++;
         }
         // SVT's qp is (base_q_idx + 2) >> 2
-        if (trace[i] !== null) expect(p.qp).toBe(Math.min(63, (p.qindex + 2) >> 2));
+        if (trace[i] !== null) expect(p.av1.qp).toBe(Math.min(63, (p.av1.qindex + 2) >> 2));
       });
       expect(checked).toBeGreaterThanOrEqual(pred === "low-delay" ? 20 : 10);
-      expect(new Set(pk.map((p) => p.qindex)).size).toBeGreaterThan(2);
+      expect(new Set(pk.map((p) => p.av1.qindex)).size).toBeGreaterThan(2);
     });
 
   test("forceKey makes a key frame", () => {
@@ -269,7 +269,7 @@ describe("bitstream", () => {
       w.close();
       expect(() => w.write(pk[0]!.data)).toThrow(StateError);
     }
-    expect(statSync(path).size).toBe(32 + pk.reduce((s, p) => s + 12 + p.size, 0));
+    expect(statSync(path).size).toBe(32 + pk.reduce((s, p) => s + 12 + p.data.length, 0));
     expect(ffprobeFrames(path).frames).toBe(5);
   });
 });
@@ -301,11 +301,11 @@ describe("10-bit", () => {
     const dec = new Uint16Array(p.stdout.buffer.slice(p.stdout.byteOffset, p.stdout.byteOffset + p.stdout.byteLength));
     expect(dec.length).toBe(6 * FRAME_BYTES);
     for (const k of pk) {
-      expect(k.recon!.bitDepth).toBe(10);
+      expect(k.recon!.frame.bitDepth).toBe(10);
       const base = k.pts * FRAME_BYTES;
-      expect(Array.from(dec.subarray(base, base + W * H))).toEqual(Array.from(k.recon!.y));
-      expect(Array.from(dec.subarray(base + W * H, base + (W * H * 5) / 4))).toEqual(Array.from(k.recon!.u));
-      expect(k.psnr!.y).toBeGreaterThan(35);
+      expect(Array.from(dec.subarray(base, base + W * H))).toEqual(Array.from(k.recon!.frame.y));
+      expect(Array.from(dec.subarray(base + W * H, base + (W * H * 5) / 4))).toEqual(Array.from(k.recon!.frame.u));
+      expect(k.recon!.psnr.y).toBeGreaterThan(35);
     }
     let s = 0;
     for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) s += frames[0]!.y[y * W + x]!;
@@ -330,8 +330,8 @@ describeShared("real 10-bit clip", () => {
           y: plane(0, w * h), u: plane(w * h, (w * h * 5) / 4), v: plane((w * h * 5) / 4, fs),
         };
         const [pk] = enc.encode(f);
-        psnr[depth]!.push(pk!.psnr!.y);
-        if (depth === 10) expect(Math.max(...pk!.recon!.y)).toBeLessThanOrEqual(1023);
+        psnr[depth]!.push(pk!.recon!.psnr.y);
+        if (depth === 10) expect(Math.max(...pk!.recon!.frame.y)).toBeLessThanOrEqual(1023);
       }
     }
     expect(psnr[10]![0]).toBeGreaterThan(40);
@@ -606,35 +606,46 @@ describe("bad input", () => {
     expect(ffprobeFrames(path).frames).toBe(5);
   });
 
-  test("the C layer rejects bad parameters with codes, without crashing (subprocess)", () => {
+  test("the C layer rejects bad settings by name and short buffers, without crashing (subprocess)", () => {
     const code = `
       import { native } from "./src/native/ffi";
+      import { withConfig } from "./src/native/config";
       const lib = native();
-      const p = new Int32Array([320, 192, 25, 1, 10, 0, 35, 0, 1, -1, 1, 0, 8]);
+      const base = { width: 320, height: 192, preset: 10, rc: "crf", qp: 35, pred: "low-delay", keyint: -1, threads: 1 };
+      const open = (cfg) => withConfig(cfg, (c) => lib.ag_encoder_open(c));
+      const bad = (over) => { try { const e = open({ ...base, ...over }); if (e) { lib.ag_encoder_close(e); return "opened"; } return lib.ag_last_error_code() + ":" + String(lib.ag_last_error()); } catch (e) { return "threw:" + e.message; } };
       const out = [];
-      const bad = (i, v) => { const q = p.slice(); q[i] = v; return lib.ag_encoder_open(q, 13, null) ? "opened" : lib.ag_last_error_code() + ":" + String(lib.ag_last_error()); };
-      out.push(bad(0, 63), bad(0, 321), bad(6, 0), bad(8, 3), bad(12, 12));
-      out.push(lib.ag_encoder_open(p, 5, null) ? "opened" : String(lib.ag_last_error()));
-      out.push(lib.ag_analyze_frame(new Uint8Array(64 * 64), 64, null, 0, 64, 64, new Float32Array(3), 3) + ":" + String(lib.ag_last_error()));
-      out.push(lib.ag_analyze_frame(null, 64, null, 0, 64, 64, new Float32Array(7), 7));
+      out.push(bad({ width: 63 }), bad({ width: 321 }), bad({ qp: 0 }), bad({ pred: "sideways" }), bad({ bit_depth: 12 }));
+      out.push(bad({ widht: 320 }), bad({ qp: "35" }), bad({ height: undefined }), bad({ rc: "vbr" }));
+      out.push(lib.ag_analyze_frame(new Uint8Array(64 * 64), 64, null, 0, 64, 64, 8, new Float32Array(3), 3) + ":" + String(lib.ag_last_error()));
+      out.push(lib.ag_analyze_frame(null, 64, null, 0, 64, 64, 8, new Float32Array(7), 7));
       out.push(lib.ag_encoder_encode(null, null, 0, null, 0, null, 0, 0));
-      out.push(lib.ag_encoder_flush(null), lib.ag_encoder_next_packet(null, new Float64Array(7)));
+      out.push(lib.ag_encoder_flush(null), lib.ag_encoder_next_packet(null, new Float64Array(9), 9));
       lib.ag_encoder_close(null);
-      out.push(lib.ag_ivf_open(Buffer.from("/nonexistent/dir/x.ivf\\0"), 64, 64, 25, 1) ? "opened" : lib.ag_last_error_code());
+      out.push(lib.ag_ivf_open(Buffer.from("/nonexistent/dir/x.ivf\\0"), 64, 64, 1, 25) ? "opened" : lib.ag_last_error_code());
+      const e = open(base);
+      out.push(lib.ag_encoder_next_packet(e, new Float64Array(4), 4) + ":" + String(lib.ag_last_error()));
+      out.push(lib.ag_encoder_timing(e, new Float64Array(2), 2), lib.ag_encoder_stream_info(e, new Int32Array(1), 1));
+      lib.ag_encoder_close(e);
       console.log(JSON.stringify(out));
     `;
     const p = Bun.spawnSync(["bun", "-e", code], { cwd: ROOT });
     expect(p.exitCode).toBe(0);
     const out = JSON.parse(p.stdout.toString());
     expect(out[0]).toStartWith("-1:");
-    expect(out[0]).toContain("width 63");
+    expect(out[0]).toContain("width is 63");
     expect(out[1]).toContain("even");
-    expect(out[2]).toContain("qp 0");
-    expect(out[3]).toContain("prediction structure");
-    expect(out[4]).toContain("bit depth");
-    expect(out[5]).toContain("expected 13 values");
-    expect(out[6]).toStartWith("-1:");
-    expect(out.slice(7, 11)).toEqual([-1, -8, -8, -8]);
-    expect(out[11]).toBe(-2);
+    expect(out[2]).toContain("qp is 0");
+    expect(out[3]).toContain('pred is "sideways"');
+    expect(out[4]).toContain("bit_depth");
+    expect(out[5]).toBe('-1:the SVT-AV1 encoder has no option "widht"');
+    expect(out[6]).toContain("qp must be an integer, got a string");
+    expect(out[7]).toContain("needs the options width and height");
+    expect(out[8]).toContain("needs the option bitrate_kbps");
+    expect(out[9]).toStartWith("-1:");
+    expect(out.slice(10, 14)).toEqual([-1, -8, -8, -8]);
+    expect(out[14]).toBe(-2);
+    expect(out[15]).toBe("-1:packet info holds 4 values, needs 9");
+    expect(out.slice(16)).toEqual([-1, -1]);
   });
 });

@@ -1,9 +1,11 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { native, lastError } from "../../src/native/ffi";
+import { ABI_VERSION } from "../../src/native/abi";
 
 test("the native library loads and reports its ABI", () => {
-  expect(native().ag_abi_version()).toBe(1);
+  expect(native().ag_abi_version()).toBe(ABI_VERSION);
+  expect(ABI_VERSION).toBe(2);
   expect(typeof lastError()).toBe("string");
 });
 

@@ -3,29 +3,15 @@
  * each reply carries the request's id. Observation buffers travel in the transfer list (moved, not copied).
  */
 import { Av1GymError, type ErrorCode, EpisodeEndedError, InvalidArgumentError, StateError, errorFromCode } from "../../core/errors";
-import type { EnvOptions, Observation, ResetInfo, StepInfo } from "../env";
+import type { EnvOptions, Observation, ResetInfo } from "../env";
+import type { AutoresetStepInfo } from "./autoreset";
+import type { SpacesInfo } from "./batch";
 
 export type Request =
   | { id: number; type: "init"; options: EnvOptions; cpu: number | null }
   | { id: number; type: "reset"; seed?: number; options?: { start?: number; maxFrames?: number } }
   | { id: number; type: "step"; action: Int8Array }
   | { id: number; type: "close" };
-
-export interface SpacesInfo {
-  sbRows: number;
-  sbCols: number;
-  numLevels: number;
-  actionLevels: number[];
-  sbLow: Float64Array;
-  sbHigh: Float64Array;
-  frameLow: Float64Array;
-  frameHigh: Float64Array;
-}
-
-/** Step info from a VectorEnv: when the episode ended this step (same-step autoreset), `finalObservation`
- * is the ended episode's last observation and `resetInfo` describes the new episode whose first
- * observation was returned in its place. */
-export type AutoresetStepInfo = StepInfo & { finalObservation?: Observation; resetInfo?: ResetInfo };
 
 export type Reply =
   | { id: number; type: "init"; spaces: SpacesInfo }

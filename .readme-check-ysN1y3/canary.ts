@@ -1,0 +1,2 @@
+import { NoSuchExport } from "av1gym";
+console.log(NoSuchExport);
