@@ -21,7 +21,7 @@ export const CORPUS_USAGE = `usage: av1gym corpus --source PATH [--source PATH .
   --grid NAME=v1,v2    values for one encoder, overriding --cq for it
   --frames N           encode and score at most N frames of each source
   --jobs N             cells in parallel (worker processes; default 1)
-  --keep-encodes DIR   also write each cell's bitstream to DIR/<cell>.ivf
+  --keep-encodes DIR   also write each cell's bitstream to DIR/<cell>.ivf|.webm|.mp4
   --psnr --ssim --ms-ssim   more metrics per frame; --model PATH adds a VMAF model (repeatable)
   --force              recompute cells the output already has
   --out PATH           the rows file (JSON Lines); an existing one is resumed: finished cells are skipped

@@ -24,6 +24,9 @@ import { ReconPairer, type Reconstruction } from "./recon";
 import { encoderSettingsShape, rateControlOf, refineEncoderSettings, type RateControl } from "./settings";
 import type { Av1PacketInfo, FrameEncodeOptions, Encoder, FrameType, Packet } from "./packet";
 
+/** Whether an ArrayBuffer was detached (`transfer()`): its storage may have been freed under C's feet. */
+const isDetached = (b: ArrayBufferLike): boolean => (b as ArrayBuffer).detached === true;
+
 const int = (what: string) => z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be an integer`);
 
 const EncoderOptions = z
@@ -167,7 +170,7 @@ class HookState {
 
   /** Whether a buffer C keeps a pointer to was detached (`buffer.transfer()`): its storage may be freed. */
   get detached(): boolean {
-    return this.analysis.data.buffer.detached || this.offsets.buffer.detached;
+    return isDetached(this.analysis.data.buffer) || isDetached(this.offsets.buffer);
   }
 
   /**
@@ -190,7 +193,7 @@ class HookState {
       // C reads the offsets and the source planes after this returns: detached storage may already be freed.
       // (A detached analysis buffer is not read again; encode() replaces it.)
       const f = this.sending;
-      const gone = this.offsets.buffer.detached ? "the offsets buffer" : f && [f.y, f.u, f.v].some((p) => p.buffer.detached) ? "the source frame's planes" : null;
+      const gone = isDetached(this.offsets.buffer) ? "the offsets buffer" : f && [f.y, f.u, f.v].some((p) => isDetached(p.buffer)) ? "the source frame's planes" : null;
       if (gone)
         throw new CallbackError(`the onDeltaQ hook detached ${gone} on frame ${frameIndex} (buffer.transfer()?): the frame is not sent; copy what you keep instead`);
       if (ret !== undefined && ret !== null && typeof (ret as { then?: unknown }).then === "function")
@@ -421,7 +424,7 @@ export class Av1Encoder extends NativeHandle implements Encoder {
       state.sending = null;
     }
     // A hook may have detached the analysis buffer; the next frame gets a fresh one (lastAnalysis included).
-    if (state.analysis.data.buffer.detached) state.attach(h);
+    if (isDetached(state.analysis.data.buffer)) state.attach(h);
     if (rc < 0) {
       if (recon) this.pairer.drop(index);
       if (rc === AG.E_CALLBACK) {

@@ -10,7 +10,7 @@ import { Av1GymError, FormatError } from "../core/errors";
 import type { I420Frame } from "../core/frame";
 import { VideoReader } from "../io/reader";
 import { VideoDecoder } from "../codec/decoder";
-import { IvfMuxer } from "../io/ivf";
+import { LavfMuxer } from "../io/writer";
 import type { Encoder, Packet } from "../codec/packet";
 import { VmafScorer, poolFrames, type VmafFrameResult } from "../metrics/vmaf";
 import { defaultModelPath } from "../metrics/vmaf_model";
@@ -19,7 +19,7 @@ import { AV1GYM_VERSION, type CellSpec } from "./grid";
 import { FEATURE_COLUMNS, type CellRow, type ErrorRow, type FrameRow, type Row } from "./schema";
 
 export interface CellOptions {
-  /** Directory to write each cell's bitstream to (`<cell id>.ivf`); none by default. */
+  /** Directory to write each cell's bitstream to (`<cell id>.ivf|webm|mp4`); none by default. */
   keepEncodes?: string;
 }
 
@@ -167,9 +167,12 @@ function scoreCell(cell: CellSpec, options: CellOptions): Row[] {
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-function keepWriter(dir: string, cell: CellSpec, encoder: Encoder): IvfMuxer {
+// The container each codec's kept encode is written in (libavformat, through LavfMuxer).
+const KEEP_EXTENSION: Record<string, string> = { av1: "ivf", vp9: "webm", h264: "mp4", hevc: "mp4" };
+
+function keepWriter(dir: string, cell: CellSpec, encoder: Encoder): LavfMuxer {
   mkdirSync(dir, { recursive: true });
-  const m = new IvfMuxer(join(dir, `${cell.id}.ivf`));
+  const m = new LavfMuxer(join(dir, `${cell.id}.${KEEP_EXTENSION[encoder.codec] ?? "mkv"}`));
   m.addVideo(encoder);
   return m;
 }

@@ -7,6 +7,7 @@ import { readRows } from "../../src/corpus/rows_file";
 import { FEATURE_COLUMNS, type CellRow, type FrameRow } from "../../src/corpus/schema";
 import { scoreFiles } from "../../src/metrics/score_files";
 import { FileError } from "../../src/core/errors";
+import { planCells } from "../../src/corpus/grid";
 import { comparable, rawSource, writeRawSource } from "./fixtures";
 
 const dir = mkdtempSync(join(tmpdir(), "av1gym-corpus-"));
@@ -14,6 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const CLI = resolve(import.meta.dir, "..", "..", "src", "cli", "main.ts");
 const srcA = writeRawSource(dir, "a.yuv", 8, 1);
 const srcB = writeRawSource(dir, "b.yuv", 8, 7);
+const planCellsFor = (encoder: string, cq: number) => planCells({ sources: [rawSource(srcA)], encoders: [encoder], cq: [cq] });
 const FRAME_KEYS = ["src", "encoder", "cq", "enc_bytes", "enc_time_ms", "frame_index", "vmaf", ...FEATURE_COLUMNS];
 
 const grid = {
@@ -78,6 +80,29 @@ describe("runCorpus", () => {
     const forced = await runCorpus({ ...grid, out, jobs: 1, force: true });
     expect(forced.ran).toBe(16);
     expect(comparable(readRows(out).rows as never)).toEqual(comparable(f.rows as never));
+  }, 300_000);
+
+  test("libavcodec encoders in the same grid: rows per frame, key frames marked, kept encodes decode to the scored frames", async () => {
+    const out = join(dir, "lavc.jsonl"), keep = join(dir, "lavc-encodes");
+    const r = await runCorpus({
+      sources: [rawSource(srcA)], out, keepEncodes: keep,
+      encoders: [{ name: "libx264", options: { preset: "veryfast" } }, { name: "libvpx-vp9", options: { preset: 8 } }],
+      cq: [20, 30, 40, 50],
+    });
+    expect(r).toMatchObject({ ran: 8, failed: 0 });
+    const f = readRows(out);
+    const cells = f.rows.filter((x): x is CellRow => x.type === "cell");
+    expect(cells.map((c) => [c.encoder, c.knob])).toContainEqual(["libx264", "crf"]);
+    expect(cells.map((c) => c.knob)).toContain("crf + b:v 0");
+    for (const c of cells) {
+      const frames = f.rows.filter((x): x is FrameRow => x.type === "frame" && x.cell === c.cell);
+      expect(frames.length).toBe(8);
+      expect(frames[0]!.frame_type).toBe("KEY");
+      const kept = join(keep, `${c.cell}.${c.encoder === "libx264" ? "mp4" : "webm"}`);
+      const s = scoreFiles(c.src, kept, { width: 128, height: 96, pixelFormat: "yuv420p" } as never);
+      s.frames.forEach((fr, i) => expect(frames[i]!.vmaf).toBeCloseTo(fr.vmaf, 9));
+    }
+    expect(() => planCellsFor("libx264", 52)).toThrow(/crf 52 is out of range \(an integer 0..51\)/);
   }, 300_000);
 
   test("a run killed mid-grid leaves whole cells only, and resuming gives the uninterrupted run's rows", async () => {

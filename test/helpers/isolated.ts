@@ -10,7 +10,7 @@ const SRC = resolve(import.meta.dir, "..", "..", "src");
 
 export interface IsolatedResult {
   exitCode: number | null;
-  signalCode: string | null;
+  signalCode: string | number | null;
   stdout: string;
   stderr: string;
   /** The last stdout line parsed as JSON (what the snippet reports), or undefined. */
