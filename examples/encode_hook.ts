@@ -27,7 +27,7 @@ function varianceHook(_frame: number, analysis: { rows: number; cols: number; da
 }
 
 function encode(name: string, hook: typeof varianceHook | null): Av1Packet[] {
-  using enc = new Av1Encoder({ width: W, height: H, preset: 10, rateControl: { mode: "crf", crf: 35 }, recon: true, output: join(OUT, `${name}.ivf`) });
+  using enc = new Av1Encoder({ width: W, height: H, preset: 10, crf: 35, recon: true, output: join(OUT, `${name}.ivf`) });
   if (hook) enc.onDeltaQ(hook);
   const packets: Av1Packet[] = [];
   for (const frame of synthFrames(W, H, FRAMES, 7)) packets.push(...enc.encode(frame));

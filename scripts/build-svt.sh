@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The one build entry: system packages (scripts/packages.txt), SVT-AV1 >= 2.3, then the shim
+# The one build entry: system packages (scripts/packages.txt), SVT-AV1 (2.3.x, 3.x or 4.x), then the shim
 # (lib/build/libav1gym.so). Idempotent: a run with nothing changed prints nothing and only checks timestamps.
 #
 # Where SVT-AV1 comes from, first match wins:
-#   1. the system's, when `pkg-config SvtAv1Enc` reports >= 2.3;
+#   1. the system's, when `pkg-config SvtAv1Enc` reports a supported version (2.3.x, 3.x, 4.x);
 #   2. a previous build cached in $AV1GYM_CACHE (default ~/.cache/av1gym), copied into lib/build/svt;
-#   3. SVT_AV1_SRC=<source dir | tarball>;
+#   3. SVT_AV1_SRC=<source dir | tarball> of a supported version (another one is refused, naming those);
 #   4. Debian trixie's 2.3.0 source tarball: its directory and SHA-256 come from trixie's signed Sources index,
 #      read through a temporary apt configuration (the system's apt sources are never touched), and must match
 #      the pins below; only the tarball is downloaded (apt-helper checks the SHA-256 on the way in).
@@ -25,6 +25,23 @@ SVT_SHA256=815e88cc539c41b8ebd1a6f362f82ab510147635fc6c3edfa35edcfbed302cd8
 SVT_SIZE=9017580
 NPROC=$(nproc)
 
+# The SVT-AV1 versions lib/codec/svt.c builds against (its version shims); others are refused.
+SVT_SUPPORTED="2.3.x, 3.x and 4.x"
+svt_supported() { case "$1" in 2.3 | 2.3.* | 3.* | 4.*) return 0 ;; *) return 1 ;; esac; }
+# The version a source tree declares (CMakeLists.txt: project(svt-av1 VERSION x.y.z)).
+svt_src_version() { sed -n 's/^project(svt-av1 VERSION \([0-9.]*\).*/\1/p' "$1/CMakeLists.txt" | head -n1; }
+system_svt=$(pkg-config --modversion SvtAv1Enc 2> /dev/null || true)
+use_system=0
+svt_note=""  # said in the stage line when we build or copy our own
+if [ -n "$system_svt" ]; then
+  if svt_supported "$system_svt"; then use_system=1; else svt_note=" (the system's $system_svt is not a supported version)"; fi
+fi
+# A build for this checkout from another SVT_AV1_SRC version is replaced.
+if [ -n "${SVT_AV1_SRC:-}" ] && [ -d "$SVT_AV1_SRC" ] && [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ] &&
+  [ "$(svt_src_version "$SVT_AV1_SRC")" != "$(sed -n 's/^Version: *//p' "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc")" ]; then
+  rm -rf "$SVT_PREFIX"
+fi
+
 # ---------------------------------------------------------------- 1. system packages
 # setup.sh has just done this when it is the caller.
 [ "${AV1GYM_PACKAGES_CHECKED:-}" = 1 ] || ensure_packages
@@ -35,7 +52,7 @@ mkdir -p "$BUILD"
 # mirror is the system's own), takes the tarball's directory from it and checks the index's SHA-256 and
 # size against the pins, then downloads only the tarball.
 fetch_svt_tarball() {
-  command -v apt-get > /dev/null || die "no apt-get: set SVT_AV1_SRC to an SVT-AV1 >= 2.3 source directory or tarball"
+  command -v apt-get > /dev/null || die "no apt-get: set SVT_AV1_SRC to the source directory or tarball of an SVT-AV1 2.3.x, 3.x or 4.x"
   local uri apt found dir sha size
   uri=$(debian_mirror)
   [ -n "$uri" ] || die "found no Debian mirror in /etc/apt/sources.list{,.d}; set SVT_AV1_SRC instead"
@@ -57,7 +74,7 @@ fetch_svt_tarball() {
     in_sha && $3 == f { sha = $1; size = $2 }
     END { record_end(); print out }' || true)
   read -r dir sha size <<< "$found" || true
-  [ -n "${dir:-}" ] || die "trixie's source index has no $SVT_TARBALL; set SVT_AV1_SRC to an SVT-AV1 >= 2.3 source"
+  [ -n "${dir:-}" ] || die "trixie's source index has no $SVT_TARBALL; set SVT_AV1_SRC to the source of an SVT-AV1 2.3.x, 3.x or 4.x"
   [ "$sha" = "$SVT_SHA256" ] && [ "$size" = "$SVT_SIZE" ] ||
     die "trixie's index lists $SVT_TARBALL as sha256 $sha, $size bytes; this script pins $SVT_SHA256, $SVT_SIZE bytes"
   logged /usr/lib/apt/apt-helper download-file "$uri/$dir/$SVT_TARBALL" "$apt/dl/$SVT_TARBALL" "SHA256:$SVT_SHA256" ||
@@ -67,14 +84,14 @@ fetch_svt_tarball() {
 
 svt_pc_dir=""     # where SvtAv1Enc.pc lives when we use our own build
 svt_rpath=""
-if pkg-config --atleast-version=2.3 SvtAv1Enc 2> /dev/null; then
-  :  # the system's is new enough
+if [ "$use_system" = 1 ]; then
+  :  # the system's is a supported version
 elif [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ]; then
   :  # already built or copied for this checkout
 else
   cached="$CACHE/svt-av1-$SVT_VERSION"
   if [ -z "${SVT_AV1_SRC:-}" ] && [ -f "$cached/lib/pkgconfig/SvtAv1Enc.pc" ]; then
-    stage_begin "SVT-AV1 $SVT_VERSION from the cache (${cached/#$HOME/\~})"
+    stage_begin "SVT-AV1 $SVT_VERSION from the cache (${cached/#$HOME/\~})$svt_note"
   else
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
@@ -87,7 +104,7 @@ else
       cached="$work/install-from-src"   # a user-given source is not put in the shared cache
       what="SVT-AV1 from SVT_AV1_SRC"
     else
-      stage_begin "SVT-AV1 $SVT_VERSION source"
+      stage_begin "SVT-AV1 $SVT_VERSION source$svt_note"
       tarball="$CACHE/$SVT_TARBALL"
       mkdir -p "$CACHE"
       # A cached tarball is checked again: a truncated or replaced file is downloaded anew.
@@ -104,6 +121,8 @@ else
       what="SVT-AV1 $SVT_VERSION"
     fi
     [ -f "$src/CMakeLists.txt" ] || die "$src does not look like SVT-AV1 source (no CMakeLists.txt)"
+    src_version=$(svt_src_version "$src")
+    svt_supported "$src_version" || die "$src is SVT-AV1 ${src_version:-of unknown version}; av1gym supports $SVT_SUPPORTED"
     stage_end
     stage_begin "building $what (once; a few minutes)"
     logged cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_DEC=OFF -DBUILD_TESTING=OFF \
@@ -118,9 +137,12 @@ else
   sed -i "s|^prefix=.*|prefix=$SVT_PREFIX|" "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc"
   stage_end
 fi
-if [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ] && ! pkg-config --atleast-version=2.3 SvtAv1Enc 2> /dev/null; then
+if [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ] && [ "$use_system" = 0 ]; then
   svt_pc_dir="$SVT_PREFIX/lib/pkgconfig"
   svt_rpath="-Wl,-rpath,\$ORIGIN/svt/lib"
+elif [ "$use_system" = 1 ]; then
+  # A pkg-config SVT-AV1 outside the loader's default path (PKG_CONFIG_PATH, Homebrew) is found at run time too.
+  svt_rpath="-Wl,-rpath,$(pkg-config --variable=libdir SvtAv1Enc)"
 fi
 
 # ---------------------------------------------------------------- 3. the shim

@@ -56,8 +56,9 @@ export {
   type DeltaQHook,
   type EncodeOptions,
   type EncoderOptions,
-  type RateControl,
+  svtVersion,
 } from "./codec/av1_encoder";
+export { type EncoderSettings, type RateControl } from "./codec/settings";
 export type { Av1PacketInfo, Encoder, FrameEncodeOptions, FrameType, Packet, VideoStreamInfo } from "./codec/packet";
 export { ReconPairer, measureReconstruction, type PlaneStats, type Reconstruction } from "./codec/recon";
 

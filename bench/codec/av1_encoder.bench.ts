@@ -77,7 +77,7 @@ function loadClip(n: number): Clip {
 function encodeOnce(clip: Clip, setup?: (e: Av1Encoder) => void, out?: string): { s: number; timing: Av1Encoder["timing"] } {
   using enc = new Av1Encoder({
     width: clip.width, height: clip.height, fps: { num: 25, den: 1 }, preset: PRESET,
-    rateControl: { mode: "crf", crf: CRF }, predStructure: "low-delay", keyInt: -1, threads: 1, output: out,
+    crf: CRF, predStructure: "low-delay", keyInt: -1, threads: 1, output: out,
   });
   setup?.(enc);
   const t0 = performance.now();
@@ -143,7 +143,7 @@ for (let r = 0; r < RUNS; r++) {
   plain = Math.min(plain, encodeOnce(clip).s);
   // analysis without a hook (the `analysis` option)
   const an = (() => {
-    using enc = new Av1Encoder({ width: clip.width, height: clip.height, preset: PRESET, rateControl: { mode: "crf", crf: CRF }, threads: 1, analysis: true });
+    using enc = new Av1Encoder({ width: clip.width, height: clip.height, preset: PRESET, crf: CRF, threads: 1, analysis: true });
     const t0 = performance.now();
     for (const f of clip.frames) enc.encode(f);
     enc.flush();

@@ -65,7 +65,7 @@ const zeroAction = new Int8Array(sbCount).fill(3);
 function encoderAlone(recon = false): number {
   const t0 = performance.now();
   const enc = new Av1Encoder({
-    width: W, height: H, fps: { num: 25, den: 1 }, preset: PRESET, rateControl: { mode: "crf", crf: CRF },
+    width: W, height: H, fps: { num: 25, den: 1 }, preset: PRESET, crf: CRF,
     predStructure: "low-delay", keyInt: -1, threads: 1, recon,
   });
   const offsets = new Int16Array(sbCount);

@@ -27,7 +27,7 @@ if (!HAVE_SHARED) {
 type Mode = "default" | "zero-map" | "after-map-kept" | "after-map-off";
 function encode(frames: I420Frame[], crf: number, mode: Mode): { bytes: number; psnr: number } {
   const { width, height } = frames[0]!;
-  using enc = new Av1Encoder({ width, height, preset: 10, rateControl: { mode: "crf", crf }, recon: true });
+  using enc = new Av1Encoder({ width, height, preset: 10, crf, recon: true });
   const n = enc.sbRows * enc.sbCols;
   let bytes = 0, psnr = 0;
   frames.forEach((f, i) => {

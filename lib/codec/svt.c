@@ -19,6 +19,45 @@
 
 #include "internal.h"
 
+/* ------------------------------------------------------------------ SVT-AV1 version shims
+ * The shim builds against SVT-AV1 2.3, 3.x and 4.x (scripts/build-svt.sh accepts those and refuses others).
+ * Everything that differs between them is here; the code below uses one path. */
+#if !SVT_AV1_CHECK_VERSION(2, 3, 0) || SVT_AV1_CHECK_VERSION(5, 0, 0)
+#error "av1gym supports SVT-AV1 2.3, 3.x and 4.x (this header is another version)"
+#endif
+/* 3.0 dropped svt_av1_enc_init_handle's p_app_data argument. */
+#if SVT_AV1_CHECK_VERSION(3, 0, 0)
+#define svt_init_handle(h, cfg) svt_av1_enc_init_handle((h), (cfg))
+#else
+#define svt_init_handle(h, cfg) svt_av1_enc_init_handle((h), NULL, (cfg))
+#endif
+/* 4.0 renamed enable_adaptive_quantization (0 = CQP, 2 = CRF in rate-control mode 0) to aq_mode. */
+#if SVT_AV1_CHECK_VERSION(4, 0, 0)
+#define svt_set_aq(cfg, v) ((cfg)->aq_mode = (uint8_t)(v))
+#else
+#define svt_set_aq(cfg, v) ((cfg)->enable_adaptive_quantization = (uint8_t)(v))
+#endif
+/* 3.0 removed width/height/colour format/bit depth from EbSvtIOFormat (the configuration says them). */
+static void svt_io_describe(EbSvtIOFormat *io, int32_t w, int32_t h, int32_t depth) {
+#if SVT_AV1_CHECK_VERSION(3, 0, 0)
+  (void)io, (void)w, (void)h, (void)depth;
+#else
+  io->width = (uint32_t)w;
+  io->height = (uint32_t)h;
+  io->color_fmt = EB_YUV420;
+  io->bit_depth = depth > 8 ? EB_TEN_BIT : EB_EIGHT_BIT;
+#endif
+}
+/* The prediction-structure values are the same in every version (the enum's names changed in 3.1 and 4.1). */
+enum { PRED_LOW_DELAY = 1, PRED_RANDOM_ACCESS = 2 };
+/* Up to 4.0 the block-geometry table is one process-wide array rebuilt by every init (see geometry_key);
+ * 4.1 keeps it per encoder (scs->blk_geom_mds), so encoders of any settings can live side by side. */
+#ifndef SVT_SHARED_GEOMETRY /* -DSVT_SHARED_GEOMETRY=0 turns the guard off, only to re-measure the hazard */
+#define SVT_SHARED_GEOMETRY (!SVT_AV1_CHECK_VERSION(4, 1, 0))
+#endif
+
+int32_t ag_svt_version(void) { return SVT_AV1_VERSION_MAJOR * 10000 + SVT_AV1_VERSION_MINOR * 100 + SVT_AV1_VERSION_PATCHLEVEL; }
+
 #define SB 64
 #define TIME_RING 1024 /* send times by pts; far more than the pictures SVT holds back */
 
@@ -329,7 +368,7 @@ static int take_svt_packet(AgEncoder *e, EbBufferHeaderType *pk) {
  * blocking read so reconstructions can be taken in between: SVT stalls while its recon queue is full). */
 static int collect(AgEncoder *e, int expect, int to_eos) {
   int rc = AG_OK;
-  if (e->pred == SVT_AV1_PRED_LOW_DELAY_B) {
+  if (e->pred == PRED_LOW_DELAY) {
     for (int i = 0; (to_eos ? !e->eos_seen : i < expect); i++) {
       EbBufferHeaderType *pk = NULL;
       EbErrorType r = svt_av1_enc_get_packet(e->svt, &pk, (uint8_t)(to_eos ? 1 : 0));
@@ -366,14 +405,15 @@ static int collect(AgEncoder *e, int expect, int to_eos) {
 
 /* ------------------------------------------------------------------ session */
 
-/* SVT-AV1 2.3 keeps state in process-wide globals (Bun Workers share them too):
+/* SVT-AV1 keeps state in process-wide globals (Bun Workers share them too):
  * - svt_av1_enc_init() rewrites the run-time CPU dispatch tables and other statics, so two inits at once
- *   crash ("Pointer ... is set before!", then a null call): init and deinit are serialized here;
- * - the block-geometry table (svt_aom_build_blk_geom) is rebuilt by every init for that encoder's preset
- *   (and, outside low delay, super-block size, which depends on resolution and qp). An encoder whose table
- *   was replaced under it hangs or crashes (measured: preset 13 then 5 in one process hangs; 5 then 13
- *   segfaults). So encoders alive at the same time must share the inputs of that table: we refuse, with a
- *   clear error, an encoder whose key differs from the live ones'. */
+ *   crash ("Pointer ... is set before!", then a null call): init and deinit are serialized here (all versions);
+ * - up to 4.0 the block-geometry table (svt_aom_build_blk_geom) is rebuilt by every init for that encoder's
+ *   preset (and, outside low delay, super-block size, which depends on resolution and qp). An encoder whose
+ *   table was replaced under it hangs or crashes (measured on 2.3: preset 13 then 5 in one process hangs; 5
+ *   then 13 segfaults). So encoders alive at the same time must share the inputs of that table: we refuse,
+ *   with a clear error, an encoder whose key differs from the live ones'. 4.1 keeps the table per encoder:
+ *   the key is then empty and any mix is allowed (README: SVT-AV1 versions). */
 static pthread_mutex_t svt_global_lock = PTHREAD_MUTEX_INITIALIZER;
 static int live_encoders;
 static char live_geometry[96];
@@ -386,10 +426,14 @@ static void end_svt_init(int have_sched, int policy, const struct sched_param *s
 }
 
 static void geometry_key(const Params *p, char *out, size_t n) {
-  /* The table follows the preset and the super-block size. SVT 2.3 uses 64x64 super-blocks in low delay and
+  if (!SVT_SHARED_GEOMETRY) {
+    out[0] = '\0';
+    return;
+  }
+  /* The table follows the preset and the super-block size. SVT 2.3-4.0 use 64x64 super-blocks in low delay and
    * above preset 6 (enc_handle.c, set_param_based_on_input); below that the size also depends on the
    * resolution class and qp, so the key then names size and qp too (stricter than needed, never looser). */
-  if (p->pred == SVT_AV1_PRED_LOW_DELAY_B || p->preset > 6)
+  if (p->pred == PRED_LOW_DELAY || p->preset > 6)
     snprintf(out, n, "preset %d", p->preset);
   else
     snprintf(out, n, "preset %d, random-access, %dx%d, rate control %d, qp %d", p->preset, p->width, p->height, p->rc, p->qp);
@@ -423,7 +467,7 @@ static int32_t read_params(AgConfig *c, Params *p) {
       (rc = read_frame_level_params(c, p)) ||
       (rc = ag_config_end(c, "the SVT-AV1 encoder")))
     return rc;
-  p->pred = pred == 0 ? SVT_AV1_PRED_LOW_DELAY_B : SVT_AV1_PRED_RANDOM_ACCESS;
+  p->pred = pred == 0 ? PRED_LOW_DELAY : PRED_RANDOM_ACCESS;
   if (p->width % 2 || p->height % 2)
     return ag_fail(AG_E_INVALID, "SVT-AV1 needs an even width and height for 4:2:0 (got %dx%d)", p->width, p->height);
   if (p->bit_depth != 8 && p->bit_depth != 10) return ag_fail(AG_E_INVALID, "option %s is %d: SVT-AV1 takes 8 or 10", AG_SVT_KEY_BIT_DEPTH, p->bit_depth);
@@ -483,7 +527,7 @@ AgEncoder *ag_encoder_open(AgConfig *config) {
   int policy;
   struct sched_param sched;
   int have_sched = pthread_getschedparam(pthread_self(), &policy, &sched) == 0;
-  EbErrorType init_handle_rc = svt_av1_enc_init_handle(&e->svt, NULL, &cfg);
+  EbErrorType init_handle_rc = svt_init_handle(&e->svt, &cfg);
   if (init_handle_rc != EB_ErrorNone) {
     e->svt = NULL;
     ag_fail(AG_E_ENCODER, "svt_av1_enc_init_handle failed");
@@ -499,16 +543,16 @@ AgEncoder *ag_encoder_open(AgConfig *config) {
   cfg.frame_rate_denominator = (uint32_t)p->fps_den;
   cfg.encoder_bit_depth = (uint32_t)e->depth;
   cfg.enc_mode = (int8_t)p->preset;
-  cfg.pred_structure = (uint8_t)e->pred;
+  cfg.pred_structure = e->pred;
   switch (p->rc) {
   case RC_CRF:
     cfg.rate_control_mode = SVT_AV1_RC_MODE_CQP_OR_CRF;
-    cfg.enable_adaptive_quantization = 2;
+    svt_set_aq(&cfg, 2);
     cfg.qp = (uint32_t)p->qp;
     break;
   case RC_CQP:
     cfg.rate_control_mode = SVT_AV1_RC_MODE_CQP_OR_CRF;
-    cfg.enable_adaptive_quantization = 0;
+    svt_set_aq(&cfg, 0);
     cfg.qp = (uint32_t)p->qp;
     break;
   case RC_VBR:
@@ -523,7 +567,7 @@ AgEncoder *ag_encoder_open(AgConfig *config) {
   cfg.intra_period_length = p->keyint < 0 ? p->keyint : p->keyint - 1;
   e->all_key = p->keyint == 1;
   cfg.level_of_parallelism = (uint32_t)p->threads;
-  cfg.recon_enabled = (Bool)e->recon_on;
+  cfg.recon_enabled = e->recon_on != 0;
   /* With no event sent SVT encodes exactly as without ROI (only update_frame_event reads the flag). */
   cfg.enable_roi_map = 1;
   set_frame_level_qp(&cfg, p);
@@ -649,10 +693,7 @@ int32_t ag_encoder_encode(AgEncoder *e, const void *y, int32_t sy, const void *u
   io.y_stride = (uint32_t)sy;
   io.cb_stride = (uint32_t)su;
   io.cr_stride = (uint32_t)sv;
-  io.width = (uint32_t)e->w;
-  io.height = (uint32_t)e->h;
-  io.color_fmt = EB_YUV420;
-  io.bit_depth = e->depth > 8 ? EB_TEN_BIT : EB_EIGHT_BIT;
+  svt_io_describe(&io, e->w, e->h, e->depth);
   EbBufferHeaderType hdr;
   memset(&hdr, 0, sizeof hdr);
   hdr.size = sizeof hdr;

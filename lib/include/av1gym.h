@@ -176,6 +176,8 @@ AG_API int32_t ag_encoder_set_frame_qp(AgEncoder *e, int32_t qp);
 AG_API int32_t ag_encoder_roi_switch_off(void);
 AG_API int32_t ag_encoder_timing(AgEncoder *e, double *out, int32_t out_len);
 AG_API void ag_encoder_close(AgEncoder *e); /* ends the stream, drops what is queued, frees e; NULL is fine */
+/* The SVT-AV1 version the shim was built against: major * 10000 + minor * 100 + patch (2.3, 3.x or 4.x). */
+AG_API int32_t ag_svt_version(void);
 /* ---- end SVT-AV1 encoder ---- */
 
 /* ---- decoder (lib/codec/decoder.c): packets in, planar 4:2:0 out ---- */

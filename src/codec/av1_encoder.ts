@@ -1,5 +1,6 @@
 /**
- * Av1Encoder: one SVT-AV1 2.3 encoder session over the C shim (lib/codec/svt.c).
+ * Av1Encoder: one SVT-AV1 encoder session (2.3, 3.x or 4.x, whichever the shim was built against) over the
+ * C shim (lib/codec/svt.c).
  *
  * Low delay (the default) is synchronous: `encode()` sends the picture and returns its packet. Random
  * access holds pictures back for a mini-GOP; `flush()` returns the rest. Per-64x64 qindex offsets reach
@@ -20,20 +21,13 @@ import { ANALYSIS_FEATURES, superblockGrid, type Analysis } from "../analysis/an
 import { IvfMuxer } from "../io/ivf";
 import type { Muxer } from "../io/muxer";
 import { ReconPairer, type Reconstruction } from "./recon";
+import { encoderSettingsShape, rateControlOf, refineEncoderSettings, type RateControl } from "./settings";
 import type { Av1PacketInfo, FrameEncodeOptions, Encoder, FrameType, Packet } from "./packet";
 
 /** Whether an ArrayBuffer was detached (`transfer()`): its storage may have been freed under C's feet. */
 const isDetached = (b: ArrayBufferLike): boolean => (b as ArrayBuffer).detached === true;
 
 const int = (what: string) => z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be an integer`);
-const kbps = int("bitrateKbps").min(1, "bitrateKbps must be at least 1").max(100000, "bitrateKbps must be at most 100000 (SVT-AV1's limit)");
-
-const RateControl = z.discriminatedUnion("mode", [
-  z.object({ mode: z.literal("crf"), crf: int("crf").min(1, "crf must be 1..63").max(63, "crf must be 1..63") }).strict(),
-  z.object({ mode: z.literal("cqp"), qp: int("qp").min(1, "qp must be 1..63").max(63, "qp must be 1..63") }).strict(),
-  z.object({ mode: z.literal("vbr"), bitrateKbps: kbps }).strict(),
-  z.object({ mode: z.literal("cbr"), bitrateKbps: kbps }).strict(),
-]);
 
 const EncoderOptions = z
   .object({
@@ -52,17 +46,9 @@ const EncoderOptions = z
       // SVT-AV1 keeps the rate in 1/256 steps and refuses 0 with a bare error code: say it here.
       .refine((f) => f.num * 256 >= f.den, (f) => ({ message: `SVT-AV1 takes at least 1/256 frame per second (one frame every 256 s); got ${f.num}/${f.den}` }))
       .default({ num: 25, den: 1 }),
-    /** 0 (slowest, best) .. 13 (fastest). */
-    preset: int("preset").min(0, "preset must be 0..13").max(13, "preset must be 0..13").default(10),
-    rateControl: RateControl.default({ mode: "crf", crf: 35 }),
+    /** preset, crf | qp | cbr | vbr, keyInt, threads: the settings vocabulary shared with the Env. */
+    ...encoderSettingsShape,
     predStructure: z.enum(["low-delay", "random-access"]).default("low-delay"),
-    /** -1: only the first frame is a key frame; N >= 1: a key frame every N frames. */
-    keyInt: int("keyInt")
-      .min(-1, "keyInt must be -1 (no periodic key frames) or a positive interval")
-      .refine((k) => k !== 0, "keyInt must be -1 (no periodic key frames) or a positive interval")
-      .optional(),
-    /** SVT-AV1's level of parallelism; 0 lets SVT-AV1 choose. 1 gives reproducible bitstreams. */
-    threads: int("threads").min(0).max(1024).default(1),
     /** Reconstructed frames (and their SSE/PSNR against the source) on every packet. */
     recon: z.boolean().default(false),
     /** 8, or 10 (frames then carry Uint16Array planes; the bitstream is 10-bit Main profile). */
@@ -96,22 +82,16 @@ const EncoderOptions = z
   })
   .strict()
   .superRefine((o, ctx) => {
-    const rc = o.rateControl.mode;
-    if (rc === "vbr" && o.predStructure === "low-delay")
-      ctx.addIssue({ code: "custom", path: ["rateControl"], message: "SVT-AV1 2.3 has no VBR with low-delay prediction: use cbr, or predStructure \"random-access\"" });
-    if (rc === "cbr" && o.predStructure === "random-access")
-      ctx.addIssue({ code: "custom", path: ["rateControl"], message: "SVT-AV1 2.3 has no CBR with random-access prediction: use vbr, or predStructure \"low-delay\"" });
+    refineEncoderSettings(o, ctx, o.predStructure);
+    const rc = rateControlOf(o).mode;
     if ((o.frameQp || o.layerQindexOffsets || o.keyFrameQindexOffset !== undefined) && rc !== "crf" && rc !== "cqp")
-      ctx.addIssue({ code: "custom", path: ["rateControl"], message: "frameQp and layerQindexOffsets need crf or cqp rate control" });
+      ctx.addIssue({ code: "custom", path: ["frameQp"], message: "frameQp and layerQindexOffsets need crf or qp rate control" });
     if (o.frameQp && (o.layerQindexOffsets || o.keyFrameQindexOffset !== undefined))
       ctx.addIssue({ code: "custom", path: ["frameQp"], message: "frameQp and layerQindexOffsets exclude each other in SVT-AV1" });
-    if (rc === "vbr" && o.keyInt === -1)
-      ctx.addIssue({ code: "custom", path: ["keyInt"], message: "VBR needs a positive keyInt in SVT-AV1 (it does not take -1)" });
   });
 
 export type EncoderOptions = z.input<typeof EncoderOptions>;
-export type ResolvedEncoderOptions = z.output<typeof EncoderOptions> & { keyInt: number };
-export type RateControl = z.input<typeof RateControl>;
+export type ResolvedEncoderOptions = z.output<typeof EncoderOptions> & { keyInt: number; rateControl: RateControl };
 
 export type { FrameType } from "./packet";
 export type { PlaneStats, Reconstruction } from "./recon";
@@ -202,6 +182,12 @@ export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sb
   }
 }
 
+/** The SVT-AV1 version the native library was built against (2.3, 3.x or 4.x; see the README). */
+export function svtVersion(): { major: number; minor: number; patch: number; text: string } {
+  const v = native().ag_svt_version();
+  const major = Math.floor(v / 10000), minor = Math.floor(v / 100) % 100, patch = v % 100;
+  return { major, minor, patch, text: `${major}.${minor}.${patch}` };
+}
 
 /**
  * What the delta-QP hook's JSCallback works on. Kept apart from the encoder on purpose: the callback's
@@ -326,10 +312,12 @@ export class Av1Encoder extends NativeHandle implements Encoder {
   private busy = false;
 
   constructor(options: EncoderOptions) {
+    if (options && typeof options === "object" && "rateControl" in options)
+      throw new InvalidArgumentError("Av1Encoder: rateControl is now given as one of crf, qp, cbr or vbr (e.g. { crf: 35 } or { cbr: 600 }), as in the Env's encoder option");
     const r = EncoderOptions.safeParse(options);
     if (!r.success) throw new InvalidArgumentError(`Av1Encoder: ${zodMessage(r.error)}`);
     const o = r.data;
-    const rc = o.rateControl;
+    const rc = rateControlOf(o);
     // VBR needs a key-frame interval: 5 s unless given.
     const keyInt = o.keyInt ?? (rc.mode === "vbr" ? Math.max(1, Math.round((5 * o.fps.num) / o.fps.den)) : -1);
     const h = withConfig(
@@ -353,7 +341,7 @@ export class Av1Encoder extends NativeHandle implements Encoder {
       (cfg) => checkHandle(native().ag_encoder_open(cfg) as Pointer | null, "Av1Encoder"),
     );
     super("Av1Encoder", h, freeEncoder);
-    this.options = Object.freeze({ ...o, keyInt });
+    this.options = Object.freeze({ ...o, keyInt, rateControl: rc });
     this.width = o.width;
     this.height = o.height;
     this.frameRate = Object.freeze({ ...o.fps });

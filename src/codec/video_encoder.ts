@@ -398,7 +398,7 @@ function openSvt(o: Resolved): Av1Encoder {
     height: o.height,
     fps: o.fps,
     preset: (o.preset as number | undefined) ?? 10,
-    rateControl: o.bitrateKbps !== undefined ? (low ? { mode: "cbr", bitrateKbps: o.bitrateKbps } : { mode: "vbr", bitrateKbps: o.bitrateKbps }) : { mode: "crf", crf: Math.max(1, Math.round(o.quality?.crf ?? 35)) },
+    ...(o.bitrateKbps !== undefined ? (low ? { cbr: o.bitrateKbps } : { vbr: o.bitrateKbps }) : { crf: Math.max(1, Math.round(o.quality?.crf ?? 35)) }),
     predStructure: low ? "low-delay" : "random-access",
     keyInt: o.gop ?? -1,
     threads: o.threads,

@@ -57,7 +57,7 @@ const av1: CorpusEncoderInfo = {
       fps: o.fps,
       bitDepth: o.bitDepth === 10 ? 10 : 8,
       preset: Number(opts.preset ?? 10),
-      rateControl: { mode: "crf", crf: o.value },
+      crf: o.value,
       predStructure: (opts.predStructure as "low-delay" | "random-access" | undefined) ?? "random-access",
       threads: Number(opts.threads ?? 1),
       ...(opts.keyInt !== undefined ? { keyInt: Number(opts.keyInt) } : {}),

@@ -10,6 +10,7 @@
  */
 import { describeValue } from "../core/describe";
 import { Av1Encoder, type Av1Packet } from "../codec/av1_encoder";
+import { DEFAULT_CRF, rateControlOf } from "../codec/settings";
 import type { Reconstruction } from "../codec/recon";
 import { SB_SIZE, analyzeFrame, superblockGrid } from "../analysis/analysis";
 import { EncoderError, EpisodeEndedError, InvalidArgumentError, StateError } from "../core/errors";
@@ -32,10 +33,11 @@ import {
 import { clipObservationInPlace, clipObservationSpace } from "./wrappers/clip_observation";
 import { limitFlags } from "./wrappers/time_limit";
 import type { GymEnv } from "./gym_env";
-import { DEFAULT_CRF, parseEnvOptions, type EnvOptions, type ParsedEnvOptions } from "./options";
+import { parseEnvOptions, type EnvOptions, type ParsedEnvOptions } from "./options";
 import { bitsPerPixel, distortionByName, rdCost, rewardFromCost, type Distortion } from "./reward";
 import { Rng } from "../core/rng";
 import { FrameCache, openSource, type FrameSource } from "./source";
+import { EpisodeRecorder } from "./record";
 import { Box, Dict, MultiDiscrete, entropySeed } from "./spaces";
 
 export interface Observation {
@@ -78,6 +80,8 @@ export interface ResetInfo {
   episodeLength: number;
   sbRows: number;
   sbCols: number;
+  /** The file this episode's bitstream is written to, when recording (see `recordTo`). */
+  recordPath?: string;
 }
 
 export interface ResetOptions {
@@ -143,9 +147,14 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
   private lambda: number;
   private readonly lambdaSpec: number | "slope" | "budget";
   private settingsKey: string;
+  /** The `rate_setting` frame feature (see observation.ts). */
+  private readonly rateSetting: number;
   private rng: Rng | null = null;
   private encoder: Av1Encoder | null = null;
   private closed = false;
+  private readonly recorder = new EpisodeRecorder();
+  /** Episodes started by reset() so far (the number `{episode}` in a recording path takes). */
+  private episodes = 0;
 
   // Episode state.
   private start = 0;
@@ -208,6 +217,10 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
       this.actionLevels = Object.freeze([...o.actionLevels]);
       this.maxAbsLevel = Math.max(1, ...o.actionLevels.map(Math.abs));
       this.settingsKey = JSON.stringify(o.encoder);
+      const rc = rateControlOf(o.encoder);
+      const fps = this.source.fps.num / this.source.fps.den;
+      this.rateSetting =
+        rc.mode === "crf" ? rc.crf / MAX_QP : rc.mode === "cqp" ? rc.qp / MAX_QP : Math.min(1, (rc.bitrateKbps * 1000) / fps / (this.width * this.height));
 
       this.levelScratch = new Int8Array(this.nSb);
       this.prevLevels = new Int8Array(this.nSb);
@@ -228,6 +241,7 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
       });
       // observation.clip is sugar for the ClipObservation wrapper: the same space and clipping, built in.
       this.observationSpace = o.observation.clip === undefined ? space : clipObservationSpace(space, o.observation.clip);
+      if (o.record !== undefined) this.recorder.setPattern(o.record);
     } catch (e) {
       this.source.close();
       throw e;
@@ -282,6 +296,7 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     // A clean encoder for every episode (also mid-episode). Until it is open the Env has no episode, so a
     // failure below (e.g. the encoder refusing) leaves step() refusing rather than half-working.
     this.closeEncoder();
+    this.recorder.end(); // the previous episode's file is complete from here
     this.ended = true;
     this.failure = null;
     this.started = false;
@@ -295,6 +310,14 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     this.bitsBudget = o.reward.budget ? o.reward.budget.factor * sum(this.baseline.bpp) * this.width * this.height : 0;
     this.distortion.reset?.();
     this.encoder = this.openEncoder();
+    const episode = this.episodes++;
+    let recordPath: string | null = null;
+    try {
+      recordPath = this.recorder.begin(episode, this.encoder);
+    } catch (e) {
+      this.closeEncoder(); // no episode without its file: reset() failed as a whole
+      throw e;
+    }
     this.t = 0;
     this.prevLevels.fill(o.actionLevels.indexOf(0) >= 0 ? o.actionLevels.indexOf(0) : 0);
     this.prevDist.fill(0);
@@ -306,7 +329,31 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     this.hash = 0n;
     this.ended = false;
     this.started = true;
-    return [this.observe(), { frameIndex: start, start, episodeLength: length, sbRows: this.sbRows, sbCols: this.sbCols }];
+    const info: ResetInfo = { frameIndex: start, start, episodeLength: length, sbRows: this.sbRows, sbCols: this.sbCols };
+    if (recordPath !== null) info.recordPath = recordPath;
+    return [this.observe(), info];
+  }
+
+  /**
+   * Writes every episode's bitstream to `path` (IVF; `{episode}` in the path becomes the episode's number,
+   * 0 for the first reset()), from the episode in progress if it has taken no step yet, else from the next
+   * reset(). Each file is complete and playable when its episode ends, at the next reset(), at
+   * `recordTo(null)` (which stops recording) or at close(). Same as the `record` option.
+   */
+  recordTo(path: string | null): void {
+    this.live();
+    if (path === null) {
+      this.recorder.setPattern(null);
+      this.recorder.end();
+      return;
+    }
+    this.recorder.setPattern(path);
+    if (this.started && !this.ended && this.t === 0 && this.encoder) this.recorder.begin(this.episodes - 1, this.encoder);
+  }
+
+  /** The file the current episode is being written to, or null. */
+  get recordingPath(): string | null {
+    return this.recorder.path;
   }
 
   /** The lambda in force this episode (the window's RD slope with reward.lambda "slope"; 0 in budget mode). */
@@ -361,6 +408,15 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     }
     const encodeMs = performance.now() - t0;
     const { packet: p, recon, d, bpp } = frame;
+    try {
+      this.recorder.write(p);
+    } catch (e) {
+      // the frame was encoded but not recorded: the episode ends here, as for any failure after encoding
+      this.ended = true;
+      this.failure = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      this.closeEncoder();
+      throw e;
+    }
     this.hash = hashPacket(this.hash, p.data);
     const cost = rdCost(d, bpp, this.lambda);
     const baseMode = this.opts.reward.mode === "baseline";
@@ -406,6 +462,7 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     if (terminated || truncated) {
       this.ended = true;
       this.closeEncoder(); // nothing is pending in low delay; free the encoder now
+      this.recorder.end(); // and the episode's file is complete
     }
     return [this.observe(), reward, terminated, truncated, info];
   }
@@ -414,11 +471,15 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.closeEncoder();
-    this.cache.clear();
-    this.analysis.clear();
-    if (this.ownsDistortion) this.distortion.close?.();
-    this.source.close();
+    try {
+      this.closeEncoder();
+      this.recorder.end(); // a failure to complete the file is reported, after everything is released
+    } finally {
+      this.cache.clear();
+      this.analysis.clear();
+      if (this.ownsDistortion) this.distortion.close?.();
+      this.source.close();
+    }
   }
 
   [Symbol.dispose](): void {
@@ -435,25 +496,14 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     if (this.closed) throw new StateError("the Env is closed");
   }
 
-  /** The episode's encoder; `defaultAt` opens SVT-AV1's default instead (no frame qp, no layer offsets), at
-   * another rate setting if given (the baseline and the slope). */
+  /** The episode's encoder: the Env's settings are Av1Encoder's own vocabulary, passed through. `defaultAt`
+   * opens SVT-AV1's default instead (no frame qp, no layer offsets) at another crf/qp (the baseline, the slope). */
   private openEncoder(defaultAt?: number): Av1Encoder {
-    const e = this.opts.encoder;
-    const rate = defaultAt ?? rateSetting(e);
-    return new Av1Encoder({
-      width: this.width,
-      height: this.height,
-      fps: this.source.fps,
-      preset: e.preset,
-      rateControl: e.qp !== undefined ? { mode: "cqp", qp: rate } : { mode: "crf", crf: rate },
-      predStructure: "low-delay",
-      keyInt: e.keyInt,
-      threads: e.threads,
-      recon: true,
-      ...(defaultAt === undefined
-        ? { frameQp: e.frameQp, layerQindexOffsets: e.layerQindexOffsets, keyFrameQindexOffset: e.keyFrameQindexOffset }
-        : {}),
-    });
+    const { frameQp, layerQindexOffsets, keyFrameQindexOffset, ...settings } = this.opts.encoder;
+    const base = { ...settings, width: this.width, height: this.height, fps: this.source.fps, predStructure: "low-delay" as const, recon: true };
+    if (defaultAt === undefined) return new Av1Encoder({ ...base, frameQp, layerQindexOffsets, keyFrameQindexOffset });
+    const { crf: _crf, qp: _qp, cbr: _cbr, vbr: _vbr, ...rest } = base;
+    return new Av1Encoder({ ...rest, ...(settings.qp !== undefined ? { qp: defaultAt } : { crf: defaultAt }) });
   }
 
   /** Checks an action and leaves its offsets in this.offsets; returns the frame qp to send (or undefined). */
@@ -516,7 +566,7 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
       varSum += a[r + SB.log_variance]! * this.sbPixels[i]!;
     }
     const px = this.width * this.height;
-    const keyInt = this.opts.encoder.keyInt;
+    const keyInt = this.opts.encoder.keyInt ?? -1;
     let meanOffset = 0;
     if (this.t > 0) {
       for (let i = 0; i < nSb; i++) meanOffset += this.actionLevels[this.prevLevels[i]!]!;
@@ -535,7 +585,7 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     fr[FR.prev_bpp] = this.prevBpp;
     fr[FR.prev_distortion] = this.t > 0 ? this.distortion.scale(this.prevFrameD) : 0;
     fr[FR.prev_mean_offset] = meanOffset;
-    fr[FR.rate_setting] = rateSetting(this.opts.encoder) / MAX_QP;
+    fr[FR.rate_setting] = this.rateSetting;
     fr[FR.frame_mean_luma] = lumaSum / px;
     fr[FR.frame_temporal_mad] = madSum / px;
     const has = this.t < this.length;
@@ -637,7 +687,7 @@ export function lowDelayLayer(sinceKey: number): number {
 
 /** The encoder's CRF, or its QP in CQP mode (the options' default CRF when neither is given). */
 function rateSetting(e: ParsedEnvOptions["encoder"]): number {
-  return e.qp ?? e.crf ?? DEFAULT_CRF;
+  return e.qp ?? e.crf ?? DEFAULT_CRF; // cbr: the default crf anchors the baseline's slope
 }
 
 /** Order-dependent running hash of packet bytes (wyhash per packet, folded into 64 bits). */

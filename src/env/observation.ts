@@ -88,7 +88,7 @@ export const FRAME_FEATURE_TABLE = [
   feature("prev_bpp", 0, Infinity, "bits per pixel of the previous frame (usually 0..2; not clipped)"),
   feature("prev_distortion", -Infinity, Infinity, "previous frame's distortion, scaled like the per-superblock value"),
   feature("prev_mean_offset", -1, 1, "mean qindex offset of the previous action / max |action level|"),
-  feature("rate_setting", 0, 1, `CRF or QP of the encoder settings / ${MAX_QP}`),
+  feature("rate_setting", 0, 1, `CRF or QP of the encoder settings / ${MAX_QP}; with cbr, the target bits per pixel per frame, capped at 1`),
   feature("frame_mean_luma", lumaSpec.low, lumaSpec.high, "mean luma of the frame to be encoded (scaled as mean_luma)"),
   feature("frame_temporal_mad", madSpec.low, madSpec.high, "its mean temporal MAD (scaled as temporal_mad)"),
   feature("next_temporal_layer", 0, 1, "temporal layer of the frame to be encoded / 2 (SVT-AV1 low delay: 0 base .. 2 top; key frames 0)"),

@@ -5,27 +5,19 @@ import { InvalidArgumentError } from "../core/errors";
 import { DEFAULT_ACTION_LEVELS, MAX_ACTION_LEVELS } from "./actions";
 import { DISTORTION_NAMES, type Distortion } from "./reward";
 import type { SourceSpec } from "./source";
+import { encoderSettingsShape, refineEncoderSettings } from "../codec/settings";
 
 function isDistortion(x: unknown): x is Distortion {
   const d = x as Distortion;
   return !!d && typeof d === "object" && typeof d.name === "string" && typeof d.measure === "function" && typeof d.scale === "function";
 }
 
-/** CRF when the settings give neither crf nor qp. */
-export const DEFAULT_CRF = 35;
-
+/** The Env's `encoder` option: the settings vocabulary of `Av1Encoder` (src/codec/settings.ts), as is. The
+ * Env encodes low delay (one frame in, its packet out), so `cbr` works and `vbr` is refused: SVT-AV1 has no
+ * VBR with low-delay prediction. */
 export const EncoderSettingsSchema = z
   .object({
-    /** SVT-AV1 preset 0 (slowest) .. 13 (fastest). */
-    preset: z.number().int().min(0).max(13).default(10),
-    /** Constant rate factor 1..63 (default DEFAULT_CRF, 35). Mutually exclusive with qp. */
-    crf: z.number().int().min(1).max(63).optional(),
-    /** Fixed QP 1..63 (CQP mode) instead of CRF. */
-    qp: z.number().int().min(1).max(63).optional(),
-    /** Key frame interval in frames; -1 (default): only the first frame of each episode is a key frame. */
-    keyInt: z.number().int().min(-1).max(10000).default(-1),
-    /** Encoder threads (SVT level of parallelism); 1 (default) gives bit-exact reproducible episodes. */
-    threads: z.number().int().min(0).max(64).default(1),
+    ...encoderSettingsShape,
     /** Frame-level qp actions (`step({ frameQp })`, SVT-AV1's per-picture qp). A step without one gets the qp
      * nearest the default's base qindex for that frame. */
     frameQp: z.boolean().default(false),
@@ -34,8 +26,11 @@ export const EncoderSettingsSchema = z
     keyFrameQindexOffset: z.number().int().min(-255).max(255).optional(),
   })
   .strict()
-  .refine((s) => !(s.crf !== undefined && s.qp !== undefined), { message: "give crf or qp, not both" })
-  .refine((s) => !(s.frameQp && (s.layerQindexOffsets || s.keyFrameQindexOffset !== undefined)), { message: "frameQp and layerQindexOffsets exclude each other" });
+  .superRefine((s, ctx) => {
+    refineEncoderSettings(s, ctx, "low-delay");
+    if (s.frameQp && (s.layerQindexOffsets || s.keyFrameQindexOffset !== undefined))
+      ctx.addIssue({ code: "custom", path: ["frameQp"], message: "frameQp and layerQindexOffsets exclude each other" });
+  });
 
 export const RewardSchema = z
   .object({
@@ -97,6 +92,8 @@ export const EnvOptionsSchema = z
     reward: RewardSchema.default({}),
     /** Put each step's reconstruction and source frame in its info (`recon`, `source`), e.g. to score them. */
     recon: z.boolean().default(false),
+    /** Write every episode's bitstream to this IVF path (`{episode}` becomes the episode number): see Env.recordTo. */
+    record: z.string().min(1).optional(),
     /** Memory for decoded source frames, MB (default 256). Windows that fit decode once for all episodes. */
     cacheMB: z.number().min(0).max(65536).default(256),
   })

@@ -191,6 +191,7 @@ export const SYMBOLS = {
   ag_encoder_roi_switch_off: { args: [], returns: "i32" },
   ag_encoder_timing: { args: ["ptr", "ptr", "i32"], returns: "i32" },
   ag_encoder_close: { args: ["ptr"], returns: "void" },
+  ag_svt_version: { args: [], returns: "i32" },
   ag_decoder_open: { args: ["ptr", "ptr", "i32", "i32", "i32", "i32", "i32"], returns: "ptr" },
   ag_decoder_send: { args: ["ptr", "ptr", "i32", "i64"], returns: "i32" },
   ag_decoder_receive: { args: ["ptr", "ptr", "i32", "i64", "ptr", "i32", "i64", "ptr", "i32", "i64", "ptr"], returns: "i32" },

@@ -6,7 +6,7 @@ import { FormatError, InvalidArgumentError, StateError } from "../../src/core/er
 
 describe("VideoDecoder", () => {
   test("decodes our SVT-AV1 packets to exactly the encoder's reconstruction", () => {
-    using enc = new Av1Encoder({ width: 128, height: 96, preset: 12, recon: true, rateControl: { mode: "crf", crf: 40 } });
+    using enc = new Av1Encoder({ width: 128, height: 96, preset: 12, recon: true, crf: 40 });
     using dec = new VideoDecoder({ codec: "av1", width: 128, height: 96 });
     let n = 0;
     for (const frame of synthFrames(128, 96, 6, 3)) {

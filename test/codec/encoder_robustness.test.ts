@@ -110,7 +110,7 @@ describe("outputs that cannot be written", () => {
       const code = `
         import { Av1Encoder } from "${join(import.meta.dir, "..", "..", "src")}/codec/av1_encoder";
         import { synthFrames } from "${join(import.meta.dir, "..", "..", "src")}/io/synth";
-        using enc = new Av1Encoder({ width: 256, height: 128, preset: 12, rateControl: { mode: "cqp", qp: 5 }, output: "${dir}/out.ivf" });
+        using enc = new Av1Encoder({ width: 256, height: 128, preset: 12, qp: 5, output: "${dir}/out.ivf" });
         let n = 0;
         try { for (const f of synthFrames(256, 128, 200, 3)) { enc.encode(f); n++; } console.log(JSON.stringify({ n, err: null })); }
         catch (e) { console.log(JSON.stringify({ n, err: e.constructor.name + ": " + e.message })); }`;

@@ -16,7 +16,7 @@ const frames = [...synthFrames(W, H, 16, 5)];
 
 function encode(name: string, opts: Partial<EncoderOptions>, per: (i: number) => EncodeOptions = () => ({})): { packets: Av1Packet[]; path: string } {
   const path = join(TMP, `${name}.ivf`);
-  using enc = new Av1Encoder({ width: W, height: H, preset: 10, rateControl: { mode: "crf", crf: 35 }, output: path, ...opts });
+  using enc = new Av1Encoder({ width: W, height: H, preset: 10, crf: 35, output: path, ...opts });
   const packets = frames.flatMap((f, i) => enc.encode(f, per(i)));
   return { packets, path };
 }
@@ -34,7 +34,7 @@ describe("per-picture qp (frameQp)", () => {
     expect(packets.map((p) => p.av1.qindex)).toEqual(want);
   });
   test("frames without a frameQp get the configured crf as a fixed qp", () => {
-    const { path } = encode("frameqp-default", { frameQp: true, rateControl: { mode: "crf", crf: 30 } }, (i) => (i === 3 ? { frameQp: 50 } : {}));
+    const { path } = encode("frameqp-default", { frameQp: true, crf: 30 }, (i) => (i === 3 ? { frameQp: 50 } : {}));
     expect(traceHeaders(path).map((t) => t.baseQIdx)).toEqual(frames.map((_, i) => (i === 3 ? 200 : 120)));
   });
   test("bad uses are typed errors and leave the encoder usable", () => {
@@ -43,7 +43,7 @@ describe("per-picture qp (frameQp)", () => {
     expect(enc.encode(frames[0]!, { frameQp: 30 })[0]!.av1.qindex).toBe(120);
     using plain = new Av1Encoder({ width: W, height: H });
     expect(() => plain.encode(frames[0]!, { frameQp: 30 })).toThrow(/frameQp: true/);
-    expect(() => new Av1Encoder({ width: W, height: H, frameQp: true, rateControl: { mode: "cbr", bitrateKbps: 500 } })).toThrow(InvalidArgumentError);
+    expect(() => new Av1Encoder({ width: W, height: H, frameQp: true, cbr: 500 })).toThrow(InvalidArgumentError);
     expect(() => new Av1Encoder({ width: W, height: H, frameQp: true, layerQindexOffsets: [4] })).toThrow(/exclude/);
   });
 });

@@ -117,7 +117,7 @@ describe("IvfMuxer", () => {
     ], { env: { ...process.env, SVT_LOG: "1" } });
     expect(app.exitCode).toBe(0);
     {
-      using enc = new Av1Encoder({ width: W, height: H, fps: { num: 25, den: 1 }, preset: 10, rateControl: { mode: "crf", crf: 35 }, keyInt: -1, threads: 1 });
+      using enc = new Av1Encoder({ width: W, height: H, fps: { num: 25, den: 1 }, preset: 10, crf: 35, keyInt: -1, threads: 1 });
       using mux = new IvfMuxer(join(TMP, "ours.ivf"));
       mux.addVideo(enc);
       for (const p of encodeAll(enc)) mux.write(p);

@@ -152,7 +152,7 @@ export class VectorEnv extends BatchedEnv {
       const cpus = native().ag_env_cpu_count();
       const pin = options.pin ?? false;
       const replies = await Promise.all(
-        links.map((l, i) => l.call({ type: "init", options: perEnv[i]!, cpu: pin ? i % cpus : null })),
+        links.map((l, i) => l.call({ type: "init", options: withEnvIndex(perEnv[i]!, i), cpu: pin ? i % cpus : null })),
       );
       checkSameShapes(replies.map((r) => r.spaces), "VectorEnv");
       return new VectorEnv(links, replies[0]!.spaces);
@@ -239,4 +239,9 @@ export class VectorEnv extends BatchedEnv {
     if (this.busy) throw new StateError("the VectorEnv is busy: await the previous reset()/step() first");
     this.busy = true;
   }
+}
+
+/** `{env}` in a recording path becomes the environment's index, so N workers write N files. */
+function withEnvIndex(o: EnvOptions, i: number): EnvOptions {
+  return typeof o?.record === "string" ? { ...o, record: o.record.replaceAll("{env}", String(i)) } : o;
 }
