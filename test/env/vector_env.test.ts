@@ -6,19 +6,9 @@ import { Rng } from "../../src/core/rng";
 import { VectorEnv } from "../../src/env/vector/vector_env";
 import { InvalidArgumentError, StateError } from "../../src/core/errors";
 import { VideoReader } from "../../src/io/reader";
+import { rejection } from "../helpers/rejection";
 
 setDefaultTimeout(60_000); // Workers and encoders on a loaded 2-core machine
-
-/** Awaits a rejection from a worker reply. (Bun 1.4.5's `await expect(p).rejects` hung on a promise settled by a
- * Worker message, so this awaits the promise itself.) */
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a rejection");
-}
 
 const OPTS = { source: { synth: { width: 128, height: 128, frames: 8 } }, encoder: { preset: 12 }, maxFrames: 3, randomStart: true } as const;
 const F = SUPERBLOCK_FEATURES.length;

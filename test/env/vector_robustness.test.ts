@@ -8,18 +8,10 @@ import { join } from "node:path";
 import { VectorEnv } from "../../src/env/vector/vector_env";
 import { FileError, InvalidArgumentError, StateError } from "../../src/core/errors";
 import { VideoReader } from "../../src/io/reader";
+import { rejection } from "../helpers/rejection";
 import { describeExit, runIsolated } from "../helpers/isolated";
 
 setDefaultTimeout(120_000); // Workers and encoders on a loaded 2-core machine
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a rejection");
-}
 
 let dir: string;
 beforeAll(() => {
