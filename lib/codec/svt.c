@@ -564,8 +564,15 @@ AgEncoder *ag_encoder_open(AgConfig *config) {
     cfg.target_bit_rate = (uint32_t)p->bitrate_kbps * 1000u;
     break;
   }
-  cfg.intra_period_length = p->keyint < 0 ? p->keyint : p->keyint - 1;
   e->all_key = p->keyint == 1;
+#if SVT_AV1_CHECK_VERSION(3, 1, 0)
+  /* From 3.1 an intra period of 0 selects SVT's all-intra mode: presets above 9 run as 9, and key frames are
+   * temporally filtered with future pictures, so a low-delay encode returns no packet for the first frames
+   * (measured on 4.1.0). The forced key picture per frame (all_key) alone gives every frame a key frame. */
+  cfg.intra_period_length = e->all_key ? -1 : p->keyint < 0 ? p->keyint : p->keyint - 1;
+#else
+  cfg.intra_period_length = p->keyint < 0 ? p->keyint : p->keyint - 1;
+#endif
   cfg.level_of_parallelism = (uint32_t)p->threads;
   cfg.recon_enabled = e->recon_on != 0;
   /* With no event sent SVT encodes exactly as without ROI (only update_frame_event reads the flag). */

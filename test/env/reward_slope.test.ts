@@ -19,12 +19,16 @@ function uniform(clip: string, level: number, lambda?: number): { reward: number
 }
 
 describeShared("the slope rate weight (baseline mode's default)", () => {
-  test("uniform -8 and +8 offsets score within 0.1 dB a frame of 0 on two real clips; a fixed lambda pays for +8", () => {
+  // Measured mean rewards (dB a frame) for -8/+8, bikes then seeking: 2.3.0 -0.04/+0.03, -0.03/-0.06;
+  // 3.0.2 -0.12/+0.05, +0.01/-0.08; 4.1.0 -0.15/-0.02, +0.08/-0.03. The weight is a chord of a concave RD curve,
+  // so a uniform move mostly scores a little below 0; what must hold on every version is that none earns much.
+  test("uniform -8 and +8 offsets earn less than 0.1 dB a frame and lose less than 0.2 on two real clips; a fixed lambda pays for +8", () => {
     for (const clip of ["bikes_640x272_250f.mp4", "seeking_384x288_150f.mp4"]) {
       for (const level of [-8, 8]) {
         const { reward, weight } = uniform(clip, level);
         expect(weight).toBeGreaterThan(1); // dB per bit per pixel, from the default's encodes at CRF 31 and 39
-        expect(Math.abs(reward)).toBeLessThan(0.1);
+        expect(reward).toBeLessThan(0.1);
+        expect(reward).toBeGreaterThan(-0.2);
       }
     }
     // The old fixed weight (examples/train.ts used 20) rewards coarser quantization everywhere on this clip.
