@@ -1,8 +1,10 @@
 /**
  * Episodes written to files (what the replaced Python system's `save_bitstream_to_file` did): each episode's
  * bitstream goes to a muxer as its packets come out, and the file is complete (playable) when the episode
- * ends, at the next `reset()`, at `recordTo(null)` or at `close()`. IVF for now; MP4/MKV/WebM come with the
- * libavformat muxer.
+ * ends, at the next `reset()`, at `recordTo(null)` or at `close()`. The container follows the extension: `.ivf`
+ * through IvfMuxer, `.mp4`/`.mkv`/`.webm` through libavformat (LavfMuxer: written to "<path>.part" and renamed
+ * when the episode ends, so a file at the path is always complete; an episode that ended before its first
+ * step leaves no MP4/MKV/WebM file, as such a file could not be played, but a header-only IVF).
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
@@ -10,13 +12,17 @@ import { FileError, InvalidArgumentError } from "../core/errors";
 import type { Packet, VideoStreamInfo } from "../codec/packet";
 import { IvfMuxer } from "../io/ivf";
 import type { Muxer } from "../io/muxer";
+import { LavfMuxer } from "../io/writer";
 
-/** Checks a recording path (pattern): a non-empty string naming an .ivf file in an existing directory. */
+/** Recording containers by extension: IVF (our own writer) or a libavformat muxer. */
+const CONTAINERS: Record<string, "ivf" | "lavf"> = { ".ivf": "ivf", ".mp4": "lavf", ".mkv": "lavf", ".webm": "lavf" };
+
+/** Checks a recording path (pattern): a non-empty string naming an .ivf/.mp4/.mkv/.webm file in an existing directory. */
 export function validateRecordPath(pattern: unknown, what = "recordTo"): string {
   if (typeof pattern !== "string" || pattern.length === 0) throw new InvalidArgumentError(`${what}: the path must be a non-empty string (or null to stop)`);
   const ext = extname(pattern).toLowerCase();
-  if (ext !== ".ivf")
-    throw new InvalidArgumentError(`${what}: ${pattern}: episodes are written as IVF (name the file .ivf); MP4/MKV/WebM come with the libavformat muxer`);
+  if (!(ext in CONTAINERS))
+    throw new InvalidArgumentError(`${what}: ${pattern}: name the file .ivf, .mp4, .mkv or .webm (the extension chooses the container)`);
   const dir = dirname(resolve(pattern));
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new FileError(`${what}: ${pattern}: the directory ${dir} does not exist`);
   return pattern;
@@ -46,7 +52,7 @@ export class EpisodeRecorder {
     this.end();
     if (this.pattern === null) return null;
     const path = this.pattern.replaceAll("{episode}", String(episode));
-    const muxer = new IvfMuxer(path);
+    const muxer: Muxer = CONTAINERS[extname(path).toLowerCase()] === "ivf" ? new IvfMuxer(path) : new LavfMuxer(path);
     try {
       muxer.addVideo(stream);
     } catch (e) {
@@ -78,6 +84,8 @@ export class EpisodeRecorder {
     const m = this.muxer;
     this.muxer = null;
     this.current = null;
-    m?.close();
+    // libavformat writes no file without a packet (its header needs the sequence header): drop it instead.
+    if (m instanceof LavfMuxer && m.packets === 0) m.abort();
+    else m?.close();
   }
 }

@@ -101,6 +101,40 @@ describe("episodes written to files", () => {
     expect(ffprobeFrames(join(TMP, "ep2.ivf")).frames).toBe(1);
   });
 
+  test("recordTo .mp4/.mkv (libavformat): each episode a playable file with the IVF's frames, complete at reset()/close()", () => {
+    const decoded: Record<string, Uint8Array> = {};
+    for (const ext of ["ivf", "mp4", "mkv"]) {
+      using env = new Env({ source: SYNTH, encoder: FAST, maxFrames: 6 });
+      env.recordTo(join(TMP, `lavf{episode}.${ext}`));
+      const [, info0] = env.reset({ seed: 0 });
+      expect(info0.recordPath).toBe(join(TMP, `lavf0.${ext}`));
+      const rng = new Rng(7);
+      for (let t = 0; t < 4; t++) env.step(env.actionSpace.sample(rng));
+      // mid-episode the path holds no file yet (libavformat writes "<path>.part" and renames it at the end)
+      if (ext !== "ivf") expect(existsSync(join(TMP, `lavf0.${ext}`))).toBe(false);
+      env.reset({ seed: 1 }); // completes episode 0 with its 4 frames
+      env.step(env.actionSpace.sample(rng));
+      env.close(); // completes episode 1 with 1 frame
+      expect(ffprobeFrames(join(TMP, `lavf0.${ext}`))).toEqual({ codec: "av1", frames: 4, width: 192, height: 128 });
+      expect(ffprobeFrames(join(TMP, `lavf1.${ext}`)).frames).toBe(1);
+      expect(existsSync(join(TMP, `lavf0.${ext}.part`))).toBe(false);
+      decoded[ext] = decodeToYuv(join(TMP, `lavf0.${ext}`));
+    }
+    // The same seeded episode in each container decodes to the same pictures.
+    expect(decoded.ivf!.length).toBe(4 * 192 * 128 * 1.5);
+    expect(Buffer.compare(decoded.mp4!, decoded.ivf!)).toBe(0);
+    expect(Buffer.compare(decoded.mkv!, decoded.ivf!)).toBe(0);
+    // An episode that ends before its first step leaves no MP4 (it could not be played), and no error.
+    using env = new Env({ source: SYNTH, encoder: FAST, maxFrames: 2, record: join(TMP, "empty{episode}.mp4") });
+    env.reset({ seed: 0 });
+    env.reset({ seed: 1 });
+    env.step(env.actionSpace.sample(new Rng(0)));
+    env.close();
+    expect(existsSync(join(TMP, "empty0.mp4"))).toBe(false);
+    expect(existsSync(join(TMP, "empty0.mp4.part"))).toBe(false);
+    expect(ffprobeFrames(join(TMP, "empty1.mp4")).frames).toBe(1);
+  });
+
   test("the recorded bytes are the episode's bitstream (the hash the Env reports covers the same packets)", () => {
     const path = join(TMP, "hash.ivf");
     using env = new Env({ source: SYNTH, encoder: FAST, record: path });
@@ -131,8 +165,8 @@ describe("episodes written to files", () => {
   test("bad recording paths are typed errors, and the Env goes on", () => {
     using env = new Env({ source: SYNTH, encoder: FAST, maxFrames: 2 });
     expect(() => env.recordTo(join(TMP, "no-such-dir", "x.ivf"))).toThrow(FileError);
-    expect(() => env.recordTo(join(TMP, "x.mp4"))).toThrow(InvalidArgumentError);
-    expect(() => env.recordTo(join(TMP, "x.mp4"))).toThrow("IVF");
+    expect(() => env.recordTo(join(TMP, "x.avi"))).toThrow(InvalidArgumentError);
+    expect(() => env.recordTo(join(TMP, "x.avi"))).toThrow(".ivf, .mp4, .mkv or .webm");
     expect(() => env.recordTo("" as string)).toThrow(InvalidArgumentError);
     expect(() => new Env({ source: SYNTH, record: join(TMP, "none", "y.ivf") })).toThrow(FileError);
     env.reset({ seed: 0 });
