@@ -8,7 +8,7 @@
  *    off (after, the shim's default where the SVT-AV1 build allows it).
  * No timing: these are compression numbers, so the machine's load does not change them.
  */
-import { Av1Encoder } from "../../src/codec/av1_encoder";
+import { Av1Encoder, svtVersion } from "../../src/codec/av1_encoder";
 import type { I420Frame } from "../../src/core/frame";
 import { VideoReader } from "../../src/io/reader";
 import { bdRate } from "../../src/metrics/bdrate";
@@ -54,7 +54,7 @@ for (const name of CLIPS) {
   const line = {
     bench: "roi-tax",
     clip: name.replace(/\.\w+$/, ""),
-    svt: "2.3.0",
+    svt: svtVersion().text,
     frames: N,
     crf: RATES,
     switch_off: Av1Encoder.roiSwitchOff,
@@ -75,6 +75,8 @@ const avg = (a: number[]) => Math.round((a.reduce((x, y) => x + y, 0) / a.length
 console.log(
   JSON.stringify({
     bench: "roi-tax-average",
+    svt: svtVersion().text,
+    switch_off: Av1Encoder.roiSwitchOff,
     clips: CLIPS.length,
     zero_map_bytes_per_frame: avg(summary.zeroMapBytes!),
     zero_map_bdrate_psnr_y: avg(summary.zeroMapBd!),

@@ -5,7 +5,9 @@
  *  - warm steps/s: later episodes (best of RUNS), against the same frames through Av1Encoder alone with the
  *    same settings (the encoder's own speed, runs alternated with the Env's), so `ratio` is the share of its
  *    encoder's speed the Env keeps;
- *  - peak RSS of this process after the Env's episodes (before the encoder-alone runs).
+ *  - peak RSS of this process after the Env's episodes (before the encoder-alone runs);
+ *  - steps per CPU-second (user+sys of the process, all threads; best warm episode), which a loaded machine
+ *    disturbs far less than the wall-clock steps/s.
  * The clip: ../shared's seeking_384x288 cropped to 352x288 with ffmpeg into /tmp (lossless Y4M). The seed's own
  * figures (SVT-AV1 3.0.2, measured by issue 9's author on this configuration, not in this run) are given beside.
  * This file runs alone in its process (bench/run.ts), so the RSS is the Env's, Bun's runtime included.
@@ -39,13 +41,17 @@ try {
   }
   const opts: EnvOptions = { source: clip, encoder: SETTINGS, reward: { distortion: "mse" } };
   const rng = new Rng(0);
+  let cpuS = 0; // CPU seconds (user+sys, all threads) of the warm episodes: survives a loaded machine
   const episode = (env: Env): number => {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     env.reset({ seed: 0 });
     for (;;) {
       const [, , te, tr] = env.step(env.actionSpace.sample(rng));
       if (te || tr) break;
     }
+    const c = process.cpuUsage(c0);
+    cpuS = (c.user + c.system) / 1e6;
     return (performance.now() - t0) / 1000;
   };
 
@@ -54,6 +60,7 @@ try {
   episode(env);
   const firstS = (performance.now() - t0) / 1000;
   const warm = [episode(env)];
+  const warmCpu = [cpuS];
   const rssMb = process.resourceUsage().maxRSS / 1024; // kB -> MB
 
   // The encoder alone: the same frames and settings, no reconstruction, no Env around it.
@@ -71,8 +78,8 @@ try {
   const alone: number[] = [];
   for (let r = 0; r < RUNS; r++) {
     // alternate which goes first, so neither always follows the other
-    if (r % 2) alone.push(encoderAlone()), warm.push(episode(env));
-    else warm.push(episode(env)), alone.push(encoderAlone());
+    if (r % 2) alone.push(encoderAlone()), warm.push(episode(env)), warmCpu.push(cpuS);
+    else warm.push(episode(env)), warmCpu.push(cpuS), alone.push(encoderAlone());
   }
   env.close();
   const v = svtVersion();
@@ -85,6 +92,7 @@ try {
     peer: N / Math.min(...alone),
     unit: "steps/s",
     peer_is: "Av1Encoder alone, same frames and settings (fps)",
+    steps_per_cpu_s: Math.round((N / Math.min(...warmCpu)) * 10) / 10,
     first_episode_s: Math.round(firstS * 1000) / 1000,
     peak_rss_mb: Math.round(rssMb),
     seed_reference: SEED_REFERENCE,
