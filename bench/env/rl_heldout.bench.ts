@@ -5,6 +5,7 @@
  * timings: the machine's load does not change them.
  */
 import { evaluatePolicy, HELD_OUT_CLIPS, loadPolicy, sharedClip } from "../../src/env/evaluate";
+import { svtVersion } from "../../src/codec/av1_encoder";
 import { HAVE_SHARED, ROOT, SHARED_DIR } from "../util";
 import { join } from "node:path";
 
@@ -23,6 +24,7 @@ for (const file of SHIPPED) {
     JSON.stringify({
       bench: "rl-heldout-bdrate",
       policy: policy.name,
+      svt: svtVersion().text,
       clips: HELD_OUT_CLIPS.map((c) => c.replace(/\.\w+$/, "")),
       frames: FRAMES,
       bdrate_psnr_y: r(e.average.psnr_y),
