@@ -425,18 +425,33 @@ static void end_svt_init(int have_sched, int policy, const struct sched_param *s
   pthread_mutex_unlock(&svt_global_lock);
 }
 
+/* The preset SVT-AV1 runs: set_param maps the ones above its top preset down ("Preset M%d is mapped to M%d",
+ * a warning our log level hides): 11 in 2.3, 10 in 3.x, 11 in 4.x (12 only in its rtc mode, which we leave
+ * off). Measured: presets 11-13 give one bitstream on 2.3.0 and 4.1.0 (12-13 = 11), and 10-13 on 3.0.2. */
+static int svt_effective_preset(int preset) {
+#if SVT_AV1_CHECK_VERSION(4, 0, 0)
+  const int top = 11;
+#elif SVT_AV1_CHECK_VERSION(3, 0, 0)
+  const int top = 10;
+#else
+  const int top = 11;
+#endif
+  return preset > top ? top : preset;
+}
+
 static void geometry_key(const Params *p, char *out, size_t n) {
   if (!SVT_SHARED_GEOMETRY) {
     out[0] = '\0';
     return;
   }
-  /* The table follows the preset and the super-block size. SVT 2.3-4.0 use 64x64 super-blocks in low delay and
-   * above preset 6 (enc_handle.c, set_param_based_on_input); below that the size also depends on the
+  /* The table follows the preset SVT runs and the super-block size. SVT 2.3-4.0 use 64x64 super-blocks in low
+   * delay and above preset 6 (enc_handle.c, set_param_based_on_input); below that the size also depends on the
    * resolution class and qp, so the key then names size and qp too (stricter than needed, never looser). */
-  if (p->pred == PRED_LOW_DELAY || p->preset > 6)
-    snprintf(out, n, "preset %d", p->preset);
+  const int preset = svt_effective_preset(p->preset);
+  if (p->pred == PRED_LOW_DELAY || preset > 6)
+    snprintf(out, n, "preset %d", preset);
   else
-    snprintf(out, n, "preset %d, random-access, %dx%d, rate control %d, qp %d", p->preset, p->width, p->height, p->rc, p->qp);
+    snprintf(out, n, "preset %d, random-access, %dx%d, rate control %d, qp %d", preset, p->width, p->height, p->rc, p->qp);
 }
 
 /* SVT logs through its own logger, level from SVT_LOG (0 fatal .. 4 debug), read when a handle is
