@@ -24,8 +24,11 @@ export interface YuvFile {
   readonly height: number;
   readonly bitDepth: number;
   readonly frameCount: number;
-  /** Frames 0..end-1, one frame object overwritten in place (as VideoReader's `reuse`). */
-  frames(end?: number): Generator<I420Frame, void, undefined>;
+  /**
+   * Frames 0..end-1, one frame object overwritten in place (as VideoReader's `reuse`). With `lumaOnly` the
+   * chroma planes are not read (they hold zeros): for consumers of luma alone, such as VMAF and SSIM.
+   */
+  frames(end?: number, lumaOnly?: boolean): Generator<I420Frame, void, undefined>;
   close(): void;
 }
 
@@ -99,7 +102,7 @@ export function openYuvFile(path: string, o: { raw: boolean; width?: number; hei
   let open = true;
   return {
     path, width: L.width, height: L.height, bitDepth: L.bitDepth, frameCount: L.frameCount,
-    *frames(end = L.frameCount) {
+    *frames(end = L.frameCount, lumaOnly = false) {
       const c = chromaSize(L.width, L.height);
       const bps = L.bitDepth > 8 ? 2 : 1;
       const ySize = L.width * L.height * bps, cSize = c.width * c.height * bps;
@@ -116,9 +119,10 @@ export function openYuvFile(path: string, o: { raw: boolean; width?: number; hei
       for (let i = 0; i < n; i++) {
         if (!open) throw new FileError(`${path}: read after close`);
         const pos = L.first - L.mark + i * L.step;
+        const want = lumaOnly ? L.mark + ySize : buf.length;
         let done = 0;
-        while (done < buf.length) {
-          const got = readSync(fd, buf, done, buf.length - done, pos + done);
+        while (done < want) {
+          const got = readSync(fd, buf, done, want - done, pos + done);
           if (got === 0) throw new FormatError(`reading frame ${i} of ${path}: file shrank`);
           done += got;
         }

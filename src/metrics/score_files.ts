@@ -60,7 +60,8 @@ interface Input {
   height: number;
   bitDepth: number;
   frameCount: number;
-  frames(end: number): Iterator<I420Frame>;
+  /** lumaOnly: the chroma planes may be left unread (a YuvFile does so) */
+  frames(end: number, lumaOnly: boolean): Iterator<I420Frame>;
   close(): void;
 }
 
@@ -107,8 +108,9 @@ export function scoreFiles(ref: string, dis: string, options: ScoreFilesOptions 
         (o.onFrame as ((r: VmafFrameResult) => void) | undefined)?.(x);
       }
     };
-    const ri = r.frames(n);
-    const di = d.frames(n);
+    // only PSNR reads chroma: without it the raw/Y4M inputs' chroma is not read at all
+    const ri = r.frames(n, !o.psnr);
+    const di = d.frames(n, !o.psnr);
     for (let i = 0; i < n; i++) {
       const a = ri.next(), b = di.next();
       if (a.done || b.done) break;

@@ -65,6 +65,22 @@ describeShared("YuvFile reads what VideoReader reads, without the native library
     writeFileSync(junk, "not a y4m file\n");
     expect(openYuvFile(junk, { raw: false })).toBeNull();
   });
+  test("lumaOnly reads the luma plane alone", () => {
+    const path = sharedPath("clips", "src01_160x90_48f.yuv");
+    const f = openYuvFile(path, { raw: true, width: 160, height: 90 })!;
+    const r = new VideoReader(path, { width: 160, height: 90 });
+    try {
+      const it = r.frames({ reuse: true });
+      for (const a of f.frames(48, true)) {
+        const b = it.next().value!;
+        expect(Buffer.from(a.y as Uint8Array).equals(Buffer.from(b.y as Uint8Array))).toBe(true);
+        expect(a.u.every((x) => x === 0) && a.v.every((x) => x === 0)).toBe(true);
+      }
+    } finally {
+      f.close();
+      r.close();
+    }
+  });
   test("a frame without its FRAME marker is a FormatError", () => {
     const bad = join(dir, "bad.y4m");
     const data = readFileSync(sharedPath("clips", "parkjoy_480x270_10f.y4m"));
