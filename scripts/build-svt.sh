@@ -152,6 +152,10 @@ fi
 cd "$ROOT"
 SO="$BUILD/libav1gym.so"
 OBJ="$BUILD/obj"
+# The metrics-only library: the same objects of lib/metrics and the libav-free part of lib/core, linked without
+# libav or SVT-AV1. The metrics path of the TS side (src/native/ffi.ts, metricsNative) loads it, so scoring raw
+# or Y4M files does not load the ~140 shared objects libav and SVT-AV1 bring (about 100 ms and 25 MB).
+METRICS_OBJS=(core/error core/samples core/threads 'metrics/*')
 pc() { PKG_CONFIG_PATH="$svt_pc_dir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" pkg-config "$@"; }
 mapfile -t sources < <(find lib -name '*.c' -not -path 'lib/build/*' | sort)
 # An SVT-AV1 built without asserts (NDEBUG: it imports no __assert_fail) lets lib/codec/svt.c switch a ROI map
@@ -200,8 +204,15 @@ for src in "${sources[@]}"; do
 done
 [ -n "${AV1GYM_SANITIZE:-}" ] || { (IFS=,; echo "[${commands[*]}]") > "$ROOT/compile_commands.json.tmp" && mv "$ROOT/compile_commands.json.tmp" "$ROOT/compile_commands.json"; }
 
+# (only when lib/metrics exists: a tree without it, such as the build test's, links the one library)
+METRICS_SO="$(dirname "$SO")/libav1gym_metrics.so"
+metrics_objects=()
+if [ -d lib/metrics ]; then
+  for o in "${objects[@]}"; do for m in "${METRICS_OBJS[@]}"; do [[ $o == "$OBJ"/$m.o ]] && metrics_objects+=("$o") && break; done; done
+fi
 relink=0
 [ -f "$SO" ] || relink=1
+[ "${#metrics_objects[@]}" -eq 0 ] || [ -f "$METRICS_SO" ] || relink=1
 for o in "${objects[@]}"; do [ "$o" -nt "$SO" ] && relink=1; done
 [ "${#stale[@]}" -gt 0 ] && relink=1
 if [ "$relink" = 1 ]; then
@@ -227,6 +238,12 @@ if [ "$relink" = 1 ]; then
   fi
   logged cc -shared -pthread -fvisibility=hidden -o "$SO.$$.tmp" "${objects[@]}" "${LDLIBS[@]}" || die "the shim did not link"
   mv "$SO.$$.tmp" "$SO"   # atomic: a running process never dlopens a half-written file
+  if [ "${#metrics_objects[@]}" -gt 0 ]; then
+    # --no-undefined: a metrics source that starts to need libav (or another lib/ file) fails here, not at load
+    logged cc -shared -pthread -fvisibility=hidden -Wl,--no-undefined -o "$METRICS_SO.$$.tmp" "${metrics_objects[@]}" -lm \
+      ${AV1GYM_SANITIZE:+-fsanitize="$AV1GYM_SANITIZE"} || die "the metrics library did not link"
+    mv "$METRICS_SO.$$.tmp" "$METRICS_SO"
+  fi
   stage_end
 fi
 echo "$SO"

@@ -4,10 +4,12 @@
  * `vmaf` tool's psnr_y/cb/cr, float_ssim and float_ms_ssim.
  */
 import { ptr } from "bun:ffi";
-import { check, native } from "../native/ffi";
+import { metricsChecks, metricsNative as native } from "../native/ffi";
 import { PSNR } from "../native/abi";
 import { InvalidArgumentError } from "../core/errors";
 import { validateI420, type I420Frame } from "../core/frame";
+// the metrics-only library: scoring never loads libav or SVT-AV1 (src/native/ffi.ts)
+const { check } = metricsChecks;
 
 export interface PsnrResult {
   /** dB; identical planes give the cap 6·bitDepth+12 (60 dB at 8-bit, 72 dB at 10-bit), as libvmaf (psnr_math.ts). */

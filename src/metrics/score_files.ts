@@ -6,7 +6,9 @@ import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
 import { z } from "zod";
 import { FileError, InvalidArgumentError } from "../core/errors";
-import { VideoReader } from "../io/reader";
+import type { VideoReader } from "../io/reader";
+import { openYuvFile } from "../io/yuv_file";
+import type { I420Frame } from "../core/frame";
 import { parseOptions, percentile, pool, poolFrames, toLibvmafJson, VmafModel, VmafScorer, type PooledMetric, type VmafFrameResult } from "./vmaf";
 
 const RAW = new Set([".yuv", ".raw"]);
@@ -52,13 +54,30 @@ export interface ScoreFilesResult {
   lengthMismatch: boolean;
 }
 
-function openReader(path: string, o: { width?: number; height?: number; pixelFormat?: string }): VideoReader {
-  if (RAW.has(extname(path).toLowerCase())) {
-    if (o.width === undefined || o.height === undefined)
-      throw new InvalidArgumentError(`${path} is raw YUV: give width and height (and pixelFormat for 10-bit, e.g. yuv420p10le)`);
-    return new VideoReader(path, { width: o.width, height: o.height, pixelFormat: o.pixelFormat ?? "yuv420p" });
-  }
-  return new VideoReader(path);
+/** What scoring needs of an input: a YuvFile (raw or Y4M 4:2:0, no native library) or a VideoReader. */
+interface Input {
+  width: number;
+  height: number;
+  bitDepth: number;
+  frameCount: number;
+  /** lumaOnly: the chroma planes may be left unread (a YuvFile does so) */
+  frames(end: number, lumaOnly: boolean): Iterator<I420Frame>;
+  close(): void;
+}
+
+function openReader(path: string, o: { width?: number; height?: number; pixelFormat?: string }): Input {
+  const raw = RAW.has(extname(path).toLowerCase());
+  if (raw && (o.width === undefined || o.height === undefined))
+    throw new InvalidArgumentError(`${path} is raw YUV: give width and height (and pixelFormat for 10-bit, e.g. yuv420p10le)`);
+  const plain = openYuvFile(path, { raw, width: o.width, height: o.height, pixelFormat: o.pixelFormat ?? "yuv420p" });
+  if (plain) return plain;
+  // a container (or a file YuvFile does not take): decoded through libav, which is loaded only now
+  const { VideoReader: Reader } = require("../io/reader") as { VideoReader: typeof VideoReader };
+  const r = raw ? new Reader(path, { width: o.width, height: o.height, pixelFormat: o.pixelFormat ?? "yuv420p" }) : new Reader(path);
+  return {
+    width: r.width, height: r.height, bitDepth: r.metadata.outputBitDepth, frameCount: r.frameCount,
+    frames: (end) => r.frames({ end, reuse: true }), close: () => r.close(),
+  };
 }
 
 /** Scores `dis` against `ref` frame by frame (common prefix when lengths differ). */
@@ -67,15 +86,14 @@ export function scoreFiles(ref: string, dis: string, options: ScoreFilesOptions 
     if (typeof p !== "string" || p.length === 0) throw new InvalidArgumentError(`scoreFiles: ${n} must be a file path`);
   const o = parseOptions(ScoreFilesOptionsSchema, options, "scoreFiles options");
   const r = openReader(ref, o);
-  let d: VideoReader | null = null;
+  let d: Input | null = null;
   let scorer: VmafScorer | null = null;
   try {
     d = openReader(dis, o);
     if (r.width !== d.width || r.height !== d.height)
       throw new InvalidArgumentError(`reference is ${r.width}x${r.height} but distorted is ${d.width}x${d.height}`);
-    const bd = r.metadata.outputBitDepth;
-    if (d.metadata.outputBitDepth !== bd)
-      throw new InvalidArgumentError(`reference is ${bd}-bit but distorted is ${d.metadata.outputBitDepth}-bit`);
+    const bd = r.bitDepth;
+    if (d.bitDepth !== bd) throw new InvalidArgumentError(`reference is ${bd}-bit but distorted is ${d.bitDepth}-bit`);
     const common = Math.min(r.frameCount, d.frameCount);
     const n = Math.min(common, o.frames ?? Infinity);
     scorer = new VmafScorer({
@@ -90,8 +108,9 @@ export function scoreFiles(ref: string, dis: string, options: ScoreFilesOptions 
         (o.onFrame as ((r: VmafFrameResult) => void) | undefined)?.(x);
       }
     };
-    const ri = r.frames({ end: n, reuse: true });
-    const di = d.frames({ end: n, reuse: true });
+    // only PSNR reads chroma: without it the raw/Y4M inputs' chroma is not read at all
+    const ri = r.frames(n, !o.psnr);
+    const di = d.frames(n, !o.psnr);
     for (let i = 0; i < n; i++) {
       const a = ri.next(), b = di.next();
       if (a.done || b.done) break;

@@ -4,7 +4,7 @@
  */
 import { ptr, type Pointer } from "bun:ffi";
 import { z } from "zod";
-import { check, checkHandle, native } from "../native/ffi";
+import { metricsChecks, metricsNative as native } from "../native/ffi";
 import { VF, VMAF } from "../native/abi";
 import { NativeHandle } from "../native/handle";
 import { InvalidArgumentError, StateError } from "../core/errors";
@@ -13,6 +13,8 @@ import { checkPair, msSsim, psnr, ssim } from "./metrics";
 import { defaultModelPath, toModel, VmafModel } from "./vmaf_model";
 
 export { VmafModel, defaultModelPath } from "./vmaf_model";
+// the metrics-only library: scoring never loads libav or SVT-AV1 (src/native/ffi.ts)
+const { check, checkHandle } = metricsChecks;
 
 const FLAG_NEG = VMAF.NEG;
 const FLAG_RESET = VMAF.RESET;

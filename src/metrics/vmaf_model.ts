@@ -7,9 +7,11 @@
 import { ptr, type Pointer } from "bun:ffi";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { checkHandle, native } from "../native/ffi";
+import { metricsChecks, metricsNative as native } from "../native/ffi";
 import { NativeHandle } from "../native/handle";
 import { FileError, FormatError } from "../core/errors";
+// the metrics-only library: scoring never loads libav or SVT-AV1 (src/native/ffi.ts)
+const { checkHandle } = metricsChecks;
 
 /** The SVM inputs, in the order the C side expects them. */
 export const MODEL_FEATURES = ["adm2", "motion2", "vif_scale0", "vif_scale1", "vif_scale2", "vif_scale3"] as const;

@@ -309,6 +309,26 @@ describeShared("scoreFiles", () => {
     }
   }, 60000);
 
+  test("raw files are scored without loading libav or SVT-AV1, and match libvmaf (subprocess)", async () => {
+    const { runIsolated, describeExit } = await import("../helpers/isolated");
+    const r = await runIsolated(`
+      import { scoreFiles } from "SRC/metrics/score_files.ts";
+      const res = scoreFiles(${JSON.stringify(sharedPath("clips", "src01_160x90_48f.yuv"))}, ${JSON.stringify(sharedPath("clips", "src01hrc01_160x90_48f_NFLXdistorted.yuv"))},
+        { width: 160, height: 90, models: ${JSON.stringify(MODEL)}, psnr: true, ssim: true });
+      const maps = require("node:fs").readFileSync("/proc/self/maps", "utf8");
+      const loaded = [...new Set(maps.split("\\n").map((l) => l.split("/").pop()).filter((n) => /^lib(av|sw|Svt|av1gym)/.test(n ?? "")))];
+      console.log(JSON.stringify({ loaded, frames: res.frames.map((f) => [f.vmaf, f.metrics.psnr_y, f.metrics.float_ssim]) }));`);
+    expect(r.exitCode, describeExit(r)).toBe(0);
+    expect(r.result.loaded).toEqual(["libav1gym_metrics.so"]);
+    const expected = JSON.parse(readFileSync(sharedPath("vmaf", "reference", "src01_160x90_48f__NFLXhrc01.json"), "utf8")).frames;
+    expect(r.result.frames.length).toBe(48);
+    r.result.frames.forEach(([vmaf, psnrY, ssimY]: number[], i: number) => {
+      expect(Math.abs(vmaf! - expected[i].vmaf)).toBeLessThan(1e-5);
+      expect(Math.abs(psnrY! - expected[i].psnr_y)).toBeLessThan(1e-5);
+      expect(Math.abs(ssimY! - expected[i].ssim)).toBeLessThan(1e-5);
+    });
+  }, 60000);
+
   test("bad inputs: raw without a size, different sizes, missing files, bad options", async () => {
     const { scoreFiles } = await import("../../src/metrics/score_files");
     const raw = sharedPath("clips", "src01_160x90_48f.yuv");

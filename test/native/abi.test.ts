@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { generate, HEADER, OUTPUT } from "../../scripts/gen-abi";
-import { native } from "../../src/native/ffi";
+import { METRICS_LIBRARY_PATH, METRICS_SYMBOLS, metricsNative, native } from "../../src/native/ffi";
 import { AF, SYMBOLS, SVT_KEY } from "../../src/native/abi";
 import { ANALYSIS_FEATURES } from "../../src/analysis/analysis";
 import { withConfig } from "../../src/native/config";
@@ -43,6 +43,18 @@ test("every symbol of the generated table is exported by the built library", () 
   const nm = Bun.spawnSync(["nm", "-D", "--defined-only", join(ROOT, "lib", "build", "libav1gym.so")]).stdout.toString();
   const exported = nm.split("\n").map((l) => l.split(" ").pop()!).filter((n) => n.startsWith("ag_"));
   expect(exported.sort()).toEqual(Object.keys(SYMBOLS).sort());
+});
+
+test("the metrics library exports its part of the table and needs neither libav nor SVT-AV1", () => {
+  const lib = metricsNative();
+  for (const name of Object.keys(METRICS_SYMBOLS)) expect(typeof (lib as Record<string, unknown>)[name]).toBe("function");
+  const nm = Bun.spawnSync(["nm", "-D", "--defined-only", METRICS_LIBRARY_PATH]).stdout.toString();
+  const exported = nm.split("\n").map((l) => l.split(" ").pop()!).filter((n) => n.startsWith("ag_"));
+  // lib/core's thread helpers come along (vmaf.c uses them); nothing outside the public table
+  for (const n of exported) expect(Object.keys(SYMBOLS)).toContain(n);
+  const needed = Bun.spawnSync(["readelf", "-d", METRICS_LIBRARY_PATH]).stdout.toString().match(/\(NEEDED\).*\[(.*)\]/g) ?? [];
+  expect(needed.length).toBeGreaterThan(0);
+  for (const n of needed) expect(n).not.toMatch(/libav|libsw|Svt/);
 });
 
 test("the TS feature table has the C analysis layout", () => {
