@@ -755,7 +755,9 @@ static void subsample(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, 
 #endif
     for (int j = j0; j < w; j++) {
       uint32_t x = 0, y = 0;
-      for (int k = 0; k < fw; k++) x += filt[k] * rr[k][j], y += filt[k] * dd[k][j];
+      /* in uint32: uint16 * uint16 promotes to int, and scale 3's centre tap (43728) times a sample above
+       * 49109 overflows it (UBSan) */
+      for (int k = 0; k < fw; k++) x += (uint32_t)filt[k] * rr[k][j], y += (uint32_t)filt[k] * dd[k][j];
       a1[j] = x, a2[j] = y;
     }
     for (int j = 0; j < w; j++) {

@@ -8,8 +8,8 @@ import { expect, test } from "bun:test";
 import { resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "..", "..");
-const FILES = ["test/io", "test/codec/encoder_robustness.test.ts", "test/fuzz/vmaf_model_json.test.ts"];
-const PATTERN = "subprocess|fuzz|crash|semi-planar|changes while|damaged|detach|10-bit";
+const FILES = ["test/io", "test/codec/encoder_robustness.test.ts", "test/fuzz/vmaf_model_json.test.ts", "test/metrics/metrics_api.test.ts"];
+const PATTERN = "subprocess|fuzz|crash|semi-planar|changes while|damaged|detach|10-bit|sanitizer";
 
 test.skipIf(process.env.AV1GYM_SANITIZED === "1")("hostile-input tests pass against the ASan + UBSan build of the shim", async () => {
   const p = Bun.spawn(["bash", "scripts/test-sanitized.sh", ...FILES, "-t", PATTERN], {
