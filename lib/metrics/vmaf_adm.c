@@ -925,7 +925,9 @@ static float adm_cm(AgmAdm *s, int w, int h, int scale) {
         int32_t x;
         if (scale == 0) x = s->r[b][ro + j] * i_rf16[b];
         else x = (int32_t)(((int64_t)s->r[b][ro + j] * i_rf32[b] + (1 << 27)) >> 28);
-        x = abs(x) - (thr << sh_sub[b]);
+        /* thr is negative when every neighbour is 0 at scales 1-3 (the masking term rounds to -1): shifted as
+         * unsigned, the same bits as the vector path's _mm_sll_epi32 (a signed left shift of it is UB) */
+        x = abs(x) - (int32_t)((uint32_t)thr << sh_sub[b]);
         if (x < 0) x = 0;
         const int32_t x_sq = (int32_t)(((int64_t)x * x + add_sq[b]) >> sh_sq[b]);
         in[b] += ((int64_t)x_sq * x + add_cub[b]) >> sh_cub[b];

@@ -118,6 +118,30 @@ describe("kernels", () => {
     }
   }, 60000);
 
+  // ADM's masking threshold is negative where a whole neighbourhood is flat at scales 1-3, and was shifted left as
+  // a signed int (UB; the whole suite under UBSan found it on the corpus clips): pillarboxed frames have such
+  // columns at both edges, where the scalar path runs on every machine.
+  test("pillarboxed frames (flat bars): ADM finite, SIMD equal to portable (sanitizer: no negative left shift)", () => {
+    const levels = SIMD_LEVELS.filter((l) => (setMetricsSimd(l), metricsSimdLevel() === l));
+    try {
+      for (const bd of [8, 10]) {
+        const a = pattern(192, 144, bd, 6, 0.02), b = pattern(192, 144, bd, 6, 0.06);
+        for (const f of [a, b])
+          for (let y = 0; y < 144; y++) for (let x = 0; x < 192; x++) if (x < 32 || x >= 160) f.y[y * 192 + x] = 16 << (bd - 8);
+        setMetricsSimd(false);
+        const c = vmafFeatures(a, b);
+        expect(c.adm2).toBeGreaterThan(0.5);
+        expect(c.adm2).toBeLessThanOrEqual(1);
+        for (const l of levels) {
+          setMetricsSimd(l);
+          expect(vmafFeatures(a, b)).toEqual(c);
+        }
+      }
+    } finally {
+      setMetricsSimd(true);
+    }
+  }, 60000);
+
   test("SIMD (AVX2, AVX-512) and portable kernels give identical features", () => {
     // every level the CPU has, against the portable C path; widths around the 16- and 32-column vector steps
     const levels = SIMD_LEVELS.slice(1).filter((l) => (setMetricsSimd(l), metricsSimdLevel() === l));
