@@ -28,11 +28,16 @@ for src in "${sources[@]}"; do
 done
 wait
 for o in "${objects[@]}"; do [ -f "$o" ] || { echo "[build-fuzz] error: $o did not compile" >&2; exit 1; }; done
+harnesses=()
 for h in "$ROOT"/test/fuzz/fuzz_*.c; do
   name=$(basename "$h" .c)
-  # linked aside, then moved: a campaign running the old binary keeps it (no "text file busy")
+  harnesses+=("$name")
+  # linked aside, then moved: a campaign running the old binary keeps it (no "text file busy"); in parallel
   [ "$OUT/$name" -nt "$h" ] && [ "$OUT/$name" -nt "$ROOT/test/fuzz/fuzz_util.h" ] && ! find "$OUT/obj" -name '*.o' -newer "$OUT/$name" | grep -q . && continue
-  clang "${CFLAGS[@]}" -fsanitize=fuzzer -I"$ROOT/test/fuzz" "$h" "${objects[@]}" "${LDLIBS[@]}" -o "$OUT/$name.tmp"
-  mv "$OUT/$name.tmp" "$OUT/$name"
+  rm -f "$OUT/$name.tmp"
+  { clang "${CFLAGS[@]}" -fsanitize=fuzzer -I"$ROOT/test/fuzz" "$h" "${objects[@]}" "${LDLIBS[@]}" -o "$OUT/$name.tmp" && mv "$OUT/$name.tmp" "$OUT/$name"; } &
+  while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
 done
+wait
+for name in "${harnesses[@]}"; do [ -f "$OUT/$name" ] && [ ! -f "$OUT/$name.tmp" ] || { echo "[build-fuzz] error: $name did not link" >&2; exit 1; }; done
 echo "$OUT"

@@ -106,8 +106,10 @@ int32_t ag_codec_string(const char *codec, const uint8_t *data, int32_t size, in
   if (!codec || !out || cap <= 0 || size < 0 || (size > 0 && !data) || length_size < 0 || length_size > 4)
     return ag_fail(AG_E_INVALID, "ag_codec_string: bad arguments");
   out[0] = 0;
-  if (size == 0) return 0;
   int hevc = strcmp(codec, "hevc") == 0;
+  if (!hevc && strcmp(codec, "h264") != 0 && strcmp(codec, "av1") != 0 && strcmp(codec, "vp9") != 0)
+    return ag_fail(AG_E_INVALID, "codec strings are read for h264, hevc, av1 and vp9, not %s", codec);
+  if (size == 0) return 0;
   if (hevc || strcmp(codec, "h264") == 0) {
     AgSps s;
     int r;

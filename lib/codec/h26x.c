@@ -68,10 +68,15 @@ static int parse_h264_sps(const uint8_t *rbsp, size_t n, AgSps *s) {
   s->chroma_format_idc = 1;
   s->bit_depth_luma = s->bit_depth_chroma = 8;
   if (h264_high(s->profile_idc)) {
-    s->chroma_format_idc = (int)ue(&b);
-    if (s->chroma_format_idc == 3) f(&b, 1);
-    s->bit_depth_luma = (int)ue(&b) + 8;
-    s->bit_depth_chroma = (int)ue(&b) + 8;
+    uint32_t chroma = ue(&b);
+    if (chroma == 3) f(&b, 1);
+    uint32_t luma = ue(&b), cdepth = ue(&b);
+    /* 7.4.2.1.1: chroma_format_idc 0..3, bit_depth_*_minus8 0..6; checked before any arithmetic, since ue()
+     * reaches 2^32 - 2 and the avcC record stores these in 2- and 3-bit fields */
+    if (chroma > 3 || luma > 6 || cdepth > 6) return -1;
+    s->chroma_format_idc = (int)chroma;
+    s->bit_depth_luma = (int)luma + 8;
+    s->bit_depth_chroma = (int)cdepth + 8;
   }
   return b.overrun ? -1 : 1;
 }
@@ -110,14 +115,20 @@ static int parse_hevc_sps(const uint8_t *rbsp, size_t n, AgSps *s) {
   s->temporal_id_nested = (int)f(&b, 1);
   hevc_ptl(&b, msl, s);
   ue(&b); /* sps_seq_parameter_set_id */
-  s->chroma_format_idc = (int)ue(&b);
-  if (s->chroma_format_idc == 3) f(&b, 1);
-  s->width = (int)ue(&b);
-  s->height = (int)ue(&b);
+  uint32_t chroma = ue(&b);
+  if (chroma == 3) f(&b, 1);
+  uint32_t width = ue(&b), height = ue(&b);
   if (f(&b, 1)) /* conformance_window_flag */
     for (int i = 0; i < 4; i++) ue(&b);
-  s->bit_depth_luma = (int)ue(&b) + 8;
-  s->bit_depth_chroma = (int)ue(&b) + 8;
+  uint32_t luma = ue(&b), cdepth = ue(&b);
+  /* 7.4.3.2.1: chroma_format_idc 0..3, bit_depth_*_minus8 0..8, picture sizes that fit the int fields;
+   * checked before any arithmetic (ue() reaches 2^32 - 2; hvcC stores these in 2- and 3-bit fields) */
+  if (chroma > 3 || luma > 8 || cdepth > 8 || width > INT32_MAX || height > INT32_MAX) return -1;
+  s->chroma_format_idc = (int)chroma;
+  s->width = (int)width;
+  s->height = (int)height;
+  s->bit_depth_luma = (int)luma + 8;
+  s->bit_depth_chroma = (int)cdepth + 8;
   return b.overrun ? -1 : 1;
 }
 
@@ -224,7 +235,7 @@ int64_t ag_hvcc_build(const uint8_t *annexb, size_t n, uint8_t *out, size_t cap)
     size_t head = o;
     o += 3;
     int k = put_nals(1, annexb, n, types[t], out, cap, &o);
-    if (k < 0) return -1;
+    if (k < 0 || k > 0xffff) return -1; /* numNalus is 16 bits */
     if (k == 0) {
       if (t < 3) return -1; /* VPS, SPS and PPS are required */
       o = head;

@@ -452,7 +452,7 @@ static void horizontal_c(VifScratch *sc, int w, int scale, int j0) {
     for (int q = 0; q < NSTREAM; q++) {
       uint32_t a = 0;
       const int16_t *s = sc->s[q] + j - half;
-      for (int k = 0; k < fw; k++) a += (uint32_t)filt[k] * un16(s[k]);
+      for (int k = 0; k < fw; k++) a += filt[k] * un16(s[k]);
       acc[q] = a;
     }
     sc->o[O_MU1][j] = acc[S_MU1];
@@ -741,7 +741,7 @@ static void subsample(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, 
       if (done >= 0) {
         for (int oj = done; oj < ow; oj++) { /* the last columns from the row buffers */
           uint32_t a = 0, b = 0;
-          for (int k = 0; k < fw; k++) a += (uint32_t)filt[k] * un16(m1[2 * oj - half + k]), b += (uint32_t)filt[k] * un16(m2[2 * oj - half + k]);
+          for (int k = 0; k < fw; k++) a += filt[k] * un16(m1[2 * oj - half + k]), b += filt[k] * un16(m2[2 * oj - half + k]);
           oref[(size_t)oi * ow + oj] = (uint16_t)((a + 32768) >> 16);
           odis[(size_t)oi * ow + oj] = (uint16_t)((b + 32768) >> 16);
         }
@@ -755,6 +755,8 @@ static void subsample(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, 
 #endif
     for (int j = j0; j < w; j++) {
       uint32_t x = 0, y = 0;
+      /* in uint32: uint16 * uint16 promotes to int, and scale 3's centre tap (43728) times a sample above
+       * 49109 overflows it (UBSan) */
       for (int k = 0; k < fw; k++) x += (uint32_t)filt[k] * rr[k][j], y += (uint32_t)filt[k] * dd[k][j];
       a1[j] = x, a2[j] = y;
     }
@@ -775,7 +777,7 @@ static void subsample(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, 
 #endif
     for (int j = jh; j < w; j++) {
       uint32_t a = 0, b = 0;
-      for (int k = 0; k < fw; k++) a += (uint32_t)filt[k] * un16(m1[j - half + k]), b += (uint32_t)filt[k] * un16(m2[j - half + k]);
+      for (int k = 0; k < fw; k++) a += filt[k] * un16(m1[j - half + k]), b += filt[k] * un16(m2[j - half + k]);
       h1[j] = a, h2[j] = b;
     }
     for (int oj = 0; oj < ow; oj++) {

@@ -153,7 +153,7 @@ AVX512 static inline __attribute__((always_inline)) int decimate_row(const uint1
   }
   for (; j < w; j++) {
     uint32_t x = 0, y = 0;
-    for (int k = 0; k < fw; k++) x += (uint32_t)filt[k] * r[k][j], y += (uint32_t)filt[k] * d[k][j];
+    for (int k = 0; k < fw; k++) x += (uint32_t)filt[k] * r[k][j], y += (uint32_t)filt[k] * d[k][j]; /* as vmaf_vif.c */
     m1[j] = (int16_t)(uint16_t)(((x + (1u << (sh - 1))) >> sh) ^ 0x8000);
     m2[j] = (int16_t)(uint16_t)(((y + (1u << (sh - 1))) >> sh) ^ 0x8000);
   }

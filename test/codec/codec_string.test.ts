@@ -14,6 +14,9 @@ import { LavfMuxer, VideoWriter } from "../../src/io/writer";
 import { Av1Encoder } from "../../src/codec/av1_encoder";
 import { synthFrames } from "../../src/io/synth";
 import { firstFields, traceFields } from "../helpers/media";
+import { cString } from "../../src/native/config";
+import { native } from "../../src/native/ffi";
+import { AG } from "../../src/native/abi";
 
 let dir = "";
 beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "av1gym-cs-"))));
@@ -36,6 +39,38 @@ function to10(f: ReturnType<typeof allocI420>) {
   g.u.set(Array.from(f.u, (v) => v * 4));
   g.v.set(Array.from(f.v, (v) => v * 4));
   return g;
+}
+
+/** MSB-first bits, ue(v) Exp-Golomb, rbsp_trailing_bits on done(). */
+class BitWriter {
+  bits: number[] = [];
+  u(v: number, n: number) {
+    for (let i = n - 1; i >= 0; i--) this.bits.push(Math.floor(v / 2 ** i) % 2);
+    return this;
+  }
+  ue(v: number) {
+    const len = Math.floor(Math.log2(v + 1));
+    return this.u(0, len).u(v + 1, len + 1);
+  }
+  done(): number[] {
+    this.bits.push(1);
+    while (this.bits.length % 8) this.bits.push(0);
+    return Array.from({ length: this.bits.length / 8 }, (_, i) => this.bits.slice(8 * i, 8 * i + 8).reduce((a, b) => a * 2 + b, 0));
+  }
+}
+/** Emulation prevention (H.264 7.4.1): 00 00 0x (x <= 3) -> 00 00 03 0x. */
+function escape(b: number[]): number[] {
+  const out: number[] = [];
+  let zeros = 0;
+  for (const v of b) {
+    if (zeros >= 2 && v <= 3) {
+      out.push(3);
+      zeros = 0;
+    }
+    out.push(v);
+    zeros = v === 0 ? zeros + 1 : 0;
+  }
+  return out;
 }
 
 const hex = (n: number) => n.toString(16).toUpperCase().padStart(2, "0");
@@ -128,11 +163,38 @@ describe("codec strings read from the produced bitstream", () => {
       expect(cs).toBe(h <= 576 ? `${short}.00.02.02.06.00` : short);
     }, 60_000);
 
+  // Found by fuzz_h26x: an SPS whose chroma format or bit depth is out of the standard's range was read (the
+  // bit depth as ue() + 8, a signed overflow for 2^31 - 1) and produced a codec string; it is corrupt.
+  test("an SPS with an out-of-range chroma format or bit depth is a FormatError, an in-range one a string", () => {
+    const sps = (hevc: boolean, chroma: number, depth: number) => {
+      const w = new BitWriter();
+      if (hevc) {
+        w.u(0x4201, 16).u(0, 4).u(0, 3).u(1, 1); // NAL header (type 33), vps id, max_sub_layers_minus1 0, nesting
+        w.u(0, 2).u(0, 1).u(1, 5).u(0x60000000, 32).u(0, 24).u(0, 24).u(93, 8); // profile_tier_level: Main, L3.1
+        w.ue(0).ue(chroma).ue(64).ue(48).u(0, 1).ue(depth).ue(depth); // id, chroma, size, no window, depths
+      } else {
+        w.u(0x67, 8).u(100, 8).u(0, 8).u(30, 8); // NAL header (type 7), High, constraints, level 3.0
+        w.ue(0).ue(chroma);
+        if (chroma === 3) w.u(0, 1);
+        w.ue(depth).ue(depth);
+      }
+      return new Uint8Array([0, 0, 0, 1, ...escape(w.done())]);
+    };
+    expect(codecStringOf("h264", sps(false, 1, 2))).toBe("avc1.64001E");
+    expect(codecStringOf("hevc", sps(true, 1, 2))).toBe("hvc1.1.6.L93");
+    for (const [chroma, depth] of [[1, 7], [4, 0], [1, 0x7fffffff]])
+      expect(() => codecStringOf("h264", sps(false, chroma, depth))).toThrow(FormatError);
+    for (const [chroma, depth] of [[1, 9], [4, 0], [1, 0x7fffffff]])
+      expect(() => codecStringOf("hevc", sps(true, chroma, depth))).toThrow(FormatError);
+  });
+
   test("bad data: FormatError for a corrupt VP9 frame, empty string without parameter sets, typed error for an unknown codec", () => {
     expect(() => codecStringOf("vp9", new Uint8Array([0xff, 0xff, 0xff]))).toThrow(FormatError);
     expect(codecStringOf("h264", new Uint8Array([0, 0, 1, 0x65, 0x88]))).toBe("");
     expect(codecStringOf("av1", new Uint8Array(0))).toBe("");
     expect(() => codecStringOf("mpeg2" as never, new Uint8Array(4))).toThrow(InvalidArgumentError);
+    // the native side refuses an unknown codec even without data (found by fuzz_codec_string: it returned "none")
+    expect(native().ag_codec_string(cString("mpeg2"), null, 0, 0, 30, 1, new Uint8Array(8), 8)).toBe(AG.E_INVALID);
     // Random bytes never crash the parsers.
     let seed = 7;
     for (let i = 0; i < 300; i++) {

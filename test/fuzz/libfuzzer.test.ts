@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "..", "..");
-const HARNESSES = ["reader", "raw_y4m", "ivf", "obu", "vmaf_model"];
+const HARNESSES = ["reader", "raw_y4m", "ivf", "obu", "vmaf_model", "h26x", "codec_string"];
 const HAVE_CLANG = Bun.spawnSync(["sh", "-c", "command -v clang"]).exitCode === 0;
 const SECONDS = Number(process.env.AV1GYM_FUZZ_SECONDS ?? 30);
 if (!HAVE_CLANG) console.warn("[av1gym tests] clang not found: skipping the libFuzzer harnesses (apt-get install clang)");

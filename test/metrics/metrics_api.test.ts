@@ -102,6 +102,46 @@ describe("kernels", () => {
     }
   }, 60000);
 
+  // The scale-3 VIF filter's centre tap (43728) times a bright scale-2 sample overflowed int (the full suite under
+  // the sanitizer found it on real clips); here near-white frames, in the sanitized run too (the name says so).
+  test("near-white frames: every VIF scale finite, 1 for identical frames (sanitizer: no integer overflow)", () => {
+    for (const bd of [8, 10]) {
+      const a = pattern(176, 144, bd, 5, 0.01), b = pattern(176, 144, bd, 5, 0.04);
+      const max = (1 << bd) - 1;
+      for (const p of [a.y, b.y]) for (let i = 0; i < p.length; i++) p[i] = max - (p[i]! >> 3); // within 1/16 of white
+      const same = vmafFeatures(a, a), diff = vmafFeatures(a, b);
+      for (const k of ["vif_scale0", "vif_scale1", "vif_scale2", "vif_scale3"] as const) {
+        expect(same[k]).toBeCloseTo(1, 4);
+        expect(diff[k]).toBeGreaterThan(0.5); // NaN fails too
+        expect(diff[k]).toBeLessThan(1.05);
+      }
+    }
+  }, 60000);
+
+  // ADM's masking threshold is negative where a whole neighbourhood is flat at scales 1-3, and was shifted left as
+  // a signed int (UB; the whole suite under UBSan found it on the corpus clips): pillarboxed frames have such
+  // columns at both edges, where the scalar path runs on every machine.
+  test("pillarboxed frames (flat bars): ADM finite, SIMD equal to portable (sanitizer: no negative left shift)", () => {
+    const levels = SIMD_LEVELS.filter((l) => (setMetricsSimd(l), metricsSimdLevel() === l));
+    try {
+      for (const bd of [8, 10]) {
+        const a = pattern(192, 144, bd, 6, 0.02), b = pattern(192, 144, bd, 6, 0.06);
+        for (const f of [a, b])
+          for (let y = 0; y < 144; y++) for (let x = 0; x < 192; x++) if (x < 32 || x >= 160) f.y[y * 192 + x] = 16 << (bd - 8);
+        setMetricsSimd(false);
+        const c = vmafFeatures(a, b);
+        expect(c.adm2).toBeGreaterThan(0.5);
+        expect(c.adm2).toBeLessThanOrEqual(1);
+        for (const l of levels) {
+          setMetricsSimd(l);
+          expect(vmafFeatures(a, b)).toEqual(c);
+        }
+      }
+    } finally {
+      setMetricsSimd(true);
+    }
+  }, 60000);
+
   test("SIMD (AVX2, AVX-512) and portable kernels give identical features", () => {
     // every level the CPU has, against the portable C path; widths around the 16- and 32-column vector steps
     const levels = SIMD_LEVELS.slice(1).filter((l) => (setMetricsSimd(l), metricsSimdLevel() === l));
