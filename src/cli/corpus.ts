@@ -102,7 +102,8 @@ async function workerCommand(argv: string[]): Promise<number> {
       log: (line) => console.error(`av1gym corpus worker: ${line}`),
     });
     for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => void w.close());
-    console.error(`av1gym corpus worker: taking cells from ${a.queue}`);
+    console.error(`av1gym corpus worker: starting (${a.queue})`);
+    void w.ready.then(() => console.error(`av1gym corpus worker: ready, taking cells from ${a.queue}`));
     await w.closed;
     return 0;
   } catch (e) {
