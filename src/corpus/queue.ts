@@ -46,6 +46,8 @@ export interface QueueOptions {
    * while it was away) and for jobs a Redis restart without persistence lost.
    */
   sweepMs?: number;
+  /** Where to say that Redis cannot be reached (each different error once a minute); nothing by default. */
+  log?: (line: string) => void;
 }
 
 const DEFAULT_NAME = "av1gym-corpus";
@@ -65,6 +67,17 @@ interface JobResult {
   queuedAt: number;
   startedAt: number;
   endedAt: number;
+}
+
+/** A log of Redis errors that says each one once a minute at most (a retrying client repeats them every 2 s). */
+function errorLog(log: ((line: string) => void) | undefined, url: string): (e: Error) => void {
+  const said = new Map<string, number>();
+  return (e) => {
+    const now = Date.now();
+    if (!log || now - (said.get(e.message) ?? -Infinity) < 60_000) return;
+    said.set(e.message, now);
+    log(`Redis at ${url}: ${e.message} (retrying)`);
+  };
 }
 
 /** ioredis options from a redis:// URL; the connection retries for ever (workers must outlive a Redis restart). */
@@ -104,10 +117,13 @@ export async function runCorpusQueued(
   const redo = new Set([...ids].filter((id) => (force ? existing.done.has(id) : existing.failed.has(id))));
   if (redo.size) dropCells(out, redo);
   const pending = new Map(cells.filter((c) => !existing.done.has(c.id) || redo.has(c.id)).map((c) => [jobId(c), c]));
+  const ours = new Set(cells.map(jobId));
   const writer = new RowsWriter(out); // an unwritable output fails before anything is enqueued
   const connection = connectionFromUrl(qo.url);
   const name = qo.name ?? DEFAULT_NAME;
   const queue = new Queue(name, { connection, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
+  const onError = errorLog(qo.log, qo.url);
+  queue.on("error", onError);
   let events: QueueEvents | null = null;
   const start = performance.now();
   let finished = cells.length - pending.size;
@@ -173,9 +189,11 @@ export async function runCorpusQueued(
     const completed = await queue.getRanges(["completed"], 0, -1);
     const failedIds = await queue.getRanges(["failed"], 0, -1);
     const open = new Set(await queue.getRanges(["wait", "paused", "active", "delayed", "prioritized", "waiting-children"], 0, -1));
-    for (const id of completed.filter((id) => pending.has(id))) {
-      const job = await Job.fromId(queue, id);
-      if (job) landCompleted(id, job.returnvalue);
+    for (const id of completed) {
+      if (pending.has(id)) {
+        const job = await Job.fromId(queue, id);
+        if (job) landCompleted(id, job.returnvalue);
+      } else if (ours.has(id)) removals.push(queue.remove(id).catch(() => {})); // landed by a coordinator killed before it removed the job
     }
     for (const id of failedIds.filter((id) => pending.has(id))) await settleFailed(id);
     const seen = new Set([...completed, ...failedIds]);
@@ -194,7 +212,7 @@ export async function runCorpusQueued(
       events = new QueueEvents(name, { connection, lastEventId: last });
       events.on("completed", ({ jobId: id, returnvalue }) => landCompleted(id, returnvalue));
       events.on("failed", ({ jobId: id }) => void settleFailed(id).catch(() => {}));
-      events.on("error", () => {}); // reconnects by itself; the sweep covers what it missed
+      events.on("error", onError); // reconnects by itself; the sweep covers what it missed
       await events.waitUntilReady();
       await enqueue([...pending.values()]);
     }
@@ -243,7 +261,7 @@ function sourceIdentity(path: string): string {
 }
 
 /** A worker: takes cells from the queue, `concurrency` at a time, until closed. */
-export function startQueueWorker(o: QueueOptions & { concurrency?: number; log?: (line: string) => void }): WorkerHandle {
+export function startQueueWorker(o: QueueOptions & { concurrency?: number }): WorkerHandle {
   const concurrency = o.concurrency ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
     throw new InvalidArgumentError(`concurrency must be an integer 1..64 (got ${concurrency})`);
@@ -279,12 +297,13 @@ export function startQueueWorker(o: QueueOptions & { concurrency?: number; log?:
       maxStalledCount: 2,
     },
   );
-  worker.on("error", (e) => log(`queue error: ${e.message}`));
+  worker.on("error", errorLog(o.log, o.url));
   let closing: Promise<void> | null = null;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
+  const warmed = pool.warm();
   const ready = (async () => {
-    await pool.warm();
+    await warmed;
     if (closing) return;
     void worker.run().catch((e: Error) => log(`queue error: ${e.message}`));
     await worker.waitUntilReady();
@@ -294,7 +313,7 @@ export function startQueueWorker(o: QueueOptions & { concurrency?: number; log?:
     closed,
     close() {
       closing ??= (async () => {
-        await ready.catch(() => {});
+        await warmed; // not `ready`: with Redis unreachable that never comes, and stopping must still work
         await worker.close().catch(() => {});
         pool.close();
         resolveClosed();
