@@ -11,9 +11,10 @@
  * - corpus-queue-workers: 2 single-job workers vs 1, the run alone (`ours`: workers started and ready, as
  *   workers that serve many runs are) and with the workers' start-up (`with_startup_x`); beside them the
  *   same round's local jobs ratio and the ideal (the cells' CPU time over 2 cores).
- * - corpus-queue-overhead: (1 queued worker - local jobs 1) / cells in ms, without start-up on either side
- *   (`ours`), with it (`with_startup_ms`), and outside the cells (each run's cell times taken out, which
- *   survives load); per job, the worker's own time and the collection latency from the jobs' timestamps.
+ * - corpus-queue-overhead: (1 queued worker - local jobs 1) / cells in ms, on the time outside cells (each
+ *   run's cell times taken out), without start-up on either side (`ours`) and with it; the plain wall-time
+ *   differences; per job, the worker's own time and the collection latency from the jobs' timestamps; the
+ *   CPU time the queue's processes add per cell.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Subprocess } from "bun";
@@ -213,12 +214,15 @@ else {
       const perJob = R.flatMap((r) => r.q1.timings);
       report({
         bench: "corpus-queue-overhead",
-        // (1 queued worker - local jobs 1) / cells: the run alone (local without its cell process's start-up,
-        // the worker's started before), and with each side's whole start-up
-        ours: m((r) => ((r.q1.s - (r.l1.s - r.l1.startupS)) / cells) * 1000),
-        with_startup_ms: m((r) => ((r.q1.startupS + r.q1.s - r.l1.s) / cells) * 1000),
-        // the same with each run's cell times taken out (what load does to cells cancels): time outside cells
-        outside_cells_ms: m((r) => ((r.q1.s - cellWallS(r.q1) - (r.l1.s - r.l1.startupS - cellWallS(r.l1))) / cells) * 1000),
+        // (1 queued worker - local jobs 1) / cells, on the time outside cells: each run's wall time less its
+        // cells' own (timed in the cell processes), so that cells running a little faster or slower in one run
+        // (a few % of a 10 s grid is 10+ ms a cell) do not pass for the queue's cost. Without start-up on either
+        // side (`ours`: the local runner's cell process start, timed by it, taken out; the worker started before),
+        // and with each side's whole start-up; `wall_*` are the plain differences of the runs' wall times.
+        ours: m((r) => ((r.q1.s - cellWallS(r.q1) - (r.l1.s - r.l1.startupS - cellWallS(r.l1))) / cells) * 1000),
+        with_startup_ms: m((r) => ((r.q1.startupS + r.q1.s - cellWallS(r.q1) - (r.l1.s - cellWallS(r.l1))) / cells) * 1000),
+        wall_diff_ms: m((r) => ((r.q1.s - (r.l1.s - r.l1.startupS)) / cells) * 1000),
+        wall_diff_with_startup_ms: m((r) => ((r.q1.startupS + r.q1.s - r.l1.s) / cells) * 1000),
         unit: "ms/cell", target: 20, cells, rounds: ROUNDS, load,
         queued_1_worker_s: m((r) => r.q1.s), local_jobs1_s: m((r) => r.l1.s), local_startup_s: m((r) => r.l1.startupS),
         worker_startup_s: m((r) => r.q1.startupS),
