@@ -63,10 +63,11 @@ export function parseEncoderArg(s: string): { name: string; label?: string; opti
 export const WORKER_USAGE = `usage: av1gym corpus worker --queue redis://HOST:PORT/DB [--concurrency N] [--queue-name NAME]
                            [--lock-ms MS] [--stalled-ms MS]
 
-  Takes corpus cells from the queue and runs them (N at a time, default 1) until stopped (SIGINT/SIGTERM
-  let the running cells finish). Sources are read by path: this machine must see them where the
-  coordinator does. A worker silent for --lock-ms (default 30000) is taken as dead and its cell given to
-  another; workers look for such cells every --stalled-ms (default 5000).`;
+  Takes corpus cells from the queue and runs them (N at a time, default 1, each slot a cell process started
+  once) until stopped (SIGINT/SIGTERM let the running cells finish); prints "ready" once it takes cells.
+  Sources are read by path: this machine must see them where the coordinator does. A worker silent for
+  --lock-ms (default 30000) is taken as dead and its cell given to another; workers look for such cells
+  every --stalled-ms (default 5000).`;
 
 async function workerCommand(argv: string[]): Promise<number> {
   let a;
@@ -102,7 +103,8 @@ async function workerCommand(argv: string[]): Promise<number> {
       log: (line) => console.error(`av1gym corpus worker: ${line}`),
     });
     for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => void w.close());
-    console.error(`av1gym corpus worker: taking cells from ${a.queue}`);
+    console.error(`av1gym corpus worker: starting (${a.queue})`);
+    void w.ready.then(() => console.error(`av1gym corpus worker: ready, taking cells from ${a.queue}`));
     await w.closed;
     return 0;
   } catch (e) {
@@ -153,7 +155,7 @@ export async function corpusCommand(argv: string[]): Promise<number> {
       grid[name] = values.split(",").map((v) => num("grid", v));
     }
     const run = a.queue
-      ? (o: Parameters<typeof runCorpus>[0]) =>
+      ? ({ jobs: _jobs, ...o }: Parameters<typeof runCorpus>[0]) => // workers run the cells: --jobs is theirs (--concurrency)
           import("../corpus/queue").then((q) =>
             q.runCorpusQueued({
               ...o,
@@ -161,6 +163,7 @@ export async function corpusCommand(argv: string[]): Promise<number> {
                 url: a.queue!,
                 ...(a.attempts ? { attempts: num("attempts", a.attempts) } : {}),
                 ...(a["queue-name"] ? { name: a["queue-name"] } : {}),
+                log: (line: string) => console.error(`av1gym corpus: ${line}`),
               },
             }),
           )

@@ -31,6 +31,30 @@ export interface CorpusResult {
   failed: number;
   /** Lines of the existing output that are not rows (reported, left in place). */
   problems: RowsProblem[];
+  /** What each cell that ran cost, in the order they finished. */
+  timings: CellTiming[];
+  /** Local runs: the time spent starting the cell processes (and loading the native library) before any cell ran. */
+  startupMs?: number;
+}
+
+/**
+ * A cell's cost: wall and CPU time of the cell itself in its worker process (0 when that process died);
+ * through the queue also the job's times, from the clocks of the machines involved (BullMQ's job timestamps).
+ */
+export interface CellTiming {
+  cell: string;
+  wallMs: number;
+  cpuMs: number;
+  queue?: {
+    /** Enqueued (or last retried) until a worker took it. */
+    waitMs: number;
+    /** Taken until finished, on the worker: the cell plus the worker's own work on the job. */
+    jobMs: number;
+    /** Finished until the coordinator had written its rows. */
+    collectMs: number;
+    /** Which worker ran it (host:pid). */
+    worker?: string;
+  };
 }
 
 export async function runCorpus(spec: CorpusSpec & RunCorpusOptions): Promise<CorpusResult> {
@@ -50,12 +74,21 @@ export async function runCorpus(spec: CorpusSpec & RunCorpusOptions): Promise<Co
   const start = performance.now();
   let finished = cells.length - todo.length;
   let failed = 0;
+  const timings: CellTiming[] = [];
   const pool = new CellPool(Math.min(jobs, Math.max(todo.length, 1)));
+  let startupMs = 0;
   try {
+    // Every cell process starts at once (as the first cells would), timed apart from the cells.
+    if (todo.length) {
+      const t0 = performance.now();
+      await pool.warm();
+      startupMs = performance.now() - t0;
+    }
     await Promise.all(
       todo.map(async (cell: CellSpec) => {
-        const rows = await pool.run(cell, { keepEncodes });
+        const { rows, wallMs, cpuMs } = await pool.run(cell, { keepEncodes });
         writer.appendCell(rows);
+        timings.push({ cell: cell.id, wallMs, cpuMs });
         if (rows[rows.length - 1]?.type === "error") failed++;
         finished++;
         onCell?.({ cell, rows, done: finished, total: cells.length, elapsedS: (performance.now() - start) / 1000 });
@@ -65,7 +98,7 @@ export async function runCorpus(spec: CorpusSpec & RunCorpusOptions): Promise<Co
     pool.close();
     writer.close();
   }
-  return { out, cells: cells.length, skipped: cells.length - todo.length, ran: todo.length, failed, problems: existing.problems };
+  return { out, cells: cells.length, skipped: cells.length - todo.length, ran: todo.length, failed, problems: existing.problems, timings, startupMs };
 }
 
 /** Rewrites the output without the given cells' rows (atomically: a temporary file renamed over it). */

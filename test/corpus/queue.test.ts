@@ -13,7 +13,7 @@ import { runCorpus } from "../../src/corpus/runner";
 import { connectionFromUrl, runCorpusQueued } from "../../src/corpus/queue";
 import { readRows } from "../../src/corpus/rows_file";
 import { REDIS_SERVER, startRedis, type TestRedis } from "../helpers/redis";
-import { comparable, rawSource, writeRawSource } from "./fixtures";
+import { comparable, H, rawSource, W, writeRawSource } from "./fixtures";
 
 const CLI = resolve(import.meta.dir, "..", "..", "src", "cli", "main.ts");
 if (!REDIS_SERVER) console.warn("[queue.test] redis-server not installed (apt-get install redis-server): skipped");
@@ -90,6 +90,34 @@ describe.skipIf(!REDIS_SERVER)("corpus on BullMQ/Redis", () => {
     const rows = readRows(out).rows;
     expect(rows.filter((x) => x.type === "cell").length).toBe(8);
     expect(comparable(rows as never)).toEqual(local);
+    await stopWorkers();
+  }, 300_000);
+
+  test("a coordinator SIGKILLed mid-run: the next one collects the cells finished meanwhile; every row exactly once", async () => {
+    const out = join(dir, "coordinator.jsonl");
+    const name = queueName("coord");
+    startWorkerNamed(name);
+    // The coordinator as a user starts it (the grid's raw sources as command-line options).
+    const args = ["corpus", ...grid.sources.flatMap((s) => ["--source", s.path]), "--width", String(W), "--height", String(H), "--fps", "25",
+      "--encoder", "av1:preset=12", "--cq", grid.cq.join(","), "--out", out, "--queue", redis.url, "--queue-name", name];
+    const first = Bun.spawn(["bun", CLI, ...args], { stdout: "ignore", stderr: "ignore" });
+    for (let i = 0; i < 3000 && readRows(out).done.size === 0; i++) await Bun.sleep(10);
+    first.kill("SIGKILL");
+    await first.exited;
+    // Cells the worker finishes while no coordinator runs stay in Redis until the next coordinator takes them.
+    const q = new Queue(name, { connection: connectionFromUrl(redis.url) });
+    const finishedAway = async () => {
+      const done = readRows(out).done;
+      return (await q.getRanges(["completed"], 0, -1)).filter((id) => !done.has(id.slice("cell-".length)));
+    };
+    for (let i = 0; i < 3000 && (await finishedAway()).length === 0; i++) await Bun.sleep(10);
+    expect((await finishedAway()).length).toBeGreaterThan(0);
+    const r = await runCorpusQueued({ ...grid, out, queue: { url: redis.url, name } });
+    expect(r.failed).toBe(0);
+    expect(r.ran).toBeLessThan(8);
+    expect(comparable(readRows(out).rows as never)).toEqual(local);
+    expect(await q.getJobCountByTypes("waiting", "active", "completed", "failed", "delayed")).toBe(0);
+    await q.close();
     await stopWorkers();
   }, 300_000);
 

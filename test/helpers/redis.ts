@@ -12,6 +12,8 @@ export const REDIS_SERVER = Bun.which("redis-server");
 export interface TestRedis {
   url: string;
   port: number;
+  /** The server's process id (changes on restart). */
+  readonly pid: number;
   /** Stops the server (SIGTERM: it writes its data) and starts it again on the same port and directory. */
   restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -79,6 +81,9 @@ export async function startRedis(): Promise<TestRedis> {
   return {
     url: `redis://127.0.0.1:${port}/0`,
     port,
+    get pid() {
+      return (proc as Subprocess | null)?.pid ?? 0;
+    },
     async restart(downMs = 500) {
       await halt();
       await Bun.sleep(downMs);
