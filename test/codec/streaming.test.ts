@@ -122,6 +122,36 @@ describe("StreamingEncoder", () => {
     expect(existsSync(join(gone, "a.mp4"))).toBe(false);
   }, 120_000);
 
+  test("workers and their frame slots serve the next episode: frames of another size arrive intact", async () => {
+    await using se = new StreamingEncoder({ codec: "libx264", preset: "ultrafast", quality: { crf: 0 }, policy: "block", queue: 4 });
+    const lumas = (path: string) =>
+      Bun.spawnSync(["ffmpeg", "-v", "error", "-i", path, "-vf", "signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-", "-f", "null", "-"])
+        .stdout.toString().split("\n").filter((l) => l.includes("YAVG")).map((l) => Number(l.split("=")[1]));
+    for (const [ep, w, h] of [["reuse1", W, H], ["reuse2", 96, 64], ["reuse3", W, H]] as const) {
+      se.startEpisode(["cam"], join(dir, ep));
+      const d = new Uint8Array(w * h * 3);
+      // grey levels the encoder cannot confuse: BT.601 limited range luma 16 + 219 v / 255
+      for (let i = 0; i < 12; i++) expect(se.feed("cam", { data: d.fill(10 + 20 * i), width: w, height: h, channels: 3 })).toBe(true);
+      const r = await se.finishEpisode();
+      const y = lumas(r.cam!.path);
+      expect(y.length).toBe(12);
+      y.forEach((v, i) => expect(Math.abs(v - (16 + (219 * (10 + 20 * i)) / 255))).toBeLessThan(1.5));
+    }
+  }, 120_000);
+
+  test("an idle recorder (episode finished, close() forgotten) does not keep the process alive", () => {
+    const script = `
+      import { StreamingEncoder } from ${JSON.stringify(resolve(import.meta.dir, "../../src/codec/streaming.ts"))};
+      const se = new StreamingEncoder({ codec: "libx264", preset: "ultrafast" });
+      se.startEpisode(["cam"], ${JSON.stringify(join(dir, "idle"))});
+      se.feed("cam", { data: new Uint8Array(${W * H * 3}), width: ${W}, height: ${H}, channels: 3 });
+      const r = await se.finishEpisode();
+      console.log("finished", r.cam.frames);`;
+    const p = Bun.spawnSync(["bun", "-e", script], { timeout: 60_000 });
+    expect(p.stdout.toString()).toContain("finished 1");
+    expect(p.exitCode).toBe(0);
+  }, 120_000);
+
   test("fragmented MP4: a process killed mid-episode leaves every completed fragment playable", async () => {
     const ep = join(dir, "killed");
     const script = `
