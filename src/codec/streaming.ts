@@ -23,7 +23,7 @@ import { InvalidArgumentError, StateError, StreamError } from "../core/errors";
 import type { I420Frame } from "../core/frame";
 import type { Nv12Frame } from "./video_encoder";
 import type { ChannelSummary } from "./channel_stats";
-import { CONTROL_BYTES, IN_FLIGHT, readFailure, type FrameKind, type StreamMessage, type StreamReply } from "./streaming_protocol";
+import { CONTROL_BYTES, FAILED, IN_FLIGHT, readFailure, type FrameKind, type StreamMessage, type StreamReply } from "./streaming_protocol";
 
 /** A packed camera frame: HWC (default) or CHW, 8-bit or float in [0, 1]. */
 export interface CameraFrame {
@@ -243,7 +243,8 @@ export class StreamingEncoder implements AsyncDisposable {
 
   /** Throws when the stream's encoder failed: read from the shared block, so a synchronous loop sees it too. */
   #checkFailed(s: Stream): void {
-    const msg = s.error?.message ?? readFailure(s.control);
+    // the flag first: readFailure allocates, and this runs on every feed()
+    const msg = s.error?.message ?? (Atomics.load(s.counter, FAILED) === 0 ? null : readFailure(s.control));
     if (msg !== null) throw new StreamError(s.key, `stream ${s.key}: the encoder failed: ${msg}`, { cause: s.error ?? new Error(msg) });
   }
 
