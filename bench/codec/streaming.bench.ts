@@ -14,7 +14,7 @@
  * target < 5 %), frames dropped over 10 s of recording, and feed()'s wall time next to one plain copy of the
  * same frame made in the same loop (feed() should cost about one copy).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StreamingEncoder, type FeedFrame } from "../../src/codec/streaming";
@@ -44,6 +44,7 @@ const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
+const load = () => Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
 const pct = (a: number[], q: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * q))]!;
 
@@ -124,17 +125,17 @@ for (const [codec, preset] of [["libx264", "veryfast"], ["av1", 12]] as const) {
     const peer = directCpu.reduce((a, b) => a + b) / (ROUNDS * framesPerRound);
     report({
       bench: "streaming-cpu-per-frame", codec, preset, cameras: CAMS, size: `${W}x${H}`, fps: FPS,
-      ours, peer, unit: "ms/frame", overhead_pct: Math.round((ours / peer - 1) * 1000) / 10,
+      ours, peer, unit: "ms/frame", load: load(), overhead_pct: Math.round((ours / peer - 1) * 1000) / 10,
       rounds: streamCpu.map((s, r) => Math.round(((s / streamFrames[r]!) / (directCpu[r]! / framesPerRound) - 1) * 1000) / 10),
       note: "process CPU per frame, StreamingEncoder (ours) vs VideoWriter on the loop's thread (peer), same frames, settings and real-time loop, A/B/A/B; rounds: overhead % per A/B pair",
     });
     report({
       bench: "streaming-realtime", codec, preset, cameras: CAMS, size: `${W}x${H}`, fps: FPS, seconds: ROUNDS * HALF_S,
-      ours: dropped, unit: "frames dropped", encoded, expected: ROUNDS * framesPerRound,
+      ours: dropped, unit: "frames dropped", load: load(), encoded, expected: ROUNDS * framesPerRound,
     });
     report({
       bench: "streaming-feed", codec, frame: codec === "av1" ? "I420" : "RGB HWC u8",
-      ours: median(feedUs), peer: median(copyUs), unit: "us", ours_p99: Math.round(pct(feedUs, 0.99)), peer_p99: Math.round(pct(copyUs, 0.99)),
+      ours: median(feedUs), peer: median(copyUs), unit: "us", load: load(), ours_p99: Math.round(pct(feedUs, 0.99)), peer_p99: Math.round(pct(copyUs, 0.99)),
       startup_cpu_ms: Math.round(warmCpu - (FPS * CAMS * peer)),
       note: "median wall time of feed() vs one plain copy of the same frame in the same loop; startup_cpu_ms: the workers' start-up CPU (warm-up episode minus its frames at the direct rate)",
     });
