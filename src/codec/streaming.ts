@@ -1,10 +1,17 @@
 /**
  * StreamingEncoder: records episodes from several cameras at once, as the robot-learning system this
  * project replaces does. Each stream (camera key) has a Bun Worker that encodes its frames into a file;
- * `feed()` copies the frame once and posts it, so the caller's loop is never stalled by an encoder. Each
- * stream's queue is bounded (`queue` frames in flight): when it is full `feed()` drops the frame and counts
- * it (`policy: "drop"`, the default) or waits for a free slot (`"block"`). A stream whose encoder failed
- * makes the next `feed()` to it throw a StreamError carrying the cause.
+ * `feed()` copies the frame once into a slot of shared memory and tells the worker, so the caller's loop is
+ * never stalled by an encoder. Each stream's queue is bounded (`queue` frames in flight): when it is full
+ * `feed()` drops the frame and counts it (`policy: "drop"`, the default) or waits for a free slot
+ * (`"block"`). A stream whose encoder failed makes the next `feed()` to it throw a StreamError carrying the
+ * cause.
+ *
+ * Why slots are reused rather than a fresh buffer transferred per frame: a fresh 900 KB ArrayBuffer a frame
+ * cost ~1.7 ms of CPU (allocation, page faults, collection) against ~50 us for a copy into memory already
+ * mapped, which was most of the recorder's overhead over encoding directly. Workers and their slots outlive
+ * an episode (idle workers are unref'd): starting a worker (a JS heap, the native libraries) costs ~130 ms
+ * CPU, and the first write into a new slot costs a page fault per few pages (~0.5 ms for 640x480 RGB).
  *
  * Frames: HWC RGB/RGBA Uint8Array, CHW, or Float32Array in [0, 1] ({ data, width, height, channels,
  * layout }), or I420 / NV12 frames. Conversions happen in the worker.
@@ -16,7 +23,7 @@ import { InvalidArgumentError, StateError, StreamError } from "../core/errors";
 import type { I420Frame } from "../core/frame";
 import type { Nv12Frame } from "./video_encoder";
 import type { ChannelSummary } from "./channel_stats";
-import { CONTROL_BYTES, IN_FLIGHT, readFailure, type FrameKind, type StreamMessage, type StreamReply } from "./streaming_protocol";
+import { CONTROL_BYTES, FAILED, IN_FLIGHT, readFailure, type FrameKind, type StreamMessage, type StreamReply } from "./streaming_protocol";
 
 /** A packed camera frame: HWC (default) or CHW, 8-bit or float in [0, 1]. */
 export interface CameraFrame {
@@ -56,15 +63,29 @@ export interface StreamResult {
   stats?: ChannelSummary[];
 }
 
+/** A worker and the frame slots it shares with this thread; both kept for the next episode. */
+interface Lane {
+  worker: Worker;
+  /** Shared frame slots, allocated as the queue first gets that deep (replaced when the frame size changes). */
+  slots: Uint8Array[];
+}
+
 interface Stream {
   key: string;
   path: string;
+  lane: Lane;
   worker: Worker;
   control: SharedArrayBuffer;
   counter: Int32Array;
   dropped: number;
+  /** Frames posted to the worker in this episode. */
   fed: number;
   shape: string | null;
+  /** Slots in flight in feed order, and the free ones (indices into lane.slots). */
+  inFlight: number[];
+  free: number[];
+  /** Frames the worker had given back when feed() last looked. */
+  released: number;
   error: (StreamReply & { type: "error" }) | null;
   waiters: ((r: StreamReply) => void)[];
 }
@@ -74,6 +95,8 @@ const KEY = /^[A-Za-z0-9_.-]{1,100}$/;
 export class StreamingEncoder implements AsyncDisposable {
   readonly options: z.output<typeof Options>;
   #streams = new Map<string, Stream>();
+  /** Workers of finished episodes with their slots, ready for the next one (unref'd, so they do not keep the process alive). */
+  #idle: Lane[] = [];
   #dir: string | null = null;
   #closed = false;
 
@@ -95,9 +118,14 @@ export class StreamingEncoder implements AsyncDisposable {
     const stats = o.stats === false ? null : o.stats === true ? { downsample: 4, quantiles: [0.01, 0.5, 0.99] } : o.stats;
     for (const key of keys) {
       const path = join(dir, `${key}.mp4`);
-      const worker = new Worker(new URL("./streaming_worker.ts", import.meta.url));
+      const lane = this.#idle.pop() ?? { worker: new Worker(new URL("./streaming_worker.ts", import.meta.url)), slots: [] };
+      const worker = lane.worker;
+      worker.ref();
       const sab = new SharedArrayBuffer(CONTROL_BYTES);
-      const s: Stream = { key, path, worker, control: sab, counter: new Int32Array(sab, 0, 3), dropped: 0, fed: 0, shape: null, error: null, waiters: [] };
+      const s: Stream = {
+        key, path, lane, worker, control: sab, counter: new Int32Array(sab, 0, 3), dropped: 0, fed: 0, shape: null,
+        inFlight: [], free: lane.slots.map((_, i) => i).reverse(), released: 0, error: null, waiters: [],
+      };
       worker.onmessage = (ev: MessageEvent<StreamReply>) => {
         if (ev.data.type === "error") s.error = ev.data;
         const w = s.waiters.shift();
@@ -127,7 +155,7 @@ export class StreamingEncoder implements AsyncDisposable {
     const s = this.#streams.get(key);
     if (!s) throw new InvalidArgumentError(`feed: unknown stream key ${JSON.stringify(key)} (this episode has ${[...this.#streams.keys()].join(", ")})`);
     this.#checkFailed(s);
-    const { kind, width, height, channels, layout, bytes } = describe(frame);
+    const { kind, width, height, channels, layout, byteLength, copyTo } = describe(frame);
     const shape = `${kind} ${width}x${height}x${channels} ${layout}`;
     if (s.shape !== null && s.shape !== shape) throw new InvalidArgumentError(`feed: stream ${key} takes ${s.shape} frames in this episode (got ${shape})`);
     const full = () => Atomics.load(s.counter, IN_FLIGHT) >= this.options.queue;
@@ -144,11 +172,25 @@ export class StreamingEncoder implements AsyncDisposable {
         this.#checkFailed(s);
       }
     }
-    const data = bytes(); // the one copy; its buffer moves to the worker
+    // Slots of frames the worker has finished with (it finishes them in order) are free again.
+    const done = s.fed - Atomics.load(s.counter, IN_FLIGHT);
+    for (; s.released < done; s.released++) s.free.push(s.inFlight.shift()!);
+    const slots = s.lane.slots;
+    let slot = s.free.pop();
+    let buffer: SharedArrayBuffer | undefined;
+    if (slot === undefined || slots[slot]!.byteLength !== byteLength) {
+      // A new slot (the queue is deeper than it has been, or frames of another size than in an earlier
+      // episode); the worker receives its buffer with this frame.
+      buffer = new SharedArrayBuffer(byteLength);
+      if (slot === undefined) slot = slots.length;
+      slots[slot] = new Uint8Array(buffer);
+    }
+    copyTo(slots[slot]!); // the one copy
     s.shape = shape;
+    s.inFlight.push(slot);
     Atomics.add(s.counter, IN_FLIGHT, 1);
-    const msg: StreamMessage = { type: "frame", kind, width, height, channels, layout, data };
-    s.worker.postMessage(msg, [data]);
+    const msg: StreamMessage = { type: "frame", kind, width, height, channels, layout, slot, ...(buffer ? { buffer } : {}) };
+    s.worker.postMessage(msg);
     s.fed++;
     return true;
   }
@@ -192,6 +234,7 @@ export class StreamingEncoder implements AsyncDisposable {
     if (this.#closed) return;
     if (this.#dir !== null) await this.cancelEpisode();
     this.#closed = true;
+    for (const l of this.#idle.splice(0)) l.worker.terminate();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -200,7 +243,8 @@ export class StreamingEncoder implements AsyncDisposable {
 
   /** Throws when the stream's encoder failed: read from the shared block, so a synchronous loop sees it too. */
   #checkFailed(s: Stream): void {
-    const msg = s.error?.message ?? readFailure(s.control);
+    // the flag first: readFailure allocates, and this runs on every feed()
+    const msg = s.error?.message ?? (Atomics.load(s.counter, FAILED) === 0 ? null : readFailure(s.control));
     if (msg !== null) throw new StreamError(s.key, `stream ${s.key}: the encoder failed: ${msg}`, { cause: s.error ?? new Error(msg) });
   }
 
@@ -212,8 +256,17 @@ export class StreamingEncoder implements AsyncDisposable {
     });
   }
 
+  /** Workers whose stream ended cleanly wait for the next episode; a failed one is stopped. */
   #endEpisode(): void {
-    for (const s of this.#streams.values()) s.worker.terminate();
+    for (const s of this.#streams.values()) {
+      s.worker.onmessage = null;
+      s.worker.onerror = null;
+      if (s.error !== null || readFailure(s.control) !== null) s.worker.terminate();
+      else {
+        s.worker.unref();
+        this.#idle.push(s.lane);
+      }
+    }
     this.#streams.clear();
     this.#dir = null;
   }
@@ -223,8 +276,20 @@ export class StreamingEncoder implements AsyncDisposable {
   }
 }
 
-/** What a frame is, and a function making its one copy (an ArrayBuffer the worker can own). */
-function describe(f: FeedFrame): { kind: FrameKind; width: number; height: number; channels: number; layout: "hwc" | "chw"; bytes: () => ArrayBuffer } {
+interface Described {
+  kind: FrameKind;
+  width: number;
+  height: number;
+  channels: number;
+  layout: "hwc" | "chw";
+  /** Bytes of the tightly packed frame. */
+  byteLength: number;
+  /** Makes the one copy: the frame, tightly packed, into `dst` (byteLength bytes). */
+  copyTo: (dst: Uint8Array) => void;
+}
+
+/** What a frame is, its packed size, and how to copy it into a slot. */
+function describe(f: FeedFrame): Described {
   const bad = (m: string): never => {
     throw new InvalidArgumentError(`feed: ${m}`);
   };
@@ -239,38 +304,38 @@ function describe(f: FeedFrame): { kind: FrameKind; width: number; height: numbe
     const kind = f.data instanceof Uint8Array ? "u8" : f.data instanceof Float32Array ? "f32" : bad("data must be a Uint8Array or a Float32Array in [0, 1]");
     const n = width * height * c;
     if (f.data.length !== n) bad(`data has ${f.data.length} values; ${width}x${height}x${c} needs ${n}`);
-    return { kind, width, height, channels: c, layout, bytes: () => f.data.slice().buffer as ArrayBuffer };
+    const src = new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength);
+    return { kind, width, height, channels: c, layout, byteLength: src.byteLength, copyTo: (dst) => dst.set(src) };
   }
   const cw = (width + 1) >> 1, ch = (height + 1) >> 1;
-  if ("uv" in f) {
-    return {
-      kind: "nv12", width, height, channels: 3, layout: "hwc",
-      bytes: () => packPlanes([[f.y, f.strideY, width, height], [f.uv, f.strideUV, 2 * cw, ch]]),
-    };
-  }
+  if ("uv" in f) return { kind: "nv12", width, height, channels: 3, layout: "hwc", ...planes([[f.y, f.strideY, width, height], [f.uv, f.strideUV, 2 * cw, ch]]) };
   if ("y" in f && "u" in f) {
     if ((f.bitDepth ?? 8) !== 8) bad("I420 frames for streaming must be 8-bit");
     return {
       kind: "i420", width, height, channels: 3, layout: "hwc",
-      bytes: () => packPlanes([[f.y as Uint8Array, f.strideY, width, height], [f.u as Uint8Array, f.strideU, cw, ch], [f.v as Uint8Array, f.strideV, cw, ch]]),
+      ...planes([[f.y as Uint8Array, f.strideY, width, height], [f.u as Uint8Array, f.strideU, cw, ch], [f.v as Uint8Array, f.strideV, cw, ch]]),
     };
   }
   return bad("expected { data, width, height, channels }, an I420 frame or an NV12 frame");
 }
 
-/** Tight copies of strided planes, one after the other. */
-function packPlanes(planes: [Uint8Array, number, number, number][]): ArrayBuffer {
+/** Strided planes checked against their data; copied tightly, one after the other. */
+function planes(list: [Uint8Array, number, number, number][]): Pick<Described, "byteLength" | "copyTo"> {
   let total = 0;
-  for (const [data, stride, w, h] of planes) {
-    if (!(data instanceof Uint8Array) || stride < w || data.length < stride * (h - 1) + w) throw new InvalidArgumentError(`feed: a ${w}x${h} plane with stride ${stride} does not fit its data`);
+  for (const [data, stride, w, h] of list) {
+    if (!(data instanceof Uint8Array) || !Number.isInteger(stride) || stride < w || data.length < stride * (h - 1) + w)
+      throw new InvalidArgumentError(`feed: a ${w}x${h} plane with stride ${stride} does not fit its data`);
     total += w * h;
   }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const [data, stride, w, h] of planes) {
-    if (stride === w) out.set(data.subarray(0, w * h), o);
-    else for (let r = 0; r < h; r++) out.set(data.subarray(r * stride, r * stride + w), o + r * w);
-    o += w * h;
-  }
-  return out.buffer;
+  return {
+    byteLength: total,
+    copyTo: (out) => {
+      let o = 0;
+      for (const [data, stride, w, h] of list) {
+        if (stride === w) out.set(data.subarray(0, w * h), o);
+        else for (let r = 0; r < h; r++) out.set(data.subarray(r * stride, r * stride + w), o + r * w);
+        o += w * h;
+      }
+    },
+  };
 }

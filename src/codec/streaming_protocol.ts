@@ -36,7 +36,10 @@ export interface FrameMessage {
   /** 3 or 4 for u8/f32 frames. */
   channels: number;
   layout: "hwc" | "chw";
-  data: ArrayBuffer;
+  /** The shared slot holding the frame (tightly packed); the worker gives it back by decrementing IN_FLIGHT. */
+  slot: number;
+  /** The slot's memory, sent with the first frame that uses it. */
+  buffer?: SharedArrayBuffer;
 }
 
 export type StreamMessage =

@@ -1,8 +1,11 @@
 /**
  * One StreamingEncoder stream: a Bun Worker that turns the frames the main thread posts into a file
  * (VideoWriter), computes running per-channel statistics on a downsampled copy, and gives each frame's slot
- * in the bounded queue back (a shared counter) once it is written. Conversions (CHW, float) happen here,
- * off the caller's thread, so that feed() costs one copy.
+ * in the bounded queue back (a shared counter) once it is written. Frames arrive in shared slots the main
+ * thread reuses (the message names the slot); the encoder copies (or converts) a frame before write()
+ * returns, so the slot is free once the counter says so. Conversions (CHW, float) happen here, off the
+ * caller's thread, so that feed() costs one copy. A worker serves one stream per episode and is reused, its
+ * slots with it.
  */
 import { VideoWriter, type VideoWriterOptions } from "../io/writer";
 import type { InputFormat } from "./video_encoder";
@@ -19,27 +22,33 @@ let counter: Int32Array | null = null;
 let stats: ChannelStats | null = null;
 let frames = 0;
 let failed = false;
+/** The frame slots shared with the main thread, by index (kept across episodes, as the main thread keeps them). */
+let slots: SharedArrayBuffer[] = [];
+/** Conversion outputs, reused frame after frame (a fresh buffer a frame costs more CPU than the conversion). */
+let scratchHwc: Uint8Array | null = null;
+let scratchI420: I420Frame | null = null;
 
 const reply = (m: StreamReply) => postMessage(m);
 
 /** The frame as the encoder takes it: packed RGB/RGBA (HWC uint8) or planar/semi-planar YUV. */
-function toInput(m: FrameMessage): { format: InputFormat; frame: Parameters<VideoWriter["write"]>[0]; hwc?: Uint8Array } {
+function toInput(m: FrameMessage, data: SharedArrayBuffer): { format: InputFormat; frame: Parameters<VideoWriter["write"]>[0]; hwc?: Uint8Array } {
   const { width: w, height: h } = m;
   if (m.kind === "i420") {
-    const y = new Uint8Array(m.data, 0, w * h), cw = (w + 1) >> 1, ch = (h + 1) >> 1;
-    return { format: "yuv420p", frame: { width: w, height: h, bitDepth: 8, y, u: new Uint8Array(m.data, w * h, cw * ch), v: new Uint8Array(m.data, w * h + cw * ch, cw * ch), strideY: w, strideU: cw, strideV: cw } };
+    const y = new Uint8Array(data, 0, w * h), cw = (w + 1) >> 1, ch = (h + 1) >> 1;
+    return { format: "yuv420p", frame: { width: w, height: h, bitDepth: 8, y, u: new Uint8Array(data, w * h, cw * ch), v: new Uint8Array(data, w * h + cw * ch, cw * ch), strideY: w, strideU: cw, strideV: cw } };
   }
   if (m.kind === "nv12") {
     const cw = (w + 1) >> 1, ch = (h + 1) >> 1;
-    return { format: "nv12", frame: { width: w, height: h, y: new Uint8Array(m.data, 0, w * h), uv: new Uint8Array(m.data, w * h, 2 * cw * ch), strideY: w, strideUV: 2 * cw } };
+    return { format: "nv12", frame: { width: w, height: h, y: new Uint8Array(data, 0, w * h), uv: new Uint8Array(data, w * h, 2 * cw * ch), strideY: w, strideUV: 2 * cw } };
   }
   const c = m.channels;
   let hwc: Uint8Array;
-  if (m.kind === "u8" && m.layout === "hwc") hwc = new Uint8Array(m.data);
+  if (m.kind === "u8" && m.layout === "hwc") hwc = new Uint8Array(data);
   else {
-    const src = m.kind === "f32" ? new Float32Array(m.data) : new Uint8Array(m.data);
+    const src = m.kind === "f32" ? new Float32Array(data) : new Uint8Array(data);
     const scale = m.kind === "f32" ? 255 : 1;
-    hwc = new Uint8Array(w * h * c);
+    if (scratchHwc?.length !== w * h * c) scratchHwc = new Uint8Array(w * h * c);
+    hwc = scratchHwc;
     const plane = w * h;
     for (let p = 0; p < plane; p++)
       for (let k = 0; k < c; k++) {
@@ -54,7 +63,8 @@ function toInput(m: FrameMessage): { format: InputFormat; frame: Parameters<Vide
 
 /** Packed RGB(A) to I420, BT.601 limited range; chroma from the 2x2 average. */
 function rgbToI420(rgb: Uint8Array, w: number, h: number, c: number): I420Frame {
-  const f = allocI420(w, h);
+  if (scratchI420?.width !== w || scratchI420.height !== h) scratchI420 = allocI420(w, h);
+  const f = scratchI420;
   const y = f.y as Uint8Array, u = f.u as Uint8Array, v = f.v as Uint8Array;
   for (let p = 0, q = 0; p < w * h; p++, q += c)
     y[p] = (66 * rgb[q]! + 129 * rgb[q + 1]! + 25 * rgb[q + 2]! + 128 + 4096) >> 8;
@@ -98,11 +108,15 @@ self.onmessage = (ev: MessageEvent<StreamMessage>) => {
         stats = m.stats ? new ChannelStats(m.stats.downsample, m.stats.quantiles) : null;
         frames = 0;
         failed = false;
+        scratchHwc = null;
+        scratchI420 = null;
+        writer = null;
         return;
       case "frame": {
+        if (m.buffer) slots[m.slot] = m.buffer;
         if (failed) return release();
         try {
-          const { format, frame, hwc } = toInput(m);
+          const { format, frame, hwc } = toInput(m, slots[m.slot]!);
           if (!writer) {
             const { path, ...rest } = options!;
             writer = new VideoWriter(path, { ...rest, width: m.width, height: m.height, inputFormat: format } as VideoWriterOptions);

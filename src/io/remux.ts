@@ -7,6 +7,7 @@ import { ptr } from "bun:ffi";
 import { check, native } from "../native/ffi";
 import { InvalidArgumentError } from "../core/errors";
 import { VideoReader, type VideoMetadata } from "./reader";
+import { concatReencode, type ReencodeOptions, type ReencodeResult } from "./concat_reencode";
 
 const cString = (s: string): Buffer => Buffer.from(s + "\0", "utf8");
 
@@ -118,12 +119,24 @@ export function remux(input: string, output: string, options: RemuxOptions = {})
  * Joins files by stream copy: the output's timestamps continue from one file to the next, strictly
  * increasing, and its frame count is the sum of the inputs'. Files that a stream copy cannot join
  * (another codec, size, pixel format, time base, or other parameter sets) are refused with a FormatError
- * naming the first such file and property.
+ * naming the first such file and property, unless `reencode: true`: then every frame is decoded and encoded
+ * into one common format (the first input's size, frame rate and codec unless given; src/io/concat_reencode.ts).
  */
-export function concat(inputs: string[], output: string, options: RemuxOptions = {}): CopyResult {
+export function concat(inputs: string[], output: string, options?: RemuxOptions & { reencode?: false }): CopyResult;
+export function concat(inputs: string[], output: string, options: ReencodeOptions): CopyResult & ReencodeResult;
+export function concat(inputs: string[], output: string, options: (RemuxOptions & { reencode?: false }) | ReencodeOptions = {}): CopyResult {
   if (!Array.isArray(inputs) || inputs.length === 0) throw new InvalidArgumentError("concat: give at least one input file");
   inputs.forEach((p, i) => checkPath(p, `concat: input ${i}`));
+  checkPath(output, "concat: output");
   if (inputs.includes(output)) throw new InvalidArgumentError(`concat: the output ${output} is also an input`);
+  if (options === null || typeof options !== "object") throw new InvalidArgumentError("concat: options must be an object");
+  if (options.reencode === true) {
+    const r = concatReencode(inputs, output, options);
+    return { ...r, packets: r.frames };
+  }
+  if (options.reencode !== undefined && options.reencode !== false) throw new InvalidArgumentError(`concat: reencode must be true or false`);
+  const { reencode: _, ...copyOptions } = options as RemuxOptions & { reencode?: false };
+  options = copyOptions;
   const names = inputs.map(cString);
   const table = new BigUint64Array(names.map((b) => BigInt(ptr(b))));
   const r = copyCall((out, fmt, pk) => native().ag_concat(ptr(table), names.length, out, fmt, ptr(pk)), output, options, "concat");

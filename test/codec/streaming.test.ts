@@ -106,12 +106,17 @@ describe("StreamingEncoder", () => {
     for (let i = 0; i < 5; i++) se.feed("a", rgb(i));
     await se.cancelEpisode();
     expect(readdirSync(ep)).toEqual([]);
+    expect(() => se.feed("a", rgb(0))).toThrow(/no episode is open/); // feed after cancel
+    await expect(se.finishEpisode()).rejects.toThrow(StateError);
     se.startEpisode(["a"], ep);
     se.feed("a", rgb(0));
     await se.close();
     await se.close();
     expect(readdirSync(ep)).toEqual([]);
     expect(() => se.startEpisode(["a"], ep)).toThrow(StateError);
+    expect(() => se.feed("a", rgb(0))).toThrow(/closed/); // feed after close
+    await expect(se.finishEpisode()).rejects.toThrow(StateError);
+    await expect(se.cancelEpisode()).rejects.toThrow(StateError);
 
     const gone = join(dir, "gone");
     await using se2 = new StreamingEncoder({ codec: "libx264", preset: "ultrafast" });
@@ -120,6 +125,68 @@ describe("StreamingEncoder", () => {
     rmSync(gone, { recursive: true, force: true });
     await expect(se2.finishEpisode()).rejects.toThrow(StreamError);
     expect(existsSync(join(gone, "a.mp4"))).toBe(false);
+  }, 120_000);
+
+  test("workers and their frame slots serve the next episode: frames of another size arrive intact", async () => {
+    await using se = new StreamingEncoder({ codec: "libx264", preset: "ultrafast", quality: { crf: 0 }, policy: "block", queue: 4 });
+    const lumas = (path: string) =>
+      Bun.spawnSync(["ffmpeg", "-v", "error", "-i", path, "-vf", "signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-", "-f", "null", "-"])
+        .stdout.toString().split("\n").filter((l) => l.includes("YAVG")).map((l) => Number(l.split("=")[1]));
+    for (const [ep, w, h] of [["reuse1", W, H], ["reuse2", 96, 64], ["reuse3", W, H]] as const) {
+      se.startEpisode(["cam"], join(dir, ep));
+      const d = new Uint8Array(w * h * 3);
+      // grey levels the encoder cannot confuse: BT.601 limited range luma 16 + 219 v / 255
+      for (let i = 0; i < 12; i++) expect(se.feed("cam", { data: d.fill(10 + 20 * i), width: w, height: h, channels: 3 })).toBe(true);
+      const r = await se.finishEpisode();
+      const y = lumas(r.cam!.path);
+      expect(y.length).toBe(12);
+      y.forEach((v, i) => expect(Math.abs(v - (16 + (219 * (10 + 20 * i)) / 255))).toBeLessThan(1.5));
+    }
+  }, 120_000);
+
+  test("an idle recorder (episode finished, close() forgotten) does not keep the process alive", () => {
+    const script = `
+      import { StreamingEncoder } from ${JSON.stringify(resolve(import.meta.dir, "../../src/codec/streaming.ts"))};
+      const se = new StreamingEncoder({ codec: "libx264", preset: "ultrafast" });
+      se.startEpisode(["cam"], ${JSON.stringify(join(dir, "idle"))});
+      se.feed("cam", { data: new Uint8Array(${W * H * 3}), width: ${W}, height: ${H}, channels: 3 });
+      const r = await se.finishEpisode();
+      console.log("finished", r.cam.frames);`;
+    const p = Bun.spawnSync(["bun", "-e", script], { timeout: 60_000 });
+    expect(p.stdout.toString()).toContain("finished 1");
+    expect(p.exitCode).toBe(0);
+  }, 120_000);
+
+  test("a disk that fills mid-episode: the next feed throws a StreamError with the cause; finished episodes are intact", () => {
+    // A file-size limit (SIGXFSZ ignored) fails writes the way a full disk does, at a known size.
+    const ep = join(dir, "full");
+    const script = `
+      import { StreamingEncoder } from ${JSON.stringify(resolve(import.meta.dir, "../../src/codec/streaming.ts"))};
+      const se = new StreamingEncoder({ codec: "libx264", preset: "ultrafast", policy: "block", fragmented: { frames: 5 } });
+      const W = ${W}, H = ${H};
+      se.startEpisode(["cam"], ${JSON.stringify(join(ep, "1"))});
+      for (let i = 0; i < 10; i++) se.feed("cam", { data: new Uint8Array(W * H * 3).fill(i * 9), width: W, height: H, channels: 3 });
+      const first = await se.finishEpisode();
+      se.startEpisode(["cam"], ${JSON.stringify(join(ep, "2"))});
+      let n = 0, err = null;
+      const noise = new Uint8Array(W * H * 3);
+      for (; n < 3000 && !err; n++) {
+        for (let p = 0; p < noise.length; p++) noise[p] = (Math.random() * 256) | 0;
+        try { se.feed("cam", { data: noise, width: W, height: H, channels: 3 }); } catch (e) { err = e.constructor.name + ": " + e.message; }
+        await Bun.sleep(1);
+      }
+      let fin = null;
+      try { await se.finishEpisode(); } catch (e) { fin = e.constructor.name; }
+      await se.close();
+      console.log(JSON.stringify({ first: first.cam, n, err, fin }));`;
+    const p = Bun.spawnSync(["bash", "-c", `ulimit -f 256; trap '' XFSZ; exec bun -e "$0"`, script], { stdout: "pipe", stderr: "pipe", timeout: 100_000 });
+    expect(p.exitCode, p.stderr.toString()).toBe(0);
+    const r = JSON.parse(p.stdout.toString().trim().split("\n").at(-1)!);
+    expect(r.err).toMatch(/^StreamError: stream cam: the encoder failed: .*File too large/);
+    expect(r.n).toBeLessThan(3000);
+    expect(r.fin).toBe("StreamError");
+    expect(r.first).toMatchObject({ frames: 10, dropped: 0 });
+    expect(frames(r.first.path)).toBe(10); // the finished episode is untouched
   }, 120_000);
 
   test("fragmented MP4: a process killed mid-episode leaves every completed fragment playable", async () => {

@@ -118,4 +118,75 @@ describe("concat", () => {
     expect(() => concat([a, join(dir, "none.mp4")], join(dir, "e.mp4"))).toThrow(FileError);
     expect(existsSync(join(dir, "e.mp4"))).toBe(false);
   });
+
+  describe("reencode: true", () => {
+    // three files a stream copy cannot join, each from a real encoder: H.264 4:2:0 at 25 fps, VP9 at
+    // another size and 30 fps, H.264 4:4:4 in Matroska
+    const silent = src("re-silent.mp4", 2, [], false);
+    const vp9 = join(dir, "re-vp9.webm");
+    ff("-f", "lavfi", "-i", "testsrc=size=176x144:rate=30", "-t", "1", "-pix_fmt", "yuv420p", "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", vp9);
+    const h444 = join(dir, "re-444.mkv");
+    ff("-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-t", "1", "-pix_fmt", "yuv444p", "-c:v", "libx264", "-preset", "ultrafast", h444);
+    const psnrY = (a: Uint8Array, b: Uint8Array) => {
+      let se = 0;
+      for (let i = 0; i < a.length; i++) se += (a[i]! - b[i]!) ** 2;
+      return 10 * Math.log10((255 * 255) / Math.max(se / a.length, 1e-9));
+    };
+
+    test("codec, size, pixel format and frame rate differ: every frame kept in order, one stream, timestamps continuous", () => {
+      expect(() => concat([silent, vp9, h444], join(dir, "mixed-copy.mp4"))).toThrow(FormatError);
+      const out = join(dir, "mixed.mp4");
+      const r = concat([silent, vp9, h444], out, { reencode: true });
+      expect(r).toMatchObject({ frames: 50 + 30 + 25, packets: 105, codec: "libx264", width: 160, height: 120, fps: { num: 25, den: 1 } });
+      const info = JSON.parse(ffprobe(out, "stream=codec_name,width,height,pix_fmt,nb_read_frames")).streams[0];
+      expect(info).toMatchObject({ codec_name: "h264", width: 160, height: 120, pix_fmt: "yuv420p", nb_read_frames: "105" });
+      const pts = framePts(out);
+      expect(pts.length).toBe(105);
+      for (let i = 1; i < pts.length; i++) expect(pts[i]! - pts[i - 1]!).toBeCloseTo(0.04, 6);
+      // frames in order: each part's first, middle and last frames match their source (the VP9 part against
+      // ffmpeg's own bilinear resize of it)
+      const vp9Small = join(dir, "re-vp9-small.y4m");
+      ff("-i", vp9, "-vf", "scale=160:120:flags=bilinear", "-pix_fmt", "yuv420p", vp9Small);
+      using o = new VideoReader(out);
+      for (const [file, offset] of [[silent, 0], [vp9Small, 50], [h444, 80]] as const) {
+        using s = new VideoReader(file, { bitDepth: 8 });
+        for (const i of [0, s.frameCount >> 1, s.frameCount - 1]) {
+          const want = s.frame(i).y as Uint8Array, got = o.frame(offset + i).y as Uint8Array;
+          expect(psnrY(want, got)).toBeGreaterThan(file === vp9Small ? 24 : 30);
+          const far = s.frame((i + (s.frameCount >> 1)) % s.frameCount).y as Uint8Array;
+          expect(psnrY(far, got)).toBeLessThan(psnrY(want, got)); // this frame, not another of the part
+        }
+      }
+    }, 120_000);
+
+    test("audio is refused, or dropped on request; size, frame rate and codec can be given", () => {
+      expect(() => concat([a, vp9], join(dir, "aud.mp4"), { reencode: true })).toThrow(/\/a\.mp4\) has audio.*audio: "drop"/);
+      expect(existsSync(join(dir, "aud.mp4"))).toBe(false);
+      const out = join(dir, "dropped.mkv");
+      const r = concat([a, vp9], out, { reencode: true, audio: "drop", codec: "av1", preset: 12, width: 96, height: 64, fps: { num: 30, den: 1 } });
+      expect(r).toMatchObject({ frames: 80, codec: "av1", width: 96, height: 64 });
+      const p = probe(out);
+      expect(p.hasAudio).toBe(false);
+      expect(p.video).toMatchObject({ codec: "av1", width: 96, height: 64, frameCount: 80, fps: 30 });
+      const pts = framePts(out);
+      // Matroska stores milliseconds: steps of 33 or 34 ms
+      for (let i = 1; i < pts.length; i++) expect(Math.abs(pts[i]! - pts[i - 1]! - 1 / 30)).toBeLessThan(0.001);
+    }, 120_000);
+
+    test("bad options and unreadable inputs are typed errors that leave no output", () => {
+      const out = join(dir, "bad.mp4");
+      expect(() => concat([silent], out, { reencode: "yes" } as never)).toThrow(InvalidArgumentError);
+      expect(() => concat([silent], out, { reencode: true, width: 100 })).toThrow(/width and height together/);
+      expect(() => concat([silent], out, { reencode: true, width: 99, height: 64 })).toThrow(/must be even/);
+      expect(() => concat([silent], out, { reencode: true, codec: "no-such-codec" })).toThrow(InvalidArgumentError);
+      expect(() => concat([silent], out, { reencode: true, bogus: 1 } as never)).toThrow(InvalidArgumentError);
+      expect(() => concat([silent, join(dir, "none.mp4")], out, { reencode: true })).toThrow(FileError);
+      const text = join(dir, "text.mp4");
+      writeFileSync(text, "not a video");
+      expect(() => concat([silent, text], out, { reencode: true })).toThrow(FormatError);
+      expect(() => concat([], out, { reencode: true })).toThrow(InvalidArgumentError);
+      expect(existsSync(out)).toBe(false);
+      expect(existsSync(`${out}.part`)).toBe(false);
+    }, 120_000);
+  });
 });
