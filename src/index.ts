@@ -108,7 +108,7 @@ export type { FramesAt } from "./io/reader";
 export { VideoDecoder, type DecodedFrame, type DecoderOptions } from "./codec/decoder";
 
 // The quality corpus: grids of encodes, per-frame rows, BD-rate tables, the HTML report, BullMQ workers.
-export { runCorpus, type CorpusResult, type RunCorpusOptions } from "./corpus/runner";
+export { runCorpus, type CellTiming, type CorpusResult, type RunCorpusOptions } from "./corpus/runner";
 export { planCells, type CellSpec, type CorpusSpec, type EncoderSpec, type SourceSpec } from "./corpus/grid";
 export { corpusEncoderNames } from "./corpus/encoders";
 export { readRows, type RowsFile, type RowsProblem } from "./corpus/rows_file";

@@ -208,6 +208,10 @@ else {
         // the ideal: the 2-worker run's cells' CPU time spread over 2 cores, against its run time
         two_workers_cell_cpu_s: m((r) => cellCpuS(r.q2)), ideal_two_s: m((r) => cellCpuS(r.q2) / 2),
         efficiency: m((r) => cellCpuS(r.q2) / 2 / r.q2.s),
+        // the share of the two slots' time spent inside cells (the rest: the queue's hops, start of the run, the
+        // tail where one slot has no cell left), queued and local; what load does to cells cancels out here
+        two_workers_busy: m((r) => cellWallS(r.q2) / (2 * r.q2.s)),
+        local_jobs2_busy: m((r) => cellWallS(r.l2) / (2 * (r.l2.s - r.l2.startupS))),
         // a cell's CPU time with 2 running at once against 1 (shared caches and memory: what two cores cost each other)
         cell_cpu_2_vs_1: m((r) => cellCpuS(r.q2) / cellCpuS(r.q1)),
       });
