@@ -95,13 +95,14 @@ export {
 export { scoreFiles, type ScoreFilesOptions, type ScoreFilesResult } from "./metrics/score_files";
 export { bdRate, bdMetric, BD_MIN_POINTS, type BdInterpolation, type BdOptions, type RdPoint } from "./metrics/bdrate";
 
-// Recording several cameras; stream copy (probe, remux, concat).
+// Recording several cameras; stream copy (probe, remux, concat) and concat by re-encoding.
 export { StreamingEncoder, type CameraFrame, type FeedFrame, type StreamResult, type StreamingEncoderOptions } from "./codec/streaming";
 export type { ChannelSummary } from "./codec/channel_stats";
 export {
   probe, remux, concat,
   type ProbeResult as MediaProbe, type VideoStreamProbe, type AudioStreamProbe, type RemuxOptions, type CopyResult,
 } from "./io/remux";
+export type { ReencodeOptions as ConcatReencodeOptions, ReencodeResult as ConcatReencodeResult } from "./io/concat_reencode";
 export type { FramesAt } from "./io/reader";
 
 // Decoding packets (any encoder's) back to frames.
