@@ -500,7 +500,10 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
    * opens SVT-AV1's default instead (no frame qp, no layer offsets) at another crf/qp (the baseline, the slope). */
   private openEncoder(defaultAt?: number): Av1Encoder {
     const { frameQp, layerQindexOffsets, keyFrameQindexOffset, ...settings } = this.opts.encoder;
-    const base = { ...settings, width: this.width, height: this.height, fps: this.source.fps, predStructure: "low-delay" as const, recon: true };
+    // The reconstruction is only read inside step() by our own metrics (a user's Distortion might keep it, and
+    // the recon option hands it out): then one buffer serves every frame instead of a new one per step.
+    const reuseRecon = this.ownsDistortion && (defaultAt !== undefined || !this.opts.recon);
+    const base = { ...settings, width: this.width, height: this.height, fps: this.source.fps, predStructure: "low-delay" as const, recon: true, reuseRecon };
     if (defaultAt === undefined) return new Av1Encoder({ ...base, frameQp, layerQindexOffsets, keyFrameQindexOffset });
     const { crf: _crf, qp: _qp, cbr: _cbr, vbr: _vbr, ...rest } = base;
     return new Av1Encoder({ ...rest, ...(settings.qp !== undefined ? { qp: defaultAt } : { crf: defaultAt }) });
