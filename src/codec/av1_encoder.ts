@@ -176,17 +176,20 @@ export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sb
   const n = sbRows * sbCols;
   if (offsets.length !== n)
     throw new InvalidArgumentError(`${what} has ${offsets.length} values, expected ${n} (sbRows ${sbRows} x sbCols ${sbCols}, row-major)`);
-  const distinct = new Set<number>();
+  // Called for every frame with offsets: no string or Set is built unless something is wrong.
+  const distinct: number[] = [];
+  const where = (i: number) => `${what}[${i}] (row ${Math.floor(i / sbCols)}, col ${i % sbCols})`;
   for (let i = 0; i < n; i++) {
     const v = offsets[i] as number;
-    const where = `${what}[${i}] (row ${Math.floor(i / sbCols)}, col ${i % sbCols})`;
-    if (typeof v !== "number" || Number.isNaN(v)) throw new InvalidArgumentError(`${where} is ${String(v)}, not a number`);
-    if (!Number.isInteger(v)) throw new InvalidArgumentError(`${where} is ${v}, not an integer`);
+    if (typeof v !== "number" || Number.isNaN(v)) throw new InvalidArgumentError(`${where(i)} is ${String(v)}, not a number`);
+    if (!Number.isInteger(v)) throw new InvalidArgumentError(`${where(i)} is ${v}, not an integer`);
     if (v < -MAX_QINDEX_OFFSET || v > MAX_QINDEX_OFFSET)
-      throw new InvalidArgumentError(`${where} is ${v}, outside -${MAX_QINDEX_OFFSET}..${MAX_QINDEX_OFFSET}`);
-    distinct.add(v);
-    if (distinct.size > MAX_OFFSET_SEGMENTS)
-      throw new InvalidArgumentError(`${what} has more than ${MAX_OFFSET_SEGMENTS} distinct values (AV1 has ${MAX_OFFSET_SEGMENTS} segments): ${[...distinct].join(", ")}`);
+      throw new InvalidArgumentError(`${where(i)} is ${v}, outside -${MAX_QINDEX_OFFSET}..${MAX_QINDEX_OFFSET}`);
+    if (!distinct.includes(v)) {
+      distinct.push(v);
+      if (distinct.length > MAX_OFFSET_SEGMENTS)
+        throw new InvalidArgumentError(`${what} has more than ${MAX_OFFSET_SEGMENTS} distinct values (AV1 has ${MAX_OFFSET_SEGMENTS} segments): ${distinct.join(", ")}`);
+    }
   }
 }
 
