@@ -34,6 +34,7 @@ import { clipObservationInPlace, clipObservationSpace } from "./wrappers/clip_ob
 import { limitFlags } from "./wrappers/time_limit";
 import type { GymEnv } from "./gym_env";
 import { parseEnvOptions, type EnvOptions, type ParsedEnvOptions } from "./options";
+import { warnOnce } from "../core/warnings";
 import { bitsPerPixel, distortionByName, rdCost, rewardFromCost, type Distortion } from "./reward";
 import { Rng } from "../core/rng";
 import { FrameCache, openSource, type FrameSource } from "./source";
@@ -202,6 +203,14 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
       if (this.width % 2 || this.height % 2 || this.width < 64 || this.height < 64)
         throw new InvalidArgumentError(
           `the source is ${this.width}x${this.height}; SVT-AV1 needs an even width and height of at least 64 (crop or pad the video)`,
+        );
+      // SVT-AV1 applies ROI maps only in its CRF/CQP rate control (svt_aom_setup_segmentation, rc_process.c):
+      // under cbr a superblock action is taken and ignored, byte for byte (measured on 2.3.0, 3.0.2 and 4.1.0).
+      if (o.encoder.cbr !== undefined)
+        warnOnce(
+          "AV1GYM_CBR_IGNORES_SUPERBLOCK_ACTIONS",
+          "Env with encoder.cbr: SVT-AV1 ignores per-superblock QP offsets under cbr (its ROI maps apply under crf/qp only), " +
+            "so superblock actions leave the bitstream unchanged; use crf or qp to train them",
         );
       this.frameCount = this.source.frameCount;
       const grid = superblockGrid(this.width, this.height);
