@@ -7,7 +7,9 @@
  *    encoder's speed the Env keeps;
  *  - peak RSS of this process after the Env's episodes (before the encoder-alone runs);
  *  - steps per CPU-second (user+sys of the process, all threads; best warm episode), which a loaded machine
- *    disturbs far less than the wall-clock steps/s.
+ *    disturbs far less than the wall-clock steps/s, beside the encoder alone's frames per CPU-second (best run):
+ *    `cpu_ratio` is the share of its encoder's speed the Env keeps in CPU time;
+ *  - the first episode's CPU seconds (construction included) beside its wall time.
  * The clip: ../shared's seeking_384x288 cropped to 352x288 with ffmpeg into /tmp (lossless Y4M). The seed's own
  * figures (SVT-AV1 3.0.2, measured by issue 9's author on this configuration, not in this run) are given beside.
  * This file runs alone in its process (bench/run.ts), so the RSS is the Env's, Bun's runtime included.
@@ -56,9 +58,11 @@ try {
   };
 
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const env = new Env(opts);
   episode(env);
   const firstS = (performance.now() - t0) / 1000;
+  const firstCpu = process.cpuUsage(c0);
   const warm = [episode(env)];
   const warmCpu = [cpuS];
   const rssMb = process.resourceUsage().maxRSS / 1024; // kB -> MB
@@ -69,10 +73,16 @@ try {
     using r = new VideoReader(clip);
     for (let i = 0; i < N; i++) frames.push(r.frame(i));
   }
+  const aloneCpu: number[] = [];
   const encoderAlone = (): number => {
     const t = performance.now();
-    using enc = new Av1Encoder({ ...SETTINGS, width: 352, height: 288, fps: { num: 25, den: 1 } });
-    for (const f of frames) enc.encode(f);
+    const c = process.cpuUsage();
+    {
+      using enc = new Av1Encoder({ ...SETTINGS, width: 352, height: 288, fps: { num: 25, den: 1 } });
+      for (const f of frames) enc.encode(f);
+    }
+    const u = process.cpuUsage(c);
+    aloneCpu.push((u.user + u.system) / 1e6);
     return (performance.now() - t) / 1000;
   };
   const alone: number[] = [];
@@ -93,7 +103,10 @@ try {
     unit: "steps/s",
     peer_is: "Av1Encoder alone, same frames and settings (fps)",
     steps_per_cpu_s: Math.round((N / Math.min(...warmCpu)) * 10) / 10,
+    peer_frames_per_cpu_s: Math.round((N / Math.min(...aloneCpu)) * 10) / 10,
+    cpu_ratio: Math.round((Math.min(...aloneCpu) / Math.min(...warmCpu)) * 1000) / 1000,
     first_episode_s: Math.round(firstS * 1000) / 1000,
+    first_episode_cpu_s: Math.round(((firstCpu.user + firstCpu.system) / 1e6) * 1000) / 1000,
     peak_rss_mb: Math.round(rssMb),
     seed_reference: SEED_REFERENCE,
     ratio_vs_seed_reference: Math.round((N / Math.min(...warm) / SEED_REFERENCE.warm_steps_per_s) * 1000) / 1000,

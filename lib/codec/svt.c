@@ -821,6 +821,12 @@ int32_t ag_encoder_take_packet(AgEncoder *e, uint8_t *dst, int32_t cap, void *ry
     memcpy(ru, p->recon + ys, cs);
     memcpy(rv, p->recon + ys + cs, cs); /* 10-bit: little-endian uint16 samples, as the caller's planes */
   }
+  /* The reconstruction's buffer becomes the next one SVT writes into: a frame-sized malloc/free per picture
+   * is an mmap/munmap with its page faults each time, once above glibc's mmap threshold (128 KiB). */
+  if (p->recon && !e->spare_recon) {
+    e->spare_recon = p->recon;
+    p->recon = NULL;
+  }
   free_packet(p);
   e->qhead++;
   e->qlen--;

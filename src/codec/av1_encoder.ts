@@ -51,6 +51,12 @@ const EncoderOptions = z
     predStructure: z.enum(["low-delay", "random-access"]).default("low-delay"),
     /** Reconstructed frames (and their SSE/PSNR against the source) on every packet. */
     recon: z.boolean().default(false),
+    /**
+     * With `recon` in low delay: every packet's `recon.frame` and `recon.sseSuperblocks` are the same buffers,
+     * overwritten by the next `encode()`, instead of new ones per frame. For a caller done with them by then
+     * (the Env's reward); a frame-sized allocation per picture is otherwise a good part of the recon's cost.
+     */
+    reuseRecon: z.boolean().default(false),
     /** 8, or 10 (frames then carry Uint16Array planes; the bitstream is 10-bit Main profile). */
     bitDepth: z
       .union([z.literal(8), z.literal(10)], { errorMap: () => ({ message: "bitDepth must be 8 or 10 (SVT-AV1's input depths)" }) })
@@ -86,6 +92,8 @@ const EncoderOptions = z
     const rc = rateControlOf(o).mode;
     if ((o.frameQp || o.layerQindexOffsets || o.keyFrameQindexOffset !== undefined) && rc !== "crf" && rc !== "cqp")
       ctx.addIssue({ code: "custom", path: ["frameQp"], message: "frameQp and layerQindexOffsets need crf or qp rate control" });
+    if (o.reuseRecon && (!o.recon || o.predStructure !== "low-delay"))
+      ctx.addIssue({ code: "custom", path: ["reuseRecon"], message: "reuseRecon needs recon: true and low delay (random access returns several reconstructions per call)" });
     if (o.frameQp && (o.layerQindexOffsets || o.keyFrameQindexOffset !== undefined))
       ctx.addIssue({ code: "custom", path: ["frameQp"], message: "frameQp and layerQindexOffsets exclude each other in SVT-AV1" });
   });
@@ -168,17 +176,20 @@ export function validateQpOffsets(offsets: ArrayLike<number>, sbRows: number, sb
   const n = sbRows * sbCols;
   if (offsets.length !== n)
     throw new InvalidArgumentError(`${what} has ${offsets.length} values, expected ${n} (sbRows ${sbRows} x sbCols ${sbCols}, row-major)`);
-  const distinct = new Set<number>();
+  // Called for every frame with offsets: no string or Set is built unless something is wrong.
+  const distinct: number[] = [];
+  const where = (i: number) => `${what}[${i}] (row ${Math.floor(i / sbCols)}, col ${i % sbCols})`;
   for (let i = 0; i < n; i++) {
     const v = offsets[i] as number;
-    const where = `${what}[${i}] (row ${Math.floor(i / sbCols)}, col ${i % sbCols})`;
-    if (typeof v !== "number" || Number.isNaN(v)) throw new InvalidArgumentError(`${where} is ${String(v)}, not a number`);
-    if (!Number.isInteger(v)) throw new InvalidArgumentError(`${where} is ${v}, not an integer`);
+    if (typeof v !== "number" || Number.isNaN(v)) throw new InvalidArgumentError(`${where(i)} is ${String(v)}, not a number`);
+    if (!Number.isInteger(v)) throw new InvalidArgumentError(`${where(i)} is ${v}, not an integer`);
     if (v < -MAX_QINDEX_OFFSET || v > MAX_QINDEX_OFFSET)
-      throw new InvalidArgumentError(`${where} is ${v}, outside -${MAX_QINDEX_OFFSET}..${MAX_QINDEX_OFFSET}`);
-    distinct.add(v);
-    if (distinct.size > MAX_OFFSET_SEGMENTS)
-      throw new InvalidArgumentError(`${what} has more than ${MAX_OFFSET_SEGMENTS} distinct values (AV1 has ${MAX_OFFSET_SEGMENTS} segments): ${[...distinct].join(", ")}`);
+      throw new InvalidArgumentError(`${where(i)} is ${v}, outside -${MAX_QINDEX_OFFSET}..${MAX_QINDEX_OFFSET}`);
+    if (!distinct.includes(v)) {
+      distinct.push(v);
+      if (distinct.length > MAX_OFFSET_SEGMENTS)
+        throw new InvalidArgumentError(`${what} has more than ${MAX_OFFSET_SEGMENTS} distinct values (AV1 has ${MAX_OFFSET_SEGMENTS} segments): ${distinct.join(", ")}`);
+    }
   }
 }
 
@@ -300,6 +311,9 @@ export class Av1Encoder extends NativeHandle implements Encoder {
   private readonly info = new Float64Array(PI.COUNT);
   private hookCb: JSCallback | null = null;
   private readonly pairer: ReconPairer;
+  /** With reuseRecon: the reconstruction and superblock SSE every packet gets (allocated at the first). */
+  private reconBuf: I420Frame | null = null;
+  private sseBuf: Float64Array | undefined;
   /** Frame index -> its pts, until its packet is out. */
   private readonly ptsOf = new Map<number, number>();
   private readonly frameDuration: number;
@@ -528,9 +542,13 @@ export class Av1Encoder extends NativeHandle implements Encoder {
       // One temporal unit per shown frame, in presentation order: dts = pts.
       const pkt: Av1Packet = { data, pts, dts: pts, duration, timeBase: this.timeBase, isKey: frameType === "KEY", av1, encodeMs: info[PI.ENCODE_MS]! };
       if (info[PI.HAS_RECON] === 1) {
-        const r = allocI420(this.width, this.height, this.options.bitDepth);
+        let r: I420Frame;
+        if (this.options.reuseRecon) {
+          r = this.reconBuf ??= allocI420(this.width, this.height, this.options.bitDepth);
+          this.sseBuf ??= new Float64Array(this.sbRows * this.sbCols);
+        } else r = allocI420(this.width, this.height, this.options.bitDepth);
         check(lib.ag_encoder_take_packet(h, data, size, r.y, r.y.byteLength, r.u, r.u.byteLength, r.v, r.v.byteLength), "Av1Encoder");
-        const measured = this.pairer.pair(index, r);
+        const measured = this.pairer.pair(index, r, this.sseBuf);
         if (measured) pkt.recon = measured;
       } else {
         check(lib.ag_encoder_take_packet(h, data, size, null, 0, null, 0, null, 0), "Av1Encoder");

@@ -26,9 +26,9 @@ export interface Reconstruction {
   psnr: PlaneStats;
 }
 
-/** The distortion of `recon` against `source` (same size and depth). */
-export function measureReconstruction(source: I420Frame, recon: I420Frame): Reconstruction {
-  const s = superblockSse(recon, source);
+/** The distortion of `recon` against `source` (same size and depth); `sbOut` is reused for the superblock SSE. */
+export function measureReconstruction(source: I420Frame, recon: I420Frame, sbOut?: Float64Array): Reconstruction {
+  const s = superblockSse(recon, source, sbOut);
   const depth = recon.bitDepth;
   const ny = recon.width * recon.height;
   const nc = recon.u.length;
@@ -56,12 +56,13 @@ export class ReconPairer {
     this.sources.delete(index);
   }
 
-  /** Measures the reconstruction of frame `index` against its source (then forgotten); undefined when unknown. */
-  pair(index: number, recon: I420Frame): Reconstruction | undefined {
+  /** Measures the reconstruction of frame `index` against its source (then forgotten); undefined when unknown.
+   * `sbOut` is reused for the superblock SSE. */
+  pair(index: number, recon: I420Frame, sbOut?: Float64Array): Reconstruction | undefined {
     const src = this.sources.get(index);
     if (!src) return undefined;
     this.sources.delete(index);
-    return measureReconstruction(src, recon);
+    return measureReconstruction(src, recon, sbOut);
   }
 
   clear(): void {

@@ -34,6 +34,7 @@ import { clipObservationInPlace, clipObservationSpace } from "./wrappers/clip_ob
 import { limitFlags } from "./wrappers/time_limit";
 import type { GymEnv } from "./gym_env";
 import { parseEnvOptions, type EnvOptions, type ParsedEnvOptions } from "./options";
+import { warnOnce } from "../core/warnings";
 import { bitsPerPixel, distortionByName, rdCost, rewardFromCost, type Distortion } from "./reward";
 import { Rng } from "../core/rng";
 import { FrameCache, openSource, type FrameSource } from "./source";
@@ -112,7 +113,9 @@ interface MeasuredFrame {
 /** Per-frame results of SVT-AV1's default (no map, no frame qp) by source+settings+window (shared by every Env in
  * the process): the reward's anchor and the observation's "what the default would do". */
 interface BaselineEntry {
+  /** Filled only when `measured` (the baseline reward and the slope need it; the observation does not). */
   distortion: Float64Array;
+  measured: boolean;
   bpp: Float64Array;
   qindex: Int16Array;
   /** 1 when the default coded the frame as a reference (not NON_REF). */
@@ -200,6 +203,14 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
       if (this.width % 2 || this.height % 2 || this.width < 64 || this.height < 64)
         throw new InvalidArgumentError(
           `the source is ${this.width}x${this.height}; SVT-AV1 needs an even width and height of at least 64 (crop or pad the video)`,
+        );
+      // SVT-AV1 applies ROI maps only in its CRF/CQP rate control (svt_aom_setup_segmentation, rc_process.c):
+      // under cbr a superblock action is taken and ignored, byte for byte (measured on 2.3.0, 3.0.2 and 4.1.0).
+      if (o.encoder.cbr !== undefined)
+        warnOnce(
+          "AV1GYM_CBR_IGNORES_SUPERBLOCK_ACTIONS",
+          "Env with encoder.cbr: SVT-AV1 ignores per-superblock QP offsets under cbr (its ROI maps apply under crf/qp only), " +
+            "so superblock actions leave the bitstream unchanged; use crf or qp to train them",
         );
       this.frameCount = this.source.frameCount;
       const grid = superblockGrid(this.width, this.height);
@@ -497,10 +508,14 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
   }
 
   /** The episode's encoder: the Env's settings are Av1Encoder's own vocabulary, passed through. `defaultAt`
-   * opens SVT-AV1's default instead (no frame qp, no layer offsets) at another crf/qp (the baseline, the slope). */
-  private openEncoder(defaultAt?: number): Av1Encoder {
+   * opens SVT-AV1's default instead (no frame qp, no layer offsets) at another crf/qp (the baseline, the slope),
+   * with reconstructions only when `recon`. */
+  private openEncoder(defaultAt?: number, recon = true): Av1Encoder {
     const { frameQp, layerQindexOffsets, keyFrameQindexOffset, ...settings } = this.opts.encoder;
-    const base = { ...settings, width: this.width, height: this.height, fps: this.source.fps, predStructure: "low-delay" as const, recon: true };
+    // The reconstruction is only read inside step() by our own metrics (a user's Distortion might keep it, and
+    // the recon option hands it out): then one buffer serves every frame instead of a new one per step.
+    const reuseRecon = recon && this.ownsDistortion && (defaultAt !== undefined || !this.opts.recon);
+    const base = { ...settings, width: this.width, height: this.height, fps: this.source.fps, predStructure: "low-delay" as const, recon, reuseRecon };
     if (defaultAt === undefined) return new Av1Encoder({ ...base, frameQp, layerQindexOffsets, keyFrameQindexOffset });
     const { crf: _crf, qp: _qp, cbr: _cbr, vbr: _vbr, ...rest } = base;
     return new Av1Encoder({ ...rest, ...(settings.qp !== undefined ? { qp: defaultAt } : { crf: defaultAt }) });
@@ -617,33 +632,46 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
   }
 
   /** SVT-AV1's default per-frame D, bpp, qindex and reference flag on this window, computed once and cached
-   * (see README: baseline); at another rate setting for the slope. */
+   * (see README: baseline); at another rate setting for the slope. D is measured only when it is used (the
+   * baseline reward, the slope): the observation and the budget need the packets alone, and an encoder without
+   * reconstructions codes the same bitstream for less (SVT's recon output, our SSE or the reward's metric). */
   private baselineFor(start: number, length: number, rate?: number): BaselineEntry {
+    const needD = rate !== undefined || this.opts.reward.mode === "baseline";
     const e = this.opts.encoder;
     const defaults = JSON.stringify({ preset: e.preset, crf: e.crf, qp: e.qp, keyInt: e.keyInt, threads: e.threads, rate: rate ?? rateSetting(e) });
     const key = `${this.source.key}|${defaults}|${this.distortion.name}|${this.distortion.unit}|${start}|${length}|${this.width}x${this.height}`;
     const hit = baselineCache.get(key);
-    if (hit) {
+    if (hit && (hit.measured || !needD)) {
       baselineCache.delete(key); // LRU: move to the end
       baselineCache.set(key, hit);
       return hit;
     }
-    const entry: BaselineEntry = { distortion: new Float64Array(length), bpp: new Float64Array(length), qindex: new Int16Array(length), referenced: new Uint8Array(length) };
+    const entry: BaselineEntry = { distortion: new Float64Array(length), measured: needD, bpp: new Float64Array(length), qindex: new Int16Array(length), referenced: new Uint8Array(length) };
     this.distortion.reset?.();
-    const enc = this.openEncoder(rate ?? rateSetting(e));
+    const enc = this.openEncoder(rate ?? rateSetting(e), needD);
     const zero = new Int16Array(this.nSb);
     const sbOut = new Float32Array(this.nSb);
     try {
       for (let t = 0; t < length; t++) {
-        const { d, bpp, packet } = this.encodeAndMeasure(enc, this.cache.get(start + t), zero, sbOut);
-        entry.distortion[t] = d;
-        entry.bpp[t] = bpp;
+        const src = this.cache.get(start + t);
+        let packet: Av1Packet;
+        if (needD) {
+          const m = this.encodeAndMeasure(enc, src, zero, sbOut);
+          entry.distortion[t] = m.d;
+          packet = m.packet;
+        } else {
+          const packets = enc.encode(src, { qpOffsets: zero });
+          if (packets.length !== 1) throw new EncoderError(`low-delay encoder returned ${packets.length} packets for one frame (expected 1)`);
+          packet = packets[0]!;
+        }
+        entry.bpp[t] = bitsPerPixel(packet.data.length, this.width, this.height);
         entry.qindex[t] = packet.av1.qindex;
         entry.referenced[t] = packet.av1.frameType === "NON_REF" ? 0 : 1;
       }
     } finally {
       enc.close();
     }
+    if (hit) baselineCache.delete(key); // replaced by the measured run
     baselineCache.set(key, entry);
     while (baselineCache.size > BASELINE_CACHE_MAX) baselineCache.delete(baselineCache.keys().next().value!);
     return entry;

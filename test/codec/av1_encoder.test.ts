@@ -127,6 +127,29 @@ describe("bitstream", () => {
     }
   });
 
+  test("reuseRecon: one frame and SSE buffer for every packet, holding what a fresh recon holds; recon on or off, the same bitstream", () => {
+    const offsets = (i: number) => Array.from({ length: 15 }, (_, k) => ((i * 7 + k * 3) % 5) * 8 - 16); // ROI maps, as the Env's
+    const plain = encodeAll({ width: W, height: H, cbr: 300 }, frames, offsets);
+    const fresh = encodeAll({ width: W, height: H, cbr: 300, recon: true }, frames, offsets);
+    using enc = new Av1Encoder({ width: W, height: H, cbr: 300, recon: true, reuseRecon: true });
+    let first: Av1Packet | undefined;
+    frames.forEach((f, i) => {
+      const [p] = enc.encode(f, { qpOffsets: offsets(i) });
+      const want = fresh[i]!.recon!;
+      first ??= p;
+      expect(p!.recon!.frame).toBe(first!.recon!.frame); // the same buffers, overwritten
+      expect(p!.recon!.sseSuperblocks).toBe(first!.recon!.sseSuperblocks);
+      expect(Buffer.compare(Buffer.from(p!.recon!.frame.y), Buffer.from(want.frame.y))).toBe(0);
+      expect(Buffer.compare(Buffer.from(p!.recon!.frame.v), Buffer.from(want.frame.v))).toBe(0);
+      expect(Array.from(p!.recon!.sseSuperblocks)).toEqual(Array.from(want.sseSuperblocks));
+      expect(p!.recon!.sse).toEqual(want.sse);
+      expect(Buffer.compare(Buffer.from(p!.data), Buffer.from(fresh[i]!.data))).toBe(0);
+    });
+    expect(Buffer.compare(Buffer.from(concat(plain)), Buffer.from(concat(fresh)))).toBe(0); // the Env's baseline runs without recon
+    expect(() => new Av1Encoder({ width: W, height: H, reuseRecon: true })).toThrow(/reuseRecon needs recon: true and low delay/);
+    expect(() => new Av1Encoder({ width: W, height: H, recon: true, reuseRecon: true, predStructure: "random-access" })).toThrow(InvalidArgumentError);
+  });
+
   test("sizes that are not multiples of 8 (SVT pads inside): recon still equals the decode", () => {
     for (const [w, h] of [[202, 130], [66, 98]] as const) {
       const path = join(TMP, `odd-${w}x${h}.ivf`);

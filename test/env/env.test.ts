@@ -297,10 +297,31 @@ describe("Env rewards", () => {
     }
     let calls = 0;
     const custom: Distortion = { ...PSNR, name: "psnr-counted", measure: (i, out) => (calls++, PSNR.measure(i, out)) };
-    using env = tiny({ maxFrames: 2, reward: { distortion: custom } });
-    env.reset(); // measures the default's encode of the window (the baseline) once
-    expect(calls).toBe(2);
+    {
+      // the baseline reward measures the default's encode of the window once, at reset()
+      using based = tiny({ maxFrames: 2, reward: { distortion: custom, mode: "baseline", lambda: 10 } });
+      based.reset();
+      expect(calls).toBe(2);
+      based.reset(); // cached
+      expect(calls).toBe(2);
+    }
     calls = 0;
+    using env = tiny({ maxFrames: 2, reward: { distortion: custom } });
+    env.reset(); // absolute reward: the default's run gives the observation its qindex and reference flags, unmeasured
+    expect(calls).toBe(0);
+    {
+      // an unmeasured run of the window in the cache is measured when a baseline reward needs it
+      const other: Distortion = { ...custom, name: "psnr-counted-2" };
+      using abs = tiny({ maxFrames: 2, reward: { distortion: other } });
+      abs.reset();
+      expect(calls).toBe(0);
+      using based = tiny({ maxFrames: 2, reward: { distortion: other, mode: "baseline", lambda: 10 } });
+      based.reset();
+      expect(calls).toBe(2);
+      const [, r] = based.step([3, 3, 3, 3]); // the zero action against a measured baseline: exactly 0
+      expect(r).toBe(0);
+      calls = 0;
+    }
     const [, , , , info] = env.step([3, 3, 3, 3]);
     expect(calls).toBe(1);
     expect(info.distortion).toBeCloseTo(-info.psnrY, 9);

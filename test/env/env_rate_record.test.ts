@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Env } from "../../src/env/env";
 import { FRAME_FEATURES } from "../../src/env/observation";
+import { DEFAULT_ACTION_LEVELS } from "../../src/env/actions";
 import { Av1Encoder } from "../../src/codec/av1_encoder";
 import { IvfWriter } from "../../src/io/ivf";
 import { SynthSource } from "../../src/io/synth";
@@ -45,6 +46,39 @@ describe("Env rate control: Av1Encoder's vocabulary", () => {
       return play(env).reduce((a, b) => a + b, 0);
     });
     expect(sizes[1]! / sizes[0]!).toBeGreaterThan(2);
+  });
+
+  test("cbr: superblock actions are ignored by SVT-AV1 (same bitstream as zero offsets)", () => {
+    const stream = (random: boolean) => {
+      using env = new Env({ source: SYNTH, encoder: { ...FAST, cbr: 300 } });
+      env.reset({ seed: 0 });
+      const rng = new Rng(7);
+      const zero = DEFAULT_ACTION_LEVELS.indexOf(0);
+      const out: number[] = [];
+      for (;;) {
+        const action = env.actionSpace.sample(rng);
+        if (!random) action.fill(zero);
+        const [, , te, tr, info] = env.step(action);
+        out.push(info.bytes);
+        if (te || tr) return out;
+      }
+    };
+    // If this starts failing, SVT-AV1 applies ROI maps under cbr: drop the Env's warning (env.ts) with it.
+    expect(stream(true)).toEqual(stream(false));
+  });
+
+  test("cbr: the Env says so with one process warning, however many Envs (fresh process)", () => {
+    const script = `
+      import { Env } from ${JSON.stringify(join(import.meta.dir, "../../src/env/env"))};
+      const seen = [];
+      process.on("warning", (w) => seen.push(w.code));
+      for (const cbr of [200, 300]) new Env({ source: ${JSON.stringify(SYNTH)}, encoder: { preset: 12, cbr } }).close();
+      new Env({ source: ${JSON.stringify(SYNTH)}, encoder: { preset: 12, crf: 35 } }).close();
+      setTimeout(() => console.log(JSON.stringify(seen)), 0);`;
+    const r = Bun.spawnSync(["bun", "-e", script], { stderr: "pipe" });
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout.toString())).toEqual(["AV1GYM_CBR_IGNORES_SUPERBLOCK_ACTIONS"]);
+    expect(r.stderr.toString()).toContain("ignores per-superblock QP offsets under cbr");
   });
 
   test("vbr and two rate controls are refused with the reason (SVT-AV1 has no VBR in low delay)", () => {
