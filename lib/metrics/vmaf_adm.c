@@ -36,6 +36,8 @@ struct AgmAdm {
   int32_t *tmp;               /* 4 rows of the frame width */
   int16_t *pad16[2];          /* scale-0 low/high rows with mirrored ends, for the AVX2 DWT */
   int32_t div_lookup[65537];  /* 2^30 / i, signed */
+  void *block;                /* the planes above (bands, spares, r, a, csf_f) in one block */
+  size_t block_mapped;
 };
 
 /* ---- Watson CSF (dwt_quant_step), evaluated with libvmaf's mix of float and double ---- */
@@ -69,19 +71,21 @@ AgmAdm *agm_adm_new(int w, int h) {
   s->bh = (h + 1) / 2;
   const size_t n = (size_t)s->bw * s->bh;
   int ok = 1;
-  for (int b = 0; b < 4; b++) {
-    ok &= (s->ref[b] = malloc(n * 4)) != NULL;
-    ok &= (s->dis[b] = malloc(n * 4)) != NULL;
-  }
-  for (int b = 0; b < 3; b++) {
-    ok &= (s->r[b] = calloc(n, 4)) != NULL;
-    ok &= (s->a[b] = calloc(n, 4)) != NULL;
-    s->csf_a[b] = s->a[b];
-    ok &= (s->csf_f[b] = calloc(n, 4)) != NULL;
-  }
+  /* 17 band-size planes and the 2 spares in one block, each on a 64-byte boundary */
   const size_t n1 = (size_t)((s->bw + 1) / 2) * (size_t)((s->bh + 1) / 2);
-  ok &= (s->prev_ref = malloc(n1 * 4)) != NULL;
-  ok &= (s->prev_dis = malloc(n1 * 4)) != NULL;
+  const size_t pn = (n * 4 + 63) & ~(size_t)63, pn1 = (n1 * 4 + 63) & ~(size_t)63;
+  uint8_t *blk = s->block = agm_plane_block(17 * pn + 2 * pn1, &s->block_mapped);
+  if (blk) {
+    for (int b = 0; b < 4; b++) s->ref[b] = (int32_t *)blk, blk += pn, s->dis[b] = (int32_t *)blk, blk += pn;
+    for (int b = 0; b < 3; b++) {
+      s->r[b] = (int32_t *)blk, blk += pn;
+      s->a[b] = s->csf_a[b] = (int32_t *)blk, blk += pn;
+      s->csf_f[b] = (int32_t *)blk, blk += pn;
+    }
+    s->prev_ref = (int32_t *)blk, blk += pn1;
+    s->prev_dis = (int32_t *)blk;
+  }
+  ok &= blk != NULL;
   ok &= (s->tmp = malloc((size_t)w * 4 * 4)) != NULL;
   ok &= (s->pad16[0] = calloc((size_t)w + 48, 2)) != NULL;
   ok &= (s->pad16[1] = calloc((size_t)w + 48, 2)) != NULL;
@@ -99,9 +103,8 @@ AgmAdm *agm_adm_new(int w, int h) {
 
 void agm_adm_free(AgmAdm *s) {
   if (!s) return;
-  for (int b = 0; b < 4; b++) free(s->ref[b]), free(s->dis[b]);
-  for (int b = 0; b < 3; b++) free(s->r[b]), free(s->a[b]), free(s->csf_f[b]); /* csf_a is a */
-  free(s->prev_ref), free(s->prev_dis), free(s->tmp), free(s->pad16[0]), free(s->pad16[1]);
+  agm_plane_block_free(s->block, s->block_mapped); /* the bands, spares, r, a (= csf_a) and csf_f */
+  free(s->tmp), free(s->pad16[0]), free(s->pad16[1]);
   free(s);
 }
 
