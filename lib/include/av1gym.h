@@ -271,8 +271,16 @@ AG_API AgVmaf *ag_vmaf_new(int32_t w, int32_t h, int32_t bpc, int32_t threads);
 AG_API void ag_vmaf_free(AgVmaf *v);
 AG_API int32_t ag_vmaf_features(AgVmaf *v, const void *ref, int32_t rs, const void *dis, int32_t ds, int32_t flags,
                                 double *out, int32_t out_len);
-/* Sets the previous reference (for motion) without computing anything. */
+/* Sets the previous reference (for motion) without computing anything (frame mode: with nothing in flight). */
 AG_API int32_t ag_vmaf_set_prev(AgVmaf *v, const void *ref, int32_t rs);
+/* Frame mode (a context with threads whose frames are small enough to score several at once): up to
+ * ag_vmaf_queue_depth() frames in flight. submit copies the luma planes and returns at once (AG_E_STATE when
+ * the queue is full); collect waits for the oldest submitted frame and writes its features (AG_E_STATE when
+ * none is left). The results equal ag_vmaf_features' in the same order. Depth 0: no frame mode (submit fails,
+ * use ag_vmaf_features, which works in both modes). */
+AG_API int32_t ag_vmaf_queue_depth(const AgVmaf *v);
+AG_API int32_t ag_vmaf_submit(AgVmaf *v, const void *ref, int32_t rs, const void *dis, int32_t ds, int32_t flags);
+AG_API int32_t ag_vmaf_collect(AgVmaf *v, double *out, int32_t out_len);
 
 typedef struct AgVmafModel AgVmafModel;
 enum { AG_VMAF_MODEL_NFEAT = 6 }; /* adm2, motion2, vif_scale0..3 */

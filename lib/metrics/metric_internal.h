@@ -26,6 +26,11 @@ static inline int agm_mirror(int i, int n) {
   return i;
 }
 
+/* A zeroed block for planes that live and die together (lib/metrics/plane_block.c): huge pages where the kernel
+ * gives them on request. *mapped: what agm_plane_block_free needs back. NULL without memory. */
+void *agm_plane_block(size_t bytes, size_t *mapped);
+void agm_plane_block_free(void *p, size_t mapped);
+
 /* ---- VIF (lib/metrics/vmaf_vif.c) ---- */
 typedef struct AgmVif AgmVif;
 typedef struct {

@@ -27,11 +27,17 @@ struct AgmAdm {
   int w, h;   /* frame size */
   int bw, bh; /* scale-0 band size (the largest) */
   int32_t *ref[4], *dis[4];   /* DWT bands A/H/V/D of the current scale */
-  int32_t *prev_ref, *prev_dis; /* previous scale's A band (input of scales 1..3) */
-  int32_t *r[3], *a[3], *csf_a[3], *csf_f[3]; /* H/V/D: restored, additive, CSF(a), CSF(a)/30 */
+  /* Spare A bands, the size of a scale-1 band: scales 1..3 swap them with ref/dis[B_A], so the previous scale's
+   * A band is the input without a copy (swapped back after scale 3, so scale 0 writes the full-size ones). */
+  int32_t *prev_ref, *prev_dis;
+  /* H/V/D: restored, additive, CSF(a), CSF(a)/30. csf_a is a: the CSF is elementwise and a is not read after it
+   * (decouple writes a and the CSF then overwrites it in place, on the same rectangle), which saves 3 planes. */
+  int32_t *r[3], *a[3], *csf_a[3], *csf_f[3];
   int32_t *tmp;               /* 4 rows of the frame width */
   int16_t *pad16[2];          /* scale-0 low/high rows with mirrored ends, for the AVX2 DWT */
   int32_t div_lookup[65537];  /* 2^30 / i, signed */
+  void *block;                /* the planes above (bands, spares, r, a, csf_f) in one block */
+  size_t block_mapped;
 };
 
 /* ---- Watson CSF (dwt_quant_step), evaluated with libvmaf's mix of float and double ---- */
@@ -65,18 +71,21 @@ AgmAdm *agm_adm_new(int w, int h) {
   s->bh = (h + 1) / 2;
   const size_t n = (size_t)s->bw * s->bh;
   int ok = 1;
-  for (int b = 0; b < 4; b++) {
-    ok &= (s->ref[b] = malloc(n * 4)) != NULL;
-    ok &= (s->dis[b] = malloc(n * 4)) != NULL;
+  /* 17 band-size planes and the 2 spares in one block, each on a 64-byte boundary */
+  const size_t n1 = (size_t)((s->bw + 1) / 2) * (size_t)((s->bh + 1) / 2);
+  const size_t pn = (n * 4 + 63) & ~(size_t)63, pn1 = (n1 * 4 + 63) & ~(size_t)63;
+  uint8_t *blk = s->block = agm_plane_block(17 * pn + 2 * pn1, &s->block_mapped);
+  if (blk) {
+    for (int b = 0; b < 4; b++) s->ref[b] = (int32_t *)blk, blk += pn, s->dis[b] = (int32_t *)blk, blk += pn;
+    for (int b = 0; b < 3; b++) {
+      s->r[b] = (int32_t *)blk, blk += pn;
+      s->a[b] = s->csf_a[b] = (int32_t *)blk, blk += pn;
+      s->csf_f[b] = (int32_t *)blk, blk += pn;
+    }
+    s->prev_ref = (int32_t *)blk, blk += pn1;
+    s->prev_dis = (int32_t *)blk;
   }
-  for (int b = 0; b < 3; b++) {
-    ok &= (s->r[b] = calloc(n, 4)) != NULL;
-    ok &= (s->a[b] = calloc(n, 4)) != NULL;
-    ok &= (s->csf_a[b] = calloc(n, 4)) != NULL;
-    ok &= (s->csf_f[b] = calloc(n, 4)) != NULL;
-  }
-  ok &= (s->prev_ref = malloc(n * 4)) != NULL;
-  ok &= (s->prev_dis = malloc(n * 4)) != NULL;
+  ok &= blk != NULL;
   ok &= (s->tmp = malloc((size_t)w * 4 * 4)) != NULL;
   ok &= (s->pad16[0] = calloc((size_t)w + 48, 2)) != NULL;
   ok &= (s->pad16[1] = calloc((size_t)w + 48, 2)) != NULL;
@@ -94,9 +103,8 @@ AgmAdm *agm_adm_new(int w, int h) {
 
 void agm_adm_free(AgmAdm *s) {
   if (!s) return;
-  for (int b = 0; b < 4; b++) free(s->ref[b]), free(s->dis[b]);
-  for (int b = 0; b < 3; b++) free(s->r[b]), free(s->a[b]), free(s->csf_a[b]), free(s->csf_f[b]);
-  free(s->prev_ref), free(s->prev_dis), free(s->tmp), free(s->pad16[0]), free(s->pad16[1]);
+  agm_plane_block_free(s->block, s->block_mapped); /* the bands, spares, r, a (= csf_a) and csf_f */
+  free(s->tmp), free(s->pad16[0]), free(s->pad16[1]);
   free(s);
 }
 
@@ -925,9 +933,7 @@ static float adm_cm(AgmAdm *s, int w, int h, int scale) {
         int32_t x;
         if (scale == 0) x = s->r[b][ro + j] * i_rf16[b];
         else x = (int32_t)(((int64_t)s->r[b][ro + j] * i_rf32[b] + (1 << 27)) >> 28);
-        /* thr is negative when every neighbour is 0 at scales 1-3 (the masking term rounds to -1): shifted as
-         * unsigned, the same bits as the vector path's _mm_sll_epi32 (a signed left shift of it is UB) */
-        x = abs(x) - (int32_t)((uint32_t)thr << sh_sub[b]);
+        x = abs(x) - (int32_t)((uint32_t)thr << sh_sub[b]); /* thr may be negative at scales 1-3 (CSF rounding) */
         if (x < 0) x = 0;
         const int32_t x_sq = (int32_t)(((int64_t)x * x + add_sq[b]) >> sh_sq[b]);
         in[b] += ((int64_t)x_sq * x + add_cub[b]) >> sh_cub[b];
@@ -982,10 +988,11 @@ void agm_adm_compute(AgmAdm *s, const uint16_t *ref, const uint16_t *dis, int bp
         dwt_scale0(s, dis, w, h, bpc, s->dis);
       }
     } else {
-      /* The previous A band becomes this scale's input. */
-      const size_t n = (size_t)w * h;
-      memcpy(s->prev_ref, s->ref[B_A], n * 4);
-      memcpy(s->prev_dis, s->dis[B_A], n * 4);
+      /* The previous A band becomes this scale's input; this scale's A band goes to the spare. */
+      int32_t *t = s->ref[B_A];
+      s->ref[B_A] = s->prev_ref, s->prev_ref = t;
+      t = s->dis[B_A];
+      s->dis[B_A] = s->prev_dis, s->prev_dis = t;
 #ifdef AGM_X86
       if (agm_use_avx2()) {
         dwt_s123_avx2(s, s->prev_ref, w, h, scale, s->ref);
@@ -1003,6 +1010,11 @@ void agm_adm_compute(AgmAdm *s, const uint16_t *ref, const uint16_t *dis, int bp
     num[scale] = scale_num(s, w, h, scale, 100.0);
     if (out_egl1) num1[scale] = scale_num(s, w, h, scale, 1.0);
   }
+  /* three swaps left the spares in ref/dis[B_A]: the full-size planes go back there for the next frame's scale 0 */
+  int32_t *t = s->ref[B_A];
+  s->ref[B_A] = s->prev_ref, s->prev_ref = t;
+  t = s->dis[B_A];
+  s->dis[B_A] = s->prev_dis, s->prev_dis = t;
   finish(num, den, s->w, s->h, out);
   if (out_egl1) finish(num1, den, s->w, s->h, out_egl1);
 }

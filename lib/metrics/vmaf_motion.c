@@ -33,15 +33,22 @@ int32_t agm_motion_vertical_c(const uint16_t *const p[5], const uint16_t *const 
   return any;
 }
 
-uint32_t agm_motion_hsad_c(const int32_t *row, int w, int skip0, int skip1) {
+/* Horizontal pass and |.| summed over columns [j0, j1). */
+static uint32_t hsad_range(const int32_t *row, int w, int j0, int j1) {
   uint32_t sad = 0;
-  for (int j = 0; j < w; j++) {
-    if (j >= skip0 && j < skip1) continue;
+  for (int j = j0; j < j1; j++) {
     int64_t acc = 0;
     for (int k = 0; k < 5; k++) acc += (int64_t)motion_filter[k] * row[agm_mirror(j - 2 + k, w)];
     sad += (uint32_t)abs((int32_t)((acc + 32768) >> 16));
   }
   return sad;
+}
+
+/* Only the columns outside [skip0, skip1) are visited (the SIMD callers did the ones between). */
+uint32_t agm_motion_hsad_c(const int32_t *row, int w, int skip0, int skip1) {
+  if (skip0 > w) skip0 = w;
+  if (skip1 < skip0) skip1 = skip0;
+  return hsad_range(row, w, 0, skip0) + hsad_range(row, w, skip1, w);
 }
 
 #ifdef AGM_X86

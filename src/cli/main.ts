@@ -5,8 +5,8 @@
  *   corpus, bdrate, report   the quality corpus (src/cli/corpus.ts, bdrate.ts, report.ts).
  *   rl-eval  a policy's BD-rates against SVT-AV1's default (src/cli/rl_eval.ts).
  */
-import { parseArgs } from "node:util";
 import { Av1GymError } from "../core/errors";
+import { parseArgs } from "./args";
 // The metric modules (and through them the native library) are required only by the command that needs them:
 // `--help` and argument errors then cost no more than Bun's own start-up.
 type ScoreFilesModule = typeof import("../metrics/score_files");
@@ -56,18 +56,14 @@ function int(name: string, v: string | undefined): number | undefined {
 function vmafCommand(argv: string[]): void {
   let a;
   try {
-    a = parseArgs({
-      args: argv,
-      options: {
-        ref: { type: "string" }, dis: { type: "string" }, model: { type: "string", multiple: true },
-        frames: { type: "string" }, json: { type: "string" }, threads: { type: "string" },
-        psnr: { type: "boolean" }, ssim: { type: "boolean" }, "ms-ssim": { type: "boolean" },
-        width: { type: "string" }, height: { type: "string" }, "pix-fmt": { type: "string" },
-        percentiles: { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
-        simd: { type: "string" },
-      },
-      strict: true,
-    }).values;
+    a = parseArgs(argv, {
+      ref: { type: "string" }, dis: { type: "string" }, model: { type: "string", multiple: true },
+      frames: { type: "string" }, json: { type: "string" }, threads: { type: "string" },
+      psnr: { type: "boolean" }, ssim: { type: "boolean" }, "ms-ssim": { type: "boolean" },
+      width: { type: "string" }, height: { type: "string" }, "pix-fmt": { type: "string" },
+      percentiles: { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
+      simd: { type: "string" },
+    });
   } catch (e) {
     fail((e as Error).message, VMAF_USAGE);
   }

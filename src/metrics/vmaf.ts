@@ -55,8 +55,20 @@ const freeContext = (h: Pointer) => native().ag_vmaf_free(h);
 /** A native feature context for one frame size and bit depth (freed when collected if never closed). */
 class FeatureContext extends NativeHandle {
   readonly out = new Float64Array(VF.COUNT);
+  /** Frames that may be in flight (submit/collect); 0: one frame at a time (compute). */
+  readonly depth: number;
   constructor(readonly width: number, readonly height: number, readonly bitDepth: number, threads: number) {
     super("VmafContext", checkHandle(native().ag_vmaf_new(width, height, bitDepth, threads) as Pointer | null, "vmaf"), freeContext);
+    this.depth = native().ag_vmaf_queue_depth(this.handle("depth"));
+  }
+  /** Frame mode: copies the luma planes and returns; the features come from collect(), in order. */
+  submit(ref: I420Frame, dis: I420Frame, flags: number): void {
+    check(native().ag_vmaf_submit(this.handle("submit"), ptr(ref.y), ref.strideY, ptr(dis.y), dis.strideY, flags), "vmaf");
+  }
+  /** Waits for the oldest submitted frame's features. */
+  collect(neg: boolean): VmafFeatures {
+    check(native().ag_vmaf_collect(this.handle("collect"), ptr(this.out), this.out.length), "vmaf");
+    return unpack(this.out, neg);
   }
   compute(ref: I420Frame, dis: I420Frame, flags: number): VmafFeatures {
     const h = this.handle("compute");
@@ -96,7 +108,10 @@ export const VmafScorerOptionsSchema = z
     bitDepth: z.number().int().min(8).max(16).default(8),
     /** Model paths or loaded models; the first one's score is `vmaf`. Default: defaultModelPath(). */
     models: z.union([ModelSpec, z.array(ModelSpec).min(1)]).optional(),
-    /** Native threads for the features (2 runs VIF and ADM concurrently). */
+    /**
+     * Native threads for the features: small frames are scored several at once (each thread takes whole frames,
+     * so results trail by up to `threads` more frames), large ones split between the threads.
+     */
     threads: z.number().int().min(1).max(64).default(1),
     psnr: z.boolean().default(false),
     ssim: z.boolean().default(false),
@@ -138,6 +153,8 @@ export class VmafScorer {
   #opts: z.output<typeof VmafScorerOptionsSchema>;
   #neg: boolean;
   #pending: { frameNum: number; f: VmafFeatures; extra: Record<string, number> } | null = null;
+  /** Frame mode: submitted frames whose features are not collected yet, oldest first. */
+  #inFlight: { frameNum: number; extra: Record<string, number> }[] = [];
   #prevMotion = 0;
   #count = 0;
 
@@ -167,12 +184,37 @@ export class VmafScorer {
     return this.#count;
   }
 
-  /** Scores one frame pair; returns the results that became complete (0 or 1 frames). */
+  /**
+   * Scores one frame pair; returns the results that became complete (0 or 1 frames): with one thread frame 0
+   * at once, then one behind; when frames are scored several at once (threads >= 2, small frames), up to
+   * `threads` + 1 more behind.
+   */
   push(ref: I420Frame, dis: I420Frame): VmafFrameResult[] {
-    if (!this.#ctx) throw new StateError("VmafScorer is closed");
+    const ctx = this.#ctx;
+    if (!ctx) throw new StateError("VmafScorer is closed");
     validateI420(ref, { width: this.width, height: this.height, bitDepth: this.bitDepth });
     validateI420(dis, { width: this.width, height: this.height, bitDepth: this.bitDepth });
-    const f = this.#ctx.compute(ref, dis, (this.#neg ? FLAG_NEG : 0) | (this.#count === 0 ? FLAG_RESET : 0));
+    const flags = (this.#neg ? FLAG_NEG : 0) | (this.#count === 0 ? FLAG_RESET : 0);
+    const out: VmafFrameResult[] = [];
+    const frameNum = this.#count;
+    if (ctx.depth === 0) {
+      const f = ctx.compute(ref, dis, flags);
+      this.#count++;
+      this.#complete(frameNum, f, this.#extra(ref, dis), out);
+      return out;
+    }
+    if (this.#inFlight.length >= ctx.depth) {
+      const q = this.#inFlight.shift()!;
+      this.#complete(q.frameNum, ctx.collect(this.#neg), q.extra, out);
+    }
+    ctx.submit(ref, dis, flags);
+    this.#count++;
+    // PSNR / SSIM on this thread while the workers score the VMAF features
+    this.#inFlight.push({ frameNum, extra: this.#extra(ref, dis) });
+    return out;
+  }
+
+  #extra(ref: I420Frame, dis: I420Frame): Record<string, number> {
     const extra: Record<string, number> = {};
     if (this.#opts.psnr) {
       const p = psnr(ref, dis);
@@ -182,9 +224,12 @@ export class VmafScorer {
     }
     if (this.#opts.ssim) extra.float_ssim = ssim(ref, dis);
     if (this.#opts.msSsim) extra.float_ms_ssim = msSsim(ref, dis);
-    const out: VmafFrameResult[] = [];
+    return extra;
+  }
+
+  /** A frame's features arrived (in order): the previous frame is now complete (its motion2 needs this motion). */
+  #complete(frameNum: number, f: VmafFeatures, extra: Record<string, number>, out: VmafFrameResult[]): void {
     if (this.#pending) out.push(this.#finish(this.#pending, Math.min(this.#prevMotion, f.motion)));
-    const frameNum = this.#count++;
     if (frameNum === 0) {
       // motion[0] = 0, so motion2[0] = min(0, motion[1]) = 0: complete now.
       out.push(this.#finish({ frameNum, f, extra }, 0));
@@ -193,15 +238,21 @@ export class VmafScorer {
       this.#pending = { frameNum, f, extra };
     }
     this.#prevMotion = f.motion;
-    return out;
   }
 
-  /** Completes the last frame (its motion2 is its own motion, as libvmaf). */
+  /** Completes the frames still in flight and the last one (its motion2 is its own motion, as libvmaf). */
   flush(): VmafFrameResult[] {
-    if (!this.#ctx) throw new StateError("VmafScorer is closed");
+    const ctx = this.#ctx;
+    if (!ctx) throw new StateError("VmafScorer is closed");
+    const out: VmafFrameResult[] = [];
+    while (this.#inFlight.length > 0) {
+      const q = this.#inFlight.shift()!;
+      this.#complete(q.frameNum, ctx.collect(this.#neg), q.extra, out);
+    }
     const p = this.#pending;
     this.#pending = null;
-    return p ? [this.#finish(p, p.f.motion)] : [];
+    if (p) out.push(this.#finish(p, p.f.motion));
+    return out;
   }
 
   #finish(p: { frameNum: number; f: VmafFeatures; extra: Record<string, number> }, motion2: number): VmafFrameResult {
@@ -254,6 +305,8 @@ export class VmafScorer {
   close(): void {
     this.#ctx?.close();
     this.#ctx = null;
+    this.#inFlight = [];
+    this.#pending = null;
     for (const m of this.#ownModels) m.close();
     this.#ownModels = [];
   }

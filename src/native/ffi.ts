@@ -25,6 +25,7 @@ const BUILD_HINT = "build it with `bash scripts/build-svt.sh` (or just `bun run 
 const METRICS_NAMES = [
   "ag_last_error", "ag_last_error_code", "ag_abi_version", "ag_metrics_set_simd", "ag_metrics_simd",
   "ag_psnr", "ag_ssim", "ag_ms_ssim", "ag_vmaf_new", "ag_vmaf_free", "ag_vmaf_features", "ag_vmaf_set_prev",
+  "ag_vmaf_queue_depth", "ag_vmaf_submit", "ag_vmaf_collect",
   "ag_vmaf_model_new", "ag_vmaf_model_free", "ag_vmaf_model_predict",
 ] as const satisfies readonly (keyof typeof SYMBOLS)[];
 export const METRICS_SYMBOLS = Object.fromEntries(METRICS_NAMES.map((n) => [n, SYMBOLS[n]])) as Pick<typeof SYMBOLS, (typeof METRICS_NAMES)[number]>;

@@ -208,6 +208,7 @@ describe("pooling", () => {
 
 describeShared("models and the scorer", () => {
   const MODEL = sharedPath("vmaf", "models", "vmaf_v0.6.1.json");
+  const NEG_MODEL = sharedPath("vmaf", "models", "vmaf_v0.6.1neg.json");
 
   test("model files: missing, not JSON, not a model, unsupported", () => {
     const dir = mkdtempSync(join(tmpdir(), "av1gym-mm-"));
@@ -252,7 +253,7 @@ describeShared("models and the scorer", () => {
   test("the scorer streams: frame 0 at once, then one behind, flush the last; options validated", () => {
     expect(() => new VmafScorer({ width: 0, height: 10, models: MODEL })).toThrow(InvalidArgumentError);
     expect(() => new VmafScorer({ width: 10, height: 10, models: MODEL, threads: 0 })).toThrow(InvalidArgumentError);
-    const s = new VmafScorer({ width: 64, height: 48, models: MODEL, threads: 2 });
+    const s = new VmafScorer({ width: 64, height: 48, models: MODEL, threads: 1 });
     const frames = [0, 1, 2, 3].map((k) => pattern(64, 48, 8, k, 0.01));
     const dis = [0, 1, 2, 3].map((k) => pattern(64, 48, 8, k, 0.05));
     expect(s.push(frames[0]!, dis[0]!).map((r) => r.frameNum)).toEqual([0]);
@@ -269,6 +270,43 @@ describeShared("models and the scorer", () => {
     s.close();
     s.close();
     expect(() => s.push(frames[0]!, dis[0]!)).toThrow(StateError);
+  });
+
+  test("threads: small frames scored several at once, large ones split; the same results in the same order", () => {
+    const run = (w: number, h: number, n: number, threads: number, pushed: number[][] = []) => {
+      const s = new VmafScorer({ width: w, height: h, models: [MODEL, NEG_MODEL], threads, psnr: true });
+      const out = [];
+      for (let k = 0; k < n; k++) {
+        const r = s.push(pattern(w, h, 8, k, 0.01), pattern(w, h, 8, k, 0.05));
+        pushed.push(r.map((x) => x.frameNum));
+        out.push(...r);
+      }
+      out.push(...s.flush());
+      s.close();
+      return out;
+    };
+    const one = run(64, 48, 9, 1);
+    expect(one.map((r) => r.frameNum)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(one[5]!.metrics.integer_motion).toBeGreaterThan(0);
+    for (const threads of [2, 3]) {
+      const pushed: number[][] = [];
+      expect(run(64, 48, 9, threads, pushed)).toEqual(one);
+      // whole frames in flight (threads + 1 of them): frame 0 comes back with push threads + 1, then frame i
+      // (which waits for the next one's motion) with push i + threads + 2
+      const depth = threads + 1;
+      expect(pushed).toEqual(pushed.map((_, k) => (k === depth ? [0] : k > depth + 1 ? [k - depth - 1] : [])));
+    }
+    // 1024x600 is above frame mode's size: split within a frame, so frame 0 comes back at once
+    const pushed: number[][] = [];
+    expect(run(1024, 600, 3, 2, pushed)).toEqual(run(1024, 600, 3, 1));
+    expect(pushed[0]).toEqual([0]);
+    // a rejected frame leaves the queue as it was
+    const s = new VmafScorer({ width: 64, height: 48, models: MODEL, threads: 2 });
+    s.push(pattern(64, 48, 8, 0, 0.01), pattern(64, 48, 8, 0, 0.05));
+    const bad = pattern(64, 48, 8, 1, 0.05);
+    expect(() => s.push(pattern(64, 48, 8, 1, 0.01), { ...bad, y: bad.y.subarray(0, 10) })).toThrow(InvalidArgumentError);
+    expect(s.flush().map((r) => r.frameNum)).toEqual([0]);
+    s.close();
   });
 
   test("CLI: vmaf over a raw reference and an mkv, JSON in libvmaf's layout, length mismatch reported", async () => {

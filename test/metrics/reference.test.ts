@@ -2,7 +2,8 @@
  * Accuracy of the metrics against libvmaf 3.2.0's own per-frame results (../shared/vmaf/reference): every
  * pair, 8- and 10-bit. The distorted bitstreams are decoded with the ffmpeg CLI to raw YUV in a temp dir
  * (bit-exact with any conforming decoder). Prints the largest difference per feature. Each pair is scored at every
- * SIMD level the CPU has (portable C, AVX2, AVX-512), which must agree exactly.
+ * SIMD level the CPU has (portable C, AVX2, AVX-512) and with 2 and 3 threads (frames scored several at once, or
+ * split when large), which must all agree exactly.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -74,9 +75,9 @@ describeShared("metrics vs libvmaf 3.2.0 references", () => {
       const disFrames = readRaw(raw(sharedPath(ref.distorted), bd), w, h, bd, ref.frame_count);
       expect(refFrames.length).toBe(ref.frame_count);
       expect(disFrames.length).toBe(ref.frame_count);
-      const score = () => {
+      const score = (threads = 1) => {
         const scorer = new VmafScorer({
-          width: w, height: h, bitDepth: bd, psnr: true, ssim: true, msSsim: true,
+          width: w, height: h, bitDepth: bd, psnr: true, ssim: true, msSsim: true, threads,
           models: [sharedPath("vmaf", "models", "vmaf_v0.6.1.json"), sharedPath("vmaf", "models", "vmaf_v0.6.1neg.json")],
         });
         const out = [];
@@ -86,12 +87,16 @@ describeShared("metrics vs libvmaf 3.2.0 references", () => {
         return out;
       };
       const results = score(); // the best SIMD level this CPU has
-      // every lower level (AVX2, portable C) gives the very same numbers, frame by frame
+      // threads change neither the numbers nor their order
+      expect(score(2)).toEqual(results);
+      expect(score(3)).toEqual(results);
+      // every lower level (AVX2, portable C) gives the very same numbers, frame by frame, on 1 and 2 threads
       const best = metricsSimdLevel();
       try {
         for (const level of SIMD_LEVELS.slice(0, SIMD_LEVELS.indexOf(best))) {
           setMetricsSimd(level);
           expect(score()).toEqual(results);
+          expect(score(2)).toEqual(results);
         }
       } finally {
         setMetricsSimd(true);
