@@ -510,7 +510,8 @@ static int build_index(ag_reader *r) {
      * interval when the container does not say. */
     double tb = (double)r->tb_num / r->tb_den;
     double last_s = last_dur > 0 ? (double)last_dur * tb : (double)r->fps_den / r->fps_num;
-    r->duration = (double)(r->pts[n - 1] - r->pts[0]) * tb + last_s;
+    /* in double: a damaged file's first and last pts can be far enough apart to overflow int64 (fuzz_ivf) */
+    r->duration = ((double)r->pts[n - 1] - (double)r->pts[0]) * tb + last_s;
   }
   return AG_OK;
 }
