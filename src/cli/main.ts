@@ -49,7 +49,7 @@ function fail(msg: string, usage?: string): never {
 function int(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) fail(`--${name} must be a positive integer (got ${v})`);
+  if (!Number.isInteger(n) || n <= 0) fail(`--${name} must be a positive integer (got ${v})`, VMAF_USAGE);
   return n;
 }
 
@@ -72,7 +72,7 @@ function vmafCommand(argv: string[]): void {
     return;
   }
   if (!a.ref || !a.dis) fail("vmaf needs --ref and --dis", VMAF_USAGE);
-  const { scoreFiles } = require("../metrics/score_files") as ScoreFilesModule;
+  const { scoreCheckedFiles } = require("../metrics/score_files") as ScoreFilesModule;
   const { defaultModelPath } = require("../metrics/vmaf_model") as ModelModule;
   if (a.simd !== undefined) {
     const { setMetricsSimd, SIMD_LEVELS } = require("../metrics/metrics") as MetricsModule;
@@ -80,12 +80,17 @@ function vmafCommand(argv: string[]): void {
     setMetricsSimd(a.simd as (typeof SIMD_LEVELS)[number]);
   }
   const models = a.model ?? [defaultModelPath()];
-  const percentiles = a.percentiles ? a.percentiles.split(",").map(Number) : [];
+  const percentiles = a.percentiles ? a.percentiles.split(",").map((p) => (p.trim() === "" ? NaN : Number(p))) : [];
+  if (percentiles.some((p) => !(p >= 0 && p <= 100))) fail(`--percentiles must be numbers from 0 to 100 (got ${a.percentiles})`, VMAF_USAGE);
+  const threads = int("threads", a.threads) ?? 1;
+  if (threads > 64) fail(`--threads must be at most 64 (got ${threads})`, VMAF_USAGE);
+  if (a.model?.some((m) => m === "")) fail("--model needs a path", VMAF_USAGE);
   const t0 = performance.now();
-  const res = scoreFiles(a.ref, a.dis, {
+  // the arguments are checked here, so the library's option schema (and zod) is not loaded: start-up
+  const res = scoreCheckedFiles(a.ref, a.dis, {
     models,
     frames: int("frames", a.frames),
-    threads: int("threads", a.threads) ?? 1,
+    threads,
     psnr: !!a.psnr, ssim: !!a.ssim, msSsim: !!a["ms-ssim"],
     width: int("width", a.width), height: int("height", a.height),
     ...(a["pix-fmt"] ? { pixelFormat: a["pix-fmt"] } : {}),

@@ -4,7 +4,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
-import { z } from "zod";
+import type { z } from "zod";
+import { lazySchema } from "../core/validation";
 import { FileError, InvalidArgumentError } from "../core/errors";
 import type { VideoReader } from "../io/reader";
 import { openYuvFile } from "../io/yuv_file";
@@ -13,30 +14,35 @@ import { parseOptions, percentile, pool, poolFrames, toLibvmafJson, VmafModel, V
 
 const RAW = new Set([".yuv", ".raw"]);
 
-export const ScoreFilesOptionsSchema = z
-  .object({
-    /** Model paths or loaded models (default: defaultModelPath()); the first one gives `vmaf`. */
-    models: z.union([z.string().min(1), z.custom<VmafModel>((m) => m instanceof VmafModel, "expected a model path or a VmafModel"), z.array(z.union([z.string().min(1), z.custom<VmafModel>((m) => m instanceof VmafModel, "expected a model path or a VmafModel")])).min(1)]).optional(),
-    /** Score only the first N frames. */
-    frames: z.number().int().positive().optional(),
-    /** Native threads for the VMAF features. */
-    threads: z.number().int().min(1).max(64).default(1),
-    psnr: z.boolean().default(false),
-    ssim: z.boolean().default(false),
-    msSsim: z.boolean().default(false),
-    /** For raw .yuv inputs: frame size and FFmpeg pixel format (yuv420p, yuv420p10le). */
-    width: z.number().int().positive().optional(),
-    height: z.number().int().positive().optional(),
-    pixelFormat: z.string().min(1).optional(),
-    /** Percentiles (0..100) of each metric to add to `pooled` (e.g. [5, 50]). */
-    percentiles: z.array(z.number().min(0).max(100)).default([]),
-    /** Write libvmaf's JSON layout to this path. */
-    json: z.string().min(1).optional(),
-    /** Called with each frame's result as soon as it is complete. */
-    onFrame: z.function().optional(),
-  })
-  .strict();
-export type ScoreFilesOptions = Omit<z.input<typeof ScoreFilesOptionsSchema>, "onFrame"> & {
+const modelSpec = (z: typeof import("zod").z) =>
+  z.union([z.string().min(1), z.custom<VmafModel>((m) => m instanceof VmafModel, "expected a model path or a VmafModel")]);
+
+export const scoreFilesOptionsSchema = lazySchema((z) =>
+  z
+    .object({
+      /** Model paths or loaded models (default: defaultModelPath()); the first one gives `vmaf`. */
+      models: z.union([modelSpec(z), z.array(modelSpec(z)).min(1)]).optional(),
+      /** Score only the first N frames. */
+      frames: z.number().int().positive().optional(),
+      /** Native threads for the VMAF features. */
+      threads: z.number().int().min(1).max(64).default(1),
+      psnr: z.boolean().default(false),
+      ssim: z.boolean().default(false),
+      msSsim: z.boolean().default(false),
+      /** For raw .yuv inputs: frame size and FFmpeg pixel format (yuv420p, yuv420p10le). */
+      width: z.number().int().positive().optional(),
+      height: z.number().int().positive().optional(),
+      pixelFormat: z.string().min(1).optional(),
+      /** Percentiles (0..100) of each metric to add to `pooled` (e.g. [5, 50]). */
+      percentiles: z.array(z.number().min(0).max(100)).default([]),
+      /** Write libvmaf's JSON layout to this path. */
+      json: z.string().min(1).optional(),
+      /** Called with each frame's result as soon as it is complete. */
+      onFrame: z.function().optional(),
+    })
+    .strict(),
+);
+export type ScoreFilesOptions = Omit<z.input<ReturnType<typeof scoreFilesOptionsSchema>>, "onFrame"> & {
   onFrame?: (r: VmafFrameResult) => void;
 };
 
@@ -84,7 +90,14 @@ function openReader(path: string, o: { width?: number; height?: number; pixelFor
 export function scoreFiles(ref: string, dis: string, options: ScoreFilesOptions = {}): ScoreFilesResult {
   for (const [n, p] of [["ref", ref], ["dis", dis]] as const)
     if (typeof p !== "string" || p.length === 0) throw new InvalidArgumentError(`scoreFiles: ${n} must be a file path`);
-  const o = parseOptions(ScoreFilesOptionsSchema, options, "scoreFiles options");
+  return scoreCheckedFiles(ref, dis, parseOptions(scoreFilesOptionsSchema(), options, "scoreFiles options"));
+}
+
+/** ScoreFilesOptions once checked, defaults filled in. */
+export type CheckedScoreFilesOptions = Omit<z.output<ReturnType<typeof scoreFilesOptionsSchema>>, "onFrame"> & { onFrame?: (r: VmafFrameResult) => void };
+
+/** scoreFiles with options already checked (the CLI checks its own arguments, so its start-up loads no zod). */
+export function scoreCheckedFiles(ref: string, dis: string, o: CheckedScoreFilesOptions): ScoreFilesResult {
   const r = openReader(ref, o);
   let d: Input | null = null;
   let scorer: VmafScorer | null = null;
@@ -96,7 +109,7 @@ export function scoreFiles(ref: string, dis: string, options: ScoreFilesOptions 
     if (d.bitDepth !== bd) throw new InvalidArgumentError(`reference is ${bd}-bit but distorted is ${d.bitDepth}-bit`);
     const common = Math.min(r.frameCount, d.frameCount);
     const n = Math.min(common, o.frames ?? Infinity);
-    scorer = new VmafScorer({
+    scorer = VmafScorer.fromChecked({
       width: r.width, height: r.height, bitDepth: bd, threads: o.threads,
       psnr: o.psnr, ssim: o.ssim, msSsim: o.msSsim, ...(o.models !== undefined ? { models: o.models } : {}),
     });
@@ -105,7 +118,7 @@ export function scoreFiles(ref: string, dis: string, options: ScoreFilesOptions 
     const emit = (rs: VmafFrameResult[]) => {
       for (const x of rs) {
         frames.push(x);
-        (o.onFrame as ((r: VmafFrameResult) => void) | undefined)?.(x);
+        o.onFrame?.(x);
       }
     };
     // only PSNR reads chroma: without it the raw/Y4M inputs' chroma is not read at all

@@ -3,7 +3,8 @@
  * JSON model, a streaming scorer (motion2 for frame i needs frame i+1) and libvmaf-style pooling and JSON.
  */
 import { ptr, type Pointer } from "bun:ffi";
-import { z } from "zod";
+import type { z } from "zod";
+import { lazySchema } from "../core/validation";
 import { metricsChecks, metricsNative as native } from "../native/ffi";
 import { VF, VMAF } from "../native/abi";
 import { NativeHandle } from "../native/handle";
@@ -100,25 +101,29 @@ export function vmafFeatures(ref: I420Frame, dis: I420Frame, opts: { prevRef?: I
   return cached.compute(ref, dis, flags);
 }
 
-const ModelSpec = z.union([z.string().min(1), z.custom<VmafModel>((m) => m instanceof VmafModel, "expected a model path or a VmafModel")]);
-export const VmafScorerOptionsSchema = z
-  .object({
-    width: z.number().int().positive().max(16384),
-    height: z.number().int().positive().max(16384),
-    bitDepth: z.number().int().min(8).max(16).default(8),
-    /** Model paths or loaded models; the first one's score is `vmaf`. Default: defaultModelPath(). */
-    models: z.union([ModelSpec, z.array(ModelSpec).min(1)]).optional(),
-    /**
-     * Native threads for the features: small frames are scored several at once (each thread takes whole frames,
-     * so results trail by up to `threads` more frames), large ones split between the threads.
-     */
-    threads: z.number().int().min(1).max(64).default(1),
-    psnr: z.boolean().default(false),
-    ssim: z.boolean().default(false),
-    msSsim: z.boolean().default(false),
-  })
-  .strict();
-export type VmafScorerOptions = z.input<typeof VmafScorerOptionsSchema>;
+export const vmafScorerOptionsSchema = lazySchema((z) => {
+  const ModelSpec = z.union([z.string().min(1), z.custom<VmafModel>((m) => m instanceof VmafModel, "expected a model path or a VmafModel")]);
+  return z
+    .object({
+      width: z.number().int().positive().max(16384),
+      height: z.number().int().positive().max(16384),
+      bitDepth: z.number().int().min(8).max(16).default(8),
+      /** Model paths or loaded models; the first one's score is `vmaf`. Default: defaultModelPath(). */
+      models: z.union([ModelSpec, z.array(ModelSpec).min(1)]).optional(),
+      /**
+       * Native threads for the features: small frames are scored several at once (each thread takes whole frames,
+       * so results trail by up to `threads` more frames), large ones split between the threads.
+       */
+      threads: z.number().int().min(1).max(64).default(1),
+      psnr: z.boolean().default(false),
+      ssim: z.boolean().default(false),
+      msSsim: z.boolean().default(false),
+    })
+    .strict();
+});
+export type VmafScorerOptions = z.input<ReturnType<typeof vmafScorerOptionsSchema>>;
+/** VmafScorerOptions once checked, defaults filled in. */
+export type CheckedVmafScorerOptions = z.output<ReturnType<typeof vmafScorerOptionsSchema>>;
 
 /** One scored frame. `metrics` uses the names of libvmaf's JSON (integer_adm2, integer_motion2, vmaf, psnr_y ...). */
 export interface VmafFrameResult {
@@ -143,6 +148,9 @@ export function parseOptions<T extends z.ZodTypeAny>(schema: T, value: unknown, 
  * (motion2 of frame i needs frame i+1, so results trail by one frame; frame 0 is complete at once);
  * flush() returns the rest.
  */
+/** False only inside VmafScorer.fromChecked. */
+let checking = true;
+
 export class VmafScorer {
   readonly width: number;
   readonly height: number;
@@ -150,7 +158,7 @@ export class VmafScorer {
   readonly models: VmafModel[];
   #ownModels: VmafModel[] = [];
   #ctx: FeatureContext | null;
-  #opts: z.output<typeof VmafScorerOptionsSchema>;
+  #opts: CheckedVmafScorerOptions;
   #neg: boolean;
   #pending: { frameNum: number; f: VmafFeatures; extra: Record<string, number> } | null = null;
   /** Frame mode: submitted frames whose features are not collected yet, oldest first. */
@@ -159,7 +167,7 @@ export class VmafScorer {
   #count = 0;
 
   constructor(options: VmafScorerOptions) {
-    this.#opts = parseOptions(VmafScorerOptionsSchema, options, "VmafScorer options");
+    this.#opts = checking ? parseOptions(vmafScorerOptionsSchema(), options, "VmafScorer options") : (options as CheckedVmafScorerOptions);
     const o = this.#opts;
     this.width = o.width;
     this.height = o.height;
@@ -176,6 +184,19 @@ export class VmafScorer {
     } catch (e) {
       for (const m of this.#ownModels) m.close();
       throw e;
+    }
+  }
+
+  /**
+   * A scorer from options already checked against the schema (scoreFiles parses its own, and the CLI checks
+   * its arguments): no second parse, and no zod on the CLI's path.
+   */
+  static fromChecked(options: CheckedVmafScorerOptions): VmafScorer {
+    checking = false;
+    try {
+      return new VmafScorer(options);
+    } finally {
+      checking = true;
     }
   }
 
