@@ -6,7 +6,7 @@
  * What is compared, so that only the queueing differs: the same frames, the same real-time loop, the same
  * encoder settings (threads 1, low latency, crf 23) and the same MP4 muxing, once through StreamingEncoder and
  * once through VideoWriter (VideoEncoder + the muxer) called on the loop's own thread. CPU is the whole
- * process's (process.cpuUsage: every thread, the workers' included), A/B/A/B in one run. Workers are started
+ * process's (process.cpuUsage: every thread, the workers' included), in alternating pairs in one run. Workers are started
  * by a warm-up episode first: they live across episodes, so their start-up (reported apart) is paid once per
  * recorder, not per episode.
  *
@@ -25,7 +25,11 @@ import { SynthSource } from "../../src/io/synth";
 import { allocI420, type I420Frame } from "../../src/core/frame";
 import { report } from "../util";
 
-const W = 640, H = 480, FPS = 30, CAMS = 2, HALF_S = 5, ROUNDS = 2;
+const W = 640, H = 480, FPS = 30, CAMS = 2, LIVE_S = 10;
+// CPU per frame: PAIRS episodes of PAIR_S seconds on each side, the order alternating. This VM's CPU time for
+// the same work drifts by 10-20 % from one few-second span to the next (the host), so one or two long rounds
+// say little. The median of 12 short pairs still moved by 4-5 points between two runs on an idle machine.
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 12), PAIR_S = 3;
 const KEYS = Array.from({ length: CAMS }, (_, c) => `cam${c}`);
 // Moving content, precomputed so the loop only feeds.
 const synth = new SynthSource(W, H, 1);
@@ -66,7 +70,7 @@ for (const [codec, preset] of [["libx264", "veryfast"], ["av1", 12]] as const) {
     const asInput = (k: number): InputFrame => (codec === "av1" ? yuv[k]! : { width: W, height: H, data: rgb[k]!, stride: W * 3 });
     const frameOf = (i: number, c: number) => (i + c * 7) % yuv.length;
     const settings = { codec, preset, fps: { num: FPS, den: 1 }, quality: { crf: 23 } } as const;
-    const n = HALF_S * FPS;
+    const n = LIVE_S * FPS;
 
     const warm = async (rec: StreamingEncoder) => {
       rec.startEpisode(KEYS, join(dir, "warm"));
@@ -74,14 +78,14 @@ for (const [codec, preset] of [["libx264", "veryfast"], ["av1", 12]] as const) {
       await rec.finishEpisode();
     };
 
-    // Real time: policy "drop", one episode of ROUNDS * HALF_S seconds; drops and feed() times.
+    // Real time: policy "drop", one episode of LIVE_S seconds; drops and feed() times.
     const live = new StreamingEncoder({ ...settings, queue: 30 });
     const c0 = cpuMs();
     await warm(live);
     const warmCpu = cpuMs() - c0; // worker start-up + 1 s of recording
     const feedUs: number[] = [], copyUs: number[] = [];
     live.startEpisode(KEYS, join(dir, "live"));
-    await paced(ROUNDS * n, (i) =>
+    await paced(n, (i) =>
       KEYS.forEach((k, c) => {
         const t0 = performance.now();
         live.feed(k, asFeed(frameOf(i, c)));
@@ -109,43 +113,52 @@ for (const [codec, preset] of [["libx264", "veryfast"], ["av1", 12]] as const) {
 
     // CPU per frame: policy "block", so that every frame is encoded on both sides even when other processes
     // slow the encoders (a dropped frame would change what the encoder sees, and so its cost per frame).
-    const direct = async (round: number) => {
+    const direct = async (round: number, frames: number, offset = 0) => {
       const writers = KEYS.map((k) => new VideoWriter(join(dir, `direct${round}-${k}.mp4`), { ...settings, width: W, height: H, inputFormat: codec === "av1" ? "yuv420p" : "rgb24", latency: "low" }));
-      await paced(n, (i) => writers.forEach((w, c) => w.write(asInput(frameOf(i, c)))));
+      await paced(frames, (i) => writers.forEach((w, c) => w.write(asInput(frameOf(i + offset, c)))));
       writers.forEach((w) => w.close());
     };
     const rec = new StreamingEncoder({ ...settings, queue: 30, policy: "block" });
     await warm(rec);
-    await direct(-1); // the same warm-up for the direct path (encoder libraries loaded, code compiled)
-    const streamCpu: number[] = [], directCpu: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      let t = cpuMs();
+    await direct(-1, FPS); // the same warm-up for the direct path (encoder libraries loaded, code compiled)
+    const m = PAIR_S * FPS;
+    const streamed = async (round: number) => {
       rec.startEpisode(KEYS, join(dir, `ep${round}`));
-      await paced(n, (i) => KEYS.forEach((k, c) => rec.feed(k, asFeed(frameOf(i, c)))));
+      await paced(m, (i) => KEYS.forEach((k, c) => rec.feed(k, asFeed(frameOf(i + round, c)))));
       await rec.finishEpisode();
-      streamCpu.push(cpuMs() - t);
-      t = cpuMs();
-      await direct(round);
-      directCpu.push(cpuMs() - t);
+    };
+    const cpuOf = async (f: () => Promise<void>) => {
+      const t = cpuMs();
+      await f();
+      return (cpuMs() - t) / (CAMS * m);
+    };
+    const streamCpu: number[] = [], directCpu: number[] = [];
+    for (let pair = 0; pair < PAIRS; pair++) {
+      if (pair % 2 === 0) {
+        streamCpu.push(await cpuOf(() => streamed(pair)));
+        directCpu.push(await cpuOf(() => direct(pair, m, pair)));
+      } else {
+        directCpu.push(await cpuOf(() => direct(pair, m, pair)));
+        streamCpu.push(await cpuOf(() => streamed(pair)));
+      }
     }
     await rec.close();
-    const framesPerRound = CAMS * n;
-    const ours = streamCpu.reduce((a, b) => a + b) / (ROUNDS * framesPerRound);
-    const peer = directCpu.reduce((a, b) => a + b) / (ROUNDS * framesPerRound);
+    const pairPct = streamCpu.map((s, r) => Math.round((s / directCpu[r]! - 1) * 1000) / 10);
+    const ours = median(streamCpu), peer = median(directCpu);
     report({
       bench: "streaming-cpu-per-frame", codec, preset, cameras: CAMS, size: `${W}x${H}`, fps: FPS,
-      ours, peer, unit: "ms/frame", load: load(), overhead_pct: Math.round((ours / peer - 1) * 1000) / 10,
-      rounds: streamCpu.map((s, r) => Math.round((s / directCpu[r]! - 1) * 1000) / 10),
-      note: "process CPU per frame, StreamingEncoder with policy block (ours) vs VideoWriter on the loop's thread (peer), the same frames, settings and real-time loop, A/B/A/B; rounds: overhead % per A/B pair",
+      ours, peer, unit: "ms/frame", load: load(), overhead_pct: median(pairPct),
+      pairs: pairPct, pair_seconds: PAIR_S,
+      note: "process CPU per frame (every thread), StreamingEncoder with policy block (ours) vs VideoWriter on the loop's thread (peer), the same frames, settings and real-time loop; ours/peer: medians; overhead_pct: the median of the per-pair overheads (pairs: each, the order alternating)",
     });
     report({
-      bench: "streaming-realtime", codec, preset, cameras: CAMS, size: `${W}x${H}`, fps: FPS, seconds: ROUNDS * HALF_S,
-      ours: dropped, unit: "frames dropped", load: load(), encoded, expected: ROUNDS * framesPerRound, policy: "drop",
+      bench: "streaming-realtime", codec, preset, cameras: CAMS, size: `${W}x${H}`, fps: FPS, seconds: LIVE_S,
+      ours: dropped, unit: "frames dropped", load: load(), encoded, expected: CAMS * n, policy: "drop",
     });
     report({
       bench: "streaming-feed", codec, frame: codec === "av1" ? "I420" : "RGB HWC u8",
       ours: median(feedUs), peer: median(copyUs), unit: "us", load: load(), ours_p99: Math.round(pct(feedUs, 0.99)), peer_p99: Math.round(pct(copyUs, 0.99)),
-      startup_cpu_ms: Math.round(warmCpu - (FPS * CAMS * peer)),
+      startup_cpu_ms: Math.round(warmCpu - FPS * CAMS * peer),
       note: "median wall time of feed() vs one plain copy of the same frame in the same loop; startup_cpu_ms: the workers' start-up CPU (warm-up episode minus its frames at the direct rate)",
     });
   } finally {
