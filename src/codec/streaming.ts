@@ -7,6 +7,8 @@
  * (`"block"`). A stream whose encoder failed makes the next `feed()` to it throw a StreamError carrying the
  * cause.
  *
+ * Frames reach a worker as entries of a shared ring it waits on (streaming_protocol.ts), not as messages.
+ *
  * Why slots are reused rather than a fresh buffer transferred per frame: a fresh 900 KB ArrayBuffer a frame
  * cost ~1.7 ms of CPU (allocation, page faults, collection) against ~50 us for a copy into memory already
  * mapped, which was most of the recorder's overhead over encoding directly. Workers and their slots outlive
@@ -23,7 +25,7 @@ import { InvalidArgumentError, StateError, StreamError } from "../core/errors";
 import type { I420Frame } from "../core/frame";
 import type { Nv12Frame } from "./video_encoder";
 import type { ChannelSummary } from "./channel_stats";
-import { CONTROL_BYTES, FAILED, IN_FLIGHT, readFailure, type FrameKind, type StreamMessage, type StreamReply } from "./streaming_protocol";
+import { CMD_FRAME, CMD_YIELD, CONTROL_BYTES, FAILED, IN_FLIGHT, pushEntry, readFailure, ringBytes, type FrameKind, type StreamMessage, type StreamReply } from "./streaming_protocol";
 
 /** A packed camera frame: HWC (default) or CHW, 8-bit or float in [0, 1]. */
 export interface CameraFrame {
@@ -77,6 +79,8 @@ interface Stream {
   worker: Worker;
   control: SharedArrayBuffer;
   counter: Int32Array;
+  /** The episode's ring of frame entries, shared with the worker. */
+  ring: Int32Array;
   dropped: number;
   /** Frames posted to the worker in this episode. */
   fed: number;
@@ -122,8 +126,9 @@ export class StreamingEncoder implements AsyncDisposable {
       const worker = lane.worker;
       worker.ref();
       const sab = new SharedArrayBuffer(CONTROL_BYTES);
+      const ring = new SharedArrayBuffer(ringBytes(o.queue));
       const s: Stream = {
-        key, path, lane, worker, control: sab, counter: new Int32Array(sab, 0, 3), dropped: 0, fed: 0, shape: null,
+        key, path, lane, worker, control: sab, counter: new Int32Array(sab, 0, 3), ring: new Int32Array(ring), dropped: 0, fed: 0, shape: null,
         inFlight: [], free: lane.slots.map((_, i) => i).reverse(), released: 0, error: null, waiters: [],
       };
       worker.onmessage = (ev: MessageEvent<StreamReply>) => {
@@ -136,7 +141,7 @@ export class StreamingEncoder implements AsyncDisposable {
         s.waiters.splice(0).forEach((w) => w(s.error!));
       };
       const msg: StreamMessage = {
-        type: "open", control: sab, stats,
+        type: "open", control: sab, ring, stats,
         options: { path, codec: o.codec as never, fps: o.fps, quality: o.quality, ...(o.preset !== undefined ? { preset: o.preset } : {}), latency: "low", fragmented: o.fragmented } as never,
       };
       worker.postMessage(msg);
@@ -177,20 +182,19 @@ export class StreamingEncoder implements AsyncDisposable {
     for (; s.released < done; s.released++) s.free.push(s.inFlight.shift()!);
     const slots = s.lane.slots;
     let slot = s.free.pop();
-    let buffer: SharedArrayBuffer | undefined;
     if (slot === undefined || slots[slot]!.byteLength !== byteLength) {
       // A new slot (the queue is deeper than it has been, or frames of another size than in an earlier
-      // episode); the worker receives its buffer with this frame.
-      buffer = new SharedArrayBuffer(byteLength);
+      // episode): its memory goes to the worker as a message, which the ring's YIELD lets it take in order.
+      const buffer = new SharedArrayBuffer(byteLength);
       if (slot === undefined) slot = slots.length;
       slots[slot] = new Uint8Array(buffer);
+      this.#send(s, { type: "slot", slot, buffer });
     }
     copyTo(slots[slot]!); // the one copy
     s.shape = shape;
     s.inFlight.push(slot);
     Atomics.add(s.counter, IN_FLIGHT, 1);
-    const msg: StreamMessage = { type: "frame", kind, width, height, channels, layout, slot, ...(buffer ? { buffer } : {}) };
-    s.worker.postMessage(msg);
+    pushEntry(s.ring, CMD_FRAME, { kind, width, height, channels, layout, slot });
     s.fed++;
     return true;
   }
@@ -252,8 +256,14 @@ export class StreamingEncoder implements AsyncDisposable {
     return new Promise((resolve) => {
       if (s.error && m.type === "finish") return resolve(s.error);
       s.waiters.push(resolve);
-      s.worker.postMessage(m);
+      this.#send(s, m);
     });
+  }
+
+  /** A message to a worker in an episode: a YIELD entry first, so that it leaves the ring for it, in order. */
+  #send(s: Stream, m: StreamMessage): void {
+    pushEntry(s.ring, CMD_YIELD);
+    s.worker.postMessage(m);
   }
 
   /** Workers whose stream ended cleanly wait for the next episode; a failed one is stopped. */

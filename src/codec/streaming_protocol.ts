@@ -26,10 +26,11 @@ export function readFailure(control: SharedArrayBuffer): string | null {
   return new TextDecoder().decode(new Uint8Array(control, MESSAGE_OFFSET, n).slice());
 }
 
-export type FrameKind = "u8" | "f32" | "i420" | "nv12";
+export const FRAME_KINDS = ["u8", "f32", "i420", "nv12"] as const;
+export type FrameKind = (typeof FRAME_KINDS)[number];
 
-export interface FrameMessage {
-  type: "frame";
+/** One frame as the worker reads it from the ring. */
+export interface FrameEntry {
   kind: FrameKind;
   width: number;
   height: number;
@@ -38,8 +39,51 @@ export interface FrameMessage {
   layout: "hwc" | "chw";
   /** The shared slot holding the frame (tightly packed); the worker gives it back by decrementing IN_FLIGHT. */
   slot: number;
-  /** The slot's memory, sent with the first frame that uses it. */
-  buffer?: SharedArrayBuffer;
+}
+
+/**
+ * The frames of an episode reach the worker through a ring of entries in shared memory, not as messages: the
+ * worker waits on the ring with Atomics.wait, so handing over a frame costs a store and a futex wake instead of
+ * a structured clone and an event-loop turn on each side (measured with workers that do nothing: 0.03 against
+ * 0.14 ms of CPU a frame, 2-3 % of a 640x480 x264 frame). Anything that is not a frame (a new slot's memory,
+ * finish, cancel) stays a message; the ring then holds a YIELD entry at that point, which sends the worker back
+ * to its event loop to take the message, so that messages and frames keep their order.
+ *
+ * Int32 layout: [WRITE] entries written, [READ] entries the worker has taken; entry i at
+ * RING_HEADER + (i % capacity) * ENTRY_INTS: command, slot, kind, width, height, channels, layout.
+ */
+export const WRITE = 0, READ = 1, RING_HEADER = 4, ENTRY_INTS = 8;
+export const CMD_FRAME = 1, CMD_YIELD = 2;
+/** Frames in the ring are at most the queue's depth, and a YIELD waits for its message: twice is plenty. */
+export const ringCapacity = (queue: number) => 2 * queue + 4;
+export const ringBytes = (queue: number) => 4 * (RING_HEADER + ringCapacity(queue) * ENTRY_INTS);
+
+/** Appends one entry (the caller's thread) and wakes the worker. */
+export function pushEntry(ring: Int32Array, cmd: number, f?: FrameEntry): void {
+  const cap = (ring.length - RING_HEADER) / ENTRY_INTS;
+  const w = Atomics.load(ring, WRITE);
+  const e = RING_HEADER + (w % cap) * ENTRY_INTS;
+  ring[e] = cmd;
+  if (f) {
+    ring[e + 1] = f.slot;
+    ring[e + 2] = FRAME_KINDS.indexOf(f.kind);
+    ring[e + 3] = f.width;
+    ring[e + 4] = f.height;
+    ring[e + 5] = f.channels;
+    ring[e + 6] = f.layout === "chw" ? 1 : 0;
+  }
+  Atomics.store(ring, WRITE, w + 1); // publishes the entry (sequentially consistent)
+  Atomics.notify(ring, WRITE);
+}
+
+/** Entry `i` as the worker reads it: its command and, for CMD_FRAME, the frame. */
+export function readEntry(ring: Int32Array, i: number): { cmd: number; frame: FrameEntry } {
+  const cap = (ring.length - RING_HEADER) / ENTRY_INTS;
+  const e = RING_HEADER + (i % cap) * ENTRY_INTS;
+  return {
+    cmd: ring[e]!,
+    frame: { slot: ring[e + 1]!, kind: FRAME_KINDS[ring[e + 2]!]!, width: ring[e + 3]!, height: ring[e + 4]!, channels: ring[e + 5]!, layout: ring[e + 6] === 1 ? "chw" : "hwc" },
+  };
 }
 
 export type StreamMessage =
@@ -48,9 +92,12 @@ export type StreamMessage =
       options: Omit<VideoWriterOptions, "width" | "height" | "inputFormat"> & { path: string };
       /** The stream's control block (CONTROL_BYTES): frames in flight (the bounded queue), failure. */
       control: SharedArrayBuffer;
+      /** The episode's ring of frame entries (ringBytes(queue)). */
+      ring: SharedArrayBuffer;
       stats: { downsample: number; quantiles: number[] } | null;
     }
-  | FrameMessage
+  /** A slot's memory, before the first frame that uses it (kept across episodes, as the main thread keeps it). */
+  | { type: "slot"; slot: number; buffer: SharedArrayBuffer }
   | { type: "finish" }
   | { type: "cancel" };
 

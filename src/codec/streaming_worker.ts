@@ -1,17 +1,18 @@
 /**
- * One StreamingEncoder stream: a Bun Worker that turns the frames the main thread posts into a file
+ * One StreamingEncoder stream: a Bun Worker that turns the frames the main thread queues into a file
  * (VideoWriter), computes running per-channel statistics on a downsampled copy, and gives each frame's slot
  * in the bounded queue back (a shared counter) once it is written. Frames arrive in shared slots the main
- * thread reuses (the message names the slot); the encoder copies (or converts) a frame before write()
- * returns, so the slot is free once the counter says so. Conversions (CHW, float) happen here, off the
- * caller's thread, so that feed() costs one copy. A worker serves one stream per episode and is reused, its
- * slots with it.
+ * thread reuses, named by entries of a shared ring (streaming_protocol.ts) that this worker waits on with
+ * Atomics.wait during an episode; it returns to its event loop at a YIELD entry to take the message behind it.
+ * The encoder copies (or converts) a frame before write() returns, so the slot is free once the counter says
+ * so. Conversions (CHW, float) happen here, off the caller's thread, so that feed() costs one copy. A worker
+ * serves one stream per episode and is reused, its slots with it.
  */
 import { VideoWriter, type VideoWriterOptions } from "../io/writer";
 import type { InputFormat } from "./video_encoder";
 import { allocI420, type I420Frame } from "../core/frame";
 import { ChannelStats } from "./channel_stats";
-import { IN_FLIGHT, writeFailure, type StreamMessage, type StreamReply, type FrameMessage } from "./streaming_protocol";
+import { CMD_YIELD, IN_FLIGHT, READ, readEntry, WRITE, writeFailure, type FrameEntry, type StreamMessage, type StreamReply } from "./streaming_protocol";
 
 declare const self: Worker;
 
@@ -19,6 +20,9 @@ let writer: VideoWriter | null = null;
 let options: (Omit<VideoWriterOptions, "width" | "height" | "inputFormat"> & { path: string }) | null = null;
 let control: SharedArrayBuffer | null = null;
 let counter: Int32Array | null = null;
+let ring: Int32Array | null = null;
+/** Ring entries taken in this episode. */
+let taken = 0;
 let stats: ChannelStats | null = null;
 let frames = 0;
 let failed = false;
@@ -31,7 +35,7 @@ let scratchI420: I420Frame | null = null;
 const reply = (m: StreamReply) => postMessage(m);
 
 /** The frame as the encoder takes it: packed RGB/RGBA (HWC uint8) or planar/semi-planar YUV. */
-function toInput(m: FrameMessage, data: SharedArrayBuffer): { format: InputFormat; frame: Parameters<VideoWriter["write"]>[0]; hwc?: Uint8Array } {
+function toInput(m: FrameEntry, data: SharedArrayBuffer): { format: InputFormat; frame: Parameters<VideoWriter["write"]>[0]; hwc?: Uint8Array } {
   const { width: w, height: h } = m;
   if (m.kind === "i420") {
     const y = new Uint8Array(data, 0, w * h), cw = (w + 1) >> 1, ch = (h + 1) >> 1;
@@ -97,6 +101,57 @@ function release(): void {
   Atomics.notify(counter, IN_FLIGHT);
 }
 
+/** Encodes one frame from its slot (or only gives the slot back, after a failure). */
+function encodeFrame(m: FrameEntry): void {
+  if (failed) return release();
+  try {
+    const { format, frame, hwc } = toInput(m, slots[m.slot]!);
+    if (!writer) {
+      const { path, ...rest } = options!;
+      writer = new VideoWriter(path, { ...rest, width: m.width, height: m.height, inputFormat: format } as VideoWriterOptions);
+    }
+    writer.write(frame);
+    frames++;
+    if (stats && hwc) stats.add(hwc, m.width, m.height, m.channels, m.kind === "f32" ? 1 / 255 : 1);
+  } catch (e) {
+    fail(e);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Takes the ring's entries until a YIELD (a message follows it). The wait has a timeout only so that
+ * terminate() takes effect while the worker waits.
+ */
+function drain(): void {
+  const r = ring!;
+  for (;;) {
+    const written = Atomics.load(r, WRITE);
+    if (taken === written) {
+      Atomics.wait(r, WRITE, written, 100);
+      continue;
+    }
+    const { cmd, frame } = readEntry(r, taken);
+    taken++;
+    Atomics.store(r, READ, taken);
+    if (cmd === CMD_YIELD) return;
+    encodeFrame(frame);
+  }
+}
+
+/** The stream has failed: the partial file is dropped, the main thread told (shared block and a message). */
+function fail(e: unknown): void {
+  failed = true;
+  try {
+    writer?.abort();
+  } catch {}
+  writer = null;
+  const err = e as Error & { code?: string };
+  if (control) writeFailure(control, `${err.name}: ${err.message}`);
+  reply({ type: "error", name: err.name, code: err.code, message: err.message });
+}
+
 self.onmessage = (ev: MessageEvent<StreamMessage>) => {
   const m = ev.data;
   try {
@@ -105,30 +160,18 @@ self.onmessage = (ev: MessageEvent<StreamMessage>) => {
         options = m.options;
         control = m.control;
         counter = new Int32Array(m.control, 0, 3);
+        ring = new Int32Array(m.ring);
+        taken = 0;
         stats = m.stats ? new ChannelStats(m.stats.downsample, m.stats.quantiles) : null;
         frames = 0;
         failed = false;
         scratchHwc = null;
         scratchI420 = null;
         writer = null;
-        return;
-      case "frame": {
-        if (m.buffer) slots[m.slot] = m.buffer;
-        if (failed) return release();
-        try {
-          const { format, frame, hwc } = toInput(m, slots[m.slot]!);
-          if (!writer) {
-            const { path, ...rest } = options!;
-            writer = new VideoWriter(path, { ...rest, width: m.width, height: m.height, inputFormat: format } as VideoWriterOptions);
-          }
-          writer.write(frame);
-          frames++;
-          if (stats && hwc) stats.add(hwc, m.width, m.height, m.channels, m.kind === "f32" ? 1 / 255 : 1);
-        } finally {
-          release();
-        }
-        return;
-      }
+        return drain();
+      case "slot":
+        slots[m.slot] = m.buffer;
+        return drain();
       case "finish": {
         writer?.close();
         const fps = options!.fps ?? { num: 30, den: 1 };
@@ -144,13 +187,6 @@ self.onmessage = (ev: MessageEvent<StreamMessage>) => {
         return;
     }
   } catch (e) {
-    failed = true;
-    try {
-      writer?.abort();
-    } catch {}
-    writer = null;
-    const err = e as Error & { code?: string };
-    if (control) writeFailure(control, `${err.name}: ${err.message}`);
-    reply({ type: "error", name: err.name, code: err.code, message: err.message });
+    fail(e);
   }
 };
