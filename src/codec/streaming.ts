@@ -82,7 +82,7 @@ interface Stream {
   /** The episode's ring of frame entries, shared with the worker. */
   ring: Int32Array;
   dropped: number;
-  /** Frames posted to the worker in this episode. */
+  /** Frames queued for the worker in this episode. */
   fed: number;
   shape: string | null;
   /** Slots in flight in feed order, and the free ones (indices into lane.slots). */

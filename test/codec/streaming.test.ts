@@ -72,6 +72,27 @@ describe("StreamingEncoder", () => {
     expect(b.cam).toMatchObject({ frames: 15, dropped: 0 });
   }, 120_000);
 
+  test("frames keep their order while the queue deepens (new slots reach the worker between queued frames)", async () => {
+    // policy block and a slow preset: the queue fills, so slots are added while the worker still has frames
+    // queued in the ring; each frame's flat luma says which frame it is (x264 at crf 0 is lossless)
+    await using se = new StreamingEncoder({ codec: "libx264", preset: "veryslow", quality: { crf: 0 }, queue: 6, policy: "block" });
+    se.startEpisode(["cam"], join(dir, "order"));
+    const n = 24;
+    for (let i = 0; i < n; i++) {
+      const f = allocI420(W, H);
+      f.y.fill(16 + 8 * i);
+      f.u.fill(128);
+      f.v.fill(128);
+      expect(se.feed("cam", f)).toBe(true);
+    }
+    const r = await se.finishEpisode();
+    expect(r.cam).toMatchObject({ frames: n, dropped: 0 });
+    const yuv = Bun.spawnSync(["ffmpeg", "-v", "error", "-i", r.cam!.path, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]).stdout;
+    const size = (W * H * 3) / 2;
+    const lumas = Array.from({ length: yuv.length / size }, (_, i) => yuv[i * size + (W * H) / 2]);
+    expect(lumas).toEqual(Array.from({ length: n }, (_, i) => 16 + 8 * i));
+  }, 120_000);
+
   test("bad feeds are typed errors; a failed encoder makes the next feed throw, even in a synchronous loop", async () => {
     await using se = new StreamingEncoder({ codec: "libx264", preset: "no-such-preset" });
     expect(() => se.feed("a", rgb(0))).toThrow(StateError);
