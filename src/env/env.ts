@@ -513,7 +513,8 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
   private openEncoder(defaultAt?: number, recon = true): Av1Encoder {
     const { frameQp, layerQindexOffsets, keyFrameQindexOffset, ...settings } = this.opts.encoder;
     // Not `reuseRecon`: with one reused reconstruction buffer an episode's bitstream hash differed from a fresh
-    // one's in 2 of 6 runs of test/env/env.test.ts (rewards equal; 0 of 14 without it). Cause not yet found.
+    // one's in 2 of 6 runs of test/env/env.test.ts (rewards equal; 0 of 14 without it): always the last packet,
+    // same size and reconstruction, 8 bytes of its frame header (README, "Since withdrawn"). Cause not yet found.
     const base = { ...settings, width: this.width, height: this.height, fps: this.source.fps, predStructure: "low-delay" as const, recon };
     if (defaultAt === undefined) return new Av1Encoder({ ...base, frameQp, layerQindexOffsets, keyFrameQindexOffset });
     const { crf: _crf, qp: _qp, cbr: _cbr, vbr: _vbr, ...rest } = base;
