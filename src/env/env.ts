@@ -512,10 +512,13 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
    * with reconstructions only when `recon`. */
   private openEncoder(defaultAt?: number, recon = true): Av1Encoder {
     const { frameQp, layerQindexOffsets, keyFrameQindexOffset, ...settings } = this.opts.encoder;
-    // Not `reuseRecon`: with one reused reconstruction buffer an episode's bitstream hash differed from a fresh
-    // one's in 2 of 6 runs of test/env/env.test.ts (rewards equal; 0 of 14 without it): always the last packet,
-    // same size and reconstruction, 8 bytes of its frame header (README, "Since withdrawn"). Cause not yet found.
-    const base = { ...settings, width: this.width, height: this.height, fps: this.source.fps, predStructure: "low-delay" as const, recon };
+    // The reconstruction is only read inside step() by our own metrics (a user's Distortion might keep it, and
+    // the recon option hands it out): then one buffer serves every frame instead of a new one per step. (It was
+    // withdrawn for a while, blamed for episodes whose bitstream differs now and then; the same happens without
+    // it, 3 of 30 runs of test/env/env.test.ts against 2 of 30 with it: README, "Episodes are not always
+    // bit-identical".)
+    const reuseRecon = recon && this.ownsDistortion && (defaultAt !== undefined || !this.opts.recon);
+    const base = { ...settings, width: this.width, height: this.height, fps: this.source.fps, predStructure: "low-delay" as const, recon, reuseRecon };
     if (defaultAt === undefined) return new Av1Encoder({ ...base, frameQp, layerQindexOffsets, keyFrameQindexOffset });
     const { crf: _crf, qp: _qp, cbr: _cbr, vbr: _vbr, ...rest } = base;
     return new Av1Encoder({ ...rest, ...(settings.qp !== undefined ? { qp: defaultAt } : { crf: defaultAt }) });
