@@ -28,7 +28,7 @@ import { report } from "../util";
 const W = 640, H = 480, FPS = 30, CAMS = 2, LIVE_S = 10;
 // CPU per frame: PAIRS episodes of PAIR_S seconds on each side, the order alternating. This VM's CPU time for
 // the same work drifts by 10-20 % from one few-second span to the next (the host), so one or two long rounds
-// say little. The median of 12 short pairs still moved by 4-5 points between two runs on an idle machine.
+// say little. The median of 12 short pairs still moved by up to 7 points between idle runs (BENCH_PAIRS=40: steadier).
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 12), PAIR_S = 3;
 const KEYS = Array.from({ length: CAMS }, (_, c) => `cam${c}`);
 // Moving content, precomputed so the loop only feeds.
