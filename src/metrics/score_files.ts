@@ -10,12 +10,9 @@ import { FileError, InvalidArgumentError } from "../core/errors";
 import type { VideoReader } from "../io/reader";
 import { openYuvFile } from "../io/yuv_file";
 import type { I420Frame } from "../core/frame";
-import { parseOptions, percentile, pool, poolFrames, toLibvmafJson, VmafModel, VmafScorer, type PooledMetric, type VmafFrameResult } from "./vmaf";
+import { modelSpec, parseOptions, percentile, pool, poolFrames, toLibvmafJson, VmafScorer, type PooledMetric, type VmafFrameResult } from "./vmaf";
 
 const RAW = new Set([".yuv", ".raw"]);
-
-const modelSpec = (z: typeof import("zod").z) =>
-  z.union([z.string().min(1), z.custom<VmafModel>((m) => m instanceof VmafModel, "expected a model path or a VmafModel")]);
 
 export const scoreFilesOptionsSchema = lazySchema((z) =>
   z

@@ -101,8 +101,12 @@ export function vmafFeatures(ref: I420Frame, dis: I420Frame, opts: { prevRef?: I
   return cached.compute(ref, dis, flags);
 }
 
+/** A model option: a path or a loaded model (for the schemas here and scoreFiles'). */
+export const modelSpec = (z: typeof import("zod").z) =>
+  z.union([z.string().min(1), z.custom<VmafModel>((m) => m instanceof VmafModel, "expected a model path or a VmafModel")]);
+
 export const vmafScorerOptionsSchema = lazySchema((z) => {
-  const ModelSpec = z.union([z.string().min(1), z.custom<VmafModel>((m) => m instanceof VmafModel, "expected a model path or a VmafModel")]);
+  const ModelSpec = modelSpec(z);
   return z
     .object({
       width: z.number().int().positive().max(16384),
@@ -143,14 +147,14 @@ export function parseOptions<T extends z.ZodTypeAny>(schema: T, value: unknown, 
   return r.data;
 }
 
+/** False only inside VmafScorer.fromChecked. */
+let checking = true;
+
 /**
  * Streaming VMAF: push frame pairs in order and get per-frame results as soon as they are complete
  * (motion2 of frame i needs frame i+1, so results trail by one frame; frame 0 is complete at once);
  * flush() returns the rest.
  */
-/** False only inside VmafScorer.fromChecked. */
-let checking = true;
-
 export class VmafScorer {
   readonly width: number;
   readonly height: number;

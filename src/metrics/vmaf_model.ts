@@ -41,9 +41,9 @@ interface Transform {
   outLteIn: boolean;
 }
 
-/** Maps a libvmaf feature name (e.g. VMAF_integer_feature_vif_scale0_score) to our SVM input. */
 // No regular expressions on the model's path: the first one a process runs costs ~2 ms (the regex engine's
 // set-up), a few per cent of `av1gym vmaf`'s start-up.
+/** Maps a libvmaf feature name (e.g. VMAF_integer_feature_vif_scale0_score) to our SVM input. */
 function featureOf(name: string): ModelFeature | null {
   const n = name.toLowerCase();
   if (n.includes("adm2")) return "adm2";
