@@ -43,9 +43,10 @@ export interface FrameEntry {
 
 /**
  * The frames of an episode reach the worker through a ring of entries in shared memory, not as messages: the
- * worker waits on the ring with Atomics.wait, so handing over a frame costs a store and a futex wake instead of
- * a structured clone and an event-loop turn on each side (measured with workers that do nothing: 0.03 against
- * 0.14 ms of CPU a frame, 2-3 % of a 640x480 x264 frame). Anything that is not a frame (a new slot's memory,
+ * worker waits on the ring with Atomics.wait, so handing over a frame costs a store (and now and then a futex
+ * wake) instead of a structured clone and an event-loop turn on each side (measured with workers that do
+ * nothing: 0.03 against 0.14 ms of CPU a frame, 2-3 % of a 640x480 x264 frame). The worker is woken for
+ * several frames at a time (pushEntry's `wakeAt`), not for each. Anything that is not a frame (a new slot's memory,
  * finish, cancel) stays a message; the ring then holds a YIELD entry at that point, which sends the worker back
  * to its event loop to take the message, so that messages and frames keep their order.
  *
@@ -58,8 +59,11 @@ export const CMD_FRAME = 1, CMD_YIELD = 2;
 export const ringCapacity = (queue: number) => 2 * queue + 4;
 export const ringBytes = (queue: number) => 4 * (RING_HEADER + ringCapacity(queue) * ENTRY_INTS);
 
-/** Appends one entry (the caller's thread) and wakes the worker. */
-export function pushEntry(ring: Int32Array, cmd: number, f?: FrameEntry): void {
+/**
+ * Appends one entry (the caller's thread). The worker is woken only when `wakeAt` entries wait for it (a YIELD
+ * always wakes it); otherwise it finds them when its wait times out or the next wake comes.
+ */
+export function pushEntry(ring: Int32Array, cmd: number, f?: FrameEntry, wakeAt = 1): void {
   const cap = (ring.length - RING_HEADER) / ENTRY_INTS;
   const w = Atomics.load(ring, WRITE);
   const e = RING_HEADER + (w % cap) * ENTRY_INTS;
@@ -73,7 +77,7 @@ export function pushEntry(ring: Int32Array, cmd: number, f?: FrameEntry): void {
     ring[e + 6] = f.layout === "chw" ? 1 : 0;
   }
   Atomics.store(ring, WRITE, w + 1); // publishes the entry (sequentially consistent)
-  Atomics.notify(ring, WRITE);
+  if (cmd === CMD_YIELD || w + 1 - Atomics.load(ring, READ) >= wakeAt) Atomics.notify(ring, WRITE);
 }
 
 /** Entry `i` as the worker reads it: its command and, for CMD_FRAME, the frame. */

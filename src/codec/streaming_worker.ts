@@ -121,8 +121,9 @@ function encodeFrame(m: FrameEntry): void {
 }
 
 /**
- * Takes the ring's entries until a YIELD (a message follows it). The wait has a timeout only so that
- * terminate() takes effect while the worker waits.
+ * Takes the ring's entries until a YIELD (a message follows it). feed() wakes the worker only once several
+ * frames wait (StreamingEncoder's wakeAt); the wait's timeout bounds how long fewer wait (100 ms, 3 frames at
+ * 30 fps) and lets terminate() take effect while the worker waits.
  */
 function drain(): void {
   const r = ring!;
