@@ -30,7 +30,7 @@ const VMAF_USAGE = `usage: av1gym vmaf --ref REF --dis DIS [options]
   --ref PATH          reference video (any file VideoReader opens; .yuv needs --width/--height)
   --dis PATH          distorted video
   --model PATH        libvmaf JSON model; repeat for several (the first gives "vmaf").
-                      Default: $AV1GYM_VMAF_MODEL, else ../shared/vmaf/models/vmaf_v0.6.1.json
+                      Default: $AV1GYM_VMAF_MODEL, else the package's models/vmaf_v0.6.1.json
   --frames N          score only the first N frames
   --json PATH         write per-frame and pooled results in libvmaf's JSON layout
   --threads N         native threads for the features (default 1)
