@@ -10,7 +10,10 @@
 #      read through a temporary apt configuration (the system's apt sources are never touched), and must match
 #      the pins below; only the tarball is downloaded (apt-helper checks the SHA-256 on the way in).
 # Cases 2-4 build encoder-only Release (library + SvtAv1EncApp, the benchmark peer) into lib/build/svt, and
-# the shim gets an rpath to it, so nothing needs LD_LIBRARY_PATH at run time.
+# the shim gets an rpath to it, so nothing needs LD_LIBRARY_PATH at run time. A source build first applies
+# scripts/svt-patches/<version>/*.patch when that directory exists (fixes of SVT-AV1 bugs that av1gym hits);
+# the patches' hash is part of the cache's name and of lib/build/svt's stamp, so a build from before a patch
+# changed is rebuilt rather than reused. The system's SVT-AV1 (case 1) is used as it is, unpatched.
 set -eEuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,16 +33,34 @@ SVT_SUPPORTED="2.3.x, 3.x and 4.x"
 svt_supported() { case "$1" in 2.3 | 2.3.* | 3.* | 4.*) return 0 ;; *) return 1 ;; esac; }
 # The version a source tree declares (CMakeLists.txt: project(svt-av1 VERSION x.y.z)).
 svt_src_version() { sed -n 's/^project(svt-av1 VERSION \([0-9.]*\).*/\1/p' "$1/CMakeLists.txt" | head -n1; }
+# The patches for a version: "none", or a hash of scripts/svt-patches/<version>/*.patch (names and contents).
+SVT_PATCHES="$ROOT/scripts/svt-patches"
+svt_patch_files() { compgen -G "$SVT_PATCHES/$1/*.patch" | LC_ALL=C sort || true; }
+svt_patch_id() {
+  local files
+  files=$(svt_patch_files "$1")
+  if [ -z "$files" ]; then echo none; return; fi
+  # shellcheck disable=SC2086
+  (cd "$SVT_PATCHES/$1" && sha256sum $(basename -a $files)) | sha256sum | cut -c1-12
+}
+# lib/build/svt and each cached build carry av1gym-patches: the patch id they were built with.
+STAMP=av1gym-patches
+svt_stamp() { if [ -f "$1/$STAMP" ]; then cat "$1/$STAMP"; else echo none; fi; }  # none: built before stamps
+svt_pc_version() { sed -n 's/^Version: *//p' "$1/lib/pkgconfig/SvtAv1Enc.pc"; }
 system_svt=$(pkg-config --modversion SvtAv1Enc 2> /dev/null || true)
 use_system=0
 svt_note=""  # said in the stage line when we build or copy our own
 if [ -n "$system_svt" ]; then
   if svt_supported "$system_svt"; then use_system=1; else svt_note=" (the system's $system_svt is not a supported version)"; fi
 fi
-# A build for this checkout from another SVT_AV1_SRC version is replaced.
-if [ -n "${SVT_AV1_SRC:-}" ] && [ -d "$SVT_AV1_SRC" ] && [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ] &&
-  [ "$(svt_src_version "$SVT_AV1_SRC")" != "$(sed -n 's/^Version: *//p' "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc")" ]; then
-  rm -rf "$SVT_PREFIX"
+# A build for this checkout from another SVT_AV1_SRC version is replaced, and so is one whose patches are not
+# the current ones for its version (e.g. a 2.3.0 built before its patches existed).
+if [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ]; then
+  have_version=$(svt_pc_version "$SVT_PREFIX")
+  if { [ -n "${SVT_AV1_SRC:-}" ] && [ -d "$SVT_AV1_SRC" ] && [ "$(svt_src_version "$SVT_AV1_SRC")" != "$have_version" ]; } ||
+    [ "$(svt_stamp "$SVT_PREFIX")" != "$(svt_patch_id "$have_version")" ]; then
+    rm -rf "$SVT_PREFIX"
+  fi
 fi
 
 # ---------------------------------------------------------------- 1. system packages
@@ -89,8 +110,10 @@ if [ "$use_system" = 1 ]; then
 elif [ -f "$SVT_PREFIX/lib/pkgconfig/SvtAv1Enc.pc" ]; then
   :  # already built or copied for this checkout
 else
+  patch_id=$(svt_patch_id "$SVT_VERSION")
   cached="$CACHE/svt-av1-$SVT_VERSION"
-  if [ -z "${SVT_AV1_SRC:-}" ] && [ -f "$cached/lib/pkgconfig/SvtAv1Enc.pc" ]; then
+  [ "$patch_id" = none ] || cached+="+p$patch_id"
+  if [ -z "${SVT_AV1_SRC:-}" ] && [ -f "$cached/lib/pkgconfig/SvtAv1Enc.pc" ] && [ "$(svt_stamp "$cached")" = "$patch_id" ]; then
     stage_begin "SVT-AV1 $SVT_VERSION from the cache (${cached/#$HOME/\~})$svt_note"
   else
     work=$(mktemp -d)
@@ -123,6 +146,15 @@ else
     [ -f "$src/CMakeLists.txt" ] || die "$src does not look like SVT-AV1 source (no CMakeLists.txt)"
     src_version=$(svt_src_version "$src")
     svt_supported "$src_version" || die "$src is SVT-AV1 ${src_version:-of unknown version}; av1gym supports $SVT_SUPPORTED"
+    src_patch_id=$(svt_patch_id "$src_version")
+    if [ "$src_patch_id" != none ]; then
+      # patched in a copy: a user's source directory is never changed
+      if [[ $src != "$work"/* ]]; then cp -a "$src" "$work/patched"; src="$work/patched"; fi
+      for p in $(svt_patch_files "$src_version"); do
+        logged patch -d "$src" -p1 --forward --batch -i "$p" || die "${p#"$ROOT"/} does not apply to SVT-AV1 $src_version"
+      done
+      what+=" + scripts/svt-patches/$src_version"
+    fi
     stage_end
     stage_begin "building $what (once; a few minutes)"
     logged cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_DEC=OFF -DBUILD_TESTING=OFF \
@@ -130,6 +162,7 @@ else
       -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib' || die "cmake could not configure SVT-AV1"
     logged cmake --build "$work/build" -j"$NPROC" || die "SVT-AV1 did not build"
     logged cmake --install "$work/build" || die "SVT-AV1 did not install into $cached"
+    echo "$src_patch_id" > "$cached/$STAMP"
   fi
   rm -rf "$SVT_PREFIX"
   cp -a "$cached" "$SVT_PREFIX"
