@@ -514,9 +514,8 @@ export class Env implements GymEnv<Observation, ArrayLike<number>, StepInfo, Res
     const { frameQp, layerQindexOffsets, keyFrameQindexOffset, ...settings } = this.opts.encoder;
     // The reconstruction is only read inside step() by our own metrics (a user's Distortion might keep it, and
     // the recon option hands it out): then one buffer serves every frame instead of a new one per step. (It was
-    // withdrawn for a while, blamed for episodes whose bitstream differs now and then; the same happens without
-    // it, 3 of 30 runs of test/env/env.test.ts against 2 of 30 with it: README, "Episodes are not always
-    // bit-identical".)
+    // withdrawn for a while, blamed for episodes whose bitstream differed now and then; the cause was in
+    // SVT-AV1: README, "Episodes are bit-identical".)
     const reuseRecon = recon && this.ownsDistortion && (defaultAt !== undefined || !this.opts.recon);
     const base = { ...settings, width: this.width, height: this.height, fps: this.source.fps, predStructure: "low-delay" as const, recon, reuseRecon };
     if (defaultAt === undefined) return new Av1Encoder({ ...base, frameQp, layerQindexOffsets, keyFrameQindexOffset });
