@@ -74,8 +74,9 @@ describe("StreamingEncoder", () => {
 
   test("frames keep their order while the queue deepens (new slots reach the worker between queued frames)", async () => {
     // policy block and a slow preset: the queue fills, so slots are added while the worker still has frames
-    // queued in the ring; each frame's flat luma says which frame it is (x264 at crf 0 is lossless)
-    await using se = new StreamingEncoder({ codec: "libx264", preset: "veryslow", quality: { crf: 0 }, queue: 6, policy: "block" });
+    // queued in the ring; each frame's flat luma says which frame it is (x264 at crf 0 is lossless). Queue 12:
+    // feed() wakes the worker every 3 frames (a quarter of the queue), so slots also arrive between batches.
+    await using se = new StreamingEncoder({ codec: "libx264", preset: "veryslow", quality: { crf: 0 }, queue: 12, policy: "block" });
     se.startEpisode(["cam"], join(dir, "order"));
     const n = 24;
     for (let i = 0; i < n; i++) {
