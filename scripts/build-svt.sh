@@ -188,7 +188,7 @@ OBJ="$BUILD/obj"
 # The metrics-only library: the same objects of lib/metrics and the libav-free part of lib/core, linked without
 # libav or SVT-AV1. The metrics path of the TS side (src/native/ffi.ts, metricsNative) loads it, so scoring raw
 # or Y4M files does not load the ~140 shared objects libav and SVT-AV1 bring (about 100 ms and 25 MB).
-METRICS_OBJS=(core/error core/samples core/threads 'metrics/*')
+METRICS_OBJS=(core/error core/file core/samples core/threads 'metrics/*')
 pc() { PKG_CONFIG_PATH="$svt_pc_dir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" pkg-config "$@"; }
 mapfile -t sources < <(find lib -name '*.c' -not -path 'lib/build/*' | sort)
 # An SVT-AV1 built without asserts (NDEBUG: it imports no __assert_fail) lets lib/codec/svt.c switch a ROI map

@@ -39,6 +39,20 @@ AG_API const char *ag_last_error(void);
 AG_API int32_t ag_last_error_code(void); /* the code of the last failure on this thread */
 AG_API int32_t ag_abi_version(void);     /* AG_ABI_VERSION of the built library */
 
+/* ---- files (lib/core/file.c) ----
+ * Reading regular files for the TypeScript side (which then needs no node:fs on its scoring path). */
+typedef struct AgFile AgFile;
+AG_API AgFile *ag_file_open(const char *path); /* regular files only (AG_E_IO otherwise, message says why) */
+AG_API int64_t ag_file_size(const AgFile *f);  /* bytes, as when opened */
+/* Reads len bytes at offset into buf; returns the bytes read (fewer only at the end of the file). */
+AG_API int64_t ag_file_read(AgFile *f, void *buf, int64_t len, int64_t offset);
+AG_API void ag_file_close(AgFile *f); /* NULL is fine */
+/* A build's staleness: 1 and the path (relative to lib_dir) in out[out_len] of the first .c/.h file below the
+ * ':'-separated entries of rels (folders or files relative to lib_dir; "." is all of it but build/) modified
+ * after built_ms (ms since the epoch); 0 when none is. */
+AG_API int32_t ag_newer_source(const char *lib_dir, const char *rels, double built_ms, char *out, int32_t out_len);
+/* ---- end files ---- */
+
 /* ---- config (lib/core/config.c) ----
  * Open-time settings by name: a bag of key -> int / string / double values handed to an open function
  * (ag_encoder_open, ag_reader_open). The consumer reads the keys it knows (checking type and range, errors

@@ -1,16 +1,16 @@
 /**
  * YuvFile: 4:2:0 frames straight out of a raw planar file (yuv420p, yuv420p10le) or a Y4M file (C420*, C420p10)
- * with plain reads, no native library. scoreFiles uses it so that scoring such files never loads libav and
- * SVT-AV1 (the ~140 shared objects cost about 100 ms of start-up and 25 MB of RSS, against the few ms the
- * metrics themselves need to start). The frames are those VideoReader gives, byte for byte (test/io/yuv_file.test.ts).
+ * with plain reads (ReadableFile: the metrics library's, no node:fs). scoreFiles uses it so that scoring such
+ * files never loads libav and SVT-AV1 (the ~140 shared objects cost about 100 ms of start-up and 25 MB of RSS,
+ * against the few ms the metrics themselves need to start). The frames are those VideoReader gives, byte for byte (test/io/yuv_file.test.ts).
  *
  * `openYuvFile` returns null for anything it does not handle exactly (another pixel format or chroma layout, a
  * file whose size is not a whole number of frames, Y4M frame headers with parameters, a file it cannot stat):
  * the caller then uses VideoReader, which reads those or says what is wrong with them.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { extname } from "node:path";
 import { FileError, FormatError } from "../core/errors";
+import { ReadableFile } from "../core/file";
+import { extName } from "../core/paths";
 import { chromaSize, type I420Frame } from "../core/frame";
 
 const RAW_DEPTH: Record<string, number> = { yuv420p: 8, yuv420p10le: 10 };
@@ -49,13 +49,16 @@ function frameBytes(w: number, h: number, depth: number): number {
   return (w * h + 2 * c.width * c.height) * (depth > 8 ? 2 : 1);
 }
 
-function y4mLayout(fd: number, size: number): Layout | null {
-  const head = Buffer.alloc(Math.min(size, 1024));
-  readSync(fd, head, 0, head.length, 0);
+const latin1 = (b: Uint8Array): string => String.fromCharCode(...b);
+
+function y4mLayout(f: ReadableFile): Layout | null {
+  const size = f.size;
+  const head = new Uint8Array(Math.min(size, 1024));
+  f.read(head, 0);
   const nl = head.indexOf(10);
-  if (nl < 0 || head.subarray(0, 10).toString("latin1") !== "YUV4MPEG2 ") return null;
+  if (nl < 0 || latin1(head.subarray(0, 10)) !== "YUV4MPEG2 ") return null;
   let width = 0, height = 0, chroma = "420jpeg";
-  for (const tok of head.subarray(10, nl).toString("latin1").split(" ")) {
+  for (const tok of latin1(head.subarray(10, nl)).split(" ")) {
     if (tok[0] === "W") width = Number(tok.slice(1));
     else if (tok[0] === "H") height = Number(tok.slice(1));
     else if (tok[0] === "C") chroma = tok.slice(1);
@@ -83,19 +86,19 @@ function rawLayout(size: number, o: { width?: number; height?: number; pixelForm
  * null when VideoReader should read it instead.
  */
 export function openYuvFile(path: string, o: { raw: boolean; width?: number; height?: number; pixelFormat?: string }): YuvFile | null {
-  if (!o.raw && extname(path).toLowerCase() !== ".y4m") return null;
-  let fd: number;
+  if (!o.raw && extName(path).toLowerCase() !== ".y4m") return null;
+  let f: ReadableFile;
   try {
-    fd = openSync(path, "r");
-  } catch {
-    return null; // VideoReader says why
+    f = ReadableFile.open(path); // regular files only
+  } catch (e) {
+    if (e instanceof FileError) return null; // VideoReader says why
+    throw e; // the library could not be loaded
   }
   let layout: Layout | null = null;
   try {
-    const st = fstatSync(fd);
-    if (st.isFile()) layout = o.raw ? rawLayout(st.size, o) : y4mLayout(fd, st.size);
+    layout = o.raw ? rawLayout(f.size, o) : y4mLayout(f);
   } finally {
-    if (!layout) closeSync(fd);
+    if (!layout) f.close();
   }
   if (!layout) return null;
   const L = layout;
@@ -120,19 +123,14 @@ export function openYuvFile(path: string, o: { raw: boolean; width?: number; hei
         if (!open) throw new FileError(`${path}: read after close`);
         const pos = L.first - L.mark + i * L.step;
         const want = lumaOnly ? L.mark + ySize : buf.length;
-        let done = 0;
-        while (done < want) {
-          const got = readSync(fd, buf, done, want - done, pos + done);
-          if (got === 0) throw new FormatError(`reading frame ${i} of ${path}: file shrank`);
-          done += got;
-        }
-        if (L.mark && Buffer.from(buf.buffer, 0, L.mark).toString("latin1") !== FRAME_MARK)
+        if (f.read(buf, pos, 0, want) < want) throw new FormatError(`reading frame ${i} of ${path}: file shrank`);
+        if (L.mark && latin1(buf.subarray(0, L.mark)) !== FRAME_MARK)
           throw new FormatError(`${path}: frame ${i} does not start with a Y4M FRAME marker`);
         yield frame;
       }
     },
     close() {
-      if (open) closeSync(fd);
+      f.close();
       open = false;
     },
   };

@@ -2,11 +2,10 @@
  * scoreFiles: VMAF (and optionally PSNR / SSIM / MS-SSIM) of a distorted video against its reference, over
  * two VideoReaders, with pooling and libvmaf's JSON layout.
  */
-import { writeFileSync } from "node:fs";
-import { extname } from "node:path";
 import type { z } from "zod";
 import { lazySchema } from "../core/validation";
 import { FileError, InvalidArgumentError } from "../core/errors";
+import { extName } from "../core/paths";
 import type { VideoReader } from "../io/reader";
 import { openYuvFile } from "../io/yuv_file";
 import type { I420Frame } from "../core/frame";
@@ -69,7 +68,7 @@ interface Input {
 }
 
 function openReader(path: string, o: { width?: number; height?: number; pixelFormat?: string }): Input {
-  const raw = RAW.has(extname(path).toLowerCase());
+  const raw = RAW.has(extName(path).toLowerCase());
   if (raw && (o.width === undefined || o.height === undefined))
     throw new InvalidArgumentError(`${path} is raw YUV: give width and height (and pixelFormat for 10-bit, e.g. yuv420p10le)`);
   const plain = openYuvFile(path, { raw, width: o.width, height: o.height, pixelFormat: o.pixelFormat ?? "yuv420p" });
@@ -147,6 +146,8 @@ export function scoreCheckedFiles(ref: string, dis: string, o: CheckedScoreFiles
       try {
         // as the vmaf tool, "fps" is the scoring speed (frames per second of processing)
         const secs = Math.max(1e-9, (performance.now() - t0) / 1000);
+        // node:fs only now: importing it costs a scoring run without --json ~10 ms of start-up (src/core/paths.ts)
+        const { writeFileSync } = require("node:fs") as typeof import("node:fs");
         writeFileSync(o.json, JSON.stringify(toLibvmafJson(frames, { fps: frames.length / secs }), null, 2) + "\n");
       } catch (e) {
         throw new FileError(`cannot write ${o.json}: ${(e as Error).message}`, { cause: e });

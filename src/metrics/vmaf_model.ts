@@ -5,8 +5,8 @@
  * score_clip, score_transform (only when `"enabled": true`) and the libsvm text in `model`.
  */
 import { ptr, type Pointer } from "bun:ffi";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { readTextFile } from "../core/file";
+import { baseName, joinPath, parentDir } from "../core/paths";
 import { metricsChecks, metricsNative as native } from "../native/ffi";
 import { NativeHandle } from "../native/handle";
 import { FileError, FormatError } from "../core/errors";
@@ -19,13 +19,13 @@ export type ModelFeature = (typeof MODEL_FEATURES)[number];
 
 /** Where the CLI and scoreFiles look for the default model when none is given. */
 export const DEFAULT_MODEL_ENV = "AV1GYM_VMAF_MODEL";
-export const DEFAULT_MODEL_FALLBACK = resolve(import.meta.dir, "..", "..", "models", "vmaf_v0.6.1.json");
+export const DEFAULT_MODEL_FALLBACK = joinPath(parentDir(import.meta.dir, 2), "models", "vmaf_v0.6.1.json");
 
 /** The default model path: $AV1GYM_VMAF_MODEL, else the package's models/vmaf_v0.6.1.json; FileError if neither exists. */
 export function defaultModelPath(): string {
   const env = process.env[DEFAULT_MODEL_ENV];
   if (env) return env;
-  if (existsSync(DEFAULT_MODEL_FALLBACK)) return DEFAULT_MODEL_FALLBACK;
+  if (Bun.file(DEFAULT_MODEL_FALLBACK).size > 0) return DEFAULT_MODEL_FALLBACK; // a stat without node:fs
   throw new FileError(
     `no VMAF model given: pass a libvmaf JSON model (e.g. vmaf_v0.6.1.json from libvmaf's model/ directory, ` +
       `BSD-2-Clause-Patent) with --model / { model: path }, or set ${DEFAULT_MODEL_ENV}; ` +
@@ -85,10 +85,10 @@ export class VmafModel extends NativeHandle {
   static load(path: string): VmafModel {
     let text: string;
     try {
-      if (!statSync(path).isFile()) throw new Error("not a file");
-      text = readFileSync(path, "utf8");
+      text = readTextFile(path);
     } catch (e) {
-      throw new FileError(`cannot read VMAF model ${path}: ${(e as Error).message}`, { cause: e });
+      // the message starts with the path and says why (missing, a directory ...)
+      throw new FileError(`cannot read VMAF model ${(e as Error).message}`, { cause: e });
     }
     let json: any;
     try {
@@ -170,7 +170,7 @@ export class VmafModel extends NativeHandle {
       svm.coef.length, ptr(svm.sv), ptr(svm.coef), svm.gamma, svm.rho,
       ptr(new Float64Array(slopes)), ptr(new Float64Array(intercepts)), -Infinity, Infinity,
     );
-    const base = basename(path);
+    const base = baseName(path);
     const name = base.toLowerCase().endsWith(".json") ? base.slice(0, -5) : base;
     return new VmafModel(path, name, checkHandle(h as Pointer | null, `VMAF model ${path}`), order, egl, transform, clip);
   }

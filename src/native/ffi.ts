@@ -10,20 +10,21 @@
  * library keeps its own last-error state, so each has its own check helpers.
  */
 import { dlopen, type FFIFunction, type Pointer } from "bun:ffi";
-import { existsSync, statSync, readdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
 import { errorFromCode, NativeLibraryError } from "../core/errors";
+// no node:fs or node:path here (nor on the rest of the scoring path): see src/core/paths.ts
+import { joinPath, parentDir } from "../core/paths";
 import { ABI_VERSION, SYMBOLS } from "./abi";
 
-const ROOT = resolve(import.meta.dir, "..", "..");
-export const LIBRARY_PATH = process.env.AV1GYM_LIB ?? join(ROOT, "lib", "build", "libav1gym.so");
+const ROOT = parentDir(import.meta.dir, 2);
+export const LIBRARY_PATH = process.env.AV1GYM_LIB ?? joinPath(ROOT, "lib", "build", "libav1gym.so");
 /** Beside LIBRARY_PATH (so AV1GYM_LIB pointing at the sanitized build takes its metrics library too). */
-export const METRICS_LIBRARY_PATH = join(dirname(LIBRARY_PATH), "libav1gym_metrics.so");
+export const METRICS_LIBRARY_PATH = joinPath(parentDir(LIBRARY_PATH), "libav1gym_metrics.so");
 const BUILD_HINT = "build it with `bash scripts/build-svt.sh` (or just `bun run test` / `bun run demo`, which build it)";
 
-/** The functions of libav1gym_metrics.so (scripts/build-svt.sh links lib/metrics and core's error/samples/threads). */
+/** The functions of libav1gym_metrics.so (scripts/build-svt.sh links lib/metrics and core's error/file/samples/threads). */
 const METRICS_NAMES = [
-  "ag_last_error", "ag_last_error_code", "ag_abi_version", "ag_metrics_set_simd", "ag_metrics_simd",
+  "ag_last_error", "ag_last_error_code", "ag_abi_version", "ag_file_open", "ag_file_size", "ag_file_read",
+  "ag_file_close", "ag_newer_source", "ag_metrics_set_simd", "ag_metrics_simd",
   "ag_psnr", "ag_ssim", "ag_ms_ssim", "ag_vmaf_new", "ag_vmaf_free", "ag_vmaf_features", "ag_vmaf_set_prev",
   "ag_vmaf_queue_depth", "ag_vmaf_submit", "ag_vmaf_collect",
   "ag_vmaf_model_new", "ag_vmaf_model_free", "ag_vmaf_model_predict",
@@ -32,43 +33,34 @@ export const METRICS_SYMBOLS = Object.fromEntries(METRICS_NAMES.map((n) => [n, S
 
 /** The C sources a library is built from, as folders (and files) below lib/: a newer one makes it stale. */
 const SOURCES = { full: ["."], metrics: ["core", "metrics", "include", "internal.h"] };
+const cString = (s: string) => new TextEncoder().encode(`${s}\0`);
 
-function staleReason(path: string, sources: string[]): string | null {
-  if (!existsSync(path)) return `the native library ${path} does not exist`;
+/** Why the loaded library at `path` is stale (a source in lib/ is newer), or null. Asked of the library itself
+ * (lib/core/file.c), as listing folders here would need node:fs. */
+function staleReason(path: string, newerSource: (dir: Uint8Array, rels: Uint8Array, ms: number, out: Uint8Array, len: number) => number, sources: string[]): string | null {
   if (process.env.AV1GYM_LIB) return null;
-  const built = statSync(path).mtimeMs;
-  const libDir = join(ROOT, "lib");
-  const newer = (rel: string): string | null => {
-    const full = join(libDir, rel);
-    const st = statSync(full);
-    if (!st.isDirectory()) return (rel.endsWith(".c") || rel.endsWith(".h")) && st.mtimeMs > built ? rel : null;
-    for (const f of readdirSync(full)) {
-      if (rel === "." && f === "build") continue; // the build output, not a source
-      const hit = newer(rel === "." ? f : join(rel, f));
-      if (hit) return hit;
-    }
-    return null;
-  };
-  for (const s of sources) {
-    const hit = existsSync(join(libDir, s)) ? newer(s) : null;
-    if (hit) return `the native library ${path} is older than lib/${hit}`;
-  }
-  return null;
+  const out = new Uint8Array(1024);
+  // lastModified is whole ms: + 1 so that a source written in the build's last millisecond is not "newer"
+  const built = Bun.file(path).lastModified + 1;
+  if (newerSource(cString(joinPath(ROOT, "lib")), cString(sources.join(":")), built, out, out.length) <= 0) return null;
+  return `the native library ${path} is older than lib/${new TextDecoder().decode(out.subarray(0, out.indexOf(0)))}`;
 }
 
 function load<S extends Record<string, FFIFunction>>(path: string, symbols: S, sources: string[]) {
-  const stale = staleReason(path, sources);
-  if (stale) throw new NativeLibraryError(`${stale}; ${BUILD_HINT}`);
+  // Bun.file: a stat without node:fs (an empty file is no library either)
+  if (Bun.file(path).size === 0) throw new NativeLibraryError(`the native library ${path} does not exist; ${BUILD_HINT}`);
   let lib;
   try {
     lib = dlopen(path, symbols);
   } catch (e) {
     throw new NativeLibraryError(`could not load ${path}: ${(e as Error).message}; ${BUILD_HINT}`, { cause: e });
   }
-  const abi = (lib.symbols as unknown as { ag_abi_version: () => number }).ag_abi_version();
-  if (abi !== ABI_VERSION) {
+  const fns = lib.symbols as unknown as { ag_abi_version: () => number; ag_newer_source: Parameters<typeof staleReason>[1] };
+  const abi = fns.ag_abi_version();
+  const bad = abi !== ABI_VERSION ? `${path} has ABI ${abi}, this code expects ${ABI_VERSION}` : staleReason(path, fns.ag_newer_source, sources);
+  if (bad) {
     lib.close();
-    throw new NativeLibraryError(`${path} has ABI ${abi}, this code expects ${ABI_VERSION}; ${BUILD_HINT}`);
+    throw new NativeLibraryError(`${bad}; ${BUILD_HINT}`);
   }
   return lib;
 }
