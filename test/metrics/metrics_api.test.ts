@@ -10,6 +10,7 @@ import { allocI420, type I420Frame } from "../../src/core/frame";
 import { FileError, FormatError, InvalidArgumentError, StateError } from "../../src/core/errors";
 import { metricsSimdLevel, msSsim, psnr, setMetricsSimd, SIMD_LEVELS, ssim } from "../../src/metrics/metrics";
 import { percentile, pool, VmafModel, VmafScorer, vmafFeatures } from "../../src/metrics/vmaf";
+import { parseLibsvm } from "../../src/metrics/vmaf_model";
 import { describeShared, HAVE_SHARED, sharedPath } from "../helpers/shared";
 
 const SRC = resolve(import.meta.dir, "..", "..", "src");
@@ -203,6 +204,47 @@ describe("pooling", () => {
     expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
     expect(percentile([5], 95)).toBe(5);
     expect(() => percentile([1], 101)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe("model parsing", () => {
+  const parse = (text: string, fast: boolean) => {
+    try {
+      return parseLibsvm(text, (m) => { throw new Error(m); }, fast);
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+
+  test("the SVs parse the same as JSON (the fast path) as line by line, in every shipped model and odd shapes", () => {
+    const models = ["vmaf_v0.6.1.json", "vmaf_v0.6.1neg.json", "vmaf_4k_v0.6.1.json"].map(
+      (n) => JSON.parse(readFileSync(resolve(SRC, "..", "models", n), "utf8")).model_dict.model as string,
+    );
+    const text = models[0]!;
+    const [head, body] = text.split("SV\n") as [string, string];
+    const line = body.split("\n")[0]!;
+    const variants = [
+      ...models,
+      text.replaceAll("\n", "\r\n"), // CRLF
+      text.replaceAll(" ", "\t"), // tabs
+      text.replaceAll(" 2:", "  2:"), // two spaces
+      `${head}SV\n${line}\n\n${line}\n`, // a blank line between SVs
+      `${head}SV\n${line.replace("1:", "1:0.5:")}\n`, // a value with two colons
+      `${head}SV\n${line.replace(/ 2:\S+/, " 2:1e999")}\n`, // infinity
+      `${head}SV\n${line.replace("3:", "7:")}\n`, // index out of range
+      `${head}SV\n${line.replace("4:", "4.5:")}\n`, // index not an integer
+      `${head}SV\n${line.replace(/ 5:\S+/, " 5:abc")}\n`, // not a number
+      `${head}SV\n${line.replace(/ 6:\S+/, " 6:")}\n`, // no value
+      `${head}SV\n1e999 1:0.5\n`, // infinite coefficient
+      `${head}SV\n0x10 1:0.5 1:0.25\n`, // hexadecimal, a repeated index
+      `${head}SV\n`, // no SVs
+    ];
+    for (const v of variants) {
+      const slow = parse(v, false), fast = parse(v, true);
+      expect(fast).toEqual(slow);
+    }
+    // the shipped models parse, and through the fast path (not both refusing)
+    for (const m of models) expect(typeof parse(m, true)).toBe("object");
   });
 });
 
