@@ -41,9 +41,17 @@ export class ReadableFile extends NativeHandle {
 export function readTextFile(path: string): string {
   const f = ReadableFile.open(path);
   try {
-    const buf = new Uint8Array(f.size);
-    const got = f.read(buf, 0);
-    return new TextDecoder().decode(buf.subarray(0, got));
+    // to the end of the file, not its size: /proc's files say 0 bytes, and a file may grow
+    let buf = new Uint8Array(f.size + 1), len = 0;
+    for (let got; (got = f.read(buf, len, len)) > 0; ) {
+      len += got;
+      if (len === buf.length) {
+        const bigger = new Uint8Array(2 * len + 4096);
+        bigger.set(buf);
+        buf = bigger;
+      }
+    }
+    return new TextDecoder().decode(buf.subarray(0, len));
   } finally {
     f.close();
   }

@@ -43,11 +43,16 @@ describe("ReadableFile", () => {
     expect(() => readTextFile(join(dir, "none.txt"))).toThrow(FileError);
   });
 
-  test("readTextFile decodes UTF-8, empty files too", () => {
+  test("readTextFile decodes UTF-8; empty, large and /proc files", () => {
     writeFileSync(join(dir, "t.txt"), "naïve ✓\n");
     writeFileSync(join(dir, "empty.txt"), "");
     expect(readTextFile(join(dir, "t.txt"))).toBe("naïve ✓\n");
     expect(readTextFile(join(dir, "empty.txt"))).toBe("");
+    // /proc's files say they are empty: read to the end, not to the size
+    expect(readTextFile("/proc/self/status")).toContain("VmRSS:");
+    const big = "x".repeat(100_000);
+    writeFileSync(join(dir, "big.txt"), big);
+    expect(readTextFile(join(dir, "big.txt"))).toBe(big);
   });
 });
 
