@@ -57,7 +57,7 @@ test("what the library's schema refuses, the command refuses with its usage and 
   }
 });
 
-test("scoring from the command line loads no zod (its start-up budget)", () => {
+test("scoring from the command line loads no zod and imports no node: module (its start-up budget)", () => {
   // the command, run in-process, then the list of modules it loaded
   const probe = `process.argv = [process.argv[0], "av1gym", "vmaf", "--ref", ${JSON.stringify(REF)}, "--dis", ${JSON.stringify(DIS)}, "--width", "${W}", "--height", "${H}", "--quiet"];
     await import(${JSON.stringify(CLI)});
@@ -67,4 +67,7 @@ test("scoring from the command line loads no zod (its start-up budget)", () => {
   const modules: string[] = JSON.parse(r.stdout.toString().split("MODULES ")[1]!);
   expect(modules.some((m) => m.includes("score_files"))).toBe(true);
   expect(modules.filter((m) => m.includes("/node_modules/"))).toEqual([]);
+  // importing any node: module costs several ms of start-up (node:fs ~10 ms): none of the loaded files does
+  const nodeImports = modules.filter((m) => m.includes("/src/") && /^import [^;]* from "node:/m.test(readFileSync(m, "utf8")));
+  expect(nodeImports).toEqual([]);
 });
