@@ -82,10 +82,14 @@ typedef struct {
   int sh_sub[3], sh_sq[3], sh_cub[3];
   int64_t add_sq[3], add_cub[3];
 } AgmCmParams;
-/* AVX-512 masking sums of row i (neighbour rows ic, id), columns [j0, j1) with both neighbours inside, 8 a
- * step, added to in[3]; returns the first column not done. csf_f, csf_a, r: the H/V/D planes (width w). */
-int agm_adm_cm_row_avx512(const int32_t *const *csf_f, const int32_t *const *csf_a, const int32_t *const *r, int w, int i, int ic,
-                          int id, int j0, int j1, const AgmCmParams *p, int64_t in[3]);
+/* The H/V/D rows the masking sums of one row read: CSF(a)/30 of the rows above, at and below (mirrored at the
+ * borders), CSF(a) and r of the row. */
+typedef struct {
+  const int32_t *f_up[3], *f_mid[3], *f_down[3], *csf_a[3], *r[3];
+} AgmCmRows;
+/* AVX-512 masking sums of one row, columns [j0, j1) with both neighbours inside, 8 a step, added to in[3];
+ * returns the first column not done. */
+int agm_adm_cm_row_avx512(const AgmCmRows *rw, int j0, int j1, const AgmCmParams *p, int64_t in[3]);
 /* AVX-512 decoupling (vmaf_adm_avx512.c): 16 pixels at scale 0, 8 at scales 1..3, from element off of the
  * H/V/D bands o (reference) and t (distorted) into r (restored) and a (additive). 0: not done (overflow risk). */
 int agm_adm_decouple16_s0_avx512(const int32_t *const *o, const int32_t *const *t, int32_t *const *r, int32_t *const *a,
