@@ -14,6 +14,7 @@
  *
  * Work splits into independent tasks for threads: scale-0 row stripes and "the rest" (scales 1..3). */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,10 +49,14 @@ struct AgmVif {
   uint16_t *img[2][2]; /* [ref/dis][ping/pong]: decimated images for scales 1..3 */
   VifScratch *scratch;
   int16_t *prod[12]; /* scales 1-2, AVX2: offset-16 planes of the samples' bytes and their products */
-  uint16_t log2_table[65537];
+  const uint16_t *log2_table; /* shared, vif_log_table() */
 };
 
-static void vif_log_table(uint16_t *t) {
+/* The log2 table, the same for every context: filled once per process. */
+static uint16_t log2_table[65537];
+static pthread_once_t log2_once = PTHREAD_ONCE_INIT;
+static void vif_log_table(void) {
+  uint16_t *t = log2_table;
   for (int i = 32767; i < 65536; i++) t[i] = (uint16_t)round(log2f((float)i) * 2048);
   t[65536] = t[65535];
 }
@@ -104,7 +109,8 @@ AgmVif *agm_vif_new(int w, int h, int nthreads) {
     agm_vif_free(v);
     return NULL;
   }
-  vif_log_table(v->log2_table);
+  pthread_once(&log2_once, vif_log_table);
+  v->log2_table = log2_table;
   return v;
 }
 
