@@ -36,7 +36,9 @@ typedef struct AgmVif AgmVif;
 typedef struct {
   int64_t num_log, num_log1, den_log, num_non_log, den_non_log;
 } AgmVifAcc; /* integer sums of one scale (num_log1: gain limit 1) */
-AgmVif *agm_vif_new(int w, int h, int nthreads);
+/* planes: agm_vif_bytes(w, h) bytes on a 64-byte boundary (the decimated images), the caller's. */
+size_t agm_vif_bytes(int w, int h);
+AgmVif *agm_vif_new(int w, int h, int nthreads, void *planes);
 void agm_vif_free(AgmVif *v);
 /* Scale-0 rows [y0, y1) with thread tid's scratch; luma planes as packed uint16 (w x h). */
 void agm_vif_stripe(AgmVif *v, int tid, const uint16_t *ref, const uint16_t *dis, int bpc, int y0, int y1,
@@ -66,7 +68,9 @@ void agm_vif_compute(AgmVif *v, const uint16_t *ref, const uint16_t *dis, int bp
 
 /* ---- ADM (lib/metrics/vmaf_adm.c) ---- */
 typedef struct AgmAdm AgmAdm;
-AgmAdm *agm_adm_new(int w, int h);
+/* planes: agm_adm_bytes(w, h) bytes on a 64-byte boundary, the caller's (kept until agm_adm_free). */
+size_t agm_adm_bytes(int w, int h);
+AgmAdm *agm_adm_new(int w, int h, void *planes);
 void agm_adm_free(AgmAdm *a);
 /* out: adm2, adm_scale0..3 (5 doubles); out_egl1 (NULL to skip): the same with gain limit 1. */
 void agm_adm_compute(AgmAdm *a, const uint16_t *ref, const uint16_t *dis, int bpc, double out[5], double *out_egl1);

@@ -38,9 +38,7 @@ struct AgmAdm {
   size_t ring_stride;         /* int32 per ring row: band width and RING_PAD each side */
   int32_t *tmp;               /* 4 rows of the frame width */
   int16_t *pad16[2];          /* scale-0 low/high rows with mirrored ends, for the AVX2 DWT */
-  const int32_t *div_lookup;  /* 2^30 / i, signed, indexed by i + 32768 (shared, adm_div_lookup()) */
-  void *block;                /* the planes above (bands, spares, rings) in one block */
-  size_t block_mapped;
+  const int32_t *div_lookup;  /* 2^30 / i, signed, indexed by i + 32768 (shared, div_fill()) */
 };
 
 enum { RING_R, RING_A, RING_F };
@@ -85,28 +83,39 @@ static void rfactors(int scale, float rf[3]) {
   rf[2] = 1.0f / f2;
 }
 
-AgmAdm *agm_adm_new(int w, int h) {
+/* The layout of the planes: 8 band-size planes, the 2 spares and the rings, each on a 64-byte boundary. */
+typedef struct {
+  size_t pn, pn1, ring_stride, total;
+} AdmLayout;
+
+static AdmLayout adm_layout(int w, int h) {
+  AdmLayout l;
+  const int bw = (w + 1) / 2, bh = (h + 1) / 2;
+  const size_t n = (size_t)bw * bh, n1 = (size_t)((bw + 1) / 2) * (size_t)((bh + 1) / 2);
+  l.pn = (n * 4 + 63) & ~(size_t)63;
+  l.pn1 = (n1 * 4 + 63) & ~(size_t)63;
+  l.ring_stride = ((size_t)bw + 2 * RING_PAD + 15) & ~(size_t)15;
+  l.total = 8 * l.pn + 2 * l.pn1 + 9 * RING_ROWS * l.ring_stride * 4;
+  return l;
+}
+
+size_t agm_adm_bytes(int w, int h) { return adm_layout(w, h).total; }
+
+AgmAdm *agm_adm_new(int w, int h, void *planes) {
   AgmAdm *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->w = w;
   s->h = h;
   s->bw = (w + 1) / 2;
   s->bh = (h + 1) / 2;
-  const size_t n = (size_t)s->bw * s->bh;
   int ok = 1;
-  /* 8 band-size planes, the 2 spares and the rings in one block, each on a 64-byte boundary */
-  const size_t n1 = (size_t)((s->bw + 1) / 2) * (size_t)((s->bh + 1) / 2);
-  const size_t pn = (n * 4 + 63) & ~(size_t)63, pn1 = (n1 * 4 + 63) & ~(size_t)63;
-  s->ring_stride = ((size_t)s->bw + 2 * RING_PAD + 15) & ~(size_t)15;
-  const size_t ring_bytes = 9 * RING_ROWS * s->ring_stride * 4;
-  uint8_t *blk = s->block = agm_plane_block(8 * pn + 2 * pn1 + ring_bytes, &s->block_mapped);
-  if (blk) {
-    for (int b = 0; b < 4; b++) s->ref[b] = (int32_t *)blk, blk += pn, s->dis[b] = (int32_t *)blk, blk += pn;
-    s->prev_ref = (int32_t *)blk, blk += pn1;
-    s->prev_dis = (int32_t *)blk, blk += pn1;
-    s->ring = (int32_t *)blk;
-  }
-  ok &= blk != NULL;
+  const AdmLayout l = adm_layout(w, h);
+  uint8_t *blk = planes;
+  for (int b = 0; b < 4; b++) s->ref[b] = (int32_t *)blk, blk += l.pn, s->dis[b] = (int32_t *)blk, blk += l.pn;
+  s->prev_ref = (int32_t *)blk, blk += l.pn1;
+  s->prev_dis = (int32_t *)blk, blk += l.pn1;
+  s->ring = (int32_t *)blk;
+  s->ring_stride = l.ring_stride;
   ok &= (s->tmp = malloc((size_t)w * 4 * 4)) != NULL;
   ok &= (s->pad16[0] = calloc((size_t)w + 48, 2)) != NULL;
   ok &= (s->pad16[1] = calloc((size_t)w + 48, 2)) != NULL;
@@ -121,7 +130,6 @@ AgmAdm *agm_adm_new(int w, int h) {
 
 void agm_adm_free(AgmAdm *s) {
   if (!s) return;
-  agm_plane_block_free(s->block, s->block_mapped); /* the bands, spares and rings */
   free(s->tmp), free(s->pad16[0]), free(s->pad16[1]);
   free(s);
 }

@@ -46,7 +46,7 @@ typedef struct {
 
 struct AgmVif {
   int w, h, nscratch;
-  uint16_t *img[2][2]; /* [ref/dis][ping/pong]: decimated images for scales 1..3 */
+  uint16_t *img[2][2]; /* [ref/dis][ping/pong]: decimated images for scales 1..3 (the caller's memory) */
   VifScratch *scratch;
   int16_t *prod[12]; /* scales 1-2, AVX2: offset-16 planes of the samples' bytes and their products */
   const uint16_t *log2_table; /* shared, vif_log_table() */
@@ -83,16 +83,24 @@ static void scratch_free(VifScratch *s, int n) {
   free(s);
 }
 
-AgmVif *agm_vif_new(int w, int h, int nthreads) {
+/* Bytes of the decimated images: [.][1] holds scales 1 and 3, [.][0] scale 2 (a quarter of it). */
+static size_t img_bytes(int w, int h, int p) {
+  const int d = p == 1 ? 2 : 4;
+  return ((size_t)(w / d > 0 ? w / d : 1) * (size_t)(h / d > 0 ? h / d : 1) * sizeof(uint16_t) + 63) & ~(size_t)63;
+}
+
+size_t agm_vif_bytes(int w, int h) { return 2 * (img_bytes(w, h, 0) + img_bytes(w, h, 1)); }
+
+AgmVif *agm_vif_new(int w, int h, int nthreads, void *planes) {
   AgmVif *v = calloc(1, sizeof *v);
   if (!v) return NULL;
   v->w = w;
   v->h = h;
   v->nscratch = nthreads < 1 ? 1 : nthreads;
-  size_t half = (size_t)(w / 2 > 0 ? w / 2 : 1) * (size_t)(h / 2 > 0 ? h / 2 : 1);
   int ok = 1;
+  uint8_t *blk = planes;
   for (int r = 0; r < 2; r++)
-    for (int p = 0; p < 2; p++) ok &= (v->img[r][p] = malloc(half * sizeof(uint16_t))) != NULL;
+    for (int p = 0; p < 2; p++) v->img[r][p] = (uint16_t *)blk, blk += img_bytes(w, h, p);
   ok &= (v->scratch = calloc((size_t)v->nscratch, sizeof(VifScratch))) != NULL;
   for (int t = 0; ok && t < v->nscratch; t++) {
     VifScratch *s = &v->scratch[t];
@@ -116,8 +124,6 @@ AgmVif *agm_vif_new(int w, int h, int nthreads) {
 
 void agm_vif_free(AgmVif *v) {
   if (!v) return;
-  for (int r = 0; r < 2; r++)
-    for (int p = 0; p < 2; p++) free(v->img[r][p]);
   scratch_free(v->scratch, v->nscratch);
   for (int q = 0; q < 12; q++) free(v->prod[q]);
   free(v);
