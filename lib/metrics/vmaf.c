@@ -19,6 +19,22 @@
 #include "internal.h"
 #include "metric_internal.h"
 
+/* Under AddressSanitizer the parts of a context's block (see plane_bytes) are followed by poisoned guards, so an
+ * overrun of one plane into the next is reported as it would be between separate allocations. */
+#if defined(__SANITIZE_ADDRESS__)
+#define AG_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define AG_ASAN 1
+#endif
+#endif
+#ifdef AG_ASAN
+#include <sanitizer/asan_interface.h>
+#define GUARD ((size_t)64)
+#else
+#define GUARD ((size_t)0)
+#endif
+
 /* The highest SIMD level the kernels may use: 0 portable C, 1 AVX2, 2 AVX-512. */
 static int simd_max = 2;
 
@@ -97,7 +113,7 @@ struct AgVmaf {
   pthread_cond_t slot_cv; /* a slot became done */
   /* every plane above (ADM and VIF planes, luma copies) in one block: see plane_bytes */
   void *block;
-  size_t block_mapped;
+  size_t block_bytes, block_mapped;
 };
 
 #if defined(__x86_64__)
@@ -227,6 +243,9 @@ void ag_vmaf_free(AgVmaf *v) {
   agm_vif_free(v->vif);
   agm_adm_free(v->adm);
   free(v->motion_row);
+#ifdef AG_ASAN
+  if (v->block) ASAN_UNPOISON_MEMORY_REGION(v->block, v->block_bytes); /* the guards: the addresses may be mapped again */
+#endif
   agm_plane_block_free(v->block, v->block_mapped); /* the planes of all of the above */
   free(v);
 }
@@ -245,11 +264,14 @@ void ag_vmaf_free(AgVmaf *v) {
  * per slot and the reference ring). Planes start on 64-byte boundaries. */
 static size_t luma_bytes(const AgVmaf *v) { return ((size_t)v->w * v->h * 2 + 63) & ~(size_t)63; }
 static size_t plane_bytes(const AgVmaf *v, int scorers, int lumas) {
-  return (size_t)scorers * (agm_adm_bytes(v->w, v->h) + agm_vif_bytes(v->w, v->h)) + (size_t)lumas * luma_bytes(v);
+  return (size_t)scorers * (agm_adm_bytes(v->w, v->h) + agm_vif_bytes(v->w, v->h) + 2 * GUARD) + (size_t)lumas * (luma_bytes(v) + GUARD);
 }
 static uint8_t *take(uint8_t **p, size_t bytes) {
   uint8_t *r = *p;
-  *p += bytes;
+  *p += bytes + GUARD;
+#ifdef AG_ASAN
+  ASAN_POISON_MEMORY_REGION(r + bytes, GUARD);
+#endif
   return r;
 }
 
@@ -259,7 +281,8 @@ static int alloc_frame_mode(AgVmaf *v) {
   v->slots = calloc((size_t)v->nslots, sizeof *v->slots);
   v->ring = calloc((size_t)v->nslots + 1, sizeof *v->ring);
   if (!v->workers || !v->slots || !v->ring) return 0;
-  uint8_t *p = v->block = agm_plane_block(plane_bytes(v, v->threads, 2 * v->nslots + 1), &v->block_mapped);
+  v->block_bytes = plane_bytes(v, v->threads, 2 * v->nslots + 1);
+  uint8_t *p = v->block = agm_plane_block(v->block_bytes, &v->block_mapped);
   if (!p) return 0;
   for (int i = 0; i < v->threads; i++) {
     AgVmafWorker *wk = &v->workers[i];
@@ -296,7 +319,8 @@ AgVmaf *ag_vmaf_new(int32_t w, int32_t h, int32_t bpc, int32_t threads) {
   if (frame_mode) {
     ok = alloc_frame_mode(v);
   } else {
-    uint8_t *p = v->block = agm_plane_block(plane_bytes(v, 1, 3), &v->block_mapped);
+    v->block_bytes = plane_bytes(v, 1, 3);
+    uint8_t *p = v->block = agm_plane_block(v->block_bytes, &v->block_mapped);
     ok = p != NULL;
     if (ok) {
       v->adm = agm_adm_new(w, h, take(&p, agm_adm_bytes(w, h)));
