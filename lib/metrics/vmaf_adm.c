@@ -434,56 +434,54 @@ static void decouple_row(const AgmAdm *s, int w, int i, Rect e, double egl, int 
   int32_t *r0 = R[0], *r1 = R[1], *r2 = R[2];
   int32_t *a0 = A[0], *a1 = A[1], *a2 = A[2];
   (void)simd, (void)chunk, (void)O, (void)T;
-  {
-    int j = e.l;
-    for (; j < e.r; j++) {
+  int j = e.l;
+  for (; j < e.r; j++) {
 #ifdef AGM_X86
-      /* vector chunks; a chunk the vector code declines is done here, then vectors resume */
-      if (simd && ((j - e.l) & (chunk - 1)) == 0 && e.r - e.l >= chunk) {
-        /* the last chunk is moved back to end at e.r: it redoes a few pixels, with the same result */
-        const int at = j + chunk <= e.r ? j : e.r - chunk;
-        if (wide ? (is16 ? agm_adm_decouple16_s0_avx512(O, T, R, A, (size_t)at, div, (int)egl)
-                         : agm_adm_decouple8_s123_avx512(O, T, R, A, (size_t)at, div, (int)egl))
-                 : (is16 ? decouple8_s0_avx2(O, T, R, A, (size_t)at, div, (int)egl)
-                         : decouple4_s123_avx2(O, T, R, A, (size_t)at, div, (int)egl))) {
-          j = at + chunk - 1;
-          continue;
-        }
+    /* vector chunks; a chunk the vector code declines is done here, then vectors resume */
+    if (simd && ((j - e.l) & (chunk - 1)) == 0 && e.r - e.l >= chunk) {
+      /* the last chunk is moved back to end at e.r: it redoes a few pixels, with the same result */
+      const int at = j + chunk <= e.r ? j : e.r - chunk;
+      if (wide ? (is16 ? agm_adm_decouple16_s0_avx512(O, T, R, A, (size_t)at, div, (int)egl)
+                       : agm_adm_decouple8_s123_avx512(O, T, R, A, (size_t)at, div, (int)egl))
+               : (is16 ? decouple8_s0_avx2(O, T, R, A, (size_t)at, div, (int)egl)
+                       : decouple4_s123_avx2(O, T, R, A, (size_t)at, div, (int)egl))) {
+        j = at + chunk - 1;
+        continue;
       }
+    }
 #endif
-      const int32_t o[3] = {RH[j], RV[j], RD[j]}, t[3] = {TH[j], TV[j], TD[j]};
-      const int64_t ot_dp = (int64_t)o[0] * t[0] + (int64_t)o[1] * t[1];
-      const int64_t o_mag_sq = (int64_t)o[0] * o[0] + (int64_t)o[1] * o[1];
-      const int64_t t_mag_sq = (int64_t)t[0] * t[0] + (int64_t)t[1] * t[1];
-      const double dp = (float)ot_dp * q;
-      const int angle_flag = dp >= 0.0 && dp * dp >= cos_1deg_sq * ((float)o_mag_sq * q) * ((float)t_mag_sq * q);
-      int32_t r[3];
-      for (int b = 0; b < 3; b++) {
-        int64_t k;
-        if (is16 && o[b] != 0 && o[b] != -32768) k = clamp_k(((int64_t)div[o[b] + 32768] * t[b] + 16384) >> 15);
-        else k = decouple_k(div, o[b], t[b]);
-        int32_t rv = (int32_t)((k * o[b] + 16384) >> 15);
-        if (is16) rv = (int16_t)rv;
-        if (angle_flag && k > 0 && o[b] != 0) {
-          const double g = rv * egl;
-          if (o[b] > 0) rv = g < t[b] ? (int32_t)g : t[b];
-          else rv = g > t[b] ? (int32_t)g : t[b];
-        }
-        r[b] = rv;
+    const int32_t o[3] = {RH[j], RV[j], RD[j]}, t[3] = {TH[j], TV[j], TD[j]};
+    const int64_t ot_dp = (int64_t)o[0] * t[0] + (int64_t)o[1] * t[1];
+    const int64_t o_mag_sq = (int64_t)o[0] * o[0] + (int64_t)o[1] * o[1];
+    const int64_t t_mag_sq = (int64_t)t[0] * t[0] + (int64_t)t[1] * t[1];
+    const double dp = (float)ot_dp * q;
+    const int angle_flag = dp >= 0.0 && dp * dp >= cos_1deg_sq * ((float)o_mag_sq * q) * ((float)t_mag_sq * q);
+    int32_t r[3];
+    for (int b = 0; b < 3; b++) {
+      int64_t k;
+      if (is16 && o[b] != 0 && o[b] != -32768) k = clamp_k(((int64_t)div[o[b] + 32768] * t[b] + 16384) >> 15);
+      else k = decouple_k(div, o[b], t[b]);
+      int32_t rv = (int32_t)((k * o[b] + 16384) >> 15);
+      if (is16) rv = (int16_t)rv;
+      if (angle_flag && k > 0 && o[b] != 0) {
+        const double g = rv * egl;
+        if (o[b] > 0) rv = g < t[b] ? (int32_t)g : t[b];
+        else rv = g > t[b] ? (int32_t)g : t[b];
       }
-      r0[j] = r[0], r1[j] = r[1], r2[j] = r[2];
-      if (is16) {
-        a0[j] = (int16_t)(t[0] - r[0]), a1[j] = (int16_t)(t[1] - r[1]), a2[j] = (int16_t)(t[2] - r[2]);
-      } else {
-        a0[j] = t[0] - r[0], a1[j] = t[1] - r[1], a2[j] = t[2] - r[2];
-      }
+      r[b] = rv;
+    }
+    r0[j] = r[0], r1[j] = r[1], r2[j] = r[2];
+    if (is16) {
+      a0[j] = (int16_t)(t[0] - r[0]), a1[j] = (int16_t)(t[1] - r[1]), a2[j] = (int16_t)(t[2] - r[2]);
+    } else {
+      a0[j] = t[0] - r[0], a1[j] = t[1] - r[1], a2[j] = t[2] - r[2];
     }
   }
 }
 
 #ifdef AGM_X86
 /* AVX2 scale-0 decouple of columns [j, j+8) of a row (int16-range bands in int32 lanes), the same integer
- * and float arithmetic as decouple(). Returns 0 when a lane could overflow 32 bits (both products 2^30),
+ * and float arithmetic as decouple_row(). Returns 0 when a lane could overflow 32 bits (both products 2^30),
  * for the caller to do these columns portably. egl must be an integer here (1 or 100). */
 __attribute__((target("avx2"))) static int decouple8_s0_avx2(const int32_t *const *O, const int32_t *const *T, int32_t *const *R,
                                                            int32_t *const *A, size_t o, const int32_t *div_lookup, int egl) {
@@ -587,7 +585,7 @@ __attribute__((target("avx2"))) static inline __m256d f32_of_i64(__m256i x) {
   return _mm256_cvtps_pd(_mm256_cvtpd_ps(d));
 }
 
-/* AVX2 decouple of 4 pixels at scales 1-3 (int32 bands), the same steps as decouple()/decouple_k() in
+/* AVX2 decouple of 4 pixels at scales 1-3 (int32 bands), the same steps as decouple_row()/decouple_k() in
  * 64-bit lanes. Returns 0 (caller goes portable) when a value is outside +-2^30 (products must stay below
  * 2^62). egl must be an integer (1 or 100). */
 __attribute__((target("avx2"))) static int decouple4_s123_avx2(const int32_t *const *Ob, const int32_t *const *Tb, int32_t *const *R,
@@ -649,7 +647,7 @@ __attribute__((target("avx2"))) static int decouple4_s123_avx2(const int32_t *co
 #endif
 
 #ifdef AGM_X86
-/* AVX2 CSF of one row segment [j, j1), the same integer steps as csf(); returns the first column not done. */
+/* AVX2 CSF of one row segment [j, j1), the same integer steps as csf_row(); returns the first column not done. */
 __attribute__((target("avx2"))) static int csf_row_avx2(const int32_t *a, int32_t *ca, int32_t *cf, int j, int j1, int scale,
                                                       int32_t rf16, int32_t add16, int sh16, uint32_t rf32) {
   if (scale == 0) {

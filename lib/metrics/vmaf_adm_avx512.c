@@ -1,4 +1,4 @@
-/* AVX-512 kernels of ADM's decoupling (vmaf_adm.c's decouple(): the same integer and float steps, bit for bit),
+/* AVX-512 kernels of ADM's decoupling (vmaf_adm.c's decouple_row(): the same integer and float steps, bit for bit),
  * 16 pixels a call at scale 0 (int16-range bands) and 8 at scales 1..3 (int32 bands, 64-bit lanes).
  * o, t: reference and distorted H/V/D bands; r, a: restored and additive outputs; all at element off.
  * egl (enhancement gain limit) must be an integer (1 or 100). They return 0 (nothing written) when a lane
