@@ -36,7 +36,9 @@ typedef struct AgmVif AgmVif;
 typedef struct {
   int64_t num_log, num_log1, den_log, num_non_log, den_non_log;
 } AgmVifAcc; /* integer sums of one scale (num_log1: gain limit 1) */
-AgmVif *agm_vif_new(int w, int h, int nthreads);
+/* planes: agm_vif_bytes(w, h) bytes on a 64-byte boundary (the decimated images), the caller's. */
+size_t agm_vif_bytes(int w, int h);
+AgmVif *agm_vif_new(int w, int h, int nthreads, void *planes);
 void agm_vif_free(AgmVif *v);
 /* Scale-0 rows [y0, y1) with thread tid's scratch; luma planes as packed uint16 (w x h). */
 void agm_vif_stripe(AgmVif *v, int tid, const uint16_t *ref, const uint16_t *dis, int bpc, int y0, int y1,
@@ -66,7 +68,9 @@ void agm_vif_compute(AgmVif *v, const uint16_t *ref, const uint16_t *dis, int bp
 
 /* ---- ADM (lib/metrics/vmaf_adm.c) ---- */
 typedef struct AgmAdm AgmAdm;
-AgmAdm *agm_adm_new(int w, int h);
+/* planes: agm_adm_bytes(w, h) bytes on a 64-byte boundary, the caller's (kept until agm_adm_free). */
+size_t agm_adm_bytes(int w, int h);
+AgmAdm *agm_adm_new(int w, int h, void *planes);
 void agm_adm_free(AgmAdm *a);
 /* out: adm2, adm_scale0..3 (5 doubles); out_egl1 (NULL to skip): the same with gain limit 1. */
 void agm_adm_compute(AgmAdm *a, const uint16_t *ref, const uint16_t *dis, int bpc, double out[5], double *out_egl1);
@@ -82,10 +86,14 @@ typedef struct {
   int sh_sub[3], sh_sq[3], sh_cub[3];
   int64_t add_sq[3], add_cub[3];
 } AgmCmParams;
-/* AVX-512 masking sums of row i (neighbour rows ic, id), columns [j0, j1) with both neighbours inside, 8 a
- * step, added to in[3]; returns the first column not done. csf_f, csf_a, r: the H/V/D planes (width w). */
-int agm_adm_cm_row_avx512(const int32_t *const *csf_f, const int32_t *const *csf_a, const int32_t *const *r, int w, int i, int ic,
-                          int id, int j0, int j1, const AgmCmParams *p, int64_t in[3]);
+/* The H/V/D rows the masking sums of one row read: CSF(a)/30 of the rows above, at and below (mirrored at the
+ * borders), CSF(a) and r of the row. */
+typedef struct {
+  const int32_t *f_up[3], *f_mid[3], *f_down[3], *csf_a[3], *r[3];
+} AgmCmRows;
+/* AVX-512 masking sums of one row, columns [j0, j1) with both neighbours inside, 8 a step, added to in[3];
+ * returns the first column not done. */
+int agm_adm_cm_row_avx512(const AgmCmRows *rw, int j0, int j1, const AgmCmParams *p, int64_t in[3]);
 /* AVX-512 decoupling (vmaf_adm_avx512.c): 16 pixels at scale 0, 8 at scales 1..3, from element off of the
  * H/V/D bands o (reference) and t (distorted) into r (restored) and a (additive). 0: not done (overflow risk). */
 int agm_adm_decouple16_s0_avx512(const int32_t *const *o, const int32_t *const *t, int32_t *const *r, int32_t *const *a,

@@ -7,6 +7,7 @@
  * All bands are stored as int32; where libvmaf stores scale-0 values in int16 the value is cast to
  * int16 at the same point, so the arithmetic is identical. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,15 +31,35 @@ struct AgmAdm {
   /* Spare A bands, the size of a scale-1 band: scales 1..3 swap them with ref/dis[B_A], so the previous scale's
    * A band is the input without a copy (swapped back after scale 3, so scale 0 writes the full-size ones). */
   int32_t *prev_ref, *prev_dis;
-  /* H/V/D: restored, additive, CSF(a), CSF(a)/30. csf_a is a: the CSF is elementwise and a is not read after it
-   * (decouple writes a and the CSF then overwrites it in place, on the same rectangle), which saves 3 planes. */
-  int32_t *r[3], *a[3], *csf_a[3], *csf_f[3];
+  /* H/V/D of restored, additive (CSF(a) in place) and CSF(a)/30, in rings of RING_ROWS rows (ring_row()):
+   * decouple and CSF make a row just before the masking sums read it, and the masking reads rows i-1..i+1 only,
+   * so 9 band-size planes (libvmaf keeps them whole) shrink to 36 rows. */
+  int32_t *ring;
+  size_t ring_stride;         /* int32 per ring row: band width and RING_PAD each side */
   int32_t *tmp;               /* 4 rows of the frame width */
   int16_t *pad16[2];          /* scale-0 low/high rows with mirrored ends, for the AVX2 DWT */
-  int32_t div_lookup[65537];  /* 2^30 / i, signed */
-  void *block;                /* the planes above (bands, spares, r, a, csf_f) in one block */
-  size_t block_mapped;
+  const int32_t *div_lookup;  /* 2^30 / i, signed, indexed by i + 32768 (shared, div_fill()) */
 };
+
+enum { RING_R, RING_A, RING_F };
+#define RING_ROWS 4 /* a power of two >= 3: rows i-1, i, i+1 */
+#define RING_PAD 16 /* int32 each side of a ring row: vector overrun */
+
+/* Row y of ring kind (RING_*) of band b (H, V, D: 0..2). */
+static inline int32_t *ring_row(const AgmAdm *s, int kind, int b, int y) {
+  return s->ring + (size_t)((kind * 3 + b) * RING_ROWS + (y & (RING_ROWS - 1))) * s->ring_stride + RING_PAD;
+}
+
+/* The reciprocal table, the same for every context: filled once per process. */
+static int32_t div_table[65537];
+static pthread_once_t div_once = PTHREAD_ONCE_INIT;
+static void div_fill(void) {
+  for (int i = 1; i <= 32768; i++) {
+    const int32_t recip = (int32_t)(1073741824 / i);
+    div_table[32768 + i] = recip;
+    div_table[32768 - i] = -recip;
+  }
+}
 
 /* ---- Watson CSF (dwt_quant_step), evaluated with libvmaf's mix of float and double ---- */
 static const float dwt_amp[4][4] = {{0.62171f, 0.67234f, 0.72709f, 0.67234f},
@@ -62,30 +83,39 @@ static void rfactors(int scale, float rf[3]) {
   rf[2] = 1.0f / f2;
 }
 
-AgmAdm *agm_adm_new(int w, int h) {
+/* The layout of the planes: 8 band-size planes, the 2 spares and the rings, each on a 64-byte boundary. */
+typedef struct {
+  size_t pn, pn1, ring_stride, total;
+} AdmLayout;
+
+static AdmLayout adm_layout(int w, int h) {
+  AdmLayout l;
+  const int bw = (w + 1) / 2, bh = (h + 1) / 2;
+  const size_t n = (size_t)bw * bh, n1 = (size_t)((bw + 1) / 2) * (size_t)((bh + 1) / 2);
+  l.pn = (n * 4 + 63) & ~(size_t)63;
+  l.pn1 = (n1 * 4 + 63) & ~(size_t)63;
+  l.ring_stride = ((size_t)bw + 2 * RING_PAD + 15) & ~(size_t)15;
+  l.total = 8 * l.pn + 2 * l.pn1 + 9 * RING_ROWS * l.ring_stride * 4;
+  return l;
+}
+
+size_t agm_adm_bytes(int w, int h) { return adm_layout(w, h).total; }
+
+AgmAdm *agm_adm_new(int w, int h, void *planes) {
   AgmAdm *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->w = w;
   s->h = h;
   s->bw = (w + 1) / 2;
   s->bh = (h + 1) / 2;
-  const size_t n = (size_t)s->bw * s->bh;
   int ok = 1;
-  /* 17 band-size planes and the 2 spares in one block, each on a 64-byte boundary */
-  const size_t n1 = (size_t)((s->bw + 1) / 2) * (size_t)((s->bh + 1) / 2);
-  const size_t pn = (n * 4 + 63) & ~(size_t)63, pn1 = (n1 * 4 + 63) & ~(size_t)63;
-  uint8_t *blk = s->block = agm_plane_block(17 * pn + 2 * pn1, &s->block_mapped);
-  if (blk) {
-    for (int b = 0; b < 4; b++) s->ref[b] = (int32_t *)blk, blk += pn, s->dis[b] = (int32_t *)blk, blk += pn;
-    for (int b = 0; b < 3; b++) {
-      s->r[b] = (int32_t *)blk, blk += pn;
-      s->a[b] = s->csf_a[b] = (int32_t *)blk, blk += pn;
-      s->csf_f[b] = (int32_t *)blk, blk += pn;
-    }
-    s->prev_ref = (int32_t *)blk, blk += pn1;
-    s->prev_dis = (int32_t *)blk;
-  }
-  ok &= blk != NULL;
+  const AdmLayout l = adm_layout(w, h);
+  uint8_t *blk = planes;
+  for (int b = 0; b < 4; b++) s->ref[b] = (int32_t *)blk, blk += l.pn, s->dis[b] = (int32_t *)blk, blk += l.pn;
+  s->prev_ref = (int32_t *)blk, blk += l.pn1;
+  s->prev_dis = (int32_t *)blk, blk += l.pn1;
+  s->ring = (int32_t *)blk;
+  s->ring_stride = l.ring_stride;
   ok &= (s->tmp = malloc((size_t)w * 4 * 4)) != NULL;
   ok &= (s->pad16[0] = calloc((size_t)w + 48, 2)) != NULL;
   ok &= (s->pad16[1] = calloc((size_t)w + 48, 2)) != NULL;
@@ -93,17 +123,13 @@ AgmAdm *agm_adm_new(int w, int h) {
     agm_adm_free(s);
     return NULL;
   }
-  for (int i = 1; i <= 32768; i++) {
-    const int32_t recip = (int32_t)(1073741824 / i);
-    s->div_lookup[32768 + i] = recip;
-    s->div_lookup[32768 - i] = -recip;
-  }
+  pthread_once(&div_once, div_fill);
+  s->div_lookup = div_table;
   return s;
 }
 
 void agm_adm_free(AgmAdm *s) {
   if (!s) return;
-  agm_plane_block_free(s->block, s->block_mapped); /* the bands, spares, r, a (= csf_a) and csf_f */
   free(s->tmp), free(s->pad16[0]), free(s->pad16[1]);
   free(s);
 }
@@ -383,86 +409,86 @@ static inline int64_t decouple_k(const int32_t *div, int32_t o, int32_t t) {
 }
 
 #ifdef AGM_X86
-static int decouple8_s0_avx2(AgmAdm *s, size_t o, int egl);
-static int decouple4_s123_avx2(AgmAdm *s, size_t o, int egl);
+static int decouple8_s0_avx2(const int32_t *const *o, const int32_t *const *t, int32_t *const *r, int32_t *const *a, size_t off,
+                             const int32_t *div_lookup, int egl);
+static int decouple4_s123_avx2(const int32_t *const *o, const int32_t *const *t, int32_t *const *r, int32_t *const *a, size_t off,
+                               const int32_t *div_lookup, int egl);
 #endif
 
-/* Decouple t (distorted) into restored r = k.o and additive a = t - r, with the 1-degree angle test and the
- * enhancement gain limit; scale 0 stores int16 values. The angle test is libvmaf's float expression (the
- * divisions by 4096 are exact, so they are written as multiplications); the sign of libvmaf's float
- * product k*o equals the sign of o when k > 0. */
-static void decouple(AgmAdm *s, int w, int h, double egl, int is16) {
+/* Decouple row i of t (distorted) into restored r = k.o and additive a = t - r (rows R, A), columns [e.l, e.r), with
+ * the 1-degree angle test and the enhancement gain limit; scale 0 stores int16 values. The angle test is libvmaf's
+ * float expression (the divisions by 4096 are exact, so they are written as multiplications); the sign of
+ * libvmaf's float product k*o equals the sign of o when k > 0. */
+static void decouple_row(const AgmAdm *s, int w, int i, Rect e, double egl, int is16, int32_t *const R[3], int32_t *const A[3]) {
   const float cos_1deg_sq = (float)(cos(1.0 * M_PI / 180.0) * cos(1.0 * M_PI / 180.0));
   const double q = 1.0 / 4096.0;
-  const Rect e = ext_rect(w, h);
   const int32_t *div = s->div_lookup;
   const int simd = (egl == 1.0 || egl == 100.0) && agm_use_avx2();
   const int wide = simd && agm_use_avx512();
   /* pixels per vector chunk: AVX-512 16 (scale 0) or 8, AVX2 8 or 4 */
   const int chunk = (is16 ? 8 : 4) << wide;
-  const int32_t *O[3] = {s->ref[B_H], s->ref[B_V], s->ref[B_D]}, *T[3] = {s->dis[B_H], s->dis[B_V], s->dis[B_D]};
-  int32_t *R[3] = {s->r[0], s->r[1], s->r[2]}, *A[3] = {s->a[0], s->a[1], s->a[2]};
-  (void)simd, (void)chunk, (void)O, (void)T, (void)R, (void)A;
-  for (int i = e.t; i < e.b; i++) {
-    const size_t row = (size_t)i * w;
-    const int32_t *RH = s->ref[B_H] + row, *RV = s->ref[B_V] + row, *RD = s->ref[B_D] + row;
-    const int32_t *TH = s->dis[B_H] + row, *TV = s->dis[B_V] + row, *TD = s->dis[B_D] + row;
-    int32_t *r0 = s->r[0] + row, *r1 = s->r[1] + row, *r2 = s->r[2] + row;
-    int32_t *a0 = s->a[0] + row, *a1 = s->a[1] + row, *a2 = s->a[2] + row;
-    int j = e.l;
-    for (; j < e.r; j++) {
+  const size_t row = (size_t)i * w;
+  const int32_t *RH = s->ref[B_H] + row, *RV = s->ref[B_V] + row, *RD = s->ref[B_D] + row;
+  const int32_t *TH = s->dis[B_H] + row, *TV = s->dis[B_V] + row, *TD = s->dis[B_D] + row;
+  const int32_t *O[3] = {RH, RV, RD}, *T[3] = {TH, TV, TD};
+  int32_t *r0 = R[0], *r1 = R[1], *r2 = R[2];
+  int32_t *a0 = A[0], *a1 = A[1], *a2 = A[2];
+  (void)simd, (void)chunk, (void)O, (void)T;
+  int j = e.l;
+  for (; j < e.r; j++) {
 #ifdef AGM_X86
-      /* vector chunks; a chunk the vector code declines is done here, then vectors resume */
-      if (simd && ((j - e.l) & (chunk - 1)) == 0 && e.r - e.l >= chunk) {
-        /* the last chunk is moved back to end at e.r: it redoes a few pixels, with the same result */
-        const int at = j + chunk <= e.r ? j : e.r - chunk;
-        if (wide ? (is16 ? agm_adm_decouple16_s0_avx512(O, T, R, A, row + at, div, (int)egl)
-                         : agm_adm_decouple8_s123_avx512(O, T, R, A, row + at, div, (int)egl))
-                 : (is16 ? decouple8_s0_avx2(s, row + at, (int)egl) : decouple4_s123_avx2(s, row + at, (int)egl))) {
-          j = at + chunk - 1;
-          continue;
-        }
+    /* vector chunks; a chunk the vector code declines is done here, then vectors resume */
+    if (simd && ((j - e.l) & (chunk - 1)) == 0 && e.r - e.l >= chunk) {
+      /* the last chunk is moved back to end at e.r: it redoes a few pixels, with the same result */
+      const int at = j + chunk <= e.r ? j : e.r - chunk;
+      if (wide ? (is16 ? agm_adm_decouple16_s0_avx512(O, T, R, A, (size_t)at, div, (int)egl)
+                       : agm_adm_decouple8_s123_avx512(O, T, R, A, (size_t)at, div, (int)egl))
+               : (is16 ? decouple8_s0_avx2(O, T, R, A, (size_t)at, div, (int)egl)
+                       : decouple4_s123_avx2(O, T, R, A, (size_t)at, div, (int)egl))) {
+        j = at + chunk - 1;
+        continue;
       }
+    }
 #endif
-      const int32_t o[3] = {RH[j], RV[j], RD[j]}, t[3] = {TH[j], TV[j], TD[j]};
-      const int64_t ot_dp = (int64_t)o[0] * t[0] + (int64_t)o[1] * t[1];
-      const int64_t o_mag_sq = (int64_t)o[0] * o[0] + (int64_t)o[1] * o[1];
-      const int64_t t_mag_sq = (int64_t)t[0] * t[0] + (int64_t)t[1] * t[1];
-      const double dp = (float)ot_dp * q;
-      const int angle_flag = dp >= 0.0 && dp * dp >= cos_1deg_sq * ((float)o_mag_sq * q) * ((float)t_mag_sq * q);
-      int32_t r[3];
-      for (int b = 0; b < 3; b++) {
-        int64_t k;
-        if (is16 && o[b] != 0 && o[b] != -32768) k = clamp_k(((int64_t)div[o[b] + 32768] * t[b] + 16384) >> 15);
-        else k = decouple_k(div, o[b], t[b]);
-        int32_t rv = (int32_t)((k * o[b] + 16384) >> 15);
-        if (is16) rv = (int16_t)rv;
-        if (angle_flag && k > 0 && o[b] != 0) {
-          const double g = rv * egl;
-          if (o[b] > 0) rv = g < t[b] ? (int32_t)g : t[b];
-          else rv = g > t[b] ? (int32_t)g : t[b];
-        }
-        r[b] = rv;
+    const int32_t o[3] = {RH[j], RV[j], RD[j]}, t[3] = {TH[j], TV[j], TD[j]};
+    const int64_t ot_dp = (int64_t)o[0] * t[0] + (int64_t)o[1] * t[1];
+    const int64_t o_mag_sq = (int64_t)o[0] * o[0] + (int64_t)o[1] * o[1];
+    const int64_t t_mag_sq = (int64_t)t[0] * t[0] + (int64_t)t[1] * t[1];
+    const double dp = (float)ot_dp * q;
+    const int angle_flag = dp >= 0.0 && dp * dp >= cos_1deg_sq * ((float)o_mag_sq * q) * ((float)t_mag_sq * q);
+    int32_t r[3];
+    for (int b = 0; b < 3; b++) {
+      int64_t k;
+      if (is16 && o[b] != 0 && o[b] != -32768) k = clamp_k(((int64_t)div[o[b] + 32768] * t[b] + 16384) >> 15);
+      else k = decouple_k(div, o[b], t[b]);
+      int32_t rv = (int32_t)((k * o[b] + 16384) >> 15);
+      if (is16) rv = (int16_t)rv;
+      if (angle_flag && k > 0 && o[b] != 0) {
+        const double g = rv * egl;
+        if (o[b] > 0) rv = g < t[b] ? (int32_t)g : t[b];
+        else rv = g > t[b] ? (int32_t)g : t[b];
       }
-      r0[j] = r[0], r1[j] = r[1], r2[j] = r[2];
-      if (is16) {
-        a0[j] = (int16_t)(t[0] - r[0]), a1[j] = (int16_t)(t[1] - r[1]), a2[j] = (int16_t)(t[2] - r[2]);
-      } else {
-        a0[j] = t[0] - r[0], a1[j] = t[1] - r[1], a2[j] = t[2] - r[2];
-      }
+      r[b] = rv;
+    }
+    r0[j] = r[0], r1[j] = r[1], r2[j] = r[2];
+    if (is16) {
+      a0[j] = (int16_t)(t[0] - r[0]), a1[j] = (int16_t)(t[1] - r[1]), a2[j] = (int16_t)(t[2] - r[2]);
+    } else {
+      a0[j] = t[0] - r[0], a1[j] = t[1] - r[1], a2[j] = t[2] - r[2];
     }
   }
 }
 
 #ifdef AGM_X86
 /* AVX2 scale-0 decouple of columns [j, j+8) of a row (int16-range bands in int32 lanes), the same integer
- * and float arithmetic as decouple(). Returns 0 when a lane could overflow 32 bits (both products 2^30),
+ * and float arithmetic as decouple_row(). Returns 0 when a lane could overflow 32 bits (both products 2^30),
  * for the caller to do these columns portably. egl must be an integer here (1 or 100). */
-__attribute__((target("avx2"))) static int decouple8_s0_avx2(AgmAdm *s, size_t o, int egl) {
-  const __m256i oh = _mm256_loadu_si256((const __m256i *)(s->ref[B_H] + o));
-  const __m256i ov = _mm256_loadu_si256((const __m256i *)(s->ref[B_V] + o));
-  const __m256i th = _mm256_loadu_si256((const __m256i *)(s->dis[B_H] + o));
-  const __m256i tv = _mm256_loadu_si256((const __m256i *)(s->dis[B_V] + o));
+__attribute__((target("avx2"))) static int decouple8_s0_avx2(const int32_t *const *O, const int32_t *const *T, int32_t *const *R,
+                                                           int32_t *const *A, size_t o, const int32_t *div_lookup, int egl) {
+  const __m256i oh = _mm256_loadu_si256((const __m256i *)(O[0] + o));
+  const __m256i ov = _mm256_loadu_si256((const __m256i *)(O[1] + o));
+  const __m256i th = _mm256_loadu_si256((const __m256i *)(T[0] + o));
+  const __m256i tv = _mm256_loadu_si256((const __m256i *)(T[1] + o));
   const __m256i dp = _mm256_add_epi32(_mm256_mullo_epi32(oh, th), _mm256_mullo_epi32(ov, tv));
   const __m256i om = _mm256_add_epi32(_mm256_mullo_epi32(oh, oh), _mm256_mullo_epi32(ov, ov));
   const __m256i tm = _mm256_add_epi32(_mm256_mullo_epi32(th, th), _mm256_mullo_epi32(tv, tv));
@@ -496,9 +522,9 @@ __attribute__((target("avx2"))) static int decouple8_s0_avx2(AgmAdm *s, size_t o
   const __m256i r14q = _mm256_set1_epi64x(16384), k32768q = _mm256_set1_epi64x(32768);
   const __m256i vegl = _mm256_set1_epi32(egl);
   for (int b = 0; b < 3; b++) {
-    const __m256i ob = _mm256_loadu_si256((const __m256i *)(s->ref[B_H + b] + o));
-    const __m256i tb = _mm256_loadu_si256((const __m256i *)(s->dis[B_H + b] + o));
-    const __m256i dv = _mm256_i32gather_epi32(s->div_lookup, _mm256_add_epi32(ob, k32768), 4);
+    const __m256i ob = _mm256_loadu_si256((const __m256i *)(O[b] + o));
+    const __m256i tb = _mm256_loadu_si256((const __m256i *)(T[b] + o));
+    const __m256i dv = _mm256_i32gather_epi32(div_lookup, _mm256_add_epi32(ob, k32768), 4);
     /* k = clamp((div * t + 16384) >> 15, 0, 32768) with 64-bit products (even and odd lanes) */
     __m256i kk[2];
     for (int e = 0; e < 2; e++) {
@@ -520,8 +546,8 @@ __attribute__((target("avx2"))) static int decouple8_s0_avx2(AgmAdm *s, size_t o
     const __m256i lim = _mm256_blendv_epi8(_mm256_max_epi32(g, tb), _mm256_min_epi32(g, tb), pos);
     rv = _mm256_blendv_epi8(rv, lim, act);
     const __m256i av = _mm256_srai_epi32(_mm256_slli_epi32(_mm256_sub_epi32(tb, rv), 16), 16);
-    _mm256_storeu_si256((__m256i *)(s->r[b] + o), rv);
-    _mm256_storeu_si256((__m256i *)(s->a[b] + o), av);
+    _mm256_storeu_si256((__m256i *)(R[b] + o), rv);
+    _mm256_storeu_si256((__m256i *)(A[b] + o), av);
   }
   return 1;
 }
@@ -559,16 +585,17 @@ __attribute__((target("avx2"))) static inline __m256d f32_of_i64(__m256i x) {
   return _mm256_cvtps_pd(_mm256_cvtpd_ps(d));
 }
 
-/* AVX2 decouple of 4 pixels at scales 1-3 (int32 bands), the same steps as decouple()/decouple_k() in
+/* AVX2 decouple of 4 pixels at scales 1-3 (int32 bands), the same steps as decouple_row()/decouple_k() in
  * 64-bit lanes. Returns 0 (caller goes portable) when a value is outside +-2^30 (products must stay below
  * 2^62). egl must be an integer (1 or 100). */
-__attribute__((target("avx2"))) static int decouple4_s123_avx2(AgmAdm *s, size_t o, int egl) {
+__attribute__((target("avx2"))) static int decouple4_s123_avx2(const int32_t *const *Ob, const int32_t *const *Tb, int32_t *const *R,
+                                                             int32_t *const *A, size_t o, const int32_t *div_lookup, int egl) {
   __m256i O[3], T[3];
   const __m256i lim24 = _mm256_set1_epi64x((1 << 30) - 1), nlim24 = _mm256_set1_epi64x(-(1 << 30) + 1);
   __m256i bad = _mm256_setzero_si256();
   for (int b = 0; b < 3; b++) {
-    O[b] = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(s->ref[B_H + b] + o)));
-    T[b] = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(s->dis[B_H + b] + o)));
+    O[b] = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(Ob[b] + o)));
+    T[b] = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(Tb[b] + o)));
     bad = _mm256_or_si256(bad, _mm256_or_si256(_mm256_cmpgt_epi64(O[b], lim24), _mm256_cmpgt_epi64(nlim24, O[b])));
     bad = _mm256_or_si256(bad, _mm256_or_si256(_mm256_cmpgt_epi64(T[b], lim24), _mm256_cmpgt_epi64(nlim24, T[b])));
   }
@@ -595,7 +622,7 @@ __attribute__((target("avx2"))) static int decouple4_s123_avx2(AgmAdm *s, size_t
     const __m256i lg = _mm256_sub_epi64(_mm256_srli_epi64(_mm256_castpd_si256(i64_to_pd(ao)), 52), _mm256_set1_epi64x(1023));
     const __m256i sh = _mm256_and_si256(big, _mm256_sub_epi64(lg, c14));
     const __m256i m = _mm256_srlv_epi64(_mm256_add_epi64(ao, _mm256_and_si256(big, _mm256_sllv_epi64(one, _mm256_sub_epi64(sh, one)))), sh);
-    const __m256i dv = _mm256_cvtepi32_epi64(_mm256_i64gather_epi32(s->div_lookup, _mm256_add_epi64(m, k32768), 4));
+    const __m256i dv = _mm256_cvtepi32_epi64(_mm256_i64gather_epi32(div_lookup, _mm256_add_epi64(m, k32768), 4));
     __m256i p = _mm256_mul_epi32(dv, tb);
     p = _mm256_sub_epi64(_mm256_xor_si256(p, neg), neg); /* times sign(o) */
     __m256i k = _mm256_srlv_epi64(_mm256_add_epi64(p, _mm256_sllv_epi64(one, _mm256_add_epi64(sh, c14))), _mm256_add_epi64(sh, c15));
@@ -612,15 +639,15 @@ __attribute__((target("avx2"))) static int decouple4_s123_avx2(AgmAdm *s, size_t
     const __m256i gmax = _mm256_blendv_epi8(g, tb, _mm256_cmpgt_epi64(tb, g)); /* max(g, t) */
     rv = _mm256_blendv_epi8(rv, _mm256_blendv_epi8(gmax, gmin, pos), act);
     const __m256i av = _mm256_sub_epi64(tb, rv);
-    _mm_storeu_si128((__m128i *)(s->r[b] + o), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(rv, pick)));
-    _mm_storeu_si128((__m128i *)(s->a[b] + o), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(av, pick)));
+    _mm_storeu_si128((__m128i *)(R[b] + o), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(rv, pick)));
+    _mm_storeu_si128((__m128i *)(A[b] + o), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(av, pick)));
   }
   return 1;
 }
 #endif
 
 #ifdef AGM_X86
-/* AVX2 CSF of one row segment [j, j1), the same integer steps as csf(); returns the first column not done. */
+/* AVX2 CSF of one row segment [j, j1), the same integer steps as csf_row(); returns the first column not done. */
 __attribute__((target("avx2"))) static int csf_row_avx2(const int32_t *a, int32_t *ca, int32_t *cf, int j, int j1, int scale,
                                                       int32_t rf16, int32_t add16, int sh16, uint32_t rf32) {
   if (scale == 0) {
@@ -654,52 +681,50 @@ __attribute__((target("avx2"))) static int csf_row_avx2(const int32_t *a, int32_
 }
 #endif
 
-/* CSF of the additive impairment and its 1/30-weighted magnitude (the masking neighbours). */
-static void csf(AgmAdm *s, int w, int h, int scale) {
-  const Rect e = ext_rect(w, h);
-  if (scale == 0) {
-    /* libvmaf hard-codes these Q21/Q21/Q23 factors and a rounding add of 65535 (not 65536) for D. */
-    static const int32_t i_rf[3] = {36453, 36453, 49417}, add[3] = {16384, 16384, 65535}, sh[3] = {15, 15, 17};
-    for (int th = 0; th < 3; th++)
-      for (int i = e.t; i < e.b; i++) {
-        int j = e.l;
-#ifdef AGM_X86
-        if (agm_use_avx2()) {
-          const size_t r = (size_t)i * w;
-          j = csf_row_avx2(s->a[th] + r, s->csf_a[th] + r, s->csf_f[th] + r, j, e.r, 0, i_rf[th], add[th], sh[th], 0);
-        }
-#endif
-        for (; j < e.r; j++) {
-          const size_t o = (size_t)i * w + j;
-          const int16_t d = (int16_t)((i_rf[th] * s->a[th][o] + add[th]) >> sh[th]);
-          s->csf_a[th][o] = d;
-          s->csf_f[th][o] = (int16_t)((4369 * abs((int32_t)d) + 2048) >> 12);
-        }
-      }
-  } else {
+/* Fixed-point factors of one scale's CSF. */
+typedef struct {
+  int scale;
+  int32_t rf16[3], add16[3], sh16[3]; /* scale 0 */
+  uint32_t rf32[3];                   /* scales 1..3 (Q32) */
+} CsfParams;
+
+static void csf_params(int scale, CsfParams *p) {
+  /* libvmaf hard-codes the scale-0 Q21/Q21/Q23 factors and a rounding add of 65535 (not 65536) for D. */
+  static const int32_t i_rf[3] = {36453, 36453, 49417}, add[3] = {16384, 16384, 65535}, sh[3] = {15, 15, 17};
+  p->scale = scale;
+  for (int b = 0; b < 3; b++) p->rf16[b] = i_rf[b], p->add16[b] = add[b], p->sh16[b] = sh[b], p->rf32[b] = 0;
+  if (scale > 0) {
     float rf[3];
     rfactors(scale, rf);
-    const uint32_t i_rf[3] = {(uint32_t)(rf[0] * pow(2, 32)), (uint32_t)(rf[1] * pow(2, 32)),
-                              (uint32_t)(rf[2] * pow(2, 32))};
+    for (int b = 0; b < 3; b++) p->rf32[b] = (uint32_t)(rf[b] * pow(2, 32));
+  }
+}
+
+/* CSF of band th's additive impairment, in place (a becomes CSF(a)), and its 1/30-weighted magnitude f (the
+ * masking neighbours), columns [j, j1) of one row. */
+static void csf_row(const CsfParams *p, int th, int32_t *a, int32_t *f, int j, int j1) {
+  if (p->scale == 0) {
+#ifdef AGM_X86
+    if (agm_use_avx2()) j = csf_row_avx2(a, a, f, j, j1, 0, p->rf16[th], p->add16[th], p->sh16[th], 0);
+#endif
+    for (; j < j1; j++) {
+      const int16_t d = (int16_t)((p->rf16[th] * a[j] + p->add16[th]) >> p->sh16[th]);
+      a[j] = d;
+      f[j] = (int16_t)((4369 * abs((int32_t)d) + 2048) >> 12);
+    }
+  } else {
     /* libvmaf keeps the rounding constant 2^31 in an int32, so it is -2^31: replicate. */
     const int64_t add_flt = INT32_MIN;
-    for (int th = 0; th < 3; th++)
-      for (int i = e.t; i < e.b; i++) {
-        int j = e.l;
+    const uint32_t rf = p->rf32[th];
 #ifdef AGM_X86
-        /* the vector path multiplies the Q32 factor as signed 32-bit: fine below 2^31 (the default CSF) */
-        if (agm_use_avx2() && i_rf[th] < 0x80000000u) {
-          const size_t r = (size_t)i * w;
-          j = csf_row_avx2(s->a[th] + r, s->csf_a[th] + r, s->csf_f[th] + r, j, e.r, scale, 0, 0, 0, i_rf[th]);
-        }
+    /* the vector path multiplies the Q32 factor as signed 32-bit: fine below 2^31 (the default CSF) */
+    if (agm_use_avx2() && rf < 0x80000000u) j = csf_row_avx2(a, a, f, j, j1, p->scale, 0, 0, 0, rf);
 #endif
-        for (; j < e.r; j++) {
-          const size_t o = (size_t)i * w + j;
-          const int32_t d = (int32_t)((i_rf[th] * (int64_t)s->a[th][o] + (1 << 27)) >> 28);
-          s->csf_a[th][o] = d;
-          s->csf_f[th][o] = (int32_t)(((int64_t)143165577 * abs(d) + add_flt) >> 32);
-        }
-      }
+    for (; j < j1; j++) {
+      const int32_t d = (int32_t)((rf * (int64_t)a[j] + (1 << 27)) >> 28);
+      a[j] = d;
+      f[j] = (int32_t)(((int64_t)143165577 * abs(d) + add_flt) >> 32);
+    }
   }
 }
 
@@ -790,23 +815,21 @@ __attribute__((target("avx2"))) static inline __m256i to_i32(__m256i v) {
 
 typedef AgmCmParams CmParams;
 
-/* AVX2 masking sums of row i, columns [j0, j1) (4 at a time, all with both neighbours inside the row),
+/* AVX2 masking sums of one row, columns [j0, j1) (4 at a time, all with both neighbours inside the row),
  * added to in[3]; the same integer steps as adm_cm's loop. Returns the first column not done. */
-__attribute__((target("avx2"))) static int cm_row_avx2(const AgmAdm *s, int w, int i, int ic, int id, int j0, int j1,
-                                                     const CmParams *p, int64_t in[3]) {
-  const size_t ro = (size_t)i * w, ru = (size_t)ic * w, rd = (size_t)id * w;
+__attribute__((target("avx2"))) static int cm_row_avx2(const AgmCmRows *rw, int j0, int j1, const CmParams *p, int64_t in[3]) {
   __m256i acc[3] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
   int j = j0;
   for (; j + 4 <= j1; j += 4) {
     __m128i thr = _mm_setzero_si128();
     for (int th = 0; th < 3; th++) {
-      const int32_t *f = s->csf_f[th];
-      __m128i sum = _mm_add_epi32(_mm_add_epi32(_mm_loadu_si128((const __m128i *)(f + ru + j - 1)), _mm_loadu_si128((const __m128i *)(f + ru + j))),
-                                  _mm_loadu_si128((const __m128i *)(f + ru + j + 1)));
-      sum = _mm_add_epi32(sum, _mm_add_epi32(_mm_loadu_si128((const __m128i *)(f + ro + j - 1)), _mm_loadu_si128((const __m128i *)(f + ro + j + 1))));
-      sum = _mm_add_epi32(sum, _mm_add_epi32(_mm_add_epi32(_mm_loadu_si128((const __m128i *)(f + rd + j - 1)), _mm_loadu_si128((const __m128i *)(f + rd + j))),
-                                             _mm_loadu_si128((const __m128i *)(f + rd + j + 1))));
-      const __m128i av = _mm_abs_epi32(_mm_loadu_si128((const __m128i *)(s->csf_a[th] + ro + j)));
+      const int32_t *fu = rw->f_up[th], *fm = rw->f_mid[th], *fd = rw->f_down[th];
+      __m128i sum = _mm_add_epi32(_mm_add_epi32(_mm_loadu_si128((const __m128i *)(fu + j - 1)), _mm_loadu_si128((const __m128i *)(fu + j))),
+                                  _mm_loadu_si128((const __m128i *)(fu + j + 1)));
+      sum = _mm_add_epi32(sum, _mm_add_epi32(_mm_loadu_si128((const __m128i *)(fm + j - 1)), _mm_loadu_si128((const __m128i *)(fm + j + 1))));
+      sum = _mm_add_epi32(sum, _mm_add_epi32(_mm_add_epi32(_mm_loadu_si128((const __m128i *)(fd + j - 1)), _mm_loadu_si128((const __m128i *)(fd + j))),
+                                             _mm_loadu_si128((const __m128i *)(fd + j + 1))));
+      const __m128i av = _mm_abs_epi32(_mm_loadu_si128((const __m128i *)(rw->csf_a[th] + j)));
       __m128i c;
       if (p->scale == 0) {
         c = _mm_srai_epi32(_mm_add_epi32(_mm_mullo_epi32(av, _mm_set1_epi32(8738)), _mm_set1_epi32(2048)), 12);
@@ -819,7 +842,7 @@ __attribute__((target("avx2"))) static int cm_row_avx2(const AgmAdm *s, int w, i
       thr = _mm_add_epi32(thr, _mm_add_epi32(sum, c));
     }
     for (int b = 0; b < 3; b++) {
-      const __m128i r = _mm_loadu_si128((const __m128i *)(s->r[b] + ro + j));
+      const __m128i r = _mm_loadu_si128((const __m128i *)(rw->r[b] + j));
       __m128i x;
       if (p->scale == 0) {
         x = _mm_mullo_epi32(r, _mm_set1_epi32(p->i_rf16[b]));
@@ -847,10 +870,16 @@ __attribute__((target("avx2"))) static int cm_row_avx2(const AgmAdm *s, int w, i
 #endif
 
 /* Contrast masking: sum over the interior of max(|CSF(r)| - threshold, 0)^3 with the threshold from the
- * 3x3 neighbourhood of CSF(a) (mixed borders: row/col -1 -> 1, n -> n-1). */
-static float adm_cm(AgmAdm *s, int w, int h, int scale) {
+ * 3x3 neighbourhood of CSF(a) (mixed borders: row/col -1 -> 1, n -> n-1). The decoupling (gain limit egl)
+ * and the CSF make each row of r, CSF(a) and its weighted magnitude just before the sums first read it; the
+ * rows read (the interior and its 1-pixel border) all lie in the decoupled rectangle (ext_rect). */
+static float adm_cm(AgmAdm *s, int w, int h, int scale, double egl) {
   const Rect c = int_rect(w, h);
   if (c.b - c.t <= 0 || c.r - c.l <= 0) return 0.0f;
+  const Rect e = ext_rect(w, h);
+  CsfParams csfp;
+  csf_params(scale, &csfp);
+  int next = e.t; /* the next row to make */
   const int area = (c.b - c.t) * (c.r - c.l);
   int64_t acc[3] = {0, 0, 0};
   /* Per-scale fixed-point parameters. */
@@ -897,42 +926,50 @@ static float adm_cm(AgmAdm *s, int w, int h, int scale) {
     cp.sh_cub[b] = (int)sh_cub[b], cp.add_sq[b] = add_sq[b], cp.add_cub[b] = add_cub[b];
   }
 #endif
-  const int32_t *ca[3] = {s->csf_a[0], s->csf_a[1], s->csf_a[2]};
-  const int32_t *cf[3] = {s->csf_f[0], s->csf_f[1], s->csf_f[2]};
   for (int i = c.t; i < c.b; i++) {
     const int iu = i == 0 ? 1 : i - 1, id = i == h - 1 ? h - 1 : i + 1;
     const int ic = h > 1 ? iu : 0;
+    const int need = ic > id ? ic : id;
+    for (; next <= need; next++) {
+      int32_t *R[3], *A[3];
+      for (int b = 0; b < 3; b++) R[b] = ring_row(s, RING_R, b, next), A[b] = ring_row(s, RING_A, b, next);
+      decouple_row(s, w, next, e, egl, scale == 0, R, A);
+      for (int b = 0; b < 3; b++) csf_row(&csfp, b, A[b], ring_row(s, RING_F, b, next), e.l, e.r);
+    }
+    AgmCmRows rw;
+    for (int b = 0; b < 3; b++) {
+      rw.f_up[b] = ring_row(s, RING_F, b, ic), rw.f_mid[b] = ring_row(s, RING_F, b, i), rw.f_down[b] = ring_row(s, RING_F, b, id);
+      rw.csf_a[b] = ring_row(s, RING_A, b, i), rw.r[b] = ring_row(s, RING_R, b, i);
+    }
     int64_t in[3] = {0, 0, 0};
     /* interior columns (both neighbours inside) in vectors, the rest here */
     int vj0 = c.l > 1 ? c.l : 1, vj1 = c.r < w - 1 ? c.r : w - 1, vdone = vj0;
 #ifdef AGM_X86
     if (simd && vj1 > vj0 && agm_use_avx512()) {
-      const int32_t *R[3] = {s->r[0], s->r[1], s->r[2]};
-      vdone = agm_adm_cm_row_avx512(cf, ca, R, w, i, ic, id, vj0, vj1, &cp, in);
-      if (vdone < vj1) vdone = cm_row_avx2(s, w, i, ic, id, vdone, vj1, &cp, in);
-    } else if (simd && vj1 > vj0) vdone = cm_row_avx2(s, w, i, ic, id, vj0, vj1, &cp, in);
+      vdone = agm_adm_cm_row_avx512(&rw, vj0, vj1, &cp, in);
+      if (vdone < vj1) vdone = cm_row_avx2(&rw, vdone, vj1, &cp, in);
+    } else if (simd && vj1 > vj0) vdone = cm_row_avx2(&rw, vj0, vj1, &cp, in);
 #endif
     for (int j = c.l; j < c.r; j++) {
       if (j >= vj0 && j < vdone) continue;
       const int jl0 = j == 0 ? 1 : j - 1, jr = j == w - 1 ? w - 1 : j + 1;
       const int jl = w > 1 ? jl0 : 0;
-      const size_t ro = (size_t)i * w;
       int32_t thr = 0;
       for (int th = 0; th < 3; th++) {
-        const int32_t *f = cf[th];
+        const int32_t *fu = rw.f_up[th], *fm = rw.f_mid[th], *fd = rw.f_down[th];
         int32_t sum = 0;
-        sum += f[(size_t)ic * w + jl] + f[(size_t)ic * w + j] + f[(size_t)ic * w + jr];
-        sum += f[ro + jl] + f[ro + jr];
-        sum += f[(size_t)id * w + jl] + f[(size_t)id * w + j] + f[(size_t)id * w + jr];
-        const int32_t av = abs(ca[th][ro + j]);
+        sum += fu[jl] + fu[j] + fu[jr];
+        sum += fm[jl] + fm[jr];
+        sum += fd[jl] + fd[j] + fd[jr];
+        const int32_t av = abs(rw.csf_a[th][j]);
         if (scale == 0) sum += (int16_t)((8738 * av + 2048) >> 12);
         else sum += (int32_t)(((int64_t)286331153 * av + (int64_t)INT32_MIN) >> 32);
         thr += sum;
       }
       for (int b = 0; b < 3; b++) {
         int32_t x;
-        if (scale == 0) x = s->r[b][ro + j] * i_rf16[b];
-        else x = (int32_t)(((int64_t)s->r[b][ro + j] * i_rf32[b] + (1 << 27)) >> 28);
+        if (scale == 0) x = rw.r[b][j] * i_rf16[b];
+        else x = (int32_t)(((int64_t)rw.r[b][j] * i_rf32[b] + (1 << 27)) >> 28);
         x = abs(x) - (int32_t)((uint32_t)thr << sh_sub[b]); /* thr may be negative at scales 1-3 (CSF rounding) */
         if (x < 0) x = 0;
         const int32_t x_sq = (int32_t)(((int64_t)x * x + add_sq[b]) >> sh_sq[b]);
@@ -953,11 +990,7 @@ static float adm_cm(AgmAdm *s, int w, int h, int scale) {
 }
 
 /* Decouple, CSF and masking for one scale and gain limit; returns the scale's numerator. */
-static float scale_num(AgmAdm *s, int w, int h, int scale, double egl) {
-  decouple(s, w, h, egl, scale == 0);
-  csf(s, w, h, scale);
-  return adm_cm(s, w, h, scale);
-}
+static float scale_num(AgmAdm *s, int w, int h, int scale, double egl) { return adm_cm(s, w, h, scale, egl); }
 
 static void finish(const float num[4], const float den[4], int frame_w, int frame_h, double out[5]) {
   double n = 0, d = 0;

@@ -1,4 +1,4 @@
-/* AVX-512 kernels of ADM's decoupling (vmaf_adm.c's decouple(): the same integer and float steps, bit for bit),
+/* AVX-512 kernels of ADM's decoupling (vmaf_adm.c's decouple_row(): the same integer and float steps, bit for bit),
  * 16 pixels a call at scale 0 (int16-range bands) and 8 at scales 1..3 (int32 bands, 64-bit lanes).
  * o, t: reference and distorted H/V/D bands; r, a: restored and additive outputs; all at element off.
  * egl (enhancement gain limit) must be an integer (1 or 100). They return 0 (nothing written) when a lane
@@ -108,20 +108,18 @@ AVX512 int agm_adm_decouple8_s123_avx512(const int32_t *const *o, const int32_t 
   }
   return 1;
 }
-AVX512 int agm_adm_cm_row_avx512(const int32_t *const *csf_f, const int32_t *const *csf_a, const int32_t *const *r, int w, int i, int ic,
-                                 int id, int j0, int j1, const AgmCmParams *p, int64_t in[3]) {
-  const size_t ro = (size_t)i * w, ru = (size_t)ic * w, rd = (size_t)id * w;
+AVX512 int agm_adm_cm_row_avx512(const AgmCmRows *rw, int j0, int j1, const AgmCmParams *p, int64_t in[3]) {
   __m512i acc[3] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
 #define LD(ptr) _mm256_loadu_si256((const __m256i *)(ptr))
   int j = j0;
   for (; j + 8 <= j1; j += 8) {
     __m256i thr = _mm256_setzero_si256();
     for (int th = 0; th < 3; th++) {
-      const int32_t *f = csf_f[th];
-      __m256i sum = _mm256_add_epi32(_mm256_add_epi32(LD(f + ru + j - 1), LD(f + ru + j)), LD(f + ru + j + 1));
-      sum = _mm256_add_epi32(sum, _mm256_add_epi32(LD(f + ro + j - 1), LD(f + ro + j + 1)));
-      sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm256_add_epi32(LD(f + rd + j - 1), LD(f + rd + j)), LD(f + rd + j + 1)));
-      const __m256i av = _mm256_abs_epi32(LD(csf_a[th] + ro + j));
+      const int32_t *fu = rw->f_up[th], *fm = rw->f_mid[th], *fd = rw->f_down[th];
+      __m256i sum = _mm256_add_epi32(_mm256_add_epi32(LD(fu + j - 1), LD(fu + j)), LD(fu + j + 1));
+      sum = _mm256_add_epi32(sum, _mm256_add_epi32(LD(fm + j - 1), LD(fm + j + 1)));
+      sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm256_add_epi32(LD(fd + j - 1), LD(fd + j)), LD(fd + j + 1)));
+      const __m256i av = _mm256_abs_epi32(LD(rw->csf_a[th] + j));
       __m256i c;
       if (p->scale == 0) {
         c = _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(av, _mm256_set1_epi32(8738)), _mm256_set1_epi32(2048)), 12);
@@ -133,7 +131,7 @@ AVX512 int agm_adm_cm_row_avx512(const int32_t *const *csf_f, const int32_t *con
       thr = _mm256_add_epi32(thr, _mm256_add_epi32(sum, c));
     }
     for (int b = 0; b < 3; b++) {
-      const __m256i rv = LD(r[b] + ro + j);
+      const __m256i rv = LD(rw->r[b] + j);
       __m256i x;
       if (p->scale == 0) {
         x = _mm256_mullo_epi32(rv, _mm256_set1_epi32(p->i_rf16[b]));

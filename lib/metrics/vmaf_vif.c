@@ -14,6 +14,7 @@
  *
  * Work splits into independent tasks for threads: scale-0 row stripes and "the rest" (scales 1..3). */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@ static const uint16_t vif_filter[4][18] = {
 };
 static const int vif_filter_width[4] = {17, 9, 5, 3};
 #define MARGIN 32 /* row buffer margin on each side (>= half filter width + vector overrun) */
+#define PROD_ROWS 16 /* product ring rows (AVX2, scales 1-2): a power of two >= the 9 rows a vertical pass reads */
 
 enum { S_MU1, S_MU2, S_XXH, S_XXL, S_YYH, S_YYL, S_XYH, S_XYL, NSTREAM };
 enum { O_MU1, O_MU2, O_XX, O_YY, O_XY, NOUT };
@@ -45,13 +47,20 @@ typedef struct {
 
 struct AgmVif {
   int w, h, nscratch;
-  uint16_t *img[2][2]; /* [ref/dis][ping/pong]: decimated images for scales 1..3 */
+  uint16_t *img[2][2]; /* [ref/dis][ping/pong]: decimated images for scales 1..3 (the caller's memory) */
   VifScratch *scratch;
-  int16_t *prod[12]; /* scales 1-2, AVX2: offset-16 planes of the samples' bytes and their products */
-  uint16_t log2_table[65537];
+  /* scales 1-2, AVX2: offset-16 rows of the samples' bytes and their products, a ring of PROD_ROWS rows each
+   * (row y in slot y % PROD_ROWS, prod_stride samples a row) */
+  int16_t *prod[12];
+  size_t prod_stride;
+  const uint16_t *log2_table; /* shared, vif_log_table() */
 };
 
-static void vif_log_table(uint16_t *t) {
+/* The log2 table, the same for every context: filled once per process. */
+static uint16_t log2_table[65537];
+static pthread_once_t log2_once = PTHREAD_ONCE_INIT;
+static void vif_log_table(void) {
+  uint16_t *t = log2_table;
   for (int i = 32767; i < 65536; i++) t[i] = (uint16_t)round(log2f((float)i) * 2048);
   t[65536] = t[65535];
 }
@@ -78,16 +87,24 @@ static void scratch_free(VifScratch *s, int n) {
   free(s);
 }
 
-AgmVif *agm_vif_new(int w, int h, int nthreads) {
+/* Bytes of the decimated images: [.][1] holds scales 1 and 3, [.][0] scale 2 (a quarter of it). */
+static size_t img_bytes(int w, int h, int p) {
+  const int d = p == 1 ? 2 : 4;
+  return ((size_t)(w / d > 0 ? w / d : 1) * (size_t)(h / d > 0 ? h / d : 1) * sizeof(uint16_t) + 63) & ~(size_t)63;
+}
+
+size_t agm_vif_bytes(int w, int h) { return 2 * (img_bytes(w, h, 0) + img_bytes(w, h, 1)); }
+
+AgmVif *agm_vif_new(int w, int h, int nthreads, void *planes) {
   AgmVif *v = calloc(1, sizeof *v);
   if (!v) return NULL;
   v->w = w;
   v->h = h;
   v->nscratch = nthreads < 1 ? 1 : nthreads;
-  size_t half = (size_t)(w / 2 > 0 ? w / 2 : 1) * (size_t)(h / 2 > 0 ? h / 2 : 1);
   int ok = 1;
+  uint8_t *blk = planes;
   for (int r = 0; r < 2; r++)
-    for (int p = 0; p < 2; p++) ok &= (v->img[r][p] = malloc(half * sizeof(uint16_t))) != NULL;
+    for (int p = 0; p < 2; p++) v->img[r][p] = (uint16_t *)blk, blk += img_bytes(w, h, p);
   ok &= (v->scratch = calloc((size_t)v->nscratch, sizeof(VifScratch))) != NULL;
   for (int t = 0; ok && t < v->nscratch; t++) {
     VifScratch *s = &v->scratch[t];
@@ -104,14 +121,13 @@ AgmVif *agm_vif_new(int w, int h, int nthreads) {
     agm_vif_free(v);
     return NULL;
   }
-  vif_log_table(v->log2_table);
+  pthread_once(&log2_once, vif_log_table);
+  v->log2_table = log2_table;
   return v;
 }
 
 void agm_vif_free(AgmVif *v) {
   if (!v) return;
-  for (int r = 0; r < 2; r++)
-    for (int p = 0; p < 2; p++) free(v->img[r][p]);
   scratch_free(v->scratch, v->nscratch);
   for (int q = 0; q < 12; q++) free(v->prod[q]);
   free(v);
@@ -256,11 +272,14 @@ __attribute__((target("avx2"))) static int vertical_s0_8bit_avx2(VifScratch *sc,
 
 #ifdef AGM_X86
 /* Scales 1 and 2 (AVX2): samples are up to 16 bits, so squares do not fit a 16-bit multiply-add. Split
- * p = 256a + b: p*q = 65536 ac + 256 (ad + bc) + bd, each byte product fits 16 bits. These planes hold the
- * offset-16 bytes products of the whole (small) image; the 64-bit sum of libvmaf is then rebuilt exactly
- * from 32-bit partial sums (see vertical_s12_avx2). */
-__attribute__((target("avx2"))) static void products_avx2(AgmVif *v, const uint16_t *ref, const uint16_t *dis, int n) {
+ * p = 256a + b: p*q = 65536 ac + 256 (ad + bc) + bd, each byte product fits 16 bits. The rings hold the
+ * offset-16 bytes products of the rows the vertical pass reads; the 64-bit sum of libvmaf is then rebuilt
+ * exactly from 32-bit partial sums (see vertical_s12_avx2). This makes row y (n samples) of the rings. */
+__attribute__((target("avx2"))) static void products_avx2(AgmVif *v, const uint16_t *ref, const uint16_t *dis, int n, int y) {
   const __m256i flip = _mm256_set1_epi16((short)0x8000), m8 = _mm256_set1_epi16(255);
+  ref += (size_t)y * n, dis += (size_t)y * n;
+  int16_t *prod[12];
+  for (int q = 0; q < 12; q++) prod[q] = v->prod[q] + (size_t)(y & (PROD_ROWS - 1)) * v->prod_stride;
   int j = 0;
   for (; j + 16 <= n; j += 16) {
     const __m256i r = _mm256_loadu_si256((const __m256i *)(ref + j)), d = _mm256_loadu_si256((const __m256i *)(dis + j));
@@ -270,12 +289,12 @@ __attribute__((target("avx2"))) static void products_avx2(AgmVif *v, const uint1
                             _mm256_mullo_epi16(da, da), _mm256_mullo_epi16(da, db), _mm256_mullo_epi16(db, db),
                             _mm256_mullo_epi16(ra, da), _mm256_mullo_epi16(ra, db), _mm256_mullo_epi16(rb, da),
                             _mm256_mullo_epi16(rb, db)};
-    for (int q = 0; q < 12; q++) _mm256_storeu_si256((__m256i *)(v->prod[q] + j), _mm256_xor_si256(pv[q], flip));
+    for (int q = 0; q < 12; q++) _mm256_storeu_si256((__m256i *)(prod[q] + j), _mm256_xor_si256(pv[q], flip));
   }
   for (; j < n; j++) {
     const uint32_t r = ref[j], d = dis[j], ra = r >> 8, rb = r & 255, da = d >> 8, db = d & 255;
     const uint32_t pv[12] = {r, d, ra * ra, ra * rb, rb * rb, da * da, da * db, db * db, ra * da, ra * db, rb * da, rb * db};
-    for (int q = 0; q < 12; q++) v->prod[q][j] = off16(pv[q]);
+    for (int q = 0; q < 12; q++) prod[q][j] = off16(pv[q]);
   }
 }
 
@@ -285,7 +304,7 @@ __attribute__((target("avx2"))) static int vertical_s12_avx2(AgmVif *v, VifScrat
   const int fw = vif_filter_width[scale], half = fw / 2, np = (fw + 1) / 2;
   const uint16_t *filt = vif_filter[scale];
   size_t ro[10] = {0};
-  for (int k = 0; k < fw; k++) ro[k] = (size_t)agm_mirror(i - half + k, h) * w;
+  for (int k = 0; k < fw; k++) ro[k] = (size_t)(agm_mirror(i - half + k, h) & (PROD_ROWS - 1)) * v->prod_stride;
   ro[fw] = ro[fw - 1];
   __m256i fp[5];
   uint32_t fsum = 0;
@@ -791,24 +810,29 @@ static void subsample(VifScratch *sc, const uint16_t *ref, const uint16_t *dis, 
 
 static void scale_rows(AgmVif *v, VifScratch *sc, const uint16_t *ref, const uint16_t *dis, int w, int h, int scale,
                        int bpc, int y0, int y1, AgmVifAcc *acc, int want_egl1) {
-  int have_prod = 0;
+  const int half = vif_filter_width[scale] / 2;
+  int have_prod = 0, next_prod = y0 - half > 0 ? y0 - half : 0;
 #ifdef AGM_X86
-  /* scales 1-2 (taps < 2^15): build the product planes once for the scale */
+  /* scales 1-2 (taps < 2^15): product rows, each made once before the first vertical pass that reads it */
   if ((scale == 1 || scale == 2) && agm_use_avx2() && !agm_use_avx512()) {
-    if (!v->prod[0]) { /* allocated on first use (scale 1 is the largest); without memory: portable pass */
-      const size_t n = (size_t)(v->w / 2 > 0 ? v->w / 2 : 1) * (size_t)(v->h / 2 > 0 ? v->h / 2 : 1);
+    if (!v->prod[0]) { /* allocated on first use (scale 1 is the widest); without memory: portable pass */
+      v->prod_stride = ((size_t)(v->w / 2 > 0 ? v->w / 2 : 1) + 31) & ~(size_t)31;
       int ok = 1;
-      for (int q = 0; q < 12; q++) ok &= (v->prod[q] = malloc(n * sizeof(int16_t) + 64)) != NULL;
+      for (int q = 0; q < 12; q++) ok &= (v->prod[q] = malloc(PROD_ROWS * v->prod_stride * sizeof(int16_t))) != NULL;
       if (!ok)
         for (int q = 0; q < 12; q++) free(v->prod[q]), v->prod[q] = NULL;
     }
-    if (v->prod[0]) {
-      products_avx2(v, ref, dis, w * h);
-      have_prod = 1;
-    }
+    have_prod = v->prod[0] != NULL;
   }
 #endif
   for (int i = y0; i < y1; i++) {
+#ifdef AGM_X86
+    /* rows up to i + half, the last the pass of row i reads (its mirrored rows lie within [i - half, i + half]) */
+    if (have_prod) {
+      const int last = i + half < h ? i + half : h - 1;
+      for (; next_prod <= last; next_prod++) products_avx2(v, ref, dis, w, next_prod);
+    }
+#endif
     vertical(v, sc, ref, dis, w, h, i, scale, bpc, have_prod);
     int j0 = 0;
 #ifdef AGM_X86
