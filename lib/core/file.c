@@ -30,9 +30,9 @@ AgFile *ag_file_open(const char *path) {
     return NULL;
   }
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    int err = errno;
-    ag_fail(AG_E_IO, "%s: %s", path, fstat(fd, &st) != 0 ? strerror(err) : S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+  int err = fstat(fd, &st) != 0 ? errno : 0;
+  if (err || !S_ISREG(st.st_mode)) {
+    ag_fail(AG_E_IO, "%s: %s", path, err ? strerror(err) : S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
     close(fd);
     return NULL;
   }

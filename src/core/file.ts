@@ -4,12 +4,11 @@
  * it) and 5 MB of RSS, while the metrics library is loaded for scoring anyway (and brings no libav).
  */
 import { ptr, type Pointer } from "bun:ffi";
-import { metricsChecks, metricsNative as native } from "../native/ffi";
+import { cString, metricsChecks, metricsNative as native } from "../native/ffi";
 import { NativeHandle } from "../native/handle";
 import { FileError } from "./errors";
 
 const freeFile = (h: Pointer) => native().ag_file_close(h);
-const cString = (s: string) => new TextEncoder().encode(`${s}\0`);
 
 /** A regular file opened for reading at any offset. */
 export class ReadableFile extends NativeHandle {

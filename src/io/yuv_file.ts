@@ -2,7 +2,8 @@
  * YuvFile: 4:2:0 frames straight out of a raw planar file (yuv420p, yuv420p10le) or a Y4M file (C420*, C420p10)
  * with plain reads (ReadableFile: the metrics library's, no node:fs). scoreFiles uses it so that scoring such
  * files never loads libav and SVT-AV1 (the ~140 shared objects cost about 100 ms of start-up and 25 MB of RSS,
- * against the few ms the metrics themselves need to start). The frames are those VideoReader gives, byte for byte (test/io/yuv_file.test.ts).
+ * against the few ms the metrics themselves need to start). The frames are those VideoReader gives, byte for
+ * byte (test/io/yuv_file.test.ts).
  *
  * `openYuvFile` returns null for anything it does not handle exactly (another pixel format or chroma layout, a
  * file whose size is not a whole number of frames, Y4M frame headers with parameters, a file it cannot stat):

@@ -191,9 +191,9 @@ export class VmafModel extends NativeHandle {
 }
 
 /**
- * The SV lines the usual way round ("coef idx:val idx:val ...", single spaces) parsed as JSON, natively: 0.8 ms
- * against ~5 ms for the line-by-line parse at a cold start (vmaf_v0.6.1's 211 SVs), a tenth of `av1gym vmaf`'s
- * start-up. Both convert decimals the same correctly rounded way. null for any other shape, and for anything
+ * The SV lines the usual way round ("coef idx:val idx:val ...", single spaces) parsed as JSON, natively: 1-2 ms
+ * against ~5 ms for the line-by-line parse at a cold start (vmaf_v0.6.1's 211 SVs), several per cent of
+ * `av1gym vmaf`'s start-up. Both convert decimals the same correctly rounded way. null for any other shape, and for anything
  * the line-by-line parse would refuse: that parse then decides, with its messages.
  */
 function svsAsJson(body: string): { coef: number[]; sv: number[] } | null {

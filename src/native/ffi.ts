@@ -33,7 +33,8 @@ export const METRICS_SYMBOLS = Object.fromEntries(METRICS_NAMES.map((n) => [n, S
 
 /** The C sources a library is built from, as folders (and files) below lib/: a newer one makes it stale. */
 const SOURCES = { full: ["."], metrics: ["core", "metrics", "include", "internal.h"] };
-const cString = (s: string) => new TextEncoder().encode(`${s}\0`);
+/** A NUL-terminated UTF-8 copy of `s`, for a `const char *` argument. */
+export const cString = (s: string) => new TextEncoder().encode(`${s}\0`);
 
 /** Why the loaded library at `path` is stale (a source in lib/ is newer), or null. Asked of the library itself
  * (lib/core/file.c), as listing folders here would need node:fs. */
