@@ -30,6 +30,7 @@ export class ReadableFile extends NativeHandle {
   /** Reads `length` bytes at `position` into `buf` from `offset`; returns the bytes read (fewer at the end). */
   read(buf: Uint8Array, position: number, offset = 0, length = buf.length - offset): number {
     if (length <= 0) return 0;
+    if (!(position >= 0) || !Number.isSafeInteger(position)) throw new RangeError(`ReadableFile.read: position ${position} is not a byte offset`);
     if (offset < 0 || offset + length > buf.length) throw new RangeError(`ReadableFile.read: ${length} bytes at ${offset} do not fit a buffer of ${buf.length}`);
     const rc = native().ag_file_read(this.handle("read"), ptr(buf, offset), length, position);
     return metricsChecks.check(Number(rc), `reading ${this.path}`);

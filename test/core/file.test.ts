@@ -27,6 +27,7 @@ describe("ReadableFile", () => {
     expect(f.read(buf, 995)).toBe(5);
     expect(f.read(buf, 5000)).toBe(0);
     expect(() => f.read(buf, 0, 10, 10)).toThrow(RangeError);
+    for (const bad of [-1, NaN, 1.5]) expect(() => f.read(buf, bad)).toThrow(RangeError);
     f.close();
     expect(() => f.read(buf, 0)).toThrow(StateError);
   });
